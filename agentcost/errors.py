@@ -1,0 +1,33 @@
+"""Errors that end a command, each with the exit code it maps to.
+
+Exit codes (also in `agentcost --help` and the README):
+    0  success
+    1  bad data or configuration (unreadable input, invalid price table, nothing usable)
+    2  usage error (unknown option, bad flag value)
+    3  --strict failed: some step was unpriced or some input line was skipped
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+EXIT_STRICT = 3
+
+
+class AgentCostError(Exception):
+    """A problem the user can fix; printed as one message, never as a traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InputError(AgentCostError):
+    """An input file cannot be read at all."""
+
+
+class PriceTableError(AgentCostError):
+    """The price table is invalid. The message names the file and line."""
+
+
+class UsageError(AgentCostError):
+    exit_code = EXIT_USAGE

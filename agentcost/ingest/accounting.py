@@ -1,0 +1,47 @@
+"""Accounting for every input line: read, used, blank, or skipped with a reason and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXAMPLES_KEPT = 5
+
+
+@dataclass
+class Tally:
+    """How often one thing happened, and the first places (file, line) it happened."""
+
+    count: int = 0
+    examples: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, file: str, lines: list[int], count: int | None = None) -> None:
+        self.count += len(lines) if count is None else count
+        room = EXAMPLES_KEPT - len(self.examples)
+        if room > 0:
+            self.examples.extend((file, line) for line in lines[:room])
+
+
+@dataclass
+class LineAccounting:
+    """Every line of every input ends up in exactly one of: used, blank, skipped."""
+
+    files: list[str] = field(default_factory=list)
+    lines_read: int = 0
+    lines_used: int = 0
+    lines_blank: int = 0
+    skipped: dict[str, Tally] = field(default_factory=dict)
+    # Things noticed that did not cost a line: unknown fields, cut-off streams, inferred semantics.
+    notes: dict[str, Tally] = field(default_factory=dict)
+
+    @property
+    def lines_skipped(self) -> int:
+        return sum(tally.count for tally in self.skipped.values())
+
+    def skip(self, reason: str, file: str, lines: list[int], count: int | None = None) -> None:
+        self.skipped.setdefault(reason, Tally()).add(file, lines, count)
+
+    def note(self, what: str, file: str, lines: list[int], count: int | None = None) -> None:
+        self.notes.setdefault(what, Tally()).add(file, lines, count)
+
+    def balanced(self) -> bool:
+        return self.lines_read == self.lines_used + self.lines_blank + self.lines_skipped

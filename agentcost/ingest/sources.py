@@ -1,0 +1,126 @@
+"""Where input bytes come from: files, directories, globs, gzip, stdin; read in line-aligned chunks."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from agentcost.errors import InputError
+
+# Big enough that polars parses each chunk on all cores, small enough to bound memory.
+CHUNK_BYTES = 64 * 1024 * 1024
+TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file path, or stdin when `path` is None."""
+
+    display: str
+    path: Path | None
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole lines of one source. `first_line` is the 1-based number of the chunk's first line."""
+
+    data: bytes
+    first_line: int
+    line_count: int
+    # The source ended without a final newline inside this chunk: its last line may be cut off.
+    ends_unterminated: bool
+    # Reading stopped early (a cut-off gzip stream, an I/O error): what, in words.
+    stream_error: str | None = None
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[Source]:
+    """Turn command-line arguments into sources: '-' is stdin, directories are searched
+    recursively for trace files, globs are expanded (also when the shell did not)."""
+    sources: list[Source] = []
+    for item in inputs:
+        if item == "-":
+            sources.append(Source("-", None))
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_trace_file(p))
+            if not found:
+                raise InputError(f"{item}: directory holds no trace files (*.jsonl, *.json, *.gz)")
+            sources.extend(Source(str(p), p) for p in found)
+        elif path.is_file():
+            sources.append(Source(item, path))
+        elif glob.has_magic(item):
+            matched = sorted(glob.glob(item, recursive=True))
+            files = [Path(m) for m in matched if Path(m).is_file()]
+            if not files:
+                raise InputError(f"{item}: no file matches this pattern")
+            sources.extend(Source(str(p), p) for p in files)
+        else:
+            raise InputError(f"{item}: no such file or directory")
+    return sources
+
+
+def _is_trace_file(path: Path) -> bool:
+    name = path.name.lower()
+    name = name.removesuffix(".gz")
+    return name.endswith(TRACE_SUFFIXES)
+
+
+def open_source(source: Source) -> BinaryIO:
+    """Open for binary reading; gzip is recognised by its magic bytes, not by the file name."""
+    if source.path is None:
+        stream: BinaryIO = sys.stdin.buffer
+        head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+        if head == GZIP_MAGIC:
+            return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+        return stream
+    try:
+        handle = source.path.open("rb")
+    except OSError as error:
+        raise InputError(f"{source.display}: cannot open: {error.strerror}") from error
+    if handle.read(2) == GZIP_MAGIC:
+        handle.seek(0)
+        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+    handle.seek(0)
+    return handle
+
+
+def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """Yield line-aligned chunks. Only the last chunk can end without a newline."""
+    carry = b""
+    next_line = 1
+    while True:
+        try:
+            block = stream.read(chunk_bytes)
+        except (OSError, EOFError) as error:  # a gzip stream cut short, a read error
+            # Keep every good line read so far; the caller reports the cut.
+            yield _chunk(carry, next_line, unterminated=bool(carry), error=str(error) or "cut off")
+            return
+        if not block:
+            if carry:
+                yield _chunk(carry, next_line, unterminated=True)
+            return
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        chunk = _chunk(data[: cut + 1], next_line, unterminated=False)
+        next_line += chunk.line_count
+        yield chunk
+
+
+def _chunk(data: bytes, first_line: int, *, unterminated: bool, error: str | None = None) -> Chunk:
+    count = data.count(b"\n") + (1 if unterminated else 0)
+    return Chunk(data, first_line, count, ends_unterminated=unterminated, stream_error=error)
