@@ -17,6 +17,9 @@ from agentcost.schema import STEP_KINDS
 PROBLEM_COLUMN = "problem"
 NOTE_COLUMN = "note"
 START_TIME_COLUMN = "__start_time"
+TOKEN_CONCEPTS = ("prompt_tokens", "uncached_input_tokens", "cache_read_tokens",
+                  "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
+                  "reasoning_tokens")
 NOTE_INPUT_EXCLUDES_CACHE = (
     "input tokens smaller than the cache fields: read as excluding cached tokens"
 )
@@ -93,6 +96,18 @@ def canonical_columns(keys: Collection[str], source_file: str) -> list[pl.Expr]:
     )
     output = _count("output_tokens", keys).fill_null(0)
     reasoning = _count("reasoning_tokens", keys).fill_null(0)
+    token_aliases = [
+        alias for concept in TOKEN_CONCEPTS for alias in present_aliases(concept, keys)
+    ]
+    # A line with no token field at all has unknown usage (null), not zero usage.
+    recorded = (
+        pl.any_horizontal(pl.col(alias).is_not_null() for alias in token_aliases)
+        if token_aliases else pl.lit(False)
+    )
+
+    def bucket(expr: pl.Expr) -> pl.Expr:
+        return pl.when(recorded).then(expr)
+
     model = _first("model", keys, pl.String())
     tool = _first("tool_name", keys, pl.String())
     has_tokens = (prompt.fill_null(0) + uncached.fill_null(0) + cached_total + output + reasoning) > 0
@@ -120,12 +135,12 @@ def canonical_columns(keys: Collection[str], source_file: str) -> list[pl.Expr]:
         _first("name", keys, pl.String()).alias("name"),
         model.alias("model"),
         _first("provider", keys, pl.String()).alias("provider"),
-        input_tokens.alias("input_tokens"),
-        cache_read.alias("cache_read_tokens"),
-        write_5m.alias("cache_write_5m_tokens"),
-        write_1h.alias("cache_write_1h_tokens"),
-        output.alias("output_tokens"),
-        reasoning.alias("reasoning_tokens"),
+        bucket(input_tokens).alias("input_tokens"),
+        bucket(cache_read).alias("cache_read_tokens"),
+        bucket(write_5m).alias("cache_write_5m_tokens"),
+        bucket(write_1h).alias("cache_write_1h_tokens"),
+        bucket(output).alias("output_tokens"),
+        bucket(reasoning).alias("reasoning_tokens"),
         pl.lit(False).alias("tokens_estimated"),
         tool.alias("tool_name"),
         _first("tool_args", keys, pl.String()).alias("tool_args"),

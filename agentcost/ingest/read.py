@@ -70,7 +70,8 @@ def _read_source(
             for key, sighting in sightings.items():
                 if key not in KNOWN_KEYS and key not in reported_unknown:
                     reported_unknown.add(key)
-                    accounting.note(f"unknown field {key!r} ignored", source.display,
+                    accounting.note(f"unknown field {key!r} ignored (count: sampled lines)",
+                                    source.display,
                                     [sighting.first_line(chunk)], count=sighting.lines)
             seen_keys.update(key for key in sightings if key in wanted_aliases)
             frames.append(_read_chunk(chunk, seen_keys, source.display, accounting))

@@ -1,0 +1,3 @@
+from agentcost.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""Build the report's views from priced steps: summary, per task, per model, per tool, percentiles.
+
+All money is summed unrounded; rounding happens only when rendering.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from agentcost.ingest.accounting import LineAccounting
+
+PERCENTILES = (50, 90, 99)
+FLAG_MULTIPLE_OF_MEDIAN = 2.0
+TASK_SORT_COLUMNS = ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd",
+                     "tool_cost_usd", "compute_cost_usd", "total_cost_usd")
+
+
+@dataclass(frozen=True)
+class Summary:
+    tasks: int
+    steps: int
+    llm_steps: int
+    tool_calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    llm_cost_usd: float
+    tool_cost_usd: float
+    compute_cost_usd: float
+    total_cost_usd: float
+    reported_cost_usd: float | None
+    window_start: datetime | None
+    window_end: datetime | None
+    unpriced_steps: int
+    unpriced_tool_calls: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Cost per task. Percentiles are nearest-rank: P90 is the cost of the task at rank
+    ceil(0.9 * n) in ascending order, so every figure is some real task's cost."""
+
+    tasks: int
+    percentiles: dict[int, float]
+    max: float
+    mean: float
+    flag_threshold: float  # tasks above this (2 x P50) are flagged
+
+
+@dataclass(frozen=True)
+class Report:
+    summary: Summary
+    distribution: Distribution | None
+    tasks: pl.DataFrame
+    by_model: pl.DataFrame
+    by_tool: pl.DataFrame
+    unpriced_models: pl.DataFrame
+    unpriced_tools: pl.DataFrame
+    accounting: LineAccounting
+    price_table: str
+
+
+def nearest_rank(sorted_values: list[float], percentile: float) -> float:
+    rank = max(math.ceil(percentile / 100 * len(sorted_values)), 1)
+    return sorted_values[rank - 1]
+
+
+def build_report(
+    priced: pl.LazyFrame, accounting: LineAccounting, *, price_table: str
+) -> Report:
+    tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
+                 + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
+    tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
+    summary_q = priced.select(
+        pl.col("task_id").n_unique().alias("tasks"),
+        pl.len().alias("steps"),
+        (pl.col("kind") == "llm").sum().alias("llm_steps"),
+        pl.col("tool_name").is_not_null().sum().alias("tool_calls"),
+        *(pl.col(c).sum() for c in ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                                    "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")),
+        *(pl.col(c).sum() for c in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd",
+                                    "total_cost_usd")),
+        pl.when(pl.col("reported_cost_usd").is_not_null().any())
+        .then(pl.col("reported_cost_usd").sum() + pl.col("reported_tool_cost_usd").sum())
+        .alias("reported_cost_usd"),
+        pl.col("start_time").min().alias("window_start"),
+        (pl.col("start_time") + pl.duration(seconds=pl.col("duration_s").fill_null(0)))
+        .max().alias("window_end"),
+        pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_steps"),
+        pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
+    )
+    tasks_q = (
+        priced.group_by("task_id")
+        .agg(
+            pl.len().alias("steps"),
+            tokens_in.sum().alias("tokens_in"),
+            tokens_out.sum().alias("tokens_out"),
+            pl.col("llm_cost_usd").sum(),
+            pl.col("tool_cost_usd").sum(),
+            pl.col("compute_cost_usd").sum(),
+            pl.col("total_cost_usd").sum(),
+            (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+            .alias("unpriced_steps"),
+            pl.col("start_time").min().alias("start_time"),
+        )
+        .sort("total_cost_usd", "task_id", descending=[True, False])
+    )
+    models_q = (
+        priced.filter(pl.col("model").is_not_null() & pl.col("unpriced_reason").is_null())
+        .group_by("model")
+        .agg(
+            pl.len().alias("steps"),
+            pl.col("input_tokens").sum(),
+            pl.col("cache_read_tokens").sum(),
+            (pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens")).sum()
+            .alias("cache_write_tokens"),
+            tokens_out.sum().alias("output_tokens"),
+            pl.col("llm_cost_usd").sum(),
+        )
+        .sort("llm_cost_usd", "model", descending=[True, False])
+    )
+    tools_q = (
+        priced.filter(pl.col("tool_name").is_not_null() & ~pl.col("tool_unpriced"))
+        .group_by("tool_name")
+        .agg(pl.len().alias("calls"), pl.col("tool_cost_usd").sum())
+        .sort("tool_cost_usd", "tool_name", descending=[True, False])
+    )
+    unpriced_models_q = (
+        priced.filter(pl.col("unpriced_reason").is_not_null())
+        .group_by(pl.col("model").fill_null("(none)"), "unpriced_reason")
+        .agg(
+            pl.len().alias("steps"),
+            tokens_in.sum().alias("tokens_in"),
+            tokens_out.sum().alias("tokens_out"),
+            pl.col("source_file").first(),
+            pl.col("source_line").min().alias("first_line"),
+        )
+        .sort("steps", "model", descending=[True, False])
+    )
+    unpriced_tools_q = (
+        priced.filter(pl.col("tool_unpriced"))
+        .group_by("tool_name")
+        .agg(pl.len().alias("calls"), pl.col("source_file").first(),
+             pl.col("source_line").min().alias("first_line"))
+        .sort("calls", "tool_name", descending=[True, False])
+    )
+    summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools = pl.collect_all(
+        [summary_q, tasks_q, models_q, tools_q, unpriced_models_q, unpriced_tools_q]
+    )
+    summary = _summary(summary_df.row(0, named=True))
+    distribution = _distribution(tasks["total_cost_usd"].sort().to_list())
+    threshold = distribution.flag_threshold if distribution else math.inf
+    tasks = tasks.with_columns((pl.col("total_cost_usd") > threshold).alias("flagged"))
+    return Report(summary, distribution, tasks, by_model, by_tool, unpriced_models,
+                  unpriced_tools, accounting, price_table)
+
+
+def _summary(row: dict[str, object]) -> Summary:
+    values = {key: (0 if value is None and key.endswith("_tokens") else value)
+              for key, value in row.items()}
+    for key in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd"):
+        values[key] = values[key] or 0.0
+    return Summary(**values)  # type: ignore[arg-type]
+
+
+def _distribution(costs: list[float]) -> Distribution | None:
+    if not costs:
+        return None
+    percentiles = {p: nearest_rank(costs, p) for p in PERCENTILES}
+    return Distribution(
+        tasks=len(costs),
+        percentiles=percentiles,
+        max=costs[-1],
+        mean=sum(costs) / len(costs),
+        flag_threshold=FLAG_MULTIPLE_OF_MEDIAN * percentiles[50],
+    )
+
+
+def sort_tasks(tasks: pl.DataFrame, column: str, *, top: int | None) -> pl.DataFrame:
+    descending = column != "task_id"
+    ordered = tasks.sort(column, "task_id", descending=[descending, False], nulls_last=True)
+    return ordered.head(top) if top is not None else ordered

@@ -1,0 +1,52 @@
+"""YAML loading that keeps line numbers and refuses duplicate keys, for messages like `file:12`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Node:
+    """A YAML value and the 1-based line it starts on. Mappings hold Nodes, keyed by text."""
+
+    value: Any
+    line: int
+
+
+class YamlError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def load(text: str) -> Node:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        raise YamlError(line, f"not valid YAML: {problem}") from error
+    if root is None:
+        return Node({}, 1)
+    return _convert(root, yaml.constructor.SafeConstructor())
+
+
+def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, constructor)
+            name = str(key.value)
+            if name in mapping:
+                raise YamlError(key.line, f"{name!r} is listed twice (first on line "
+                                          f"{mapping[name].line})")
+            mapping[name] = _convert(value_node, constructor)
+        return Node(mapping, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_convert(item, constructor) for item in node.value], line)
+    return Node(constructor.construct_object(node), line)

@@ -1,0 +1,101 @@
+"""The report as plain data: the JSON output, and the one source the other renderers share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from agentcost import __version__
+from agentcost.analysis.report import Report
+
+SCHEMA_VERSION = 1
+MONEY_DECIMALS = 10  # enough to keep sub-micro-dollar steps exact, without float noise
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, MONEY_DECIMALS)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    rows = frame.to_dicts()
+    for row in rows:
+        for key, value in row.items():
+            if key.endswith("_usd"):
+                row[key] = _money(value)
+            elif isinstance(value, datetime):
+                row[key] = _time(value)
+    return rows
+
+
+def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
+    """Everything the terminal report shows, as JSON-ready data. `tasks` is the (sorted,
+    possibly cut) task table to include."""
+    s = report.summary
+    d = report.distribution
+    accounting = report.accounting
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "agentcost", "version": __version__},
+        "inputs": {"files": accounting.files, "price_table": report.price_table},
+        "summary": {
+            "tasks": s.tasks,
+            "steps": s.steps,
+            "llm_steps": s.llm_steps,
+            "tool_calls": s.tool_calls,
+            "tokens": {
+                "input": s.input_tokens,
+                "cache_read": s.cache_read_tokens,
+                "cache_write_5m": s.cache_write_5m_tokens,
+                "cache_write_1h": s.cache_write_1h_tokens,
+                "output": s.output_tokens,
+                "reasoning": s.reasoning_tokens,
+            },
+            "cost_usd": {
+                "llm": _money(s.llm_cost_usd),
+                "tool": _money(s.tool_cost_usd),
+                "compute": _money(s.compute_cost_usd),
+                "total": _money(s.total_cost_usd),
+            },
+            "reported_cost_usd": _money(s.reported_cost_usd),
+            "window": {"start": _time(s.window_start), "end": _time(s.window_end)},
+            "unpriced": {"steps": s.unpriced_steps, "tool_calls": s.unpriced_tool_calls},
+            "totals_exclude_unpriced": bool(s.unpriced_steps or s.unpriced_tool_calls),
+        },
+        "distribution": None if d is None else {
+            "tasks": d.tasks,
+            "method": "nearest-rank",
+            **{f"p{p}_usd": _money(v) for p, v in d.percentiles.items()},
+            "max_usd": _money(d.max),
+            "mean_usd": _money(d.mean),
+            "flag_threshold_usd": _money(d.flag_threshold),
+        },
+        "tasks": {"total": report.tasks.height, "shown": tasks.height, "rows": _records(tasks)},
+        "by_model": _records(report.by_model),
+        "by_tool": _records(report.by_tool),
+        "unpriced": {
+            "models": _records(report.unpriced_models),
+            "tools": _records(report.unpriced_tools),
+        },
+        "lines": {
+            "read": accounting.lines_read,
+            "used": accounting.lines_used,
+            "blank": accounting.lines_blank,
+            "skipped": accounting.lines_skipped,
+            "skipped_by_reason": [
+                {"reason": reason, "count": tally.count,
+                 "first": [{"file": f, "line": n} for f, n in tally.examples]}
+                for reason, tally in sorted(accounting.skipped.items())
+            ],
+            "notes": [
+                {"note": note, "count": tally.count,
+                 "first": [{"file": f, "line": n} for f, n in tally.examples]}
+                for note, tally in sorted(accounting.notes.items())
+            ],
+        },
+    }

@@ -1,0 +1,62 @@
+"""The terminal report, drawn with rich. Every value is a Text object, so markup in trace data
+(a task id like "[red]x[/red]") is printed as written, never interpreted."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from agentcost.analysis.report import Report
+from agentcost.render import views
+
+import polars as pl
+
+
+def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,
+                    color: bool = True) -> str:
+    console = Console(file=io.StringIO(), width=width or 120, force_terminal=color,
+                      color_system="standard" if color else None, highlight=False,
+                      emoji=False, markup=False, soft_wrap=False)
+    console.print(build(report, tasks))
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    return str(output)
+
+
+def build(report: Report, tasks: pl.DataFrame) -> RenderableType:
+    parts: list[RenderableType] = [_section(views.summary_section(report))]
+    if report.summary.steps == 0:
+        parts.append(Text("No steps in the input.", style="bold"))
+    else:
+        parts.append(_table(views.task_table(report, tasks)))
+        parts.append(_table(views.model_table(report)))
+        if report.by_tool.height:
+            parts.append(_table(views.tool_table(report)))
+        distribution = views.distribution_table(report)
+        if distribution is not None:
+            parts.append(_table(distribution))
+    parts.extend(_table(table, warn=True) for table in views.unpriced_tables(report))
+    parts.append(_section(views.input_section(report)))
+    return Group(*parts)
+
+
+def _section(section: views.Section) -> RenderableType:
+    body = [Text(section.title, style="bold underline")]
+    body.extend(Text(line) for line in section.lines)
+    body.append(Text(""))
+    return Group(*body)
+
+
+def _table(table: views.Table, *, warn: bool = False) -> RenderableType:
+    rich_table = RichTable(title=Text(table.title, style="bold yellow" if warn else "bold"),
+                           title_justify="left", caption=Text(table.caption) if table.caption
+                           else None, caption_justify="left", show_edge=False, pad_edge=False)
+    for header, numeric in zip(table.headers, table.numeric, strict=True):
+        rich_table.add_column(Text(header), justify="right" if numeric else "left",
+                              overflow="fold")
+    for index, row in enumerate(table.rows):
+        flagged = index < len(table.flagged) and table.flagged[index]
+        rich_table.add_row(*(Text(cell) for cell in row), style="red" if flagged else None)
+    return Group(rich_table, Text(""))

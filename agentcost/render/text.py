@@ -1,0 +1,63 @@
+"""Formatting shared by every renderer: money, counts, durations, and untrusted text made safe."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta
+
+# Control and format characters (escapes, bidi overrides, zero-width) are shown, not obeyed.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+
+
+def safe_text(value: object) -> str:
+    """Untrusted text with every control or format character written as a visible escape."""
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if unicodedata.category(char) not in UNSAFE_CATEGORIES else _escape(char)
+        for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def money(value: float | None) -> str:
+    """$0.129, $0.000323, $12.3456, $1,234.57: precision that keeps small costs readable."""
+    if value is None:
+        return "-"
+    magnitude = abs(value)
+    decimals = 6 if magnitude < 1 else 4 if magnitude < 100 else 2
+    text = f"{magnitude:,.{decimals}f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0").ljust(2, "0")
+    return ("-" if value < 0 and round(magnitude, decimals) else "") + f"${whole}.{fraction}"
+
+
+def count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def utc(value: datetime | None) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def span(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "-"
+    seconds = int((end - start) / timedelta(seconds=1))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
+             f"{minutes}m" if minutes else "", f"{secs}s" if secs or seconds == 0 else ""]
+    return " ".join(part for part in parts if part)
+
+
+def lines_list(examples: list[tuple[str, int]], *, single_file: bool) -> str:
+    if single_file:
+        return ", ".join(str(line) for _, line in examples)
+    return ", ".join(f"{safe_text(file)}:{line}" for file, line in examples)

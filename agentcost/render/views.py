@@ -1,0 +1,163 @@
+"""The report laid out as titled tables of display strings, shared by the terminal and markdown
+renderers. Untrusted values are made safe here; each renderer adds only its own escaping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from agentcost.analysis.report import Report
+from agentcost.render.text import count, lines_list, money, safe_text, span, utc
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    numeric: tuple[bool, ...]  # right-align these columns
+    flagged: list[bool] = field(default_factory=list)  # rows to show in red
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    lines: list[str]
+
+
+def summary_section(report: Report) -> Section:
+    s = report.summary
+    lines = [
+        f"Tasks {count(s.tasks)}   Steps {count(s.steps)} ({count(s.llm_steps)} LLM, "
+        f"{count(s.tool_calls)} tool calls)",
+        f"Window {utc(s.window_start)} -> {utc(s.window_end)} ({span(s.window_start, s.window_end)})",
+        f"Tokens  input {count(s.input_tokens)}  cache read {count(s.cache_read_tokens)}  "
+        f"cache write {count(s.cache_write_5m_tokens + s.cache_write_1h_tokens)}  "
+        f"output {count(s.output_tokens)}  reasoning {count(s.reasoning_tokens)}",
+        f"Cost    LLM {money(s.llm_cost_usd)}  tools {money(s.tool_cost_usd)}  "
+        f"compute {money(s.compute_cost_usd)}  total {money(s.total_cost_usd)}",
+    ]
+    if s.reported_cost_usd is not None:
+        lines.append(f"Cost the traces themselves report: {money(s.reported_cost_usd)}")
+    if s.unpriced_steps or s.unpriced_tool_calls:
+        lines.append(
+            f"Totals exclude {count(s.unpriced_steps)} unpriced LLM steps and "
+            f"{count(s.unpriced_tool_calls)} unpriced tool calls (see Unpriced)."
+        )
+    return Section("Summary", lines)
+
+
+def task_table(report: Report, tasks: pl.DataFrame) -> Table:
+    d = report.distribution
+    rows = [
+        (
+            safe_text(row["task_id"]) + (" *" if row["unpriced_steps"] else ""),
+            count(row["steps"]),
+            count(row["tokens_in"]),
+            count(row["tokens_out"]),
+            money(row["llm_cost_usd"]),
+            money(row["tool_cost_usd"]),
+            money(row["total_cost_usd"]),
+            "high" if row["flagged"] else "",
+        )
+        for row in tasks.iter_rows(named=True)
+    ]
+    caption_parts = []
+    if tasks.height < report.tasks.height:
+        caption_parts.append(f"{tasks.height} of {report.tasks.height} tasks shown")
+    if d is not None:
+        caption_parts.append(f"high (red): above 2 x P50 = {money(d.flag_threshold)}")
+    if tasks["unpriced_steps"].sum():
+        caption_parts.append("*: has unpriced steps, excluded from its total")
+    return Table(
+        "Tasks",
+        ("task", "steps", "tokens in", "tokens out", "LLM", "tools", "total", "flag"),
+        rows,
+        (False, True, True, True, True, True, True, False),
+        tasks["flagged"].to_list(),
+        "; ".join(caption_parts),
+    )
+
+
+def model_table(report: Report) -> Table:
+    total = report.summary.llm_cost_usd
+    rows = [
+        (
+            safe_text(row["model"]),
+            count(row["steps"]),
+            count(row["input_tokens"]),
+            count(row["cache_read_tokens"]),
+            count(row["cache_write_tokens"]),
+            count(row["output_tokens"]),
+            money(row["llm_cost_usd"]),
+            f"{100 * row['llm_cost_usd'] / total:.1f}%" if total else "-",
+        )
+        for row in report.by_model.iter_rows(named=True)
+    ]
+    return Table("Cost by model",
+                 ("model", "steps", "input", "cache read", "cache write", "output", "cost",
+                  "share"), rows, (False, *([True] * 7)))
+
+
+def tool_table(report: Report) -> Table:
+    rows = [
+        (safe_text(row["tool_name"]), count(row["calls"]),
+         money(row["tool_cost_usd"] / row["calls"]), money(row["tool_cost_usd"]))
+        for row in report.by_tool.iter_rows(named=True)
+    ]
+    return Table("Cost by tool", ("tool", "calls", "per call", "cost"), rows,
+                 (False, True, True, True))
+
+
+def distribution_table(report: Report) -> Table | None:
+    d = report.distribution
+    if d is None:
+        return None
+    headers = (*(f"P{p}" for p in d.percentiles), "max", "mean")
+    row = (*(money(v) for v in d.percentiles.values()), money(d.max), money(d.mean))
+    return Table("Cost per task", headers, [row], tuple(True for _ in headers),
+                 caption=f"{count(d.tasks)} tasks; nearest-rank percentiles")
+
+
+def unpriced_tables(report: Report) -> list[Table]:
+    single = len(report.accounting.files) == 1
+    tables = []
+    if report.unpriced_models.height:
+        rows = [
+            (safe_text(r["model"]), safe_text(r["unpriced_reason"]), count(r["steps"]),
+             count(r["tokens_in"]), count(r["tokens_out"]),
+             lines_list([(r["source_file"], r["first_line"])], single_file=single))
+            for r in report.unpriced_models.iter_rows(named=True)
+        ]
+        tables.append(Table("Unpriced LLM steps (excluded from totals)",
+                            ("model", "why", "steps", "tokens in", "tokens out", "first line"),
+                            rows, (False, False, True, True, True, False)))
+    if report.unpriced_tools.height:
+        rows = [
+            (safe_text(r["tool_name"]), count(r["calls"]),
+             lines_list([(r["source_file"], r["first_line"])], single_file=single))
+            for r in report.unpriced_tools.iter_rows(named=True)
+        ]
+        tables.append(Table("Unpriced tools (not in the price table; excluded from totals)",
+                            ("tool", "calls", "first line"), rows, (False, True, False)))
+    return tables
+
+
+def input_section(report: Report) -> Section:
+    a = report.accounting
+    single = len(a.files) == 1
+    files = safe_text(a.files[0]) if single else f"{len(a.files)} files"
+    lines = [
+        f"{files}: {count(a.lines_read)} lines read, {count(a.lines_used)} used, "
+        f"{count(a.lines_blank)} blank, {count(a.lines_skipped)} skipped"
+    ]
+    for reason, tally in sorted(a.skipped.items(), key=lambda item: (-item[1].count, item[0])):
+        lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
+                     f"(line {lines_list(tally.examples, single_file=single)})")
+    for note, tally in sorted(a.notes.items()):
+        lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
+                     f"{lines_list(tally.examples[:1], single_file=single)})")
+    lines.append(f"Prices: {safe_text(report.price_table)}")
+    return Section("Input", lines)
