@@ -3,7 +3,10 @@ that `agentcost --help` stays fast."""
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import typer
 
@@ -15,6 +18,25 @@ EXIT_CODES_HELP = (
     "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines)."
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
+    """The one place a user-fixable error becomes a message and an exit code. Anything else is
+    a bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except AgentCostError as error:
+            print(f"agentcost: error: {error}", file=sys.stderr)
+            raise typer.Exit(error.exit_code) from None
+
+    return run
+
+
 app = typer.Typer(
     name="agentcost",
     help="Cost analysis of AI agent trace logs: price every step, report, simulate.",
@@ -23,13 +45,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("report", epilog=EXIT_CODES_HELP)(report_command.report)
-app.command("schema")(schema_command.schema)
+app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
+app.command("schema")(user_errors_to_exit_codes(schema_command.schema))
 
 
 def main() -> None:
-    try:
-        app()
-    except AgentCostError as error:
-        print(f"agentcost: error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+    app()

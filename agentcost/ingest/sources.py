@@ -16,6 +16,7 @@ from agentcost.errors import InputError
 CHUNK_BYTES = 64 * 1024 * 1024
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 GZIP_MAGIC = b"\x1f\x8b"
+READ_PIECE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,11 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Ch
     carry = b""
     next_line = 1
     while True:
-        try:
-            block = stream.read(chunk_bytes)
-        except (OSError, EOFError) as error:  # a gzip stream cut short, a read error
+        block, error = _read_block(stream, chunk_bytes)
+        if error is not None:
             # Keep every good line read so far; the caller reports the cut.
-            yield _chunk(carry, next_line, unterminated=bool(carry), error=str(error) or "cut off")
+            data = carry + block
+            yield _chunk(data, next_line, unterminated=not data.endswith(b"\n"), error=error)
             return
         if not block:
             if carry:
@@ -119,6 +120,24 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Ch
         chunk = _chunk(data[: cut + 1], next_line, unterminated=False)
         next_line += chunk.line_count
         yield chunk
+
+
+def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
+    """Read up to `size` bytes in pieces, so that a stream cut short (a truncated gzip file)
+    still gives back everything before the cut."""
+    pieces: list[bytes] = []
+    wanted = size
+    read = getattr(stream, "read1", stream.read)  # read1: one decompression step at a time
+    while wanted > 0:
+        try:
+            piece = read(min(wanted, READ_PIECE_BYTES))
+        except (OSError, EOFError) as error:
+            return b"".join(pieces), str(error) or type(error).__name__
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return b"".join(pieces), None
 
 
 def _chunk(data: bytes, first_line: int, *, unterminated: bool, error: str | None = None) -> Chunk:

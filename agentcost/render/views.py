@@ -131,17 +131,19 @@ def unpriced_tables(report: Report) -> list[Table]:
              lines_list([(r["source_file"], r["first_line"])], single_file=single))
             for r in report.unpriced_models.iter_rows(named=True)
         ]
-        tables.append(Table("Unpriced LLM steps (excluded from totals)",
+        tables.append(Table("Unpriced LLM steps",
                             ("model", "why", "steps", "tokens in", "tokens out", "first line"),
-                            rows, (False, False, True, True, True, False)))
+                            rows, (False, False, True, True, True, False),
+                            caption="excluded from the totals above"))
     if report.unpriced_tools.height:
         rows = [
             (safe_text(r["tool_name"]), count(r["calls"]),
              lines_list([(r["source_file"], r["first_line"])], single_file=single))
             for r in report.unpriced_tools.iter_rows(named=True)
         ]
-        tables.append(Table("Unpriced tools (not in the price table; excluded from totals)",
-                            ("tool", "calls", "first line"), rows, (False, True, False)))
+        tables.append(Table("Unpriced tools",
+                            ("tool", "calls", "first line"), rows, (False, True, False),
+                            caption="not in the price table; excluded from the totals above"))
     return tables
 
 

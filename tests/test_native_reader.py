@@ -1,0 +1,169 @@
+"""The native JSONL reader: aliases, semantics of input vs cache, and every bad line accounted."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+
+import polars as pl
+import pytest
+
+from agentcost.ingest.read import read_steps
+
+
+def good_record(i: int) -> dict[str, object]:
+    return {"task_id": f"t{i % 37}", "step_number": i // 37 + 1, "model": "gpt-4o",
+            "input_tokens": 1000 + i, "output_tokens": 10 + i % 7,
+            "timestamp": 1764000000 + i, "tool_name": "web_search" if i % 3 == 0 else None}
+
+
+BROKEN = [
+    ("not json at all", "not valid JSON"),
+    ('{"task_id": "x", "input_tokens": 5', "not valid JSON"),
+    ("[1, 2, 3]", "not a JSON object"),
+    ('"just a string"', "not a JSON object"),
+    ('{"model": "gpt-4o", "input_tokens": 5}', "missing task_id"),
+    ('{"task_id": "", "input_tokens": 5}', "missing task_id"),
+    ('{"task_id": "x", "input_tokens": -5}', "input_tokens is negative"),
+    ('{"task_id": "x", "output_tokens": 2.5}', "output_tokens is not a whole number"),
+    ('{"task_id": "x", "input_tokens": "many"}', "field input_tokens: expected a number, got text"),
+    ('{"task_id": "x", "input_tokens": true}', "field input_tokens: expected a number, got true/false"),
+    ('{"task_id": "x", "tool_cost_usd": -0.01}', "tool_cost_usd is negative"),
+    ('{"task_id": "x", "timestamp": "last tuesday"}',
+     "timestamp is not a time (ISO 8601 or epoch seconds)"),
+    ('{"task_id": "x", "kind": "banana"}', "kind must be one of llm, tool, agent, embedding, other"),
+]
+
+
+def test_thousand_good_and_fifty_broken_lines_are_all_accounted(write_jsonl):
+    rng = random.Random(3)
+    lines: list[str] = [json.dumps(good_record(i)) for i in range(1000)]
+    broken = [BROKEN[i % len(BROKEN)] for i in range(50)]
+    positions = sorted(rng.sample(range(1050), 50))
+    expected_reasons: dict[str, list[int]] = {}
+    for position, (text, reason) in zip(positions, broken, strict=True):
+        lines.insert(position, text)
+    for position, (_, reason) in zip(positions, broken, strict=True):
+        expected_reasons.setdefault(reason, []).append(position + 1)
+    path = write_jsonl(lines)
+
+    ingested = read_steps([str(path)])
+    accounting = ingested.accounting
+    assert accounting.lines_read == 1050
+    assert accounting.lines_used == 1000
+    assert accounting.lines_skipped == 50
+    assert accounting.balanced()
+    assert {reason: tally.count for reason, tally in accounting.skipped.items()} == {
+        reason: len(found) for reason, found in expected_reasons.items()}
+    for reason, found in expected_reasons.items():
+        assert [line for _, line in accounting.skipped[reason].examples] == found[:5]
+    steps = ingested.steps
+    assert steps.height == 1000
+    assert steps["input_tokens"].sum() == sum(1000 + i for i in range(1000))
+    assert steps["tool_name"].drop_nulls().len() == len(range(0, 1000, 3))
+
+
+def test_aliases_and_cache_semantics(write_jsonl):
+    path = write_jsonl([
+        # OpenAI-style: prompt includes the cached part.
+        {"task": "a", "step": 1, "prompt_tokens": 1000, "completion_tokens": 50,
+         "cached_input_tokens": 400, "model": "gpt-4o"},
+        # Anthropic-style: input smaller than the cache counts, so they are additive.
+        {"task_id": "b", "llm_input_tokens": 3, "llm_output_tokens": 13,
+         "cache_read_tokens": 11515, "cache_write_tokens": 13835, "model": "claude-opus-4-6"},
+        # Explicit uncached count: no subtraction.
+        {"task_id": "c", "uncached_input_tokens": 70, "input_tokens": 999, "cache_read_tokens": 30,
+         "output_tokens": 1, "model": "gpt-4o"},
+    ])
+    steps = read_steps([str(path)]).steps.sort("task_id")
+    assert steps["input_tokens"].to_list() == [600, 3, 70]
+    assert steps["cache_read_tokens"].to_list() == [400, 11515, 30]
+    assert steps["cache_write_5m_tokens"].to_list() == [0, 13835, 0]
+    assert steps["output_tokens"].to_list() == [50, 13, 1]
+    notes = read_steps([str(path)]).accounting.notes
+    assert any("excluding cached tokens" in note for note in notes)
+
+
+def test_times_durations_kinds_and_step_numbering(write_jsonl):
+    path = write_jsonl([
+        {"task_id": "t", "timestamp": "2026-11-27T10:00:05Z", "tool": "read_page",
+         "duration_ms": 1500},
+        {"task_id": "t", "timestamp": "2026-11-27T12:00:00+02:00", "model": "gpt-4o",
+         "input_tokens": 1, "compute_time_seconds": 2},
+        {"task_id": "t", "ts": 1795773600.5, "kind": "agent"},
+    ])
+    steps = read_steps([str(path)]).steps.sort("step")
+    # 10:00:00Z (the +02:00 line), then 10:00:00.5Z (epoch), then 10:00:05Z
+    assert steps["source_line"].to_list() == [2, 3, 1]
+    assert steps["step"].to_list() == [1, 2, 3]
+    assert steps["kind"].to_list() == ["llm", "agent", "tool"]
+    assert steps["duration_s"].to_list() == [2.0, None, 1.5]
+
+
+def test_blank_lines_keep_line_numbers(write_jsonl):
+    path = write_jsonl([json.dumps(good_record(1)), "", "   ", json.dumps(good_record(2)),
+                        "oops"])
+    ingested = read_steps([str(path)])
+    assert ingested.steps["source_line"].to_list() == [1, 4]
+    assert ingested.accounting.lines_blank == 2
+    assert ingested.accounting.skipped["not valid JSON"].examples == [(str(path), 5)]
+
+
+def test_truncated_last_line_is_named(tmp_path):
+    path = tmp_path / "cut.jsonl"
+    path.write_text(json.dumps(good_record(1)) + '\n{"task_id": "t1", "input_tok')
+    accounting = read_steps([str(path)]).accounting
+    assert accounting.lines_used == 1
+    assert accounting.skipped["truncated line (file ends mid-record)"].examples == [
+        (str(path), 2)]
+
+
+def test_gzip_directory_glob_and_stdin_sources(tmp_path, monkeypatch):
+    records = [json.dumps(good_record(i)) for i in range(10)]
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.jsonl").write_text("\n".join(records[:4]) + "\n")
+    with gzip.open(tmp_path / "d" / "b.jsonl.gz", "wt") as handle:
+        handle.write("\n".join(records[4:]) + "\n")
+    (tmp_path / "d" / "notes.txt").write_text("not a trace")
+    from_dir = read_steps([str(tmp_path / "d")])
+    assert from_dir.steps.height == 10
+    assert from_dir.accounting.files == [str(tmp_path / "d" / "a.jsonl"),
+                                         str(tmp_path / "d" / "b.jsonl.gz")]
+    from_glob = read_steps([str(tmp_path / "d" / "*.jsonl*")])
+    assert from_glob.steps.height == 10
+
+
+def test_cut_off_gzip_keeps_what_was_read(tmp_path):
+    data = gzip.compress(("\n".join(json.dumps(good_record(i)) for i in range(2000)) + "\n")
+                         .encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    ingested = read_steps([str(path)])
+    assert 0 < ingested.steps.height < 2000
+    assert any(note.startswith("input cut off") for note in ingested.accounting.notes)
+    assert ingested.accounting.balanced()
+
+
+def test_unknown_fields_are_noted_with_their_line(write_jsonl):
+    path = write_jsonl([good_record(0), dict(good_record(1), colour="blue")])
+    notes = read_steps([str(path)]).accounting.notes
+    [(note, tally)] = [(n, t) for n, t in notes.items() if "colour" in n]
+    assert tally.examples == [(str(path), 2)]
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path):
+    from agentcost.errors import InputError
+
+    with pytest.raises(InputError, match="no such file"):
+        read_steps([str(tmp_path / "absent.jsonl")])
+
+
+def test_columns_not_asked_for_are_not_read(write_jsonl):
+    path = write_jsonl([dict(good_record(0), user="ann", tool_args={"b": 1, "a": 2})])
+    full = read_steps([str(path)]).steps
+    narrow = read_steps([str(path)], columns=["task_id"]).steps
+    assert full["user"].to_list() == ["ann"]
+    assert narrow["user"].to_list() == [None]
+    assert narrow.schema == full.schema
+    assert isinstance(full["start_time"].dtype, pl.Datetime)
