@@ -45,7 +45,8 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> 
             if name in mapping:
                 raise YamlError(key.line, f"{name!r} is listed twice (first on line "
                                           f"{mapping[name].line})")
-            mapping[name] = _convert(value_node, constructor)
+            # An entry's line is its key's line: where a person looks for it.
+            mapping[name] = Node(_convert(value_node, constructor).value, key.line)
         return Node(mapping, line)
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(item, constructor) for item in node.value], line)
