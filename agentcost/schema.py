@@ -96,6 +96,8 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     schema = polars_schema()
+    if not frame.columns:
+        return pl.DataFrame(schema=schema)
     return frame.select(
         pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
         for name, dtype in schema.items()

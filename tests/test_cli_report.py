@@ -1,0 +1,155 @@
+"""`agentcost report` end to end: formats, sorting, percentiles, exit codes, untrusted text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+
+def costs_log(write_jsonl, costs_in_output_tokens):
+    """One task per entry; gpt-4o output tokens at $10/1M, so 100,000 tokens cost $1."""
+    return write_jsonl([
+        {"task_id": f"task-{i:02d}", "model": "gpt-4o", "output_tokens": tokens,
+         "timestamp": f"2026-11-27T10:{i:02d}:00Z"}
+        for i, tokens in enumerate(costs_in_output_tokens)
+    ])
+
+
+def test_percentiles_are_nearest_rank_and_flags_use_twice_p50(run_cli, write_jsonl):
+    # Ten tasks costing $0.01 .. $0.10, plus one runaway at $1.00.
+    tokens = [1_000 * i for i in range(1, 11)] + [100_000]
+    result = run_cli("report", str(costs_log(write_jsonl, tokens)), "--format", "json")
+    document = json.loads(result.stdout)
+    distribution = document["distribution"]
+    # n = 11: P50 is rank ceil(5.5) = 6 -> $0.06; P90 rank ceil(9.9) = 10 -> $0.10; P99 -> $1.00
+    assert distribution["p50_usd"] == pytest.approx(0.06)
+    assert distribution["p90_usd"] == pytest.approx(0.10)
+    assert distribution["p99_usd"] == pytest.approx(1.00)
+    assert distribution["max_usd"] == pytest.approx(1.00)
+    assert distribution["mean_usd"] == pytest.approx((0.55 + 1.0) / 11)
+    assert distribution["flag_threshold_usd"] == pytest.approx(0.12)
+    flagged = [row["task_id"] for row in document["tasks"]["rows"] if row["flagged"]]
+    assert flagged == ["task-10"]
+
+
+def test_sort_and_top(run_cli, write_jsonl):
+    path = costs_log(write_jsonl, [5_000, 1_000, 3_000])
+    by_total = run_cli("report", str(path), "--format", "json", "--top", "2")
+    rows = json.loads(by_total.stdout)["tasks"]
+    assert [r["task_id"] for r in rows["rows"]] == ["task-00", "task-02"]
+    assert (rows["shown"], rows["total"]) == (2, 3)
+    by_name = run_cli("report", str(path), "--format", "json", "--sort", "task")
+    assert [r["task_id"] for r in json.loads(by_name.stdout)["tasks"]["rows"]] == [
+        "task-00", "task-01", "task-02"]
+
+
+def test_json_holds_everything_the_table_shows(run_cli):
+    result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert set(document) >= {"summary", "distribution", "tasks", "by_model", "by_tool",
+                             "unpriced", "lines"}
+    summary = document["summary"]
+    total = sum(row["total_cost_usd"] for row in document["tasks"]["rows"])
+    assert total == pytest.approx(summary["cost_usd"]["total"], rel=1e-12)
+    by_model = sum(row["llm_cost_usd"] for row in document["by_model"])
+    assert by_model == pytest.approx(summary["cost_usd"]["llm"], rel=1e-12)
+    by_tool = sum(row["tool_cost_usd"] for row in document["by_tool"])
+    assert by_tool == pytest.approx(summary["cost_usd"]["tool"], rel=1e-12)
+    assert document["lines"]["read"] == document["lines"]["used"] == summary["steps"]
+    assert [t["tool_name"] for t in document["unpriced"]["tools"]] == ["run_tests"]
+
+
+def test_untrusted_text_cannot_inject(run_cli, write_jsonl):
+    evil = ["[red]x[/red]", "\x1b[2J\x1b]0;pwned\x07", "=HYPERLINK(\"http://e\")",
+            "<script>alert(1)</script>", "a|b`c`**d**"]
+    path = write_jsonl([{"task_id": task, "model": "gpt-4o", "output_tokens": 10}
+                        for task in evil])
+    table = run_cli("report", str(path), "--color")
+    assert "[red]x[/red]" in table.stdout
+    assert "\x1b[2J" not in table.stdout and "\x07" not in table.stdout
+    assert "\\x1b[2J" in table.stdout
+    csv_text = run_cli("report", str(path), "--format", "csv").stdout
+    task_ids = [row["task_id"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert "'=HYPERLINK(\"http://e\")" in task_ids
+    assert not any(task.startswith(("=", "+", "-", "@")) for task in task_ids)
+    markdown = run_cli("report", str(path), "--format", "markdown").stdout
+    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    assert "a\\|b\\`c\\`\\*\\*d\\*\\*" in markdown
+
+
+def test_output_file_is_written_whole(run_cli, tmp_path):
+    target = tmp_path / "report.json"
+    result = run_cli("report", str(SAMPLES / "research_agent.jsonl"), "--format", "json",
+                     "-o", str(target))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["summary"]["steps"] == 10
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_stdin(run_cli):
+    text = (SAMPLES / "research_agent.jsonl").read_text()
+    result = run_cli("report", "-", "--format", "json", input=text)
+    assert json.loads(result.stdout)["summary"]["cost_usd"]["total"] == pytest.approx(0.142)
+
+
+def test_exit_codes(run_cli, write_jsonl, tmp_path, write_prices):
+    good = str(SAMPLES / "research_agent.jsonl")
+    assert run_cli("report", good).exit_code == 0
+    assert run_cli("report", good, "--strict").exit_code == 0
+    unpriced = write_jsonl([{"task_id": "a", "model": "no-such-model", "input_tokens": 5}])
+    result = run_cli("report", str(unpriced), "--strict")
+    assert result.exit_code == 3
+    assert "unpriced" in result.stderr
+    skipped = write_jsonl([{"task_id": "a", "model": "gpt-4o", "input_tokens": 5}, "{bad"],
+                          name="skipped.jsonl")
+    assert run_cli("report", str(skipped)).exit_code == 0
+    assert run_cli("report", str(skipped), "--strict").exit_code == 3
+    all_bad = write_jsonl(["{bad", "[]"], name="bad.jsonl")
+    result = run_cli("report", str(all_bad))
+    assert result.exit_code == 1
+    assert "no usable line" in result.stderr and "bad.jsonl:1" in result.stderr
+    missing = run_cli("report", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 1 and "no such file" in missing.stderr
+    bad_prices = write_prices("models:\n  m:\n    input: -1\n    output: 1\n")
+    result = run_cli("report", good, "--prices", str(bad_prices))
+    assert result.exit_code == 1 and f"{bad_prices}:3:" in result.stderr
+    assert run_cli("report", good, "--format", "pdf").exit_code == 2
+    assert run_cli("report", good, "--top", "0").exit_code == 2
+
+
+def test_empty_input_says_so(run_cli, write_jsonl, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = run_cli("report", str(empty))
+    assert result.exit_code == 0
+    assert "No steps in the input." in result.stdout
+    assert "the input is empty" in result.stderr
+
+
+def test_help_does_not_import_polars():
+    code = ("import sys; from agentcost.cli import app; "
+            "print(any(m.split('.')[0] in ('polars', 'tiktoken') for m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True)
+    assert completed.stdout.strip() == "False"
+
+
+def test_schema_command_publishes_the_format(run_cli):
+    schema = json.loads(run_cli("schema").stdout)
+    properties = schema["properties"]
+    for field in ("task_id", "step_number", "llm_input_tokens", "llm_output_tokens",
+                  "llm_cost_usd", "tool_name", "tool_cost_usd", "compute_time_seconds", "step",
+                  "input_tokens", "prompt_tokens", "output_tokens", "completion_tokens",
+                  "cached_input_tokens", "cache_read_tokens", "model", "tool", "tool_args",
+                  "timestamp", "user", "workflow"):
+        assert field in properties, field
+    assert properties["input_tokens"]["minimum"] == 0
