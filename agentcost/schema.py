@@ -45,7 +45,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("provider", "String", "-", "Model provider, where recorded."),
     Column("input_tokens", "Int64", "tokens", "Prompt tokens not read from or written to cache."),
     Column("cache_read_tokens", "Int64", "tokens", "Prompt tokens read from the prompt cache."),
-    Column("cache_write_5m_tokens", "Int64", "tokens", "Prompt tokens written to a 5-minute cache."),
+    Column("cache_write_5m_tokens", "Int64", "tokens",
+           "Prompt tokens written to a 5-minute cache."),
     Column("cache_write_1h_tokens", "Int64", "tokens", "Prompt tokens written to a 1-hour cache."),
     Column("output_tokens", "Int64", "tokens", "Completion tokens, reasoning included where "
            "the provider bills reasoning as output."),

@@ -28,11 +28,13 @@ BROKEN = [
     ('{"task_id": "x", "input_tokens": -5}', "input_tokens is negative"),
     ('{"task_id": "x", "output_tokens": 2.5}', "output_tokens is not a whole number"),
     ('{"task_id": "x", "input_tokens": "many"}', "field input_tokens: expected a number, got text"),
-    ('{"task_id": "x", "input_tokens": true}', "field input_tokens: expected a number, got true/false"),
+    ('{"task_id": "x", "input_tokens": true}',
+     "field input_tokens: expected a number, got true/false"),
     ('{"task_id": "x", "tool_cost_usd": -0.01}', "tool_cost_usd is negative"),
     ('{"task_id": "x", "timestamp": "last tuesday"}',
      "timestamp is not a time (ISO 8601 or epoch seconds)"),
-    ('{"task_id": "x", "kind": "banana"}', "kind must be one of llm, tool, agent, embedding, other"),
+    ('{"task_id": "x", "kind": "banana"}',
+     "kind must be one of llm, tool, agent, embedding, other"),
 ]
 
 
@@ -42,7 +44,7 @@ def test_thousand_good_and_fifty_broken_lines_are_all_accounted(write_jsonl):
     broken = [BROKEN[i % len(BROKEN)] for i in range(50)]
     positions = sorted(rng.sample(range(1050), 50))
     expected_reasons: dict[str, list[int]] = {}
-    for position, (text, reason) in zip(positions, broken, strict=True):
+    for position, (text, _) in zip(positions, broken, strict=True):
         lines.insert(position, text)
     for position, (_, reason) in zip(positions, broken, strict=True):
         expected_reasons.setdefault(reason, []).append(position + 1)
@@ -148,7 +150,7 @@ def test_cut_off_gzip_keeps_what_was_read(tmp_path):
 def test_unknown_fields_are_noted_with_their_line(write_jsonl):
     path = write_jsonl([good_record(0), dict(good_record(1), colour="blue")])
     notes = read_steps([str(path)]).accounting.notes
-    [(note, tally)] = [(n, t) for n, t in notes.items() if "colour" in n]
+    [(_note, tally)] = [(n, t) for n, t in notes.items() if "colour" in n]
     assert tally.examples == [(str(path), 2)]
 
 

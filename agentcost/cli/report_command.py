@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentcost.errors import EXIT_STRICT, AgentCostError
 
+if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
+    import polars as pl
 
-class OutputFormat(str, Enum):
+    from agentcost.analysis.report import Report
+    from agentcost.ingest.accounting import LineAccounting
+
+
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class SortColumn(str, Enum):
+class SortColumn(StrEnum):
     task = "task"
     steps = "steps"
     tokens_in = "tokens_in"
@@ -91,8 +97,8 @@ def report(
         raise typer.Exit(EXIT_STRICT)
 
 
-def _render(result, tasks, output_format: OutputFormat, color: bool | None, *,  # type: ignore[no-untyped-def]
-            to_file: bool) -> str:
+def _render(result: Report, tasks: pl.DataFrame, output_format: OutputFormat,
+            color: bool | None, *, to_file: bool) -> str:
     if output_format is OutputFormat.json:
         from agentcost.render.json_out import render_json
 
@@ -114,7 +120,7 @@ def _render(result, tasks, output_format: OutputFormat, color: bool | None, *,  
     return render_terminal(result, tasks, width=width, color=use_color)
 
 
-def _warn(result) -> None:  # type: ignore[no-untyped-def]
+def _warn(result: Report) -> None:
     accounting = result.accounting
     if accounting.lines_read == 0:
         print("agentcost: the input is empty: no lines to report on", file=sys.stderr)
@@ -126,12 +132,11 @@ def _warn(result) -> None:  # type: ignore[no-untyped-def]
               "calls are unpriced and excluded from totals", file=sys.stderr)
 
 
-def _print_skips(accounting) -> None:  # type: ignore[no-untyped-def]
+def _print_skips(accounting: LineAccounting) -> None:
     from agentcost.render.text import lines_list, safe_text
 
-    single = len(accounting.files) == 1
     print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines skipped",
           file=sys.stderr)
     for reason, tally in sorted(accounting.skipped.items(), key=lambda i: (-i[1].count, i[0])):
-        where = lines_list(tally.examples, single_file=False if not single else False)
+        where = lines_list(tally.examples, single_file=False)
         print(f"  {tally.count:,} x {safe_text(reason)}: {where}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Decode chunks of native JSONL into typed columns, finding every bad line without losing good ones.
+"""Decode chunks of native JSONL into typed columns; find every bad line, keep every good one.
 
 The fast path hands a whole chunk to polars' NDJSON reader with an explicit schema. When that
 fails (a malformed line, a wrong type) or cannot be trusted (blank lines would shift the line
@@ -171,7 +171,9 @@ def _bisect(
             bad.append(BadLine(line, diagnose(raw, schema, is_last=line == last_line)))
 
 
-def _with_lines(frame: pl.DataFrame, lines: list[int], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _with_lines(
+    frame: pl.DataFrame, lines: list[int], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
     if not schema:
         frame = frame.drop("__none__")
     return frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64()))

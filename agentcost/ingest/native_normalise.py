@@ -110,7 +110,9 @@ def canonical_columns(keys: Collection[str], source_file: str) -> list[pl.Expr]:
 
     model = _first("model", keys, pl.String())
     tool = _first("tool_name", keys, pl.String())
-    has_tokens = (prompt.fill_null(0) + uncached.fill_null(0) + cached_total + output + reasoning) > 0
+    has_tokens = (
+        prompt.fill_null(0) + uncached.fill_null(0) + cached_total + output + reasoning
+    ) > 0
     derived_kind = (
         pl.when(model.is_not_null() | has_tokens).then(pl.lit("llm"))
         .when(tool.is_not_null()).then(pl.lit("tool"))

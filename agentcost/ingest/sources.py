@@ -1,4 +1,4 @@
-"""Where input bytes come from: files, directories, globs, gzip, stdin; read in line-aligned chunks."""
+"""Where input bytes come from (files, directories, globs, gzip, stdin), in line-aligned chunks."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable) -> pl.LazyFrame:
     reason: pl.Expr = pl.lit(None, pl.String())
     for tokens, price, words in reversed(BUCKET_PRICES):
         reason = (
-            pl.when((pl.col(tokens) > 0) & pl.col(price).is_null() & pl.col("price_input").is_not_null())
+            pl.when((pl.col(tokens) > 0) & pl.col(price).is_null()
+                    & pl.col("price_input").is_not_null())
             .then(pl.lit(f"no {words} price listed"))
             .otherwise(reason)
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 
+import polars as pl
 from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from agentcost.analysis.report import Report
 from agentcost.render import views
-
-import polars as pl
 
 
 def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,

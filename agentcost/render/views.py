@@ -3,6 +3,7 @@ renderers. Untrusted values are made safe here; each renderer adds only its own 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -15,7 +16,7 @@ from agentcost.render.text import count, lines_list, money, safe_text, span, utc
 class Table:
     title: str
     headers: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     numeric: tuple[bool, ...]  # right-align these columns
     flagged: list[bool] = field(default_factory=list)  # rows to show in red
     caption: str = ""
@@ -32,7 +33,8 @@ def summary_section(report: Report) -> Section:
     lines = [
         f"Tasks {count(s.tasks)}   Steps {count(s.steps)} ({count(s.llm_steps)} LLM, "
         f"{count(s.tool_calls)} tool calls)",
-        f"Window {utc(s.window_start)} -> {utc(s.window_end)} ({span(s.window_start, s.window_end)})",
+        f"Window {utc(s.window_start)} -> {utc(s.window_end)} "
+        f"({span(s.window_start, s.window_end)})",
         f"Tokens  input {count(s.input_tokens)}  cache read {count(s.cache_read_tokens)}  "
         f"cache write {count(s.cache_write_5m_tokens + s.cache_write_1h_tokens)}  "
         f"output {count(s.output_tokens)}  reasoning {count(s.reasoning_tokens)}",
@@ -136,13 +138,13 @@ def unpriced_tables(report: Report) -> list[Table]:
                             rows, (False, False, True, True, True, False),
                             caption="excluded from the totals above"))
     if report.unpriced_tools.height:
-        rows = [
+        tool_rows = [
             (safe_text(r["tool_name"]), count(r["calls"]),
              lines_list([(r["source_file"], r["first_line"])], single_file=single))
             for r in report.unpriced_tools.iter_rows(named=True)
         ]
         tables.append(Table("Unpriced tools",
-                            ("tool", "calls", "first line"), rows, (False, True, False),
+                            ("tool", "calls", "first line"), tool_rows, (False, True, False),
                             caption="not in the price table; excluded from the totals above"))
     return tables
 
