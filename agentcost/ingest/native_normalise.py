@@ -71,12 +71,12 @@ def problems(keys: Collection[str]) -> pl.Expr:
     return reason.alias(PROBLEM_COLUMN)
 
 
-def start_time(keys: Collection[str]) -> pl.Expr:
+def start_time(frame: pl.DataFrame, keys: Collection[str]) -> pl.Series:
     """Parsed once per chunk into START_TIME_COLUMN; both the checks and the output use it."""
     aliases = present_aliases("start_time", keys)
     if not aliases:
-        return pl.lit(None, pl.Datetime("us", "UTC")).alias(START_TIME_COLUMN)
-    text = pl.coalesce(aliases) if len(aliases) > 1 else pl.col(aliases[0])
+        return pl.Series(START_TIME_COLUMN, [None] * frame.height, pl.Datetime("us", "UTC"))
+    text = frame.select(pl.coalesce(aliases)).to_series()
     return parse_time(text).alias(START_TIME_COLUMN)
 
 

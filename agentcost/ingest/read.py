@@ -18,6 +18,7 @@ from agentcost.ingest.native_normalise import (
     problems,
     start_time,
 )
+from agentcost.ingest.prefetch import prefetch
 from agentcost.ingest.sources import Chunk, Source, expand_inputs, open_source, read_chunks
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -61,7 +62,7 @@ def _read_source(
     reported_unknown: set[str] = set()
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
-        for chunk in read_chunks(stream):
+        for chunk in prefetch(read_chunks(stream)):
             accounting.lines_read += chunk.line_count
             if chunk.stream_error:
                 last = chunk.first_line + max(chunk.line_count - 1, 0)
@@ -86,7 +87,8 @@ def _read_chunk(
     accounting.lines_blank += len(decoded.blank_lines)
     for bad in decoded.bad_lines:
         accounting.skip(bad.reason, file, [bad.line])
-    checked = decoded.frame.with_columns(start_time(keys)).with_columns(problems(keys))
+    frame = decoded.frame
+    checked = frame.with_columns(start_time(frame, keys)).with_columns(problems(keys))
     rejected = checked.filter(pl.col(PROBLEM_COLUMN).is_not_null())
     if rejected.height:
         tallies = rejected.group_by(PROBLEM_COLUMN).agg(

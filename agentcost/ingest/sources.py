@@ -13,7 +13,7 @@ from typing import BinaryIO
 from agentcost.errors import InputError
 
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
-CHUNK_BYTES = 64 * 1024 * 1024
+CHUNK_BYTES = 32 * 1024 * 1024
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 GZIP_MAGIC = b"\x1f\x8b"
 READ_PIECE_BYTES = 4 * 1024 * 1024
@@ -111,13 +111,14 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Ch
             if carry:
                 yield _chunk(carry, next_line, unterminated=True)
             return
-        data = carry + block
-        cut = data.rfind(b"\n")
+        cut = block.rfind(b"\n")
         if cut < 0:
-            carry = data
+            carry += block
             continue
-        carry = data[cut + 1 :]
-        chunk = _chunk(data[: cut + 1], next_line, unterminated=False)
+        # One copy: the carried partial line joined to the block up to its last newline.
+        data = b"".join((carry, memoryview(block)[: cut + 1]))
+        carry = block[cut + 1 :]
+        chunk = _chunk(data, next_line, unterminated=False)
         next_line += chunk.line_count
         yield chunk
 
@@ -125,9 +126,14 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Ch
 def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
     """Read up to `size` bytes in pieces, so that a stream cut short (a truncated gzip file)
     still gives back everything before the cut."""
+    if not isinstance(stream, gzip.GzipFile):
+        try:
+            return stream.read(size), None
+        except OSError as error:
+            return b"", str(error)
     pieces: list[bytes] = []
     wanted = size
-    read = getattr(stream, "read1", stream.read)  # read1: one decompression step at a time
+    read = stream.read1  # one decompression step at a time
     while wanted > 0:
         try:
             piece = read(min(wanted, READ_PIECE_BYTES))

@@ -1,4 +1,4 @@
-"""Parse step times given as ISO 8601 text or as epoch numbers, as one polars expression."""
+"""Parse step times given as ISO 8601 text or as epoch numbers."""
 
 from __future__ import annotations
 
@@ -6,21 +6,17 @@ import polars as pl
 
 ISO_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f%#z",
-    "%Y-%m-%d %H:%M:%S%.f%#z",
     "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%d",
 )
 UTC = pl.Datetime("us", "UTC")
 
 
-def parse_time(text: pl.Expr) -> pl.Expr:
-    """Text to a UTC datetime (null where it is not a time).
-
-    Numbers are epoch time, their unit told by magnitude: below 1e11 seconds, below 1e14
-    milliseconds, below 1e17 microseconds, else nanoseconds. ISO text without an offset is UTC.
-    """
-    number = text.cast(pl.Float64, strict=False)
+def epoch_to_utc(number: pl.Expr) -> pl.Expr:
+    """Epoch time with its unit told by magnitude: below 1e11 seconds, below 1e14
+    milliseconds, below 1e17 microseconds, else nanoseconds."""
     magnitude = number.abs()
     micros = (
         pl.when(magnitude < 1e11).then(number * 1e6)
@@ -28,9 +24,23 @@ def parse_time(text: pl.Expr) -> pl.Expr:
         .when(magnitude < 1e17).then(number)
         .otherwise(number / 1e3)
     )
-    from_epoch = micros.round(0).cast(pl.Int64).cast(UTC)
-    iso = pl.coalesce(
-        text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-        for fmt in ISO_FORMATS
-    )
-    return pl.when(number.is_not_null()).then(from_epoch).otherwise(iso)
+    return micros.round(0).cast(pl.Int64).cast(UTC)
+
+
+def parse_time(text: pl.Series) -> pl.Series:
+    """Text to UTC datetimes (null where it is not a time). ISO text without an offset is UTC.
+
+    Formats are tried one after another on the values still unparsed, so a log in one format
+    (the usual case) pays for one parse, not five."""
+    number = text.cast(pl.Float64, strict=False)
+    result = pl.select(epoch_to_utc(pl.lit(number))).to_series()
+    for fmt in ISO_FORMATS:
+        pending = result.is_null() & text.is_not_null()
+        if not pending.any():
+            break
+        indices = pending.arg_true()
+        # cache=False: step times are nearly all distinct, so a cache only adds hashing.
+        parsed = text.gather(indices).str.to_datetime(fmt, time_unit="us", time_zone="UTC",
+                                                      strict=False, cache=False)
+        result = result.scatter(indices, parsed)
+    return result.alias(text.name)

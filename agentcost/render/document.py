@@ -22,15 +22,14 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.to_dicts()
-    for row in rows:
-        for key, value in row.items():
-            if key.endswith("_usd"):
-                row[key] = _money(value)
-            elif isinstance(value, datetime):
-                row[key] = _time(value)
-    return rows
+def _records(frame: pl.DataFrame) -> pl.DataFrame:
+    """A table made JSON-ready (money rounded, times as ISO text); kept as a frame so that large
+    tables are serialised by polars rather than row by row in Python."""
+    return frame.with_columns(
+        *(pl.col(name).round(MONEY_DECIMALS) for name in frame.columns if name.endswith("_usd")),
+        *(pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+          for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)),
+    )
 
 
 def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""Benchmark `agentcost report` on a generated ~1.2M-step log against a polars floor.
+
+The floor, measured in the same run on the same file: a bare `polars.scan_ndjson` of the file
+grouped by task, aggregating the fields the report reads (steps, token columns, duration, tool
+calls, model, first timestamp): what a person would write to total the log by hand, with none of
+the validation, line accounting, time parsing or pricing. Each command runs in its own process,
+so peak memory (max RSS) is the command's own.
+
+    python benchmarks/bench_report.py [--steps 1200000] [--runs 3] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FLOOR = """
+import sys, polars as pl
+pl.scan_ndjson(sys.argv[1]).group_by("task_id").agg(
+    pl.len(), pl.col("step_number").max(),
+    pl.col("input_tokens", "output_tokens", "cache_read_tokens", "duration_s").sum(),
+    pl.col("tool_name").count(), pl.col("model").first(), pl.col("timestamp").min(),
+).collect()
+"""
+TARGET_RATIO = 1.5
+TARGET_PEAK_MB = 1024
+
+
+def timed(command: list[str]) -> float:
+    """Wall seconds of one child process."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_of(command: list[str]) -> float:
+    """Peak RSS (MB) of a single run, measured by a fresh wrapper process."""
+    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+               "stdout=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *command], check=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    return int(out.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1_200_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3, help="best of N wall times")
+    parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
+    args = parser.parse_args()
+
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    log = out_dir / f"steps-{args.steps}-{args.seed}.jsonl"
+    if not (args.keep and log.exists()):
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--steps", str(args.steps),
+                        "--seed", str(args.seed), "-o", str(log)], check=True)
+    size_mb = log.stat().st_size / 1e6
+
+    agentcost = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
+    floor = [sys.executable, "-c", FLOOR, str(log)]
+    floor_walls: list[float] = []
+    report_walls: list[float] = []
+    for _ in range(args.runs):  # interleaved, so both see the same machine conditions
+        floor_walls.append(timed(floor))
+        report_walls.append(timed(agentcost))
+    floor_peak = peak_of(floor)
+    report_peak = peak_of(agentcost)
+
+    floor_wall, report_wall = min(floor_walls), min(report_walls)
+    ratio = report_wall / floor_wall
+    print(f"log: {log.name}, {args.steps:,} steps, {size_mb:,.0f} MB, {os.cpu_count()} cores")
+    print(f"polars floor     : {floor_wall:6.2f} s  peak {floor_peak:6.0f} MB  "
+          f"(runs: {', '.join(f'{w:.2f}' for w in floor_walls)})")
+    print(f"agentcost report : {report_wall:6.2f} s  peak {report_peak:6.0f} MB  "
+          f"(runs: {', '.join(f'{w:.2f}' for w in report_walls)})")
+    print(f"ratio            : {ratio:.2f}x the floor (target <= {TARGET_RATIO}x); "
+          f"{args.steps / report_wall:,.0f} steps/s")
+    ok = ratio <= TARGET_RATIO and report_peak <= TARGET_PEAK_MB
+    print("result           : " + ("within targets" if ok else "OUTSIDE targets"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
