@@ -66,7 +66,7 @@ class KeySighting:
 
     def first_line(self, chunk: Chunk) -> int:
         # Counted only when asked (for unknown fields): counting every window would cost a pass.
-        return chunk.first_line + chunk.data.count(b"\n", 0, self.first_offset)
+        return chunk.first_line + bytes(chunk.data[: self.first_offset]).count(b"\n")
 
 
 def sample_keys(chunk: Chunk) -> dict[str, KeySighting]:

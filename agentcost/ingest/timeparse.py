@@ -40,7 +40,13 @@ def parse_time(text: pl.Series) -> pl.Series:
             break
         indices = pending.arg_true()
         # cache=False: step times are nearly all distinct, so a cache only adds hashing.
-        parsed = text.gather(indices).str.to_datetime(fmt, time_unit="us", time_zone="UTC",
-                                                      strict=False, cache=False)
+        # The streaming engine parses in parallel morsels; eagerly it runs on one core.
+        parsed = (
+            pl.LazyFrame({"text": text.gather(indices)})
+            .select(pl.col("text").str.to_datetime(fmt, time_unit="us", time_zone="UTC",
+                                                   strict=False, cache=False))
+            .collect(engine="streaming")
+            .to_series()
+        )
         result = result.scatter(indices, parsed)
     return result.alias(text.name)
