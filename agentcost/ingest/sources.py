@@ -96,8 +96,9 @@ def open_source(source: Source) -> BinaryIO:
     return handle
 
 
-def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """Yield line-aligned chunks. Only the last chunk can end without a newline."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     carry = b""
     next_line = 1
     while True:
