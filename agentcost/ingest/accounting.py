@@ -33,6 +33,13 @@ class LineAccounting:
     # Things noticed that did not cost a line: unknown fields, cut-off streams, inferred semantics.
     notes: dict[str, Tally] = field(default_factory=dict)
 
+    # Span formats: spans read, spans that became steps, and the rest by reason (structure,
+    # usage repeated by a nested span). Lines of those files are accounted above as usual.
+    spans_read: int = 0
+    spans_used: int = 0
+    spans_not_steps: dict[str, Tally] = field(default_factory=dict)
+    formats: dict[str, int] = field(default_factory=dict)  # format name -> files read
+
     @property
     def lines_skipped(self) -> int:
         return sum(tally.count for tally in self.skipped.values())
@@ -42,6 +49,9 @@ class LineAccounting:
 
     def note(self, what: str, file: str, lines: list[int], count: int | None = None) -> None:
         self.notes.setdefault(what, Tally()).add(file, lines, count)
+
+    def not_step(self, reason: str, file: str, records: list[int]) -> None:
+        self.spans_not_steps.setdefault(reason, Tally()).add(file, records)
 
     def balanced(self) -> bool:
         return self.lines_read == self.lines_used + self.lines_blank + self.lines_skipped

@@ -8,10 +8,12 @@ from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.formats import FORMAT_NAMES, sniff
 from agentcost.ingest.native_decode import (
     KIND_OF_KEY,
     LINE_COLUMN,
@@ -33,11 +35,13 @@ from agentcost.ingest.prefetch import prefetch
 from agentcost.ingest.sources import (
     GZIP_MAGIC,
     Chunk,
+    PrependedStream,
     Source,
     expand_inputs,
     open_source,
     read_chunks,
 )
+from agentcost.ingest.span_read import read_span_source
 from agentcost.schema import COLUMN_NAMES, conform
 
 # Concepts every command needs: identity, ordering, and all token buckets (the uncached input
@@ -48,6 +52,7 @@ CORE_CONCEPTS = frozenset({
     "reasoning_tokens", "tool_name",
 })
 EXAMPLE_LINES = 5
+SNIFF_BYTES = 256 * 1024
 
 
 @dataclass
@@ -56,9 +61,17 @@ class Ingested:
     accounting: LineAccounting
 
 
-def read_steps(inputs: Sequence[str], *, columns: Collection[str] | None = None) -> Ingested:
+def read_steps(
+    inputs: Sequence[str],
+    *,
+    columns: Collection[str] | None = None,
+    input_format: str = "auto",
+    task_key: str = "trace",
+) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
-    filled from the input (others stay null): fields nobody asked for are not even decoded."""
+    filled from native JSONL (others stay null): fields nobody asked for are not even decoded.
+    `input_format` forces a format instead of recognising it; `task_key` groups spans into
+    tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`."""
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
         wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
@@ -67,9 +80,34 @@ def read_steps(inputs: Sequence[str], *, columns: Collection[str] | None = None)
     frames: list[pl.DataFrame] = []
     for source in expand_inputs(inputs):
         accounting.files.append(source.display)
-        frames.extend(_read_source(source, wanted_aliases, accounting))
+        frames.extend(_read_any(source, wanted_aliases, accounting, input_format, task_key))
     steps = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return Ingested(_number_steps(conform(steps)), accounting)
+
+
+def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
+              input_format: str, task_key: str) -> list[pl.DataFrame]:
+    stream = open_source(source)
+    with nullcontext(stream) if source.is_stdin else stream:
+        head = _peek(stream)
+        fmt = sniff(head) if input_format == "auto" else input_format
+        if fmt != "native":
+            whole = cast(BinaryIO, PrependedStream(head, stream))
+            return [read_span_source(whole, fmt, source.display, task_key=task_key,
+                                     accounting=accounting)]
+    accounting.formats[FORMAT_NAMES["native"]] = (
+        accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
+    if source.is_stdin:
+        return _read_in_chunks(source, wanted_aliases, accounting,
+                               stream=cast(BinaryIO, PrependedStream(head, stream)))
+    return _read_source(source, wanted_aliases, accounting)
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    try:
+        return stream.read(SNIFF_BYTES)
+    except (OSError, EOFError):
+        return b""
 
 
 def _read_source(
@@ -139,12 +177,13 @@ def _note_unknown_fields(
 
 
 def _read_in_chunks(
-    source: Source, wanted_aliases: set[str], accounting: LineAccounting
+    source: Source, wanted_aliases: set[str], accounting: LineAccounting,
+    stream: BinaryIO | None = None,
 ) -> list[pl.DataFrame]:
     frames: list[pl.DataFrame] = []
     seen_keys: set[str] = set()
     reported_unknown: set[str] = set()
-    stream = open_source(source)
+    stream = stream or open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
         for chunk in prefetch(read_chunks(stream)):
             accounting.lines_read += chunk.line_count

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from agentcost.errors import InputError
 
@@ -150,3 +151,28 @@ def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
 def _chunk(data: bytes, first_line: int, *, unterminated: bool, error: str | None = None) -> Chunk:
     count = data.count(b"\n") + (1 if unterminated else 0)
     return Chunk(data, first_line, count, ends_unterminated=unterminated, stream_error=error)
+
+
+class PrependedStream(io.RawIOBase):
+    """Bytes already read (to recognise the format) followed by the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            data, self._head = self._head + self._rest.read(), b""
+            return data
+        if self._head:
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._rest.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

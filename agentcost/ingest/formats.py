@@ -1,0 +1,181 @@
+"""Recognise what a trace file is from its content, and read span formats into spans.
+
+Formats: native (agentcost JSONL), otlp (OTLP/JSON: file exporter lines or one document, Tempo
+`batches`), jaeger, spans (Phoenix / OpenInference / OTel SDK span lists or JSONL), langfuse
+(trace export), attributes (one span's attributes as a flat object).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentcost.errors import InputError
+from agentcost.ingest.spans import containers
+from agentcost.ingest.spans.model import Span
+
+FORMATS = ("auto", "native", "otlp", "jaeger", "spans", "langfuse", "attributes")
+FORMAT_NAMES = {
+    "native": "agentcost JSONL",
+    "otlp": "OTLP/JSON",
+    "jaeger": "Jaeger JSON",
+    "spans": "span list (Phoenix / OpenInference / OTel SDK)",
+    "langfuse": "Langfuse trace export",
+    "attributes": "span attribute map",
+}
+SPAN_LIST_KEYS = frozenset({"context", "spanContext", "span_kind"})
+ATTRIBUTE_PREFIXES = ("gen_ai.", "llm.", "ai.", "openinference.")
+
+
+@dataclass
+class ReadSpans:
+    spans: list[Span] = field(default_factory=list)
+    lines_read: int = 0
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    # What convention families were seen (for "recognised as" in the report).
+    conventions: set[str] = field(default_factory=set)
+
+
+def sniff(head: bytes) -> str:
+    """The format of a file from its first bytes (up to a few hundred KB)."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return _format_of_list(_first_list_item(text))
+    first_line = text.split(b"\n", 1)[0]
+    try:
+        value = json.loads(first_line)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):  # JSON Lines: decide by the first record
+        return _format_of_object(value, lines=True)
+    try:
+        return _format_of_object(_prefix_object(text), lines=False)
+    except ValueError:
+        return "native"
+
+
+def _format_of_object(value: dict[str, Any], *, lines: bool) -> str:
+    keys = set(value)
+    if keys & {"resourceSpans", "resourceLogs", "resourceMetrics", "batches"}:
+        return "otlp"
+    if "observations" in keys and "trace" in keys:
+        return "langfuse"
+    if isinstance(value.get("data"), list):
+        data = value["data"]
+        if data and isinstance(data[0], dict) and "spans" in data[0]:
+            return "jaeger"
+    if keys & SPAN_LIST_KEYS:
+        return "spans"
+    if not lines and any(key.startswith(ATTRIBUTE_PREFIXES) for key in keys):
+        return "attributes"
+    return "native"
+
+
+def _format_of_list(first_item: dict[str, Any] | None) -> str:
+    if first_item is None:
+        return "spans"
+    return "spans" if set(first_item) & SPAN_LIST_KEYS else "native"
+
+
+def _first_list_item(text: bytes) -> dict[str, Any] | None:
+    decoder = json.JSONDecoder()
+    body = text.decode("utf-8", errors="replace")[1:].lstrip()
+    try:
+        item, _ = decoder.raw_decode(body)
+    except ValueError:
+        return None
+    return item if isinstance(item, dict) else None
+
+
+def _prefix_object(text: bytes) -> dict[str, Any]:
+    """The top-level keys of a (possibly cut-off) JSON object: enough to tell the format."""
+    body = text.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(body)
+    except ValueError:
+        keys: dict[str, Any] = {}
+        for marker in ("resourceSpans", "resourceLogs", "batches", "observations", "trace",
+                       "data", "context", "spanContext", "span_kind"):
+            if f'"{marker}"' in body[:4096]:
+                keys[marker] = [] if marker in ("data",) else {}
+        if not keys:
+            raise
+        return keys
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
+    """Spans of a whole file (already decompressed) in a span format."""
+    result = ReadSpans()
+    if fmt in ("otlp", "spans") and _is_json_lines(data):
+        for number, raw in _lines(data):
+            result.lines_read += 1
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                result.bad_lines.append((number, _bad_json_reason(raw, number, data)))
+                continue
+            try:
+                if fmt == "otlp":
+                    result.spans.extend(containers.otlp_spans(record, number))
+                else:
+                    result.spans.append(containers.listed_span(record, number))
+            except (containers.ContainerError, TypeError, AttributeError, KeyError,
+                    ValueError) as error:
+                result.bad_lines.append((number, f"not a valid {FORMAT_NAMES[fmt]} record: "
+                                                 f"{error}"))
+        return result
+    try:
+        document = json.loads(data)
+    except ValueError as error:
+        raise InputError(f"{display}: not valid JSON ({error})") from error
+    result.lines_read = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    try:
+        result.spans.extend(_document_spans(document, fmt, display))
+    except (containers.ContainerError, TypeError, AttributeError, KeyError, ValueError) as error:
+        raise InputError(f"{display}: not a valid {FORMAT_NAMES[fmt]} document: {error}") \
+            from error
+    return result
+
+
+def _document_spans(document: Any, fmt: str, display: str) -> Iterator[Span]:
+    if fmt == "otlp":
+        yield from containers.otlp_spans(document, 1)
+    elif fmt == "jaeger":
+        yield from containers.jaeger_spans(document)
+    elif fmt == "langfuse":
+        yield from containers.langfuse_spans(document)
+    elif fmt == "attributes":
+        yield containers.attribute_map_span(document, display)
+    elif fmt == "spans":
+        items = document if isinstance(document, list) else document.get("data") or [document]
+        for number, item in enumerate(items, start=1):
+            yield containers.listed_span(item, number)
+    else:
+        raise InputError(f"{display}: unknown format {fmt!r}")
+
+
+def _is_json_lines(data: bytes) -> bool:
+    first = data.lstrip().split(b"\n", 1)[0]
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if number > 1 and raw == b"" and number == data.count(b"\n") + 1:
+            return  # the empty string after the final newline
+        yield number, raw
+
+
+def _bad_json_reason(raw: bytes, number: int, data: bytes) -> str:
+    last = not data.endswith(b"\n") and number == data.count(b"\n") + 1
+    return "truncated line (file ends mid-record)" if last else "not valid JSON"
