@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentcost.errors import EXIT_STRICT, AgentCostError
+from agentcost.errors import EXIT_STRICT, AgentCostError, UsageError
 
 if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
     import polars as pl
@@ -23,6 +23,16 @@ class OutputFormat(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    native = "native"
+    otlp = "otlp"
+    jaeger = "jaeger"
+    spans = "spans"
+    langfuse = "langfuse"
+    attributes = "attributes"
 
 
 class SortColumn(StrEnum):
@@ -65,6 +75,12 @@ def report(
         help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
     color: Annotated[bool | None, typer.Option(
         "--color/--no-color", help="Colour the table. Default: only on a terminal.")] = None,
+    input_format: Annotated[InputFormat, typer.Option(
+        "--input-format", help="Read the inputs as this format instead of recognising it.")
+    ] = InputFormat.auto,
+    task_key: Annotated[str, typer.Option(
+        "--task-key", help="For span formats, what makes a task: trace (default), session "
+        "(conversation / session id), resource.NAME or attribute.NAME.")] = "trace",
 ) -> None:
     """Price every step of the traces and report cost per task, model and tool.
 
@@ -77,7 +93,12 @@ def report(
     from agentcost.render.output import write_output
 
     table = load_price_table(prices)
-    ingested = read_steps(inputs, columns=REPORT_COLUMNS)
+    if task_key not in ("trace", "session") and not task_key.startswith(
+            ("resource.", "attribute.")):
+        raise UsageError(f"--task-key {task_key!r}: use trace, session, resource.NAME or "
+                         "attribute.NAME")
+    ingested = read_steps(inputs, columns=REPORT_COLUMNS, input_format=input_format.value,
+                          task_key=task_key)
     accounting = ingested.accounting
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
         _print_skips(accounting)

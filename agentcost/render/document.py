@@ -81,6 +81,14 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "models": _records(report.unpriced_models),
             "tools": _records(report.unpriced_tools),
         },
+        "spans": {
+            "read": accounting.spans_read,
+            "steps": accounting.spans_used,
+            "not_steps_by_reason": [
+                {"reason": reason, "count": tally.count}
+                for reason, tally in sorted(accounting.spans_not_steps.items())
+            ],
+        },
         "lines": {
             "read": accounting.lines_read,
             "used": accounting.lines_used,
@@ -91,6 +99,7 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
                  "first": [{"file": f, "line": n} for f, n in tally.examples]}
                 for reason, tally in sorted(accounting.skipped.items())
             ],
+            "formats": dict(sorted(accounting.formats.items())),
             "notes": [
                 {"note": note, "count": tally.count,
                  "first": [{"file": f, "line": n} for f, n in tally.examples]}

@@ -22,7 +22,8 @@ def render_markdown(report: Report, tasks: pl.DataFrame) -> str:
     out += _section(views.summary_section(report))
     if report.summary.steps:
         out += _table(views.task_table(report, tasks))
-        out += _table(views.model_table(report))
+        if report.by_model.height:
+            out += _table(views.model_table(report))
         if report.by_tool.height:
             out += _table(views.tool_table(report))
         distribution = views.distribution_table(report)

@@ -30,7 +30,8 @@ def build(report: Report, tasks: pl.DataFrame) -> RenderableType:
         parts.append(Text("No steps in the input.", style="bold"))
     else:
         parts.append(_table(views.task_table(report, tasks)))
-        parts.append(_table(views.model_table(report)))
+        if report.by_model.height:
+            parts.append(_table(views.model_table(report)))
         if report.by_tool.height:
             parts.append(_table(views.tool_table(report)))
         distribution = views.distribution_table(report)

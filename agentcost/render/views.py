@@ -157,6 +157,17 @@ def input_section(report: Report) -> Section:
         f"{files}: {count(a.lines_read)} lines read, {count(a.lines_used)} used, "
         f"{count(a.lines_blank)} blank, {count(a.lines_skipped)} skipped"
     ]
+    if a.formats:
+        lines.append("Recognised: " + ", ".join(
+            f"{name} ({count(n)} file{'s' if n != 1 else ''})"
+            for name, n in sorted(a.formats.items())))
+    if a.spans_read:
+        not_steps = a.spans_read - a.spans_used
+        lines.append(f"Spans: {count(a.spans_read)} read, {count(a.spans_used)} became steps, "
+                     f"{count(not_steps)} did not")
+        for reason, tally in sorted(a.spans_not_steps.items(),
+                                    key=lambda item: (-item[1].count, item[0])):
+            lines.append(f"  {count(tally.count)}: {safe_text(reason)}")
     for reason, tally in sorted(a.skipped.items(), key=lambda item: (-item[1].count, item[0])):
         lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
                      f"(line {lines_list(tally.examples, single_file=single)})")

@@ -1,0 +1,110 @@
+"""An OTLP/JSON file exporter log (one TracesData per line) with the quirks real ones have:
+base64 ids, numbers as strings and as numbers, SPAN_KIND names, spans exported twice, nested
+spans repeating usage, resourceLogs lines, and a cut-off last line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+
+import polars as pl
+
+from agentcost.ingest.read import read_steps
+
+
+def kv(key, value):
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def b64(hex_id: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_id)).decode()
+
+
+def span(trace, span_id, parent, name, attributes, start, *, encode_ids):
+    ident = b64 if encode_ids else (lambda x: x)
+    return {
+        "traceId": ident(trace), "spanId": ident(span_id),
+        "parentSpanId": ident(parent) if parent else "",
+        "name": name, "kind": "SPAN_KIND_CLIENT" if encode_ids else 3,
+        "startTimeUnixNano": str(start) if encode_ids else start,
+        "endTimeUnixNano": str(start + 1_500_000_000),
+        "attributes": [kv(k, v) for k, v in attributes.items()],
+    }
+
+
+def traces_data(spans):
+    return {"resourceSpans": [{"resource": {"attributes": [kv("service.name", "svc")]},
+                               "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}]}]}
+
+
+def test_file_exporter_log_gives_exact_totals(tmp_path):
+    rng = random.Random(4)
+    lines: list[str] = []
+    expected_input = expected_output = expected_cached = calls = tools = 0
+    for task in range(200):
+        trace = f"{task + 1:032x}"
+        root, agent = f"{task + 1:04x}000000000001", f"{task + 1:04x}000000000002"
+        spans = [span(trace, root, None, "invoke_agent planner",
+                      {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
+                       "gen_ai.usage.input_tokens": 999_999}, 1_000, encode_ids=task % 2 == 0)]
+        for call in range(3):
+            prompt, completion = rng.randint(100, 5000), rng.randint(10, 500)
+            cached = rng.randint(0, prompt)
+            wrapper = f"{task + 1:04x}0000000001{call:02x}"
+            inner = f"{task + 1:04x}0000000002{call:02x}"
+            usage = {"gen_ai.usage.input_tokens": prompt, "gen_ai.usage.output_tokens": completion,
+                     "gen_ai.usage.cache_read.input_tokens": cached}
+            spans.append(span(trace, wrapper, root, "call_llm", dict(usage), 2_000 + call,
+                              encode_ids=task % 2 == 0))
+            spans.append(span(trace, inner, wrapper, "chat gpt-4o",
+                              {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                               **usage}, 3_000 + call, encode_ids=task % 2 == 0))
+            expected_input += prompt - cached
+            expected_cached += cached
+            expected_output += completion
+            calls += 1
+        tool = f"{task + 1:04x}000000000009"
+        spans.append(span(trace, tool, root, "execute_tool web_search",
+                          {"gen_ai.operation.name": "execute_tool",
+                           "gen_ai.tool.name": "web_search",
+                           "gen_ai.tool.call.arguments": '{"q": "x", "a": 1}'}, 5_000,
+                          encode_ids=task % 2 == 0))
+        tools += 1
+        lines.append(json.dumps(traces_data(spans)))
+        if task % 10 == 0:  # the same spans exported again by a second exporter
+            lines.append(json.dumps(traces_data(spans)))
+        if task % 50 == 0:
+            lines.append(json.dumps({"resourceLogs": []}))
+    lines.append(json.dumps(traces_data([]))[:40])  # cut off mid-record
+    path = tmp_path / "traces.jsonl"
+    path.write_text("\n".join(lines))
+
+    ingested = read_steps([str(path)])
+    steps = ingested.steps
+    llm = steps.filter(pl.col("kind") == "llm")
+    assert llm.height == calls == 600
+    assert llm["input_tokens"].sum() == expected_input
+    assert llm["cache_read_tokens"].sum() == expected_cached
+    assert llm["output_tokens"].sum() == expected_output
+    assert set(llm["model"].to_list()) == {"gpt-4o"}
+    tool_steps = steps.filter(pl.col("kind") == "tool")
+    assert tool_steps.height == tools == 200
+    assert set(tool_steps["tool_args"].to_list()) == {'{"a":1,"q":"x"}'}
+    assert steps["task_id"].n_unique() == 200
+    assert set(steps["task_id"].str.len_chars().to_list()) == {32}  # base64 ids decoded to hex
+    accounting = ingested.accounting
+    assert accounting.lines_read == len(lines)
+    assert accounting.skipped["truncated line (file ends mid-record)"].count == 1
+    assert accounting.lines_used == len(lines) - 1
+    duplicates = accounting.spans_not_steps["duplicate span (same trace and span id)"].count
+    assert duplicates == 20 * 8
+    assert accounting.spans_read == 220 * 8
+    # each of the steps starts 1.5 s long; steps numbered by start time within the task
+    assert steps["duration_s"].unique().to_list() == [1.5]
+    first_task = steps.filter(pl.col("task_id") == f"{1:032x}").sort("step")
+    assert first_task["kind"].to_list() == ["llm", "llm", "llm", "tool"]
