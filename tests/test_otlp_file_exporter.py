@@ -48,7 +48,7 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     expected_input = expected_output = expected_cached = calls = tools = 0
     for task in range(200):
         trace = f"{task + 1:032x}"
-        root, agent = f"{task + 1:04x}000000000001", f"{task + 1:04x}000000000002"
+        root = f"{task + 1:04x}000000000001"
         spans = [span(trace, root, None, "invoke_agent planner",
                       {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
                        "gen_ai.usage.input_tokens": 999_999}, 1_000, encode_ids=task % 2 == 0)]
@@ -101,7 +101,7 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     assert accounting.lines_read == len(lines)
     assert accounting.skipped["truncated line (file ends mid-record)"].count == 1
     assert accounting.lines_used == len(lines) - 1
-    duplicates = accounting.spans_not_steps["duplicate span (same trace and span id)"].count
+    duplicates = accounting.spans_skipped["duplicate span (same trace and span id)"].count
     assert duplicates == 20 * 8
     assert accounting.spans_read == 220 * 8
     # each of the steps starts 1.5 s long; steps numbered by start time within the task

@@ -99,4 +99,4 @@ def test_report_command_names_the_format(run_cli):
     assert document["spans"] == {"read": 4, "steps": 1, "not_steps_by_reason": [
         {"reason": "agent span (structure; its usage is an aggregate of its calls)", "count": 1},
         {"reason": "usage repeated by a nested span (counted once, at the deepest)",
-         "count": 2}]}
+         "count": 2}], "skipped_by_reason": []}

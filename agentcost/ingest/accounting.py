@@ -38,6 +38,7 @@ class LineAccounting:
     spans_read: int = 0
     spans_used: int = 0
     spans_not_steps: dict[str, Tally] = field(default_factory=dict)
+    spans_skipped: dict[str, Tally] = field(default_factory=dict)  # bad or repeated data
     formats: dict[str, int] = field(default_factory=dict)  # format name -> files read
 
     @property
@@ -50,8 +51,13 @@ class LineAccounting:
     def note(self, what: str, file: str, lines: list[int], count: int | None = None) -> None:
         self.notes.setdefault(what, Tally()).add(file, lines, count)
 
-    def not_step(self, reason: str, file: str, records: list[int]) -> None:
-        self.spans_not_steps.setdefault(reason, Tally()).add(file, records)
+    def not_step(self, reason: str, file: str, records: list[int], count: int | None = None
+                 ) -> None:
+        self.spans_not_steps.setdefault(reason, Tally()).add(file, records, count)
+
+    def span_skip(self, reason: str, file: str, records: list[int], count: int | None = None
+                  ) -> None:
+        self.spans_skipped.setdefault(reason, Tally()).add(file, records, count)
 
     def balanced(self) -> bool:
         return self.lines_read == self.lines_used + self.lines_blank + self.lines_skipped

@@ -34,6 +34,7 @@ class ReadSpans:
     spans: list[Span] = field(default_factory=list)
     lines_read: int = 0
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    blank_lines: int = 0
     # What convention families were seen (for "recognised as" in the report).
     conventions: set[str] = field(default_factory=set)
 
@@ -43,13 +44,13 @@ def sniff(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"["):
         return _format_of_list(_first_list_item(text))
-    first_line = text.split(b"\n", 1)[0]
+    first_line, _, rest = text.partition(b"\n")
     try:
         value = json.loads(first_line)
     except ValueError:
         value = None
-    if isinstance(value, dict):  # JSON Lines: decide by the first record
-        return _format_of_object(value, lines=True)
+    if isinstance(value, dict):  # JSON Lines (or a one-line document): the first record decides
+        return _format_of_object(value, lines=bool(rest.strip()))
     try:
         return _format_of_object(_prefix_object(text), lines=False)
     except ValueError:
@@ -111,10 +112,11 @@ def _prefix_object(text: bytes) -> dict[str, Any]:
 def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
     """Spans of a whole file (already decompressed) in a span format."""
     result = ReadSpans()
-    if fmt in ("otlp", "spans") and _is_json_lines(data):
+    if fmt in ("otlp", "spans") and is_json_lines(data):
         for number, raw in _lines(data):
             result.lines_read += 1
             if not raw.strip():
+                result.blank_lines += 1
                 continue
             try:
                 record = json.loads(raw)
@@ -161,7 +163,8 @@ def _document_spans(document: Any, fmt: str, display: str) -> Iterator[Span]:
         raise InputError(f"{display}: unknown format {fmt!r}")
 
 
-def _is_json_lines(data: bytes) -> bool:
+def is_json_lines(data: bytes) -> bool:
+    """Whether the data's first line is a whole JSON object (JSON Lines, not a document)."""
     first = data.lstrip().split(b"\n", 1)[0]
     try:
         return isinstance(json.loads(first), dict)

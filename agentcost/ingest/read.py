@@ -13,6 +13,7 @@ from typing import BinaryIO, cast
 import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.formats import FORMAT_NAMES, sniff
 from agentcost.ingest.native_decode import (
     KIND_OF_KEY,
@@ -82,7 +83,7 @@ def read_steps(
         accounting.files.append(source.display)
         frames.extend(_read_any(source, wanted_aliases, accounting, input_format, task_key))
     steps = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
-    return Ingested(_number_steps(conform(steps)), accounting)
+    return Ingested(canonical_tool_args(_number_steps(conform(steps))), accounting)
 
 
 def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
@@ -93,8 +94,8 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
         fmt = sniff(head) if input_format == "auto" else input_format
         if fmt != "native":
             whole = cast(BinaryIO, PrependedStream(head, stream))
-            return [read_span_source(whole, fmt, source.display, task_key=task_key,
-                                     accounting=accounting)]
+            return [read_span_source(whole, fmt, source.display, head=head,
+                                     task_key=task_key, accounting=accounting)]
     accounting.formats[FORMAT_NAMES["native"]] = (
         accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
     if source.is_stdin:

@@ -2,36 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import BinaryIO
 
+import orjson
 import polars as pl
 
+from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
-from agentcost.ingest.formats import FORMAT_NAMES, read_spans
+from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
+from agentcost.ingest.prefetch import prefetch
+from agentcost.ingest.sources import read_chunks
+from agentcost.ingest.spans.frame import attribute_keys, spans_frame
+from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.to_steps import spans_to_steps
 
+TRUNCATED = "truncated line (file ends mid-record)"
 
-def read_span_source(stream: BinaryIO, fmt: str, display: str, *, task_key: str,
+
+def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
                      accounting: LineAccounting) -> pl.DataFrame:
-    try:
-        data = stream.read()
-    except (OSError, EOFError) as error:
-        accounting.note(f"input cut off ({error})", display, [0])
-        data = b""
-    read = read_spans(data, fmt, display)
+    keys = attribute_keys(task_key)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
-    accounting.lines_read += read.lines_read
-    blank = sum(1 for line in data.split(b"\n")[: read.lines_read] if not line.strip()) \
-        if fmt in ("otlp", "spans") and read.lines_read > 1 else 0
-    accounting.lines_blank += blank
-    for line, reason in read.bad_lines:
-        accounting.skip(reason, display, [line])
-    accounting.lines_used += read.lines_read - blank - len(read.bad_lines)
-    converted = spans_to_steps(read.spans, source_file=display, task_key=task_key)
-    accounting.spans_read += len(read.spans)
-    for reason, records in converted.skipped.items():
-        accounting.not_step(reason, display, records)
-    for reason, records in converted.not_steps.items():
-        accounting.not_step(reason, display, records)
+    if fmt == "otlp":
+        columns = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
+        if is_json_lines(head):
+            _otlp_lines(stream, display, columns, accounting)
+        else:
+            _otlp_document(stream.read(), display, columns, accounting)
+        spans = columns.frame()
+    else:
+        data = stream.read()
+        read = read_spans(data, fmt, display)
+        accounting.lines_read += read.lines_read
+        accounting.lines_blank += read.blank_lines
+        for line, reason in read.bad_lines:
+            accounting.skip(reason, display, [line])
+        accounting.lines_used += read.lines_read - read.blank_lines - len(read.bad_lines)
+        spans = spans_frame(read.spans, keys)
+    converted = spans_to_steps(spans, source_file=display, task_key=task_key,
+                               ids_required=fmt != "attributes")
+    accounting.spans_read += spans.height
+    for reason, outcome in converted.skipped.items():
+        accounting.span_skip(reason, display, outcome.first_lines, count=outcome.count)
+    for reason, outcome in converted.not_steps.items():
+        accounting.not_step(reason, display, outcome.first_lines, count=outcome.count)
     accounting.spans_used += converted.steps.height
     return converted.steps
+
+
+def _otlp_lines(stream: BinaryIO, display: str, columns: SpanColumns,
+                accounting: LineAccounting) -> None:
+    """The file exporter's one TracesData per line; a bad line is named and skipped, the good
+    lines around it are kept."""
+    for chunk in prefetch(read_chunks(stream)):
+        accounting.lines_read += chunk.line_count
+        if chunk.stream_error:
+            accounting.note(f"input cut off ({chunk.stream_error})", display,
+                            [chunk.first_line + max(chunk.line_count - 1, 0)])
+        last_line = chunk.first_line + chunk.line_count - 1
+        raw_lines = chunk.data.split(b"\n")
+        if not chunk.ends_unterminated:
+            raw_lines.pop()
+        blank = [chunk.first_line + offset for offset, raw in enumerate(raw_lines)
+                 if not raw.strip()]
+        bad = list(parse_lines(_non_blank(raw_lines, chunk.first_line), columns))
+        for line, reason in bad:
+            cut = chunk.ends_unterminated and line == last_line and reason == "not valid JSON"
+            accounting.skip(TRUNCATED if cut else reason, display, [line])
+        accounting.lines_blank += len(blank)
+        accounting.lines_used += chunk.line_count - len(blank) - len(bad)
+
+
+def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]]:
+    return ((first + offset, raw) for offset, raw in enumerate(raw_lines) if raw.strip())
+
+
+def _otlp_document(data: bytes, display: str, columns: SpanColumns,
+                   accounting: LineAccounting) -> None:
+    """One OTLP/JSON document (pretty-printed, or a Tempo export)."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise InputError(f"{display}: not valid JSON ({error})") from error
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    accounting.lines_read += lines
+    try:
+        columns.add_document(document, 1)
+    except (TypeError, AttributeError, KeyError) as error:
+        raise InputError(f"{display}: not a valid OTLP/JSON document ({error})") from error
+    accounting.lines_used += lines

@@ -88,6 +88,11 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
                 {"reason": reason, "count": tally.count}
                 for reason, tally in sorted(accounting.spans_not_steps.items())
             ],
+            "skipped_by_reason": [
+                {"reason": reason, "count": tally.count,
+                 "first": [{"file": f, "line": n} for f, n in tally.examples]}
+                for reason, tally in sorted(accounting.spans_skipped.items())
+            ],
         },
         "lines": {
             "read": accounting.lines_read,

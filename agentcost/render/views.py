@@ -168,6 +168,10 @@ def input_section(report: Report) -> Section:
         for reason, tally in sorted(a.spans_not_steps.items(),
                                     key=lambda item: (-item[1].count, item[0])):
             lines.append(f"  {count(tally.count)}: {safe_text(reason)}")
+        for reason, tally in sorted(a.spans_skipped.items(),
+                                    key=lambda item: (-item[1].count, item[0])):
+            lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
+                         f"(line {lines_list(tally.examples, single_file=single)})")
     for reason, tally in sorted(a.skipped.items(), key=lambda item: (-item[1].count, item[0])):
         lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
                      f"(line {lines_list(tally.examples, single_file=single)})")

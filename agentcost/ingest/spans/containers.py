@@ -206,8 +206,7 @@ def langfuse_spans(document: dict[str, Any]) -> Iterator[Span]:
             except ValueError:
                 metadata = {}
         attributes = flatten((metadata or {}).get("attributes") or {})
-        for key, value in (raw.get("usageDetails") or {}).items():
-            attributes[f"langfuse.usage.{key}"] = value
+        attributes.update(langfuse_usage(raw.get("usageDetails") or {}))
         cost = (raw.get("costDetails") or {}).get("total")
         if cost is not None:
             attributes["langfuse.cost.total"] = cost
@@ -229,6 +228,24 @@ def langfuse_spans(document: dict[str, Any]) -> Iterator[Span]:
             container_kind=raw.get("type"),
             source_line=number,
         )
+
+
+def langfuse_usage(details: dict[str, Any]) -> dict[str, Any]:
+    """Langfuse usage details to fixed keys. Its keys vary by SDK (`prompt_details.cache_read`,
+    `input_cached_tokens`, `cache_creation_input_tokens`...): cache reads and writes are summed
+    by name; reasoning details are part of `output` and are not added again."""
+    usage: dict[str, Any] = {}
+    if details.get("input") is not None:
+        usage["langfuse.usage.input"] = details["input"]
+    if details.get("output") is not None:
+        usage["langfuse.usage.output"] = details["output"]
+    reads = [v for k, v in details.items() if "cache_read" in k or "cached" in k]
+    writes = [v for k, v in details.items() if "cache_creation" in k or "cache_write" in k]
+    if reads:
+        usage["langfuse.usage.cache_read"] = sum(int(v or 0) for v in reads)
+    if writes:
+        usage["langfuse.usage.cache_write"] = sum(int(v or 0) for v in writes)
+    return usage
 
 
 def attribute_map_span(document: dict[str, Any], name: str) -> Span:

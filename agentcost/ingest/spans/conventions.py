@@ -8,9 +8,9 @@ Traceloop, Vercel AI SDK, pydantic-ai, and Langfuse's usage details. Source of t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
 
-from agentcost.ingest.spans.model import Span
+import polars as pl
 
 MODEL = ("langfuse.model", "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
          "ai.response.model", "ai.model.id", "gen_ai.request.model", "llm.request.model_name",
@@ -30,12 +30,8 @@ CACHE_WRITE = ("gen_ai.usage.cache_creation.input_tokens",
 # Langfuse usage details: `input` already has cached tokens taken out.
 LANGFUSE_INPUT = ("langfuse.usage.input",)
 LANGFUSE_OUTPUT = ("langfuse.usage.output",)
-LANGFUSE_CACHE_READ = ("langfuse.usage.prompt_details.cache_read",
-                       "langfuse.usage.input_cached_tokens",
-                       "langfuse.usage.cache_read_input_tokens", "langfuse.usage.input_cache_read")
-LANGFUSE_CACHE_WRITE = ("langfuse.usage.prompt_details.cache_write",
-                        "langfuse.usage.cache_creation_input_tokens",
-                        "langfuse.usage.input_cache_creation")
+LANGFUSE_CACHE_READ = ("langfuse.usage.cache_read",)
+LANGFUSE_CACHE_WRITE = ("langfuse.usage.cache_write",)
 REPORTED_COST = ("llm.cost.total", "gen_ai.usage.cost", "operation.cost", "langfuse.cost.total")
 SESSION = ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
            "langfuse.session.id")
@@ -53,117 +49,113 @@ OPENINFERENCE_KINDS = {"LLM": "llm", "EMBEDDING": "embedding", "TOOL": "tool", "
 VERCEL_CALL_SUFFIXES = {".doGenerate": "llm", ".doStream": "llm", ".doEmbed": "embedding"}
 
 
-def first(attributes: dict[str, Any], names: tuple[str, ...]) -> Any:
-    for name in names:
-        value = attributes.get(name)
-        if value is not None and value != "":
-            return value
-    return None
+KIND_KEYS = ("gen_ai.operation.name", "openinference.span.kind", "llm.request.type",
+             "traceloop.span.kind")
+SPLIT_COST = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")
+ALL_ATTRIBUTE_KEYS = frozenset({
+    *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
+    *LANGFUSE_OUTPUT, *LANGFUSE_CACHE_READ, *LANGFUSE_CACHE_WRITE, *REPORTED_COST, *SESSION,
+    *USER, *AGENT, *TOOL_NAME, *TOOL_ARGS, *KIND_KEYS, *SPLIT_COST,
+})
 
 
-def count(attributes: dict[str, Any], names: tuple[str, ...]) -> int | None:
-    value = first(attributes, names)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number >= 0 and number == int(number) else None
+def first(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
+    """The first of `names` a span has (text), or null. Absent columns are skipped."""
+    columns = [pl.col(name) for name in names if name in present]
+    if not columns:
+        return pl.lit(None, pl.String())
+    texts = [column.replace("", None) for column in columns]
+    return pl.coalesce(texts) if len(texts) > 1 else texts[0]
 
 
-def step_kind(span: Span) -> str:
+def number(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
+    """The first of `names` a span has, as a number (null if absent or not a number)."""
+    return first(present, names).cast(pl.Float64, strict=False)
+
+
+def count(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
+    """A token count: a whole number, zero or more; anything else is null (not recorded)."""
+    value = number(present, names)
+    return pl.when((value >= 0) & (value == value.floor())).then(value).cast(pl.Int64)
+
+
+def step_kind(present: Collection[str]) -> pl.Expr:
     """llm, embedding, tool, agent or other: the first convention that says wins."""
-    attributes = span.attributes
-    if span.container_kind:
-        return LANGFUSE_KINDS.get(span.container_kind.upper(), "other")
-    operation = attributes.get("gen_ai.operation.name")
-    if operation in LLM_OPERATIONS:
-        return "llm"
-    if operation == "embeddings":
-        return "embedding"
-    if operation == "execute_tool":
-        return "tool"
-    if operation in AGENT_OPERATIONS:
-        return "agent"
-    openinference = str(attributes.get("openinference.span.kind") or "").upper()
-    if openinference:
-        return OPENINFERENCE_KINDS.get(openinference, "other")
-    if attributes.get("llm.request.type") in ("chat", "completion"):
-        return "llm"
-    traceloop = attributes.get("traceloop.span.kind")
-    if traceloop in ("tool", "agent"):
-        return str(traceloop)
-    name = span.name or ""
-    if name.startswith("ai."):
-        # Vercel AI SDK: only the provider call (do*) is a model call; ai.generateText and
-        # friends repeat its usage, and they have no parent ids to tell by nesting.
-        for suffix, kind in VERCEL_CALL_SUFFIXES.items():
-            if name.endswith(suffix):
-                return kind
-        return "tool" if name == "ai.toolCall" else "other"
-    if first(attributes, TOOL_NAME) is not None:
-        return "tool"
-    if first(attributes, INPUT) is not None or first(attributes, OUTPUT) is not None:
-        return "llm"
-    return "other"
+    container = pl.col("container_kind").str.to_uppercase()
+    operation = first(present, ("gen_ai.operation.name",))
+    openinference = first(present, ("openinference.span.kind",)).str.to_uppercase()
+    request_type = first(present, ("llm.request.type",))
+    traceloop = first(present, ("traceloop.span.kind",))
+    name = pl.col("name").fill_null("")
+    vercel = (
+        pl.when(name.str.ends_with(".doGenerate") | name.str.ends_with(".doStream"))
+        .then(pl.lit("llm"))
+        .when(name.str.ends_with(".doEmbed")).then(pl.lit("embedding"))
+        .when(name == "ai.toolCall").then(pl.lit("tool"))
+        # ai.generateText and friends repeat their do* child's usage, with no parent ids
+        .otherwise(pl.lit("other"))
+    )
+    has_tokens = (first(present, INPUT).is_not_null() | first(present, OUTPUT).is_not_null())
+    return (
+        pl.when(container.is_not_null())
+        .then(container.replace_strict(LANGFUSE_KINDS, default="other", return_dtype=pl.String))
+        .when(operation.is_in(list(LLM_OPERATIONS))).then(pl.lit("llm"))
+        .when(operation == "embeddings").then(pl.lit("embedding"))
+        .when(operation == "execute_tool").then(pl.lit("tool"))
+        .when(operation.is_in(list(AGENT_OPERATIONS))).then(pl.lit("agent"))
+        .when(openinference.is_not_null())
+        .then(openinference.replace_strict(OPENINFERENCE_KINDS, default="other",
+                                           return_dtype=pl.String))
+        .when(request_type.is_in(["chat", "completion"])).then(pl.lit("llm"))
+        .when(traceloop.is_in(["tool", "agent"])).then(traceloop)
+        .when(name.str.starts_with("ai.")).then(vercel)
+        .when(first(present, TOOL_NAME).is_not_null()).then(pl.lit("tool"))
+        .when(has_tokens).then(pl.lit("llm"))
+        .otherwise(pl.lit("other"))
+    )
 
 
-def usage(span: Span) -> dict[str, int | None]:
+def usage(present: Collection[str]) -> dict[str, pl.Expr]:
     """Token buckets that do not overlap. Every convention here except Langfuse counts cached
     tokens inside "input"; an input smaller than its cache counts cannot, and is taken as
-    already uncached."""
-    attributes = span.attributes
-    if any(key.startswith("langfuse.usage.") for key in attributes):
-        return {
-            "input_tokens": count(attributes, LANGFUSE_INPUT),
-            "cache_read_tokens": count(attributes, LANGFUSE_CACHE_READ) or 0,
-            "cache_write_5m_tokens": count(attributes, LANGFUSE_CACHE_WRITE) or 0,
-            "output_tokens": count(attributes, LANGFUSE_OUTPUT),
-            "input_includes_cache": 0,
-        }
-    prompt = count(attributes, INPUT)
-    cache_read = count(attributes, CACHE_READ) or 0
-    cache_write = count(attributes, CACHE_WRITE) or 0
-    uncached = prompt
-    if prompt is not None and prompt >= cache_read + cache_write:
-        uncached = prompt - cache_read - cache_write
-    return {
-        "input_tokens": uncached,
-        "cache_read_tokens": cache_read,
-        "cache_write_5m_tokens": cache_write,
-        "output_tokens": count(attributes, OUTPUT),
-        "input_includes_cache": 1,
-    }
+    already uncached. Langfuse's `input` has cached tokens taken out already."""
+    langfuse = pl.col("container_kind").is_not_null()
+    prompt = pl.when(langfuse).then(count(present, LANGFUSE_INPUT)).otherwise(
+        count(present, INPUT))
+    cache_read = pl.when(langfuse).then(count(present, LANGFUSE_CACHE_READ)).otherwise(
+        count(present, CACHE_READ)).fill_null(0)
+    cache_write = pl.when(langfuse).then(count(present, LANGFUSE_CACHE_WRITE)).otherwise(
+        count(present, CACHE_WRITE)).fill_null(0)
+    output = pl.when(langfuse).then(count(present, LANGFUSE_OUTPUT)).otherwise(
+        count(present, OUTPUT))
+    cached = cache_read + cache_write
+    uncached = (
+        pl.when(~langfuse & (prompt >= cached)).then(prompt - cached).otherwise(prompt)
+    )
+    return {"input_tokens": uncached, "cache_read_tokens": cache_read,
+            "cache_write_5m_tokens": cache_write, "output_tokens": output}
 
 
-def has_usage(tokens: dict[str, int | None]) -> bool:
-    return tokens["input_tokens"] is not None or tokens["output_tokens"] is not None
+def has_usage(present: Collection[str]) -> pl.Expr:
+    tokens = usage(present)
+    return tokens["input_tokens"].is_not_null() | tokens["output_tokens"].is_not_null()
 
 
-def tool_name(span: Span) -> str | None:
-    name = first(span.attributes, TOOL_NAME)
-    if name is None and span.name:
-        name = span.name.removeprefix("running tool: ").removeprefix("execute_tool ")
-    return None if name is None else str(name)
+def tool_name(present: Collection[str]) -> pl.Expr:
+    name = pl.col("name").str.strip_prefix("running tool: ").str.strip_prefix("execute_tool ")
+    return pl.coalesce(first(present, TOOL_NAME), name)
 
 
-def agent_name(span: Span) -> str | None:
-    name = first(span.attributes, AGENT)
-    if name is None and span.name and span.name.startswith("invoke_agent "):
-        name = span.name.removeprefix("invoke_agent ")
-    return None if name is None else str(name)
+def agent_name(present: Collection[str]) -> pl.Expr:
+    from_name = pl.when(pl.col("name").str.starts_with("invoke_agent ")).then(
+        pl.col("name").str.strip_prefix("invoke_agent "))
+    return pl.coalesce(first(present, AGENT), from_name)
 
 
-def reported_cost(span: Span) -> float | None:
-    value = first(span.attributes, REPORTED_COST)
-    if value is None:
-        parts = [span.attributes.get("gen_ai.usage.input_cost"),
-                 span.attributes.get("gen_ai.usage.output_cost")]
-        if all(part is None for part in parts):
-            return None
-        value = sum(float(part or 0) for part in parts)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+def reported_cost(present: Collection[str]) -> pl.Expr:
+    split = [number(present, (key,)) for key in SPLIT_COST if key in present]
+    parts = (
+        pl.when(pl.any_horizontal(part.is_not_null() for part in split))
+        .then(pl.sum_horizontal(split)) if split else pl.lit(None, pl.Float64())
+    )
+    return pl.coalesce(number(present, REPORTED_COST), parts)

@@ -1,0 +1,165 @@
+"""OTLP/JSON to the span frame: the Collector file exporter's one TracesData per line, one
+pretty-printed document, or a Grafana Tempo export (`batches`), legacy receivers'
+`instrumentationLibrarySpans` included.
+
+Deeply nested JSON is where polars' decoder is slow, so lines are parsed with orjson and walked
+once, keeping only what conventions read; ids, times and the attribute pivot are then polars
+expressions over the whole file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import polars as pl
+
+SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
+               "endTimeUnixNano")
+SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
+
+
+@dataclass
+class SpanColumns:
+    """Spans being collected, a list per column; attributes as three parallel lists (span row,
+    key, value): appending to lists is what Python does fastest."""
+
+    keys: frozenset[str]
+    resource_keys: frozenset[str]
+    columns: tuple[list[Any], ...] = field(
+        default_factory=lambda: tuple([] for _ in SPAN_FIELDS))
+    source_line: list[int] = field(default_factory=list)
+    attribute_row: list[int] = field(default_factory=list)
+    attribute_key: list[str] = field(default_factory=list)
+    attribute_value: list[Any] = field(default_factory=list)
+
+    def add_document(self, document: Any, line: int) -> None:
+        """All spans of one TracesData (or Tempo export) object. The hot loop of OTLP reading:
+        kept flat, no per-value conversion (polars converts whole columns)."""
+        if not isinstance(document, dict):
+            raise TypeError("not a JSON object")
+        keys = self.keys
+        appends = [column.append for column in self.columns]
+        pairs = list(zip(SPAN_FIELDS, appends, strict=True))
+        add_line = self.source_line.append
+        add_row, add_key = self.attribute_row.append, self.attribute_key.append
+        add_value = self.attribute_value.append
+        for resource_spans in document.get("resourceSpans") or document.get("batches") or ():
+            resource = _resource_values(resource_spans, self.resource_keys)
+            scopes = (resource_spans.get("scopeSpans")
+                      or resource_spans.get("instrumentationLibrarySpans") or ())
+            for scope_spans in scopes:
+                for span in scope_spans.get("spans") or ():
+                    row = len(self.source_line)
+                    for name, append in pairs:
+                        append(span.get(name))
+                    add_line(line)
+                    for item in span.get("attributes") or ():
+                        key = item["key"]
+                        if key in keys:
+                            value = item["value"]
+                            scalar = value.get("stringValue")
+                            if scalar is None:
+                                scalar = value.get("intValue")
+                                if scalar is None:
+                                    scalar = _text(value)
+                            add_row(row)
+                            add_key(key)
+                            add_value(scalar)
+                    for key, text in resource:
+                        add_row(row)
+                        add_key(key)
+                        add_value(text)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.source_line), len(self.attribute_row)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        spans, attributes = mark
+        for column in (*self.columns, self.source_line):
+            del column[spans:]
+        for column in (self.attribute_row, self.attribute_key, self.attribute_value):
+            del column[attributes:]
+
+    def frame(self) -> pl.DataFrame:
+        base = pl.DataFrame({
+            **{name: pl.Series(name, values, dtype=pl.String, strict=False)
+               for name, values in zip(SPAN_COLUMNS, self.columns, strict=True)},
+            "source_line": pl.Series(self.source_line, dtype=pl.Int64),
+        }).select(
+            hex_id("trace_id", 32),
+            hex_id("span_id", 16),
+            hex_id("parent_span_id", 16),
+            "name",
+            pl.col("start_ns").cast(pl.Int64, strict=False),
+            pl.col("end_ns").cast(pl.Int64, strict=False),
+            pl.lit(None, pl.String()).alias("container_kind"),
+            "source_line",
+        )
+        if not self.attribute_row:
+            return base
+        long = pl.DataFrame({
+            "span_row": pl.Series(self.attribute_row, dtype=pl.UInt32),
+            "key": pl.Series(self.attribute_key, dtype=pl.String),
+            "text": pl.Series(self.attribute_value, dtype=pl.String, strict=False),
+        })
+        wide = long.pivot(on="key", index="span_row", values="text",
+                          aggregate_function="first")
+        return (base.with_row_index("span_row")
+                .join(wide, on="span_row", how="left", maintain_order="left")
+                .drop("span_row"))
+
+
+def _text(value: Any) -> Any:
+    """An OTLP AnyValue's scalar as text (arrays and maps are not read by any convention)."""
+    if not isinstance(value, dict):
+        return None
+    for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if kind in value:
+            scalar = value[kind]
+            if isinstance(scalar, bool):
+                return "true" if scalar else "false"
+            return scalar if isinstance(scalar, str) else str(scalar)
+    return None
+
+
+def _resource_values(resource_spans: dict[str, Any], wanted: frozenset[str]
+                     ) -> list[tuple[str, Any]]:
+    if not wanted:
+        return []
+    attributes = (resource_spans.get("resource") or {}).get("attributes") or ()
+    return [(f"resource.{item.get('key')}", _text(item.get("value"))) for item in attributes
+            if f"resource.{item.get('key')}" in wanted]
+
+
+def hex_id(column: str, hex_length: int) -> pl.Expr:
+    """Ids are hex by the spec; some exporters write base64 (24 or 12 characters)."""
+    text = pl.col(column).replace("", None)
+    is_hex = text.str.contains(r"^[0-9a-fA-F]+$")
+    base64_length = 24 if hex_length == 32 else 12
+    decoded = text.str.decode("base64", strict=False).bin.encode("hex")
+    return (
+        pl.when(is_hex).then(text.str.to_lowercase())
+        .when(text.str.len_chars() == base64_length).then(pl.coalesce(decoded, text))
+        .otherwise(text)
+    ).alias(column)
+
+
+def parse_lines(lines: Iterator[tuple[int, bytes]], columns: SpanColumns
+                ) -> Iterator[tuple[int, str]]:
+    """Add every line's spans to `columns`; yield (line, reason) for lines that are not
+    TracesData."""
+    for number, raw in lines:
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            yield number, "not valid JSON"
+            continue
+        mark = columns.mark()
+        try:
+            columns.add_document(document, number)
+        except (TypeError, AttributeError, KeyError) as error:
+            columns.rollback(mark)  # a bad record adds no span at all
+            yield number, f"not an OTLP/JSON TracesData record ({error})"
