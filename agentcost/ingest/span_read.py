@@ -25,12 +25,13 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     keys = attribute_keys(task_key)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
     if fmt == "otlp":
-        columns = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
+        resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
-            _otlp_lines(stream, display, columns, accounting)
+            spans = _otlp_lines(stream, display, keys, resource_keys, accounting)
         else:
+            columns = SpanColumns(keys, resource_keys)
             _otlp_document(stream.read(), display, columns, accounting)
-        spans = columns.frame()
+            spans = columns.frame()
     else:
         data = stream.read()
         read = read_spans(data, fmt, display)
@@ -51,11 +52,14 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     return converted.steps
 
 
-def _otlp_lines(stream: BinaryIO, display: str, columns: SpanColumns,
-                accounting: LineAccounting) -> None:
+def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
+                resource_keys: frozenset[str], accounting: LineAccounting) -> pl.DataFrame:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
-    lines around it are kept."""
+    lines around it are kept. Each chunk's spans become a polars frame before the next chunk
+    is read, so Python objects never outnumber one chunk's spans."""
+    frames = []
     for chunk in prefetch(read_chunks(stream)):
+        columns = SpanColumns(keys, resource_keys)
         accounting.lines_read += chunk.line_count
         if chunk.stream_error:
             accounting.note(f"input cut off ({chunk.stream_error})", display,
@@ -72,6 +76,10 @@ def _otlp_lines(stream: BinaryIO, display: str, columns: SpanColumns,
             accounting.skip(TRUNCATED if cut else reason, display, [line])
         accounting.lines_blank += len(blank)
         accounting.lines_used += chunk.line_count - len(blank) - len(bad)
+        frames.append(columns.frame())
+    if not frames:
+        return SpanColumns(keys, resource_keys).frame()
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]]:

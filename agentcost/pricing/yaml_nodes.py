@@ -16,6 +16,10 @@ class Node:
     line: int
 
 
+# libyaml's loader when PyYAML was built with it: ten times faster on the shipped table.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class YamlError(ValueError):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
@@ -24,7 +28,7 @@ class YamlError(ValueError):
 
 def load(text: str) -> Node:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=FAST_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -1,0 +1,85 @@
+"""Benchmark `agentcost report` on a generated OTLP/JSON file exporter log (>= 250,000 spans).
+
+Prints spans per second and peak memory beside a floor measured in the same run: a plain
+`orjson.loads` loop over the lines that only walks the spans (no attributes, no conventions,
+no pricing).
+
+    python benchmarks/bench_otlp.py [--spans 250000] [--runs 3] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FLOOR = """
+import sys, orjson
+spans = 0
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        for resource in orjson.loads(line).get("resourceSpans", ()):
+            for scope in resource.get("scopeSpans", ()):
+                spans += len(scope.get("spans", ()))
+print(spans)
+"""
+TARGET_SPANS_PER_SECOND = 150_000
+TARGET_PEAK_MB_PER_GB = 1024
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_mb(command: list[str]) -> float:
+    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+               "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *command], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return int(out.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=250_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
+    args = parser.parse_args()
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    log = out_dir / f"otlp-{args.spans}-{args.seed}.jsonl"
+    if not (args.keep and log.exists()):
+        subprocess.run([sys.executable, str(HERE / "generate_otlp.py"), "--spans",
+                        str(args.spans), "--seed", str(args.seed), "-o", str(log)], check=True)
+    size_gb = log.stat().st_size / 1e9
+    floor = [sys.executable, "-c", FLOOR, str(log)]
+    spans = int(subprocess.run(floor, check=True, capture_output=True, text=True).stdout)
+    report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
+    floor_walls, report_walls = [], []
+    for _ in range(args.runs):
+        floor_walls.append(timed(floor))
+        report_walls.append(timed(report))
+    floor_wall, report_wall = min(floor_walls), min(report_walls)
+    peak = peak_mb(report)
+    rate = spans / report_wall
+    per_gb = peak / size_gb if size_gb else 0.0
+    print(f"log: {log.name}, {spans:,} spans, {size_gb * 1000:,.0f} MB")
+    print(f"orjson floor     : {floor_wall:6.2f} s  ({spans / floor_wall:,.0f} spans/s)")
+    print(f"agentcost report : {report_wall:6.2f} s  ({rate:,.0f} spans/s), peak {peak:,.0f} MB "
+          f"({per_gb:,.0f} MB per GB of input)")
+    print(f"ratio            : {report_wall / floor_wall:.2f}x the floor")
+    ok = rate >= TARGET_SPANS_PER_SECOND and per_gb <= TARGET_PEAK_MB_PER_GB
+    print(f"result           : {'within' if ok else 'OUTSIDE'} targets "
+          f"(>= {TARGET_SPANS_PER_SECOND:,} spans/s, < 1 GB peak per GB)")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
