@@ -148,3 +148,26 @@ def test_report_cli_accepts_format_and_task_key(run_cli, tmp_path):
     assert summary["cost_usd"]["llm"] == pytest.approx((1000 * 2.5 + 100 * 10) / 1e6)
     assert run_cli("report", str(path), "--task-key", "bogus").exit_code == 2
     assert isinstance(pl.__version__, str)
+
+
+def test_usage_is_estimated_from_content_when_missing(tmp_path, run_cli):
+    messages = json.dumps([{"role": "user", "content": "hello world"}])
+    spans = [{"name": "chat", "context": {"trace_id": "t", "span_id": "s1"},
+              "start_time": "2026-11-27T10:00:00Z", "end_time": "2026-11-27T10:00:01Z",
+              "attributes": {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                             "gen_ai.input.messages": messages,
+                             "gen_ai.output.messages": json.dumps(
+                                 [{"role": "assistant", "content": "Hi there"}])}},
+             {"name": "chat", "context": {"trace_id": "t", "span_id": "s2"},
+              "attributes": {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}}]
+    path = tmp_path / "streamed.json"
+    path.write_text(json.dumps(spans))
+    steps = read_steps([str(path)]).steps.sort("span_id")
+    # cl100k_base: "hello world" is 2 tokens, "Hi there" 2; the second span has no content
+    assert steps["input_tokens"].to_list() == [2, None]
+    assert steps["output_tokens"].to_list() == [2, None]
+    assert steps["tokens_estimated"].to_list() == [True, False]
+    summary = json.loads(run_cli("report", str(path), "-f", "json").stdout)["summary"]
+    assert summary["estimated_steps"] == 1
+    assert summary["unpriced"]["steps"] == 1  # no content, no usage: unpriced, never $0
+

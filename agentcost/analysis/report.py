@@ -40,6 +40,7 @@ class Summary:
     window_end: datetime | None
     unpriced_steps: int
     unpriced_tool_calls: int
+    estimated_steps: int  # token counts estimated from message content, not read
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def build_report(
         .max().alias("window_end"),
         pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_steps"),
         pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
+        pl.col("tokens_estimated").sum().alias("estimated_steps"),
     )
     tasks_q = (
         priced.group_by("task_id")

@@ -64,6 +64,7 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "reported_cost_usd": _money(s.reported_cost_usd),
             "window": {"start": _time(s.window_start), "end": _time(s.window_end)},
             "unpriced": {"steps": s.unpriced_steps, "tool_calls": s.unpriced_tool_calls},
+            "estimated_steps": s.estimated_steps,
             "totals_exclude_unpriced": bool(s.unpriced_steps or s.unpriced_tool_calls),
         },
         "distribution": None if d is None else {

@@ -43,6 +43,9 @@ def summary_section(report: Report) -> Section:
     ]
     if s.reported_cost_usd is not None:
         lines.append(f"Cost the traces themselves report: {money(s.reported_cost_usd)}")
+    if s.estimated_steps:
+        lines.append(f"{count(s.estimated_steps)} LLM steps had no usage recorded: their tokens "
+                     "are estimated from message content (tiktoken cl100k_base)")
     if s.unpriced_steps or s.unpriced_tool_calls:
         lines.append(
             f"Totals exclude {count(s.unpriced_steps)} unpriced LLM steps and "

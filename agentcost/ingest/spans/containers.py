@@ -207,6 +207,11 @@ def langfuse_spans(document: dict[str, Any]) -> Iterator[Span]:
                 metadata = {}
         attributes = flatten((metadata or {}).get("attributes") or {})
         attributes.update(langfuse_usage(raw.get("usageDetails") or {}))
+        if not raw.get("usageDetails") and raw.get("type") == "GENERATION":
+            # No usage recorded: keep the content, so that tokens can be estimated from it.
+            for side in ("input", "output"):
+                if raw.get(side) is not None:
+                    attributes[f"langfuse.{side}"] = raw[side]
         cost = (raw.get("costDetails") or {}).get("total")
         if cost is not None:
             attributes["langfuse.cost.total"] = cost

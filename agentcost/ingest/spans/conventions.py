@@ -52,8 +52,11 @@ VERCEL_CALL_SUFFIXES = {".doGenerate": "llm", ".doStream": "llm", ".doEmbed": "e
 KIND_KEYS = ("gen_ai.operation.name", "openinference.span.kind", "llm.request.type",
              "traceloop.span.kind")
 SPLIT_COST = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")
+CONTENT = ("gen_ai.input.messages", "gen_ai.prompt", "input.value", "ai.prompt.messages",
+           "ai.prompt", "langfuse.input", "gen_ai.output.messages", "gen_ai.completion",
+           "output.value", "ai.response.text", "langfuse.output")
 ALL_ATTRIBUTE_KEYS = frozenset({
-    *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
+    *CONTENT, *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
     *LANGFUSE_OUTPUT, *LANGFUSE_CACHE_READ, *LANGFUSE_CACHE_WRITE, *REPORTED_COST, *SESSION,
     *USER, *AGENT, *TOOL_NAME, *TOOL_ARGS, *KIND_KEYS, *SPLIT_COST,
 })

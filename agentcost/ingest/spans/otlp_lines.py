@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 import polars as pl
 
+from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
+
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
@@ -105,11 +107,26 @@ class SpanColumns:
             "key": pl.Series(self.attribute_key, dtype=pl.String),
             "text": pl.Series(self.attribute_value, dtype=pl.String, strict=False),
         })
-        wide = long.pivot(on="key", index="span_row", values="text",
-                          aggregate_function="first")
+        wide = _content_only_without_usage(long.pivot(
+            on="key", index="span_row", values="text", aggregate_function="first"))
         return (base.with_row_index("span_row")
                 .join(wide, on="span_row", how="left", maintain_order="left")
                 .drop("span_row"))
+
+
+def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
+    """Message content is kept only to estimate tokens of spans without usage: drop it where
+    usage is recorded, so prompts do not fill memory."""
+    content = [key for key in CONTENT if key in wide.columns]
+    usage = [key for key in (*INPUT, *OUTPUT) if key in wide.columns]
+    if not content:
+        return wide
+    if not usage:
+        return wide
+    recorded = pl.any_horizontal(pl.col(key).is_not_null() for key in usage)
+    wide = wide.with_columns(pl.when(~recorded).then(pl.col(key)).alias(key) for key in content)
+    empty = [key for key in content if wide[key].null_count() == wide.height]
+    return wide.drop(empty)
 
 
 def _text(value: Any) -> Any:

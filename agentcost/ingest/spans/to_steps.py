@@ -148,5 +148,40 @@ def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "tr
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line"),
     )
-    result.steps = conform(canonical)
+    result.steps = _estimate_missing_usage(conform(canonical), steps, present)
     return result
+
+
+def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame, present: set[str]
+                            ) -> pl.DataFrame:
+    """LLM steps without usage but with message content get estimated token counts."""
+    content = [key for key in c.CONTENT if key in present]
+    if not content:
+        return canonical
+    from agentcost.ingest.spans.estimate import INPUT_CONTENT, OUTPUT_CONTENT, count_tokens
+
+    texts = spans.select(
+        c.first(present, INPUT_CONTENT).alias("input_text"),
+        c.first(present, OUTPUT_CONTENT).alias("output_text"),
+    )
+    needs = (
+        (canonical["kind"] == "llm") & canonical["input_tokens"].is_null()
+        & canonical["output_tokens"].is_null()
+        & (texts["input_text"].is_not_null() | texts["output_text"].is_not_null())
+    )
+    if not needs.any():
+        return canonical
+    rows = needs.arg_true()
+    estimated_in = [count_tokens(t) for t in texts["input_text"].gather(rows).to_list()]
+    estimated_out = [count_tokens(t) for t in texts["output_text"].gather(rows).to_list()]
+    zeros = pl.Series([0] * rows.len(), dtype=pl.Int64)
+    return canonical.with_columns(
+        canonical["input_tokens"].scatter(rows, pl.Series(estimated_in, dtype=pl.Int64)
+                                          .fill_null(0)),
+        canonical["output_tokens"].scatter(rows, pl.Series(estimated_out, dtype=pl.Int64)
+                                           .fill_null(0)),
+        *(canonical[name].scatter(rows, zeros) for name in (
+            "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+            "reasoning_tokens")),
+        canonical["tokens_estimated"].scatter(rows, True),
+    )
