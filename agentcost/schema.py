@@ -27,7 +27,10 @@ STEP_KINDS = ("llm", "tool", "agent", "embedding", "other")
 @dataclass(frozen=True)
 class Column:
     name: str
-    dtype: str  # a polars dtype name; resolved lazily so that importing this module stays cheap
+    # A polars dtype name, resolved lazily so that importing this module stays cheap.
+    # Categorical for text that repeats (models, tools, labels, file names): a log of millions
+    # of steps holds each such value once.
+    dtype: str
     unit: str
     doc: str
 
@@ -39,10 +42,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("parent_span_id", "String", "-", "Span id of the enclosing span, where known."),
     Column("start_time", "Datetime", "UTC, microseconds", "When the step started."),
     Column("duration_s", "Float64", "seconds", "Wall time of the step; compute is priced on it."),
-    Column("kind", "String", "-", "One of llm, tool, agent, embedding, other."),
-    Column("name", "String", "-", "Step label (operation or agent name); routing matches it."),
-    Column("model", "String", "-", "Model name as the producer recorded it."),
-    Column("provider", "String", "-", "Model provider, where recorded."),
+    Column("kind", "Categorical", "-", "One of llm, tool, agent, embedding, other."),
+    Column("name", "Categorical", "-", "Step label (operation or agent name); routing matches it."),
+    Column("model", "Categorical", "-", "Model name as the producer recorded it."),
+    Column("provider", "Categorical", "-", "Model provider, where recorded."),
     Column("input_tokens", "Int64", "tokens", "Prompt tokens not read from or written to cache."),
     Column("cache_read_tokens", "Int64", "tokens", "Prompt tokens read from the prompt cache."),
     Column("cache_write_5m_tokens", "Int64", "tokens",
@@ -53,14 +56,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("reasoning_tokens", "Int64", "tokens", "Reasoning tokens billed apart from output "
            "(never also counted in output_tokens)."),
     Column("tokens_estimated", "Boolean", "-", "True when token counts were estimated, not read."),
-    Column("tool_name", "String", "-", "Name of the tool the step called, if any."),
+    Column("tool_name", "Categorical", "-", "Name of the tool the step called, if any."),
     Column("tool_args", "String", "canonical JSON", "Tool arguments, keys sorted, no spaces."),
     Column("reported_cost_usd", "Float64", "USD", "LLM cost the producer itself recorded."),
     Column("reported_tool_cost_usd", "Float64", "USD", "Tool cost the producer recorded."),
-    Column("user", "String", "-", "End user the task ran for."),
-    Column("workflow", "String", "-", "Workflow or agent name."),
+    Column("user", "Categorical", "-", "End user the task ran for."),
+    Column("workflow", "Categorical", "-", "Workflow or agent name."),
     Column("session_id", "String", "-", "Session or conversation id."),
-    Column("source_file", "String", "-", "File the step was read from ('-' for stdin)."),
+    Column("source_file", "Categorical", "-", "File the step was read from ('-' for stdin)."),
     Column("source_line", "Int64", "1-based", "Line of source_file the step was read from."),
 )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import BinaryIO
 
 import orjson
@@ -15,7 +16,7 @@ from agentcost.ingest.prefetch import prefetch
 from agentcost.ingest.sources import read_chunks
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
-from agentcost.ingest.spans.to_steps import spans_to_steps
+from agentcost.ingest.spans.to_steps import Classified, classify, resolve
 
 TRUNCATED = "truncated line (file ends mid-record)"
 
@@ -24,14 +25,17 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
                      accounting: LineAccounting) -> pl.DataFrame:
     keys = attribute_keys(task_key)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
+    classify_batch = partial(classify, source_file=display, task_key=task_key,
+                             ids_required=fmt != "attributes")
     if fmt == "otlp":
         resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
-            spans = _otlp_lines(stream, display, keys, resource_keys, accounting)
+            batches = _otlp_lines(stream, display, keys, resource_keys, accounting,
+                                  classify_batch)
         else:
             columns = SpanColumns(keys, resource_keys)
             _otlp_document(stream.read(), display, columns, accounting)
-            spans = columns.frame()
+            batches = [classify_batch(columns.frame())]
     else:
         data = stream.read()
         read = read_spans(data, fmt, display)
@@ -40,10 +44,9 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
         for line, reason in read.bad_lines:
             accounting.skip(reason, display, [line])
         accounting.lines_used += read.lines_read - read.blank_lines - len(read.bad_lines)
-        spans = spans_frame(read.spans, keys)
-    converted = spans_to_steps(spans, source_file=display, task_key=task_key,
-                               ids_required=fmt != "attributes")
-    accounting.spans_read += spans.height
+        batches = [classify_batch(spans_frame(read.spans, keys))]
+    accounting.spans_read += sum(batch.links.height for batch in batches)
+    converted = resolve(batches)
     for reason, outcome in converted.skipped.items():
         accounting.span_skip(reason, display, outcome.first_lines, count=outcome.count)
     for reason, outcome in converted.not_steps.items():
@@ -53,11 +56,13 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
 
 
 def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
-                resource_keys: frozenset[str], accounting: LineAccounting) -> pl.DataFrame:
+                resource_keys: frozenset[str], accounting: LineAccounting,
+                classify_batch: Callable[..., Classified]) -> list[Classified]:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
-    lines around it are kept. Each chunk's spans become a polars frame before the next chunk
-    is read, so Python objects never outnumber one chunk's spans."""
-    frames = []
+    lines around it are kept. Each chunk's spans are classified before the next chunk is read:
+    what is kept of a chunk is its span ids and its step candidates, never its attributes."""
+    batches: list[Classified] = []
+    sequence = 0
     for chunk in prefetch(read_chunks(stream)):
         columns = SpanColumns(keys, resource_keys)
         accounting.lines_read += chunk.line_count
@@ -76,10 +81,10 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
             accounting.skip(TRUNCATED if cut else reason, display, [line])
         accounting.lines_blank += len(blank)
         accounting.lines_used += chunk.line_count - len(blank) - len(bad)
-        frames.append(columns.frame())
-    if not frames:
-        return SpanColumns(keys, resource_keys).frame()
-    return pl.concat(frames, how="diagonal_relaxed")
+        batch = classify_batch(columns.frame(), first_sequence=sequence)
+        sequence += batch.links.height
+        batches.append(batch)
+    return batches
 
 
 def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]]:

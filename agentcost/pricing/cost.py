@@ -40,14 +40,15 @@ def model_price_frame(table: PriceTable) -> pl.DataFrame:
         }
         for price in table.models.values()
     ]
-    schema = {"model": pl.String(), **{column: pl.Float64() for column in PRICE_COLUMNS}}
+    schema = {"model": pl.Categorical(), **{column: pl.Float64() for column in PRICE_COLUMNS}}
     return pl.DataFrame(rows, schema=schema)
 
 
 def tool_price_frame(table: PriceTable) -> pl.DataFrame:
     rows = [{"tool_name": tool.name, "price_per_call": tool.per_call}
             for tool in table.tools.values()]
-    return pl.DataFrame(rows, schema={"tool_name": pl.String(), "price_per_call": pl.Float64()})
+    return pl.DataFrame(rows, schema={"tool_name": pl.Categorical(),
+                                      "price_per_call": pl.Float64()})
 
 
 def price_steps(steps: pl.LazyFrame, table: PriceTable) -> pl.LazyFrame:

@@ -24,6 +24,7 @@ SKIP_DUPLICATE = "duplicate span (same trace and span id)"
 SKIP_NO_IDS = "span without a trace id or span id"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
+HASH_SEED = 20261128
 
 
 @dataclass
@@ -73,6 +74,13 @@ def _below_usage(spans: pl.DataFrame) -> pl.Series:
     return flagged["below"].fill_null(False)
 
 
+def _id_hash(column: str) -> pl.Expr:
+    """Ids as 64-bit hashes in the links table: the nesting and duplicate rules only compare
+    them, and a number takes a fraction of the memory of the text (null stays null)."""
+    return pl.when(pl.col(column).is_not_null()).then(
+        pl.col(column).hash(seed=HASH_SEED)).alias(column)
+
+
 def task_expr(present: set[str], task_key: str, fallback: str) -> pl.Expr:
     if task_key == "session":
         chosen = c.first(present, c.SESSION)
@@ -85,38 +93,35 @@ def task_expr(present: set[str], task_key: str, fallback: str) -> pl.Expr:
     return pl.coalesce(chosen, pl.col("trace_id"), pl.lit(fallback))
 
 
-def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
-                   ids_required: bool = True) -> SpanSteps:
-    """`ids_required`: a span without ids is bad data (false only for an attribute map, which
-    holds one span and no ids by nature)."""
-    result = SpanSteps(conform(pl.DataFrame()))
-    if spans.is_empty():
-        return result
-    missing_ids = pl.col("trace_id").is_null() | pl.col("span_id").is_null()
-    first_seen = pl.col("span_id").is_null() | pl.struct("trace_id", "span_id").is_first_distinct()
-    why = (
-        pl.when(missing_ids & ids_required).then(pl.lit(SKIP_NO_IDS))
-        .when(~first_seen).then(pl.lit(SKIP_DUPLICATE))
-    )
-    marked = spans.with_columns(why.alias("why"))
-    result.skipped = _tally(marked.filter(pl.col("why").is_not_null()), "why")
-    unique = marked.filter(pl.col("why").is_null()).drop("why")
-    present = set(unique.columns)
+@dataclass
+class Classified:
+    """One batch of spans, classified. `links` keeps every span's ids (the nesting rule needs
+    them all); `candidates` keeps canonical columns only for spans that may be steps."""
+
+    links: pl.DataFrame
+    candidates: pl.DataFrame
+
+
+def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
+             ids_required: bool = True, first_sequence: int = 0) -> Classified:
+    """Kind, usage and canonical columns of a batch of spans (a file, or one chunk of a big
+    file). `ids_required`: a span without ids is bad data (false only for an attribute map,
+    which holds one span and no ids by nature). `first_sequence` numbers spans across batches
+    so that "first seen" means first in the file."""
+    present = set(spans.columns)
     tokens = c.usage(present)
     recorded = tokens["input_tokens"].is_not_null() | tokens["output_tokens"].is_not_null()
-    typed = unique.with_columns(c.step_kind(present).alias("kind")).with_columns(
-        (pl.col("kind").is_in(["llm", "embedding", "tool"]) & recorded).alias("carries"))
-    typed = typed.with_columns(_below_usage(typed).alias("below_usage"))
-    role = (
-        pl.when(pl.col("kind").is_in(["llm", "embedding"]) & pl.col("below_usage"))
-        .then(pl.lit(NOT_STEP_REPEATED))
-        .when(pl.col("kind") == "agent").then(pl.lit(NOT_STEP_AGENT))
-        .when((pl.col("kind") == "other") & pl.col("below_usage")).then(pl.lit(NOT_STEP_REPEATED))
-        .when(pl.col("kind") == "other").then(pl.lit(NOT_STEP_STRUCTURE))
-    )
-    typed = typed.with_columns(role.alias("not_step"))
-    result.not_steps = _tally(typed.filter(pl.col("not_step").is_not_null()), "not_step")
-    steps = typed.filter(pl.col("not_step").is_null())
+    typed = spans.with_row_index("sequence", offset=first_sequence).with_columns(
+        c.step_kind(present).alias("kind"),
+        ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
+        .alias("missing_ids"),
+    ).with_columns((pl.col("kind").is_in(["llm", "embedding", "tool"]) & recorded)
+                   .alias("carries"))
+    links = typed.select(
+        "sequence", *(_id_hash(name) for name in ("trace_id", "span_id", "parent_span_id")),
+        pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "source_line")
+    candidates = typed.filter(pl.col("kind").is_in(["llm", "embedding", "tool"])
+                              & ~pl.col("missing_ids"))
     is_call = pl.col("kind").is_in(["llm", "embedding"])
     counted = is_call & recorded
 
@@ -125,7 +130,7 @@ def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "tr
         return pl.when(counted).then(expr.fill_null(0)).cast(pl.Int64)
 
     start = pl.col("start_ns")
-    canonical = steps.select(
+    canonical = candidates.select(
         task_expr(present, task_key, source_file).alias("task_id"),
         pl.col("span_id"),
         pl.col("parent_span_id"),
@@ -148,12 +153,54 @@ def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "tr
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line"),
     )
-    result.steps = _estimate_missing_usage(conform(canonical), steps, present)
+    canonical = _estimate_missing_usage(conform(canonical), candidates, present)
+    return Classified(links, canonical.with_columns(candidates["sequence"]))
+
+
+def resolve(batches: list[Classified]) -> SpanSteps:
+    """Apply the once-only rules over all batches of a source and keep the steps."""
+    if not batches:
+        return SpanSteps(conform(pl.DataFrame()))
+    links = pl.concat([batch.links for batch in batches], rechunk=False)
+    candidates = pl.concat([batch.candidates for batch in batches], how="vertical_relaxed",
+                           rechunk=False)
+    batches.clear()  # the concatenated frames share the batches' memory; drop the list
+    first_seen = pl.col("span_id").is_null() | pl.struct("trace_id", "span_id").is_first_distinct()
+    why = (
+        pl.when(pl.col("missing_ids")).then(pl.lit(SKIP_NO_IDS))
+        .when(~first_seen).then(pl.lit(SKIP_DUPLICATE))
+    )
+    links = links.with_columns(why.alias("why"))
+    result = SpanSteps(conform(pl.DataFrame()))
+    result.skipped = _tally(links.filter(pl.col("why").is_not_null()), "why")
+    unique = links.filter(pl.col("why").is_null()).drop("why")
+    unique = unique.with_columns(_below_usage(unique).alias("below_usage"))
+    role = (
+        pl.when(pl.col("kind").is_in(["llm", "embedding"]) & pl.col("below_usage"))
+        .then(pl.lit(NOT_STEP_REPEATED))
+        .when(pl.col("kind") == "agent").then(pl.lit(NOT_STEP_AGENT))
+        .when((pl.col("kind") == "other") & pl.col("below_usage")).then(pl.lit(NOT_STEP_REPEATED))
+        .when(pl.col("kind") == "other").then(pl.lit(NOT_STEP_STRUCTURE))
+    )
+    unique = unique.with_columns(role.alias("not_step"))
+    result.not_steps = _tally(unique.filter(pl.col("not_step").is_not_null()), "not_step")
+    keep = unique.filter(pl.col("not_step").is_null()).select("sequence")
+    result.steps = candidates.join(keep, on="sequence", how="semi",
+                                   maintain_order="left").drop("sequence")
     return result
 
 
+def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
+                   ids_required: bool = True) -> SpanSteps:
+    """All spans of one source at once (small files read in Python)."""
+    if spans.is_empty():
+        return SpanSteps(conform(pl.DataFrame()))
+    return resolve([classify(spans, source_file=source_file, task_key=task_key,
+                             ids_required=ids_required)])
+
+
 def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame, present: set[str]
-                            ) -> pl.DataFrame:
+                            ) -> pl.DataFrame:  # spans: the rows of `canonical`, all columns
     """LLM steps without usage but with message content get estimated token counts."""
     content = [key for key in c.CONTENT if key in present]
     if not content:
