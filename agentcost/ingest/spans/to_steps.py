@@ -101,6 +101,11 @@ class Classified:
     links: pl.DataFrame
     candidates: pl.DataFrame
 
+    def offset(self, first_sequence: int) -> Classified:
+        """The same batch numbered from `first_sequence` (batches classified apart)."""
+        shift = pl.col("sequence").cast(pl.Int64) + first_sequence
+        return Classified(self.links.with_columns(shift), self.candidates.with_columns(shift))
+
 
 def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
              ids_required: bool = True, first_sequence: int = 0) -> Classified:
