@@ -43,22 +43,27 @@ class SpanColumns:
         if not isinstance(document, dict):
             raise TypeError("not a JSON object")
         keys = self.keys
-        appends = [column.append for column in self.columns]
-        pairs = list(zip(SPAN_FIELDS, appends, strict=True))
+        add_trace, add_span, add_parent, add_name, add_start, add_end = (
+            column.append for column in self.columns)
         add_line = self.source_line.append
         add_row, add_key = self.attribute_row.append, self.attribute_key.append
         add_value = self.attribute_value.append
+        row = len(self.source_line)
         for resource_spans in document.get("resourceSpans") or document.get("batches") or ():
             resource = _resource_values(resource_spans, self.resource_keys)
             scopes = (resource_spans.get("scopeSpans")
                       or resource_spans.get("instrumentationLibrarySpans") or ())
             for scope_spans in scopes:
                 for span in scope_spans.get("spans") or ():
-                    row = len(self.source_line)
-                    for name, append in pairs:
-                        append(span.get(name))
+                    get = span.get
+                    add_trace(get("traceId"))
+                    add_span(get("spanId"))
+                    add_parent(get("parentSpanId"))
+                    add_name(get("name"))
+                    add_start(get("startTimeUnixNano"))
+                    add_end(get("endTimeUnixNano"))
                     add_line(line)
-                    for item in span.get("attributes") or ():
+                    for item in get("attributes") or ():
                         key = item["key"]
                         if key in keys:
                             value = item["value"]
@@ -74,6 +79,7 @@ class SpanColumns:
                         add_row(row)
                         add_key(key)
                         add_value(text)
+                    row += 1
 
     def mark(self) -> tuple[int, int]:
         return len(self.source_line), len(self.attribute_row)
