@@ -110,9 +110,10 @@ def _prefix_object(text: bytes) -> dict[str, Any]:
 
 
 def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
-    """Spans of a whole file (already decompressed) in a span format."""
+    """Spans of a whole file (already decompressed) in a span format read in Python: every
+    format but OTLP, which has its own reader (spans/otlp_lines.py) for files of any size."""
     result = ReadSpans()
-    if fmt in ("otlp", "spans") and is_json_lines(data):
+    if fmt == "spans" and is_json_lines(data):
         for number, raw in _lines(data):
             result.lines_read += 1
             if not raw.strip():
@@ -124,10 +125,7 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
                 result.bad_lines.append((number, _bad_json_reason(raw, number, data)))
                 continue
             try:
-                if fmt == "otlp":
-                    result.spans.extend(containers.otlp_spans(record, number))
-                else:
-                    result.spans.append(containers.listed_span(record, number))
+                result.spans.append(containers.listed_span(record, number))
             except (containers.ContainerError, TypeError, AttributeError, KeyError,
                     ValueError) as error:
                 result.bad_lines.append((number, f"not a valid {FORMAT_NAMES[fmt]} record: "
@@ -147,9 +145,7 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
 
 
 def _document_spans(document: Any, fmt: str, display: str) -> Iterator[Span]:
-    if fmt == "otlp":
-        yield from containers.otlp_spans(document, 1)
-    elif fmt == "jaeger":
+    if fmt == "jaeger":
         yield from containers.jaeger_spans(document)
     elif fmt == "langfuse":
         yield from containers.langfuse_spans(document)

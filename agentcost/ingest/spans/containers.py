@@ -1,6 +1,6 @@
-"""Trace containers read into spans: OTLP/JSON (file exporter lines or one document, Tempo
-`batches`, legacy `instrumentationLibrarySpans`), Jaeger JSON, OTel SDK span dumps (Python dicts,
+"""Trace containers read into spans in Python: Jaeger JSON, OTel SDK span dumps (Python dicts,
 JS ReadableSpan), Phoenix / OpenInference span lists, Langfuse exports, and a bare attribute map.
+(OTLP/JSON, which can be gigabytes, has its own reader: otlp_lines.py.)
 
 Facts behind each shape: ../shared/reference/trace-formats.md section 1.
 """
@@ -71,57 +71,6 @@ def nanoseconds(value: Any) -> int | None:
 
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-
-
-# ---- OTLP/JSON ---------------------------------------------------------------------------
-
-
-def any_value(value: Any) -> Any:
-    """An OTLP AnyValue to a plain value."""
-    if not isinstance(value, dict):
-        return value
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "arrayValue" in value:
-        return [any_value(item) for item in (value["arrayValue"] or {}).get("values", [])]
-    if "kvlistValue" in value:
-        return key_values((value["kvlistValue"] or {}).get("values", []))
-    if "bytesValue" in value:
-        return value["bytesValue"]
-    return None
-
-
-def key_values(items: list[dict[str, Any]] | None) -> dict[str, Any]:
-    return {item["key"]: any_value(item.get("value")) for item in items or []}
-
-
-def otlp_spans(document: dict[str, Any], line: int) -> Iterator[Span]:
-    """Spans of one TracesData object (or a Tempo export's `batches`)."""
-    for resource_spans in document.get("resourceSpans") or document.get("batches") or []:
-        resource = key_values((resource_spans.get("resource") or {}).get("attributes"))
-        scopes = (resource_spans.get("scopeSpans")
-                  or resource_spans.get("instrumentationLibrarySpans") or [])
-        for scope_spans in scopes:
-            scope = scope_spans.get("scope") or scope_spans.get("instrumentationLibrary") or {}
-            for raw in scope_spans.get("spans") or []:
-                yield Span(
-                    trace_id=span_id_text(raw.get("traceId"), 32),
-                    span_id=span_id_text(raw.get("spanId"), 16),
-                    parent_span_id=span_id_text(raw.get("parentSpanId"), 16),
-                    name=raw.get("name"),
-                    start_ns=nanoseconds(raw.get("startTimeUnixNano")),
-                    end_ns=nanoseconds(raw.get("endTimeUnixNano")),
-                    attributes=key_values(raw.get("attributes")),
-                    resource=resource,
-                    scope=scope.get("name"),
-                    source_line=line,
-                )
 
 
 # ---- Jaeger ------------------------------------------------------------------------------

@@ -195,15 +195,6 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     return result
 
 
-def spans_to_steps(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
-                   ids_required: bool = True) -> SpanSteps:
-    """All spans of one source at once (small files read in Python)."""
-    if spans.is_empty():
-        return SpanSteps(conform(pl.DataFrame()))
-    return resolve([classify(spans, source_file=source_file, task_key=task_key,
-                             ids_required=ids_required)])
-
-
 def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame, present: set[str]
                             ) -> pl.DataFrame:  # spans: the rows of `canonical`, all columns
     """LLM steps without usage but with message content get estimated token counts."""

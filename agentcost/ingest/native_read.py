@@ -1,0 +1,165 @@
+"""The native JSONL reader: a clean plain file is decoded by polars whole; anything else (gzip,
+stdin, a file with bad or blank lines) in chunks, bad lines found by bisection and named."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.native_decode import (
+    KIND_OF_KEY,
+    LINE_COLUMN,
+    READ_DTYPES,
+    DecodedChunk,
+    KeySighting,
+    decode_chunk,
+    sample_keys,
+)
+from agentcost.ingest.native_fields import KNOWN_KEYS
+from agentcost.ingest.native_normalise import (
+    NOTE_COLUMN,
+    PROBLEM_COLUMN,
+    canonical_columns,
+    problems,
+    start_time,
+)
+from agentcost.ingest.prefetch import prefetch
+from agentcost.ingest.sources import GZIP_MAGIC, Chunk, Source, open_source, read_chunks
+
+EXAMPLE_LINES = 5
+
+
+def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccounting, *,
+                stream: BinaryIO | None = None) -> list[pl.DataFrame]:
+    """Canonical steps of one native source. `stream`: an already opened stdin."""
+    if source.path is not None:
+        whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting)
+        if whole is not None:
+            return [whole]
+    return _read_in_chunks(source, wanted_aliases, accounting, stream=stream)
+
+
+def _read_clean_file(
+    path: Path, display: str, wanted_aliases: set[str], accounting: LineAccounting
+) -> pl.DataFrame | None:
+    """The fast path: a plain file whose every line parses is handed to polars whole (memory
+    mapped, decoded on all cores). Anything else (gzip, a bad line, blank lines that would
+    shift line numbers) returns None, and the file is read in chunks instead."""
+    with path.open("rb") as handle:
+        if handle.read(2) == GZIP_MAGIC or os.fstat(handle.fileno()).st_size == 0:
+            return None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            line_count = count_lines(path)
+            if line_count is None:
+                return None
+            whole = Chunk(mapped, 1, line_count,  # type: ignore[arg-type]
+                          ends_unterminated=mapped[-1:] != b"\n")
+            sightings = sample_keys(whole)
+            keys = {key for key in sightings if key in wanted_aliases}
+            schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
+            try:
+                frame = pl.read_ndjson(path, schema=schema or {"__none__": pl.String()})
+            except Exception:  # a bad line: the chunked reader finds and names it
+                return None
+            if frame.height != line_count:
+                return None
+            _note_unknown_fields(sightings, whole, display, set(), accounting)
+    accounting.lines_read += line_count
+    lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
+    decoded = DecodedChunk(frame.select(schema.keys()).with_columns(lines), [], [])
+    return _finish(decoded, keys, display, accounting)
+
+
+def count_lines(path: Path) -> int | None:
+    """Lines in a file, blank ones and an unterminated last one included, counted by polars'
+    CSV scanner with a separator and no quoting that JSON lines cannot trip over."""
+    try:
+        counted = (
+            pl.scan_csv(path, has_header=False, separator="\x1f", quote_char=None,
+                        schema={"line": pl.String()})
+            .select(pl.len()).collect().item()
+        )
+    except Exception:  # a raw \x1f in a line: not valid JSON anyway, let the chunks tell
+        return None
+    return int(counted)
+
+
+def _note_unknown_fields(
+    sightings: dict[str, KeySighting], chunk: Chunk, display: str, reported: set[str],
+    accounting: LineAccounting,
+) -> None:
+    for key, sighting in sightings.items():
+        if key not in KNOWN_KEYS and key not in reported:
+            reported.add(key)
+            accounting.note(f"unknown field {key!r} ignored (count: sampled lines)", display,
+                            [sighting.first_line(chunk)], count=sighting.lines)
+
+
+def _read_in_chunks(
+    source: Source, wanted_aliases: set[str], accounting: LineAccounting,
+    stream: BinaryIO | None = None,
+) -> list[pl.DataFrame]:
+    frames: list[pl.DataFrame] = []
+    seen_keys: set[str] = set()
+    reported_unknown: set[str] = set()
+    stream = stream or open_source(source)
+    with nullcontext(stream) if source.is_stdin else stream:
+        for chunk in prefetch(read_chunks(stream)):
+            accounting.lines_read += chunk.line_count
+            if chunk.stream_error:
+                last = chunk.first_line + max(chunk.line_count - 1, 0)
+                accounting.note(f"input cut off ({chunk.stream_error})", source.display, [last])
+            sightings = sample_keys(chunk)
+            _note_unknown_fields(sightings, chunk, source.display, reported_unknown, accounting)
+            seen_keys.update(key for key in sightings if key in wanted_aliases)
+            frames.append(_read_chunk(chunk, seen_keys, source.display, accounting))
+    return frames
+
+
+def _read_chunk(
+    chunk: Chunk, keys: set[str], file: str, accounting: LineAccounting
+) -> pl.DataFrame:
+    schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
+    return _finish(decode_chunk(chunk, schema), keys, file, accounting)
+
+
+def _finish(
+    decoded: DecodedChunk, keys: set[str], file: str, accounting: LineAccounting
+) -> pl.DataFrame:
+    """Account for blank and bad lines, reject rows that fail the checks, and give the rest
+    canonical columns."""
+    accounting.lines_blank += len(decoded.blank_lines)
+    for bad in decoded.bad_lines:
+        accounting.skip(bad.reason, file, [bad.line])
+    frame = decoded.frame
+    checked = (
+        frame.lazy().with_columns(start_time(frame, keys)).with_columns(problems(keys))
+        .collect(engine="streaming")
+    )
+    rejected = checked.filter(pl.col(PROBLEM_COLUMN).is_not_null())
+    if rejected.height:
+        tallies = rejected.group_by(PROBLEM_COLUMN).agg(
+            pl.len().alias("count"), pl.col("source_line").sort().head(EXAMPLE_LINES)
+        ).sort(PROBLEM_COLUMN)
+        for reason, count, lines in tallies.iter_rows():
+            accounting.skip(reason, file, lines, count=count)
+    good = (
+        checked.lazy().filter(pl.col(PROBLEM_COLUMN).is_null())
+        .select(canonical_columns(keys, file)).collect(engine="streaming")
+    )
+    accounting.lines_used += good.height
+    noted = good.filter(pl.col(NOTE_COLUMN).is_not_null())
+    if noted.height:
+        for note, count, lines in noted.group_by(NOTE_COLUMN).agg(
+            pl.len(), pl.col("source_line").sort().head(EXAMPLE_LINES)
+        ).iter_rows():
+            accounting.note(note, file, lines, count=count)
+    return good.drop(NOTE_COLUMN)
+
+
