@@ -171,3 +171,15 @@ def test_usage_is_estimated_from_content_when_missing(tmp_path, run_cli):
     assert summary["estimated_steps"] == 1
     assert summary["unpriced"]["steps"] == 1  # no content, no usage: unpriced, never $0
 
+
+
+def test_native_and_span_files_together(run_cli):
+    from tests.conftest import REAL_TRACES, SAMPLES
+
+    result = run_cli("report", str(SAMPLES / "research_agent.jsonl"),
+                     str(REAL_TRACES / "otlp/adk-python-S1.otlp.json"), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"]["tasks"] == 2
+    assert document["summary"]["tokens"]["input"] == 38_800 + 12
+    assert document["lines"]["formats"] == {"OTLP/JSON": 1, "agentcost JSONL": 1}

@@ -53,9 +53,10 @@ def read_steps(
     frames: list[pl.DataFrame] = []
     for source in expand_inputs(inputs):
         accounting.files.append(source.display)
-        frames.extend(_read_any(source, wanted_aliases, accounting, input_format, task_key))
-    steps = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
-    return Ingested(canonical_tool_args(_number_steps(conform(steps))), accounting)
+        frames.extend(conform(frame) for frame in _read_any(
+            source, wanted_aliases, accounting, input_format, task_key))
+    steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
+    return Ingested(canonical_tool_args(_number_steps(steps)), accounting)
 
 
 def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
