@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
@@ -132,3 +134,53 @@ def test_price_scaling_property(write_jsonl, write_prices):
     one = price_steps(steps, base).select(pl.col("llm_cost_usd").sum()).collect().item()
     two = price_steps(steps, doubled).select(pl.col("llm_cost_usd").sum()).collect().item()
     assert two == pytest.approx(2 * one, rel=1e-12)
+
+
+def test_cost_modes_and_reconciliation(run_cli, write_jsonl):
+    path = write_jsonl([
+        # ours: 10,000 x 2.50 / 1M = $0.025; the producer says the same
+        {"task_id": "a", "model": "gpt-4o", "input_tokens": 10_000, "llm_cost_usd": 0.025},
+        # ours: $0.025; the producer says $0.030 (20% more): listed
+        {"task_id": "a", "model": "gpt-4o", "input_tokens": 10_000, "llm_cost_usd": 0.030},
+        # no reported cost: ours only ($0.01)
+        {"task_id": "b", "model": "gpt-4o", "output_tokens": 1_000},
+        # unknown to our table, but the producer priced it
+        {"task_id": "b", "model": "mystery-model", "input_tokens": 5, "llm_cost_usd": 0.5},
+    ])
+
+    def llm_total(mode):
+        result = run_cli("report", str(path), "-f", "json", "--cost-mode", mode)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    computed = llm_total("computed")
+    assert computed["summary"]["cost_usd"]["llm"] == pytest.approx(0.025 + 0.025 + 0.01)
+    assert computed["summary"]["unpriced"]["steps"] == 1
+    reported = llm_total("reported")
+    assert reported["summary"]["cost_usd"]["llm"] == pytest.approx(0.025 + 0.030 + 0.5)
+    assert reported["summary"]["unpriced"]["steps"] == 1  # the step nobody reported a cost for
+    auto = llm_total("auto")
+    assert auto["summary"]["cost_usd"]["llm"] == pytest.approx(0.025 + 0.030 + 0.01 + 0.5)
+    assert auto["summary"]["unpriced"]["steps"] == 0
+    reconciliation = computed["reconciliation"]
+    assert reconciliation["compared_steps"] == 2
+    [row] = reconciliation["differing_by_model"]
+    assert row["model"] == "gpt-4o" and row["steps"] == 1
+    assert row["difference_usd"] == pytest.approx(0.005)
+    table = run_cli("report", str(path), "--no-color").stdout
+    assert "Reported vs computed cost" in table
+
+
+@pytest.mark.parametrize(("name", "cost"), [
+    ("langfuse/openai-agents-2025-09-30.trace.json", 0.000632),
+    ("langfuse/pydantic-ai-tools-2025-12-04.trace.json", 0.00032265),
+    ("langfuse/microsoft-agent-2025-12-17.trace.json", 0.00028525),
+])
+def test_langfuse_samples_price_to_langfuse_cost(run_cli, name, cost):
+    from tests.conftest import REAL_TRACES
+
+    result = run_cli("report", str(REAL_TRACES / name), "-f", "json")
+    document = json.loads(result.stdout)
+    assert document["summary"]["cost_usd"]["llm"] == pytest.approx(cost, rel=1e-9)
+    assert document["reconciliation"]["differing_by_model"] == []
+    assert document["reconciliation"]["compared_steps"] > 0

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
+from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
 
 PERCENTILES = (50, 90, 99)
@@ -66,6 +67,9 @@ class Report:
     unpriced_tools: pl.DataFrame
     accounting: LineAccounting
     price_table: str
+    cost_mode: str = "computed"
+    compared_steps: int = 0  # steps carrying both the producer's cost and ours
+    reconciliation: pl.DataFrame | None = None  # the ones differing by more than 1%, by model
 
 
 def nearest_rank(sorted_values: list[float], percentile: float) -> float:
@@ -74,7 +78,8 @@ def nearest_rank(sorted_values: list[float], percentile: float) -> float:
 
 
 def build_report(
-    priced: pl.LazyFrame, accounting: LineAccounting, *, price_table: str
+    priced: pl.LazyFrame, accounting: LineAccounting, *, price_table: str,
+    cost_mode: str = "computed",
 ) -> Report:
     tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
                  + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
@@ -153,15 +158,17 @@ def build_report(
              pl.col("source_line").min().alias("first_line"))
         .sort("calls", "tool_name", descending=[True, False])
     )
-    summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools = pl.collect_all(
-        [summary_q, tasks_q, models_q, tools_q, unpriced_models_q, unpriced_tools_q]
-    )
+    compared_q, reconciliation_q = reconciliation(priced)
+    (summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
+     differing) = pl.collect_all([summary_q, tasks_q, models_q, tools_q, unpriced_models_q,
+                                  unpriced_tools_q, compared_q, reconciliation_q])
     summary = _summary(summary_df.row(0, named=True))
     distribution = _distribution(tasks["total_cost_usd"].sort().to_list())
     threshold = distribution.flag_threshold if distribution else math.inf
     tasks = tasks.with_columns((pl.col("total_cost_usd") > threshold).alias("flagged"))
     return Report(summary, distribution, tasks, by_model, by_tool, unpriced_models,
-                  unpriced_tools, accounting, price_table)
+                  unpriced_tools, accounting, price_table, cost_mode,
+                  compared_steps=compared.item(), reconciliation=differing)
 
 
 def _summary(row: dict[str, object]) -> Summary:

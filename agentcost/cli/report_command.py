@@ -35,6 +35,12 @@ class InputFormat(StrEnum):
     attributes = "attributes"
 
 
+class CostMode(StrEnum):
+    computed = "computed"
+    reported = "reported"
+    auto = "auto"
+
+
 class SortColumn(StrEnum):
     task = "task"
     steps = "steps"
@@ -78,6 +84,10 @@ def report(
     input_format: Annotated[InputFormat, typer.Option(
         "--input-format", help="Read the inputs as this format instead of recognising it.")
     ] = InputFormat.auto,
+    cost_mode: Annotated[CostMode, typer.Option(
+        "--cost-mode", help="computed: price from the table; reported: use the cost the "
+        "traces record; auto: the recorded cost where there is one, the table's elsewhere.")
+    ] = CostMode.computed,
     task_key: Annotated[str, typer.Option(
         "--task-key", help="For span formats, what makes a task: trace (default), session "
         "(conversation / session id), resource.NAME or attribute.NAME.")] = "trace",
@@ -103,8 +113,9 @@ def report(
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
         _print_skips(accounting)
         raise AgentCostError(f"no usable line in {accounting.lines_read:,} lines read")
-    result = build_report(price_steps(ingested.steps.lazy(), table), accounting,
-                          price_table=table.file)
+    priced = price_steps(ingested.steps.lazy(), table, cost_mode=cost_mode.value)
+    result = build_report(priced, accounting, price_table=table.file,
+                          cost_mode=cost_mode.value)
     limit = top if top is not None else (
         TABLE_DEFAULT_TOP if output_format is OutputFormat.table else None)
     tasks = sort_tasks(result.tasks, SORT_TO_COLUMN[sort.value], top=limit)

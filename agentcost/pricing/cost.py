@@ -16,6 +16,7 @@ import polars as pl
 from agentcost.pricing.table import PriceTable
 
 PER_MILLION = 1_000_000
+COST_MODES = ("computed", "reported", "auto")
 BUCKET_PRICES = (
     ("input_tokens", "price_input", "input"),
     ("cache_read_tokens", "price_cache_read", "cache-read"),
@@ -51,7 +52,13 @@ def tool_price_frame(table: PriceTable) -> pl.DataFrame:
                                       "price_per_call": pl.Float64()})
 
 
-def price_steps(steps: pl.LazyFrame, table: PriceTable) -> pl.LazyFrame:
+def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "computed"
+                ) -> pl.LazyFrame:
+    """`cost_mode`: computed (our table), reported (the producer's own cost), or auto (the
+    producer's where it recorded one, ours elsewhere). The computed cost is kept in
+    computed_cost_usd whatever the mode, for reconciliation."""
+    if cost_mode not in COST_MODES:
+        raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
     priced = (
         steps.join(model_price_frame(table).lazy(), on="model", how="left")
         .join(tool_price_frame(table).lazy(), on="tool_name", how="left")
@@ -82,20 +89,45 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable) -> pl.LazyFrame:
         for tokens, price, _ in BUCKET_PRICES
     ]
     llm_cost = pl.sum_horizontal(bucket_costs) / PER_MILLION
-    tool_cost = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(pl.col("price_per_call"))
+    computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
+        pl.col("price_per_call"))
     compute_cost = pl.col("duration_s").fill_null(0.0) * table.compute_per_second
+    reported = pl.col("reported_cost_usd")
+    reported_tool = pl.col("reported_tool_cost_usd")
+    is_call = pl.col("kind").is_in(["llm", "embedding"]) | pl.col("model").is_not_null()
+    computed: pl.Expr = pl.when(pl.col("computed_reason").is_null()).then(llm_cost)
+    llm: pl.Expr
+    final_reason: pl.Expr
+    tool: pl.Expr
+    if cost_mode == "computed":
+        llm = computed
+        final_reason = pl.col("computed_reason")
+        tool = computed_tool
+    elif cost_mode == "reported":
+        llm = pl.when(is_call).then(reported).otherwise(0.0)
+        final_reason = pl.when(is_call & reported.is_null()).then(
+            pl.lit("no cost reported by the producer"))
+        tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(reported_tool)
+    else:
+        llm = pl.coalesce(reported, computed)
+        final_reason = pl.when(reported.is_null()).then(pl.col("computed_reason"))
+        tool = pl.coalesce(reported_tool, computed_tool)
     return (
-        priced.with_columns(reason.alias("unpriced_reason"))
+        priced.with_columns(reason.alias("computed_reason"))
         .with_columns(
-            pl.when(pl.col("unpriced_reason").is_null()).then(llm_cost).alias("llm_cost_usd"),
-            tool_cost.alias("tool_cost_usd"),
-            (pl.col("tool_name").is_not_null() & pl.col("price_per_call").is_null())
-            .alias("tool_unpriced"),
+            computed.alias("computed_cost_usd"),
+            llm.alias("llm_cost_usd"),
+            final_reason.alias("unpriced_reason"),
+            tool.alias("tool_cost_usd"),
             compute_cost.alias("compute_cost_usd"),
+        )
+        .with_columns(
+            (pl.col("tool_name").is_not_null() & pl.col("tool_cost_usd").is_null())
+            .alias("tool_unpriced"),
         )
         .with_columns(
             pl.sum_horizontal("llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
             .alias("total_cost_usd")
         )
-        .drop(*PRICE_COLUMNS, "price_per_call")
+        .drop(*PRICE_COLUMNS, "price_per_call", "computed_reason")
     )

@@ -41,7 +41,8 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": {"name": "agentcost", "version": __version__},
-        "inputs": {"files": accounting.files, "price_table": report.price_table},
+        "inputs": {"files": accounting.files, "price_table": report.price_table,
+                   "cost_mode": report.cost_mode},
         "summary": {
             "tasks": s.tasks,
             "steps": s.steps,
@@ -81,6 +82,12 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
         "unpriced": {
             "models": _records(report.unpriced_models),
             "tools": _records(report.unpriced_tools),
+        },
+        "reconciliation": {
+            "tolerance": 0.01,
+            "compared_steps": report.compared_steps,
+            "differing_by_model": _records(report.reconciliation)
+            if report.reconciliation is not None else [],
         },
         "spans": {
             "read": accounting.spans_read,

@@ -33,6 +33,9 @@ def render_markdown(report: Report, tasks: pl.DataFrame) -> str:
         out += ["No steps in the input.", ""]
     for table in views.unpriced_tables(report):
         out += _table(table)
+    reconciled = views.reconciliation_table(report)
+    if reconciled is not None:
+        out += _table(reconciled)
     out += _section(views.input_section(report))
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -38,6 +38,9 @@ def build(report: Report, tasks: pl.DataFrame) -> RenderableType:
         if distribution is not None:
             parts.append(_table(distribution))
     parts.extend(_table(table, warn=True) for table in views.unpriced_tables(report))
+    reconciled = views.reconciliation_table(report)
+    if reconciled is not None:
+        parts.append(_table(reconciled))
     parts.append(_section(views.input_section(report)))
     return Group(*parts)
 

@@ -152,6 +152,23 @@ def unpriced_tables(report: Report) -> list[Table]:
     return tables
 
 
+def reconciliation_table(report: Report) -> Table | None:
+    if not report.compared_steps or report.reconciliation is None:
+        return None
+    differing = report.reconciliation
+    rows = [
+        (safe_text(r["model"]), count(r["steps"]), money(r["computed_cost_usd"]),
+         money(r["reported_cost_usd"]), money(r["difference_usd"]))
+        for r in differing.iter_rows(named=True)
+    ]
+    caption = (f"{count(report.compared_steps)} steps carry the producer's own cost; "
+               f"{count(int(differing['steps'].sum()))} differ from ours by more than 1% "
+               f"(difference = reported - computed)")
+    return Table("Reported vs computed cost", ("model", "steps", "computed", "reported",
+                                               "difference"), rows,
+                 (False, True, True, True, True), caption=caption)
+
+
 def input_section(report: Report) -> Section:
     a = report.accounting
     single = len(a.files) == 1
@@ -181,5 +198,5 @@ def input_section(report: Report) -> Section:
     for note, tally in sorted(a.notes.items()):
         lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
                      f"{lines_list(tally.examples[:1], single_file=single)})")
-    lines.append(f"Prices: {safe_text(report.price_table)}")
+    lines.append(f"Prices: {safe_text(report.price_table)} (cost mode: {report.cost_mode})")
     return Section("Input", lines)
