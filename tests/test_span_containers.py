@@ -12,6 +12,7 @@ import pytest
 from agentcost.errors import InputError
 from agentcost.ingest.formats import sniff
 from agentcost.ingest.read import read_steps
+from tests.conftest import REAL_TRACES, SAMPLES
 
 
 def chat_attributes(prompt: int, completion: int, **extra: object) -> dict[str, object]:
@@ -173,9 +174,8 @@ def test_usage_is_estimated_from_content_when_missing(tmp_path, run_cli):
 
 
 
+@pytest.mark.skipif(not REAL_TRACES.is_dir(), reason="shared/traces/real not present")
 def test_native_and_span_files_together(run_cli):
-    from tests.conftest import REAL_TRACES, SAMPLES
-
     result = run_cli("report", str(SAMPLES / "research_agent.jsonl"),
                      str(REAL_TRACES / "otlp/adk-python-S1.otlp.json"), "-f", "json")
     assert result.exit_code == 0, result.stderr
