@@ -46,6 +46,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "Categorical", "-", "Step label (operation or agent name); routing matches it."),
     Column("model", "Categorical", "-", "Model name as the producer recorded it."),
     Column("provider", "Categorical", "-", "Model provider, where recorded."),
+    Column("service_tier", "Categorical", "-", "Service tier the call ran on (batch, flex, "
+           "priority...), where recorded; none means the default tier."),
     Column("input_tokens", "Int64", "tokens", "Prompt tokens not read from or written to cache."),
     Column("cache_read_tokens", "Int64", "tokens", "Prompt tokens read from the prompt cache."),
     Column("cache_write_5m_tokens", "Int64", "tokens",

@@ -107,7 +107,8 @@ def report(
             ("resource.", "attribute.")):
         raise UsageError(f"--task-key {task_key!r}: use trace, session, resource.NAME or "
                          "attribute.NAME")
-    ingested = read_steps(inputs, columns=REPORT_COLUMNS, input_format=input_format.value,
+    columns = (*REPORT_COLUMNS, "workflow") if table.compute_per_workflow else REPORT_COLUMNS
+    ingested = read_steps(inputs, columns=columns, input_format=input_format.value,
                           task_key=task_key)
     accounting = ingested.accounting
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:

@@ -45,6 +45,9 @@ NATIVE_FIELDS: tuple[NativeField, ...] = (
                 "Step label, what `simulate --route` matches on."),
     NativeField("model", ("model", "model_name"), "text", "Model that served the LLM call."),
     NativeField("provider", ("provider",), "text", "Model provider, e.g. openai."),
+    NativeField("service_tier", ("service_tier",), "text",
+                "Service tier of the call: batch, flex, priority... (priced from the table's "
+                "service_tiers; absent, default, auto or standard mean the default tier)."),
     NativeField("prompt_tokens", ("llm_input_tokens", "input_tokens", "prompt_tokens"), "count",
                 "All prompt tokens, cache reads and writes included (OpenAI and OTel GenAI "
                 "semantics). If this is smaller than the cache fields together, it is taken to "
@@ -95,6 +98,7 @@ CONCEPTS_FOR_COLUMN: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "model": ("model",),
     "provider": ("provider",),
+    "service_tier": ("service_tier",),
     "input_tokens": ("prompt_tokens", "uncached_input_tokens"),
     "cache_read_tokens": ("cache_read_tokens",),
     "cache_write_5m_tokens": ("cache_write_5m_tokens",),

@@ -137,6 +137,7 @@ def canonical_columns(keys: Collection[str], source_file: str) -> list[pl.Expr]:
         _first("name", keys, pl.String()).alias("name"),
         model.alias("model"),
         _first("provider", keys, pl.String()).alias("provider"),
+        _first("service_tier", keys, pl.String()).alias("service_tier"),
         bucket(input_tokens).alias("input_tokens"),
         bucket(cache_read).alias("cache_read_tokens"),
         bucket(write_5m).alias("cache_write_5m_tokens"),

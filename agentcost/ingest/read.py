@@ -23,7 +23,7 @@ from agentcost.schema import COLUMN_NAMES, conform
 CORE_CONCEPTS = frozenset({
     "task_id", "step", "start_time", "kind", "model", "prompt_tokens", "uncached_input_tokens",
     "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
-    "reasoning_tokens", "tool_name",
+    "reasoning_tokens", "tool_name", "service_tier",
 })
 SNIFF_BYTES = 256 * 1024
 

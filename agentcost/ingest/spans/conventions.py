@@ -49,6 +49,8 @@ OPENINFERENCE_KINDS = {"LLM": "llm", "EMBEDDING": "embedding", "TOOL": "tool", "
 VERCEL_CALL_SUFFIXES = {".doGenerate": "llm", ".doStream": "llm", ".doEmbed": "embedding"}
 
 
+SERVICE_TIER = ("openai.response.service_tier", "openai.request.service_tier",
+                "gen_ai.openai.response.service_tier", "gen_ai.openai.request.service_tier")
 KIND_KEYS = ("gen_ai.operation.name", "openinference.span.kind", "llm.request.type",
              "traceloop.span.kind")
 SPLIT_COST = ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")
@@ -56,7 +58,7 @@ CONTENT = ("gen_ai.input.messages", "gen_ai.prompt", "input.value", "ai.prompt.m
            "ai.prompt", "langfuse.input", "gen_ai.output.messages", "gen_ai.completion",
            "output.value", "ai.response.text", "langfuse.output")
 ALL_ATTRIBUTE_KEYS = frozenset({
-    *CONTENT, *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
+    *CONTENT, *SERVICE_TIER, *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
     *LANGFUSE_OUTPUT, *LANGFUSE_CACHE_READ, *LANGFUSE_CACHE_WRITE, *REPORTED_COST, *SESSION,
     *USER, *AGENT, *TOOL_NAME, *TOOL_ARGS, *KIND_KEYS, *SPLIT_COST,
 })

@@ -1,0 +1,98 @@
+"""Model names as traces write them, resolved to price table entries, saying how.
+
+Order: the exact name; a declared alias or dated snapshot; then the name with provider and
+gateway prefixes taken off (`openai/`, `azure/`, `bedrock/`, Bedrock geo profiles and
+`-v1:0` suffixes, Vertex `@date`, AI Studio `gemini/`), where the prefix may carry a regional
+uplift. Nothing looser: `gpt-4o-2024-05-13` is not `gpt-4o`, and a name no rule finds stays
+unpriced.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from agentcost.pricing.table import PriceTable, ToolPrice
+
+GATEWAYS = frozenset({"openai", "azure", "azure_ai", "anthropic", "bedrock", "vertex_ai",
+                      "vertex", "gemini", "google", "openrouter", "mistral", "deepseek",
+                      "litellm", "together_ai", "groq", "fireworks_ai"})
+BEDROCK = re.compile(
+    r"^(?:(?P<geo>us|eu|apac|jp|au|ca|global|us-gov)\.)?"
+    r"(?P<vendor>anthropic|meta|amazon|mistral|cohere|ai21|deepseek|openai|qwen)\."
+    r"(?P<model>.+?)(?:-v\d+(?::\d+)?)?$"
+)
+VERTEX_DATE = re.compile(r"^(?P<model>.+)@(?P<date>\d{8})$")
+GEO_REGIONS = {"us": "bedrock-geo", "eu": "bedrock-geo", "apac": "bedrock-geo",
+               "jp": "bedrock-geo", "au": "bedrock-geo", "ca": "bedrock-geo",
+               "us-gov": "bedrock-us-gov"}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    name: str
+    model: str | None  # the price table entry, or None: unpriced
+    uplift: float
+    how: str
+
+
+def resolve_model(name: str, table: PriceTable, aliases: dict[str, str] | None = None
+                  ) -> Resolution:
+    aliases = table.alias_map() if aliases is None else aliases
+    found = _lookup(name, table, aliases)
+    if found:
+        return Resolution(name, found[0], 1.0, found[1])
+    stripped, region, steps = _strip(name)
+    if stripped != name:
+        found = _lookup(stripped, table, aliases)
+        if found:
+            model, how = found
+            uplift = table.models[model].regional.get(region, 1.0) if region else 1.0
+            detail = "; ".join(steps) + f"; then {how}"
+            if uplift != 1.0:
+                detail += f"; regional uplift x{uplift:g} ({region})"
+            return Resolution(name, model, uplift, detail)
+    return Resolution(name, None, 1.0, "no price table entry, alias or known prefix matches "
+                                       "(names are never matched loosely)")
+
+
+def _lookup(name: str, table: PriceTable, aliases: dict[str, str]) -> tuple[str, str] | None:
+    if name in table.models:
+        return name, f"exact name {name!r}"
+    if name in aliases:
+        return aliases[name], f"{name!r} is an alias of {aliases[name]!r}"
+    return None
+
+
+def _strip(name: str) -> tuple[str, str | None, list[str]]:
+    """The name without provider prefixes and suffixes, the region kind the prefix implies,
+    and what was taken off, in words."""
+    steps: list[str] = []
+    region: str | None = None
+    current = name
+    while "/" in current and current.split("/", 1)[0].lower() in GATEWAYS:
+        prefix, current = current.split("/", 1)
+        steps.append(f"gateway prefix {prefix + '/'!r} removed")
+    bedrock = BEDROCK.match(current)
+    if bedrock:
+        geo = bedrock.group("geo")
+        region = GEO_REGIONS.get(geo or "")
+        current = bedrock.group("model")
+        profile = f"{geo}." if geo else ""
+        steps.append(f"Bedrock model id ({profile}{bedrock.group('vendor')}.) read as {current!r}")
+    vertex = VERTEX_DATE.match(current)
+    if vertex:
+        current = f"{vertex.group('model')}-{vertex.group('date')}"
+        steps.append(f"Vertex @date read as {current!r}")
+    return current, region, steps
+
+
+def resolve_tool(name: str, table: PriceTable) -> ToolPrice | None:
+    """A tool by exact name first, then by the first pattern (in table order) it matches."""
+    if name in table.tools:
+        return table.tools[name]
+    for tool in table.tools.values():
+        if any(char in tool.name for char in "*?[") and fnmatch.fnmatchcase(name, tool.name):
+            return tool
+    return None
