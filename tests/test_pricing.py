@@ -99,6 +99,19 @@ def test_unknown_is_never_zero(write_jsonl, write_prices):
     ("tools:\n  t:\n    per_call: [1]\n", 3, "per_call must be a number"),
     ("models: [\n", 2, "not valid YAML"),
     ("prices: {}\n", 1, "unknown key 'prices' in top level"),
+    ("models:\n  m:\n    input: 1\n    output: 2\n    history:\n      - since: 2025-01-01\n"
+     "        input: 1\n        output: 1\n", 2, "give the current prices' 'since' date"),
+    ("models:\n  m:\n    input: 1\n    output: 2\n    since: 2025-01-01\n    history:\n"
+     "      - since: 2025-06-01\n        input: 1\n        output: 1\n", 5,
+     "must be later than every history entry"),
+    ("models:\n  m:\n    input: 1\n    output: 2\n    long_context:\n      above: 10\n"
+     "      from: 10\n      input: 1\n      output: 1\n", 5, "exactly one"),
+    ("models:\n  a:\n    input: 1\n    output: 2\n    aliases: [b]\n  b:\n    input: 1\n"
+     "    output: 1\n", 2, "alias 'b' of 'a' is also a model"),
+    ("models:\n  m:\n    input: 1\n    output: 2\n    regional: {moon: 2}\n", 5,
+     "unknown region kind 'moon'"),
+    ("models:\n  m:\n    input: 1\n    output: 2\n    since: yesterday\n", 5,
+     "since must be a date"),
 ])
 def test_price_table_errors_name_file_and_line(write_prices, text, line, message):
     path = write_prices(text)

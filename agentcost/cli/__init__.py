@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from agentcost.cli import report_command, schema_command
+from agentcost.cli import pricing_command, report_command, schema_command
 from agentcost.errors import AgentCostError
 
 EXIT_CODES_HELP = (
@@ -47,6 +47,10 @@ app = typer.Typer(
 )
 app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
 app.command("schema")(user_errors_to_exit_codes(schema_command.schema))
+for command in pricing_command.app.registered_commands:
+    if command.callback is not None:
+        command.callback = user_errors_to_exit_codes(command.callback)
+app.add_typer(pricing_command.app, name="pricing")
 
 
 def main() -> None:

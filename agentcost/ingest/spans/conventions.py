@@ -58,9 +58,9 @@ CONTENT = ("gen_ai.input.messages", "gen_ai.prompt", "input.value", "ai.prompt.m
            "ai.prompt", "langfuse.input", "gen_ai.output.messages", "gen_ai.completion",
            "output.value", "ai.response.text", "langfuse.output")
 ALL_ATTRIBUTE_KEYS = frozenset({
-    *CONTENT, *SERVICE_TIER, *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE, *LANGFUSE_INPUT,
-    *LANGFUSE_OUTPUT, *LANGFUSE_CACHE_READ, *LANGFUSE_CACHE_WRITE, *REPORTED_COST, *SESSION,
-    *USER, *AGENT, *TOOL_NAME, *TOOL_ARGS, *KIND_KEYS, *SPLIT_COST,
+    *CONTENT, *SERVICE_TIER, *MODEL, *PROVIDER, *INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE,
+    *LANGFUSE_INPUT, *LANGFUSE_OUTPUT, *LANGFUSE_CACHE_READ, *LANGFUSE_CACHE_WRITE,
+    *REPORTED_COST, *SESSION, *USER, *AGENT, *TOOL_NAME, *TOOL_ARGS, *KIND_KEYS, *SPLIT_COST,
 })
 
 

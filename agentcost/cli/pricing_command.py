@@ -1,0 +1,193 @@
+"""`agentcost pricing ...`: look into the price table, check traces against it, import LiteLLM's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from agentcost.errors import EXIT_STRICT, AgentCostError
+
+if TYPE_CHECKING:
+    from agentcost.pricing.table import ModelPrice, PriceSet, PriceTable
+
+app = typer.Typer(help="Inspect the price table, check traces against it, import LiteLLM's.",
+                  no_args_is_help=True)
+
+PricesOption = Annotated[Path | None, typer.Option(
+    "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]
+
+
+def _table(prices: Path | None) -> PriceTable:
+    from agentcost.pricing.table import load_price_table
+
+    return load_price_table(prices)
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _prices_line(prices: PriceSet) -> str:
+    return (f"input {_money(prices.input)}  output {_money(prices.output)}  "
+            f"cache read {_money(prices.cache_read)}  cache write 5m "
+            f"{_money(prices.cache_write_5m)}  1h {_money(prices.cache_write_1h)}"
+            + ("" if prices.reasoning is None else f"  reasoning {_money(prices.reasoning)}"))
+
+
+def list_prices(prices: PricesOption = None) -> None:
+    """List every model and tool in the price table (USD per 1M tokens, per call).
+
+    Example: agentcost pricing list --prices my-prices.yaml
+    """
+    from agentcost.render.text import safe_text
+
+    table = _table(prices)
+    print(f"{table.file}: {len(table.models)} models, {len(table.tools)} tools")
+    for model in table.models.values():
+        extras = []
+        if model.aliases:
+            extras.append(f"{len(model.aliases)} aliases")
+        if len(model.periods) > 1:
+            extras.append(f"{len(model.periods) - 1} earlier prices")
+        if model.periods[-1].long_context:
+            extras.append("long-context tier")
+        if model.service_tiers:
+            extras.append("tiers: " + ", ".join(model.service_tiers))
+        note = f"  ({'; '.join(extras)})" if extras else ""
+        print(f"  {safe_text(model.name)}: {_prices_line(model.current)}{note}")
+    for tool in table.tools.values():
+        print(f"  tool {safe_text(tool.name)}: {_money(tool.per_call)} per call")
+
+
+def show(name: Annotated[str, typer.Argument(help="Model name (as traces write it).")],
+         prices: PricesOption = None) -> None:
+    """Show everything the table says about one model: periods, tiers, aliases, source.
+
+    Example: agentcost pricing show claude-sonnet-4-5
+    """
+    from agentcost.pricing.resolve import resolve_model
+
+    table = _table(prices)
+    resolution = resolve_model(name, table)
+    if resolution.model is None:
+        raise AgentCostError(f"{name!r}: {resolution.how}")
+    _describe(table.models[resolution.model])
+
+
+def _describe(model: ModelPrice) -> None:
+    from agentcost.render.text import safe_text
+
+    print(f"{safe_text(model.name)} ({model.provider or 'provider not given'})")
+    for period in model.periods:
+        since = "always" if period.since is None else f"since {period.since}"
+        print(f"  {since}: {_prices_line(period.prices)}")
+        if period.long_context:
+            lc = period.long_context
+            edge = "from" if lc.inclusive else "above"
+            print(f"    prompts {edge} {lc.threshold:,} tokens: {_prices_line(lc.prices)}")
+    for tier, factor in model.service_tiers.items():
+        shown = f"x{factor:g}" if isinstance(factor, float) else _prices_line(factor)
+        print(f"  {tier} tier: {shown}")
+    for region, uplift in model.regional.items():
+        print(f"  {region}: x{uplift:g}")
+    if model.aliases:
+        print("  aliases: " + ", ".join(safe_text(alias) for alias in model.aliases))
+    print(f"  source: {model.source or '-'} (as of {model.as_of or '-'})")
+
+
+def which(name: Annotated[str, typer.Argument(help="A model name as a trace writes it.")],
+          prices: PricesOption = None) -> None:
+    """Say how a model name resolves to a price table entry, and why.
+
+    Example: agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0
+    """
+    from agentcost.pricing.resolve import resolve_model
+    from agentcost.render.text import safe_text
+
+    table = _table(prices)
+    resolution = resolve_model(name, table)
+    print(f"{safe_text(name)} -> {safe_text(resolution.model) if resolution.model else 'unpriced'}")
+    print(f"  how: {safe_text(resolution.how)}")
+    if resolution.model:
+        model = table.models[resolution.model]
+        print(f"  current prices (USD per 1M): {_prices_line(model.current)}")
+        if resolution.uplift != 1.0:
+            print(f"  times the regional uplift x{resolution.uplift:g}")
+    else:
+        raise typer.Exit(EXIT_STRICT)
+
+
+def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directories, globs.")],
+          prices: PricesOption = None) -> None:
+    """List the models and tools in these traces that the table cannot price, with step counts;
+    exit 3 if there are any.
+
+    Example: agentcost pricing check traces/ --prices my-prices.yaml
+    """
+    import polars as pl
+
+    from agentcost.ingest.read import read_steps
+    from agentcost.pricing.resolve import resolve_model, resolve_tool
+    from agentcost.render.text import safe_text
+
+    table = _table(prices)
+    steps = read_steps(inputs, columns=("model", "tool_name")).steps
+    models = steps.group_by(pl.col("model").cast(pl.String)).len().drop_nulls().sort("model")
+    tools = steps.group_by(pl.col("tool_name").cast(pl.String)).len().drop_nulls().sort(
+        "tool_name")
+    aliases = table.alias_map()
+    unpriced = 0
+    for name, count in models.iter_rows():
+        resolution = resolve_model(name, table, aliases)
+        status = resolution.model or "UNPRICED"
+        unpriced += resolution.model is None
+        print(f"model {safe_text(name)} ({count:,} steps): {safe_text(status)} - "
+              f"{safe_text(resolution.how)}")
+    for name, count in tools.iter_rows():
+        tool = resolve_tool(name, table)
+        unpriced += tool is None
+        where = "UNPRICED" if tool is None else f"{tool.per_call:g} per call ({tool.name})"
+        print(f"tool {safe_text(name)} ({count:,} calls): {safe_text(where)}")
+    if unpriced:
+        print(f"agentcost: {unpriced} model or tool names are unpriced", file=sys.stderr)
+        raise typer.Exit(EXIT_STRICT)
+
+
+def import_litellm(
+    source: Annotated[Path, typer.Argument(help="LiteLLM's model_prices_and_context_window "
+                                                "JSON file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Price table to write.")],
+) -> None:
+    """Convert LiteLLM's price database into a price table, listing what it drops.
+
+    Example: agentcost pricing import-litellm model_prices.json -o prices.yaml
+    """
+    from agentcost.pricing.litellm_import import import_litellm as convert
+    from agentcost.pricing.litellm_import import to_yaml
+    from agentcost.pricing.table import load_price_table
+    from agentcost.render.output import write_output
+
+    imported = convert(source)
+    write_output(to_yaml(imported, source), output)
+    load_price_table(output)  # the result must load as a valid table
+    print(f"wrote {len(imported.models):,} models to {output}", file=sys.stderr)
+    if imported.dropped_models:
+        print("models of other modes, not imported: " + ", ".join(
+            f"{mode} {n:,}" for mode, n in imported.dropped_models.most_common()),
+            file=sys.stderr)
+    if imported.dropped_fields:
+        print("price fields our format cannot express, dropped: " + ", ".join(
+            f"{field} ({n:,})" for field, n in imported.dropped_fields.most_common(12))
+            + (" ..." if len(imported.dropped_fields) > 12 else ""), file=sys.stderr)
+    for problem in imported.inconsistent:
+        print(f"check: {problem}", file=sys.stderr)
+
+
+app.command("list")(list_prices)
+app.command("show")(show)
+app.command("which")(which)
+app.command("check")(check)
+app.command("import-litellm")(import_litellm)

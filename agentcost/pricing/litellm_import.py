@@ -1,0 +1,149 @@
+"""Convert LiteLLM's community price database into our price table format.
+
+Kept: per-token prices of text models (chat, responses, completion, embedding modes): input,
+output, cache read, cache write (5 minutes and 1 hour), reasoning billed apart, the
+whole-request long-context tier (`*_above_{N}k_tokens`), and the batch, flex and priority
+service tiers; `alias_of` stubs become aliases. Dropped, and counted in the result: every other
+price field (per image, audio, second, query, tiered pricing, search context...), and models of
+other modes. Checked: prices internally consistent (cache reads below input, cache writes
+above it, 1-hour writes above 5-minute ones); violations are listed, not silently fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentcost.errors import InputError
+
+TEXT_MODES = frozenset({"chat", "responses", "completion", "embedding"})
+SKIPPED_KEYS = frozenset({"sample_spec", "fallback_generalizations"})
+PER_TOKEN = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache_read",
+    "cache_creation_input_token_cost": "cache_write_5m",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
+    "output_cost_per_reasoning_token": "reasoning",
+}
+TIER_SUFFIXES = {"_batches": "batch", "_flex": "flex", "_priority": "priority"}
+ABOVE = re.compile(r"^(?P<field>.+)_above_(?P<size>\d+)k_tokens$")
+NOT_PRICES = frozenset({"litellm_provider", "mode", "source", "max_input_tokens",
+                        "max_output_tokens", "max_tokens", "deprecation_date", "metadata",
+                        "deprecation_source", "successor_model", "supported_endpoints",
+                        "supported_modalities", "supported_output_modalities", "rpm", "tpm",
+                        "token_count_model", "provider_specific_entry", "output_vector_size",
+                        "prompt_cache_min_tokens", "reasoning_effort_levels",
+                        "thinking_always_on", "alias_of"})
+
+
+@dataclass
+class Imported:
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped_fields: Counter[str] = field(default_factory=Counter)
+    dropped_models: Counter[str] = field(default_factory=Counter)  # by mode
+    inconsistent: list[str] = field(default_factory=list)
+
+
+def per_million(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value * 1_000_000, 9)
+
+
+def import_litellm(path: Path) -> Imported:
+    try:
+        database = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the LiteLLM price file: {error}") from error
+    if not isinstance(database, dict):
+        raise InputError(f"{path}: not a LiteLLM price file (expected an object of models)")
+    result = Imported()
+    aliases: dict[str, list[str]] = {}
+    for name, entry in database.items():
+        if name in SKIPPED_KEYS or not isinstance(entry, dict):
+            continue
+        if "alias_of" in entry:
+            aliases.setdefault(str(entry["alias_of"]), []).append(name)
+            continue
+        mode = entry.get("mode")
+        if mode not in TEXT_MODES:
+            result.dropped_models[str(mode)] += 1
+            continue
+        model = _model(entry, result)
+        if model is not None:
+            result.models[name] = model
+    for target, names in aliases.items():
+        if target in result.models:
+            result.models[target]["aliases"] = sorted(n for n in names if n not in result.models)
+    for name, model in result.models.items():
+        result.inconsistent.extend(f"{name}: {problem}" for problem in _inconsistencies(model))
+    return result
+
+
+def _model(entry: dict[str, Any], result: Imported) -> dict[str, Any] | None:
+    model: dict[str, Any] = {}
+    if entry.get("litellm_provider"):
+        model["provider"] = entry["litellm_provider"]
+    tiers: dict[str, dict[str, float]] = {}
+    long_context: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key in NOT_PRICES or key.startswith("supports_"):
+            continue
+        if key in PER_TOKEN and per_million(value) is not None:
+            model[PER_TOKEN[key]] = per_million(value)
+            continue
+        tier = next((t for s, t in TIER_SUFFIXES.items() if key.endswith(s)), None)
+        base = key.removesuffix(f"_{'batches' if tier == 'batch' else tier}") if tier else None
+        if tier and base in PER_TOKEN and per_million(value) is not None:
+            tiers.setdefault(tier, {})[PER_TOKEN[base]] = per_million(value)  # type: ignore[assignment]
+            continue
+        above = ABOVE.match(key)
+        if above and above.group("field") in PER_TOKEN and per_million(value) is not None:
+            size = int(above.group("size")) * 1000
+            if long_context.get("above", size) == size:
+                long_context["above"] = size
+                long_context[PER_TOKEN[above.group("field")]] = per_million(value)
+                continue
+        result.dropped_fields[key] += 1
+    if "input" not in model or "output" not in model:
+        result.dropped_fields["(models without input and output token prices)"] += 1
+        return None
+    if "input" in long_context and "output" in long_context:
+        model["long_context"] = long_context
+    elif long_context:
+        result.dropped_fields["(long-context tiers without input and output prices)"] += 1
+    complete = {tier: prices for tier, prices in tiers.items()
+                if "input" in prices and "output" in prices}
+    if complete:
+        model["service_tiers"] = complete
+    model["source"] = entry.get("source") or "LiteLLM model_prices_and_context_window.json"
+    return model
+
+
+def _inconsistencies(model: dict[str, Any]) -> list[str]:
+    problems = []
+    base = model["input"]
+    if model.get("cache_read") is not None and base and model["cache_read"] > base:
+        problems.append(f"cache read {model['cache_read']} costs more than input {base}")
+    if model.get("cache_write_5m") is not None and model["cache_write_5m"] < base:
+        problems.append(f"5-minute cache write {model['cache_write_5m']} is below input {base}")
+    write_1h, write_5m = model.get("cache_write_1h"), model.get("cache_write_5m")
+    if write_1h is not None and write_5m is not None and write_1h < write_5m:
+        problems.append(f"1-hour cache write {write_1h} is below the 5-minute one {write_5m}")
+    if write_1h is not None and base and write_1h > 4 * base:
+        problems.append(f"1-hour cache write {write_1h} is over 4x input {base}")
+    return problems
+
+
+def to_yaml(imported: Imported, source: Path) -> str:
+    import yaml
+
+    document = {"version": 1, "currency": "USD", "models": imported.models}
+    header = (f"# Converted by `agentcost pricing import-litellm` from {source.name}.\n"
+              "# Prices are USD per 1M tokens. What the conversion dropped is listed on stderr.\n")
+    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

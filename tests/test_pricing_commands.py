@@ -1,0 +1,73 @@
+"""`agentcost pricing ...`: list, show, which, check, import-litellm."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentcost.ingest.read import read_steps
+from agentcost.pricing.cost import price_steps
+from agentcost.pricing.table import load_price_table
+from tests.conftest import ROOT, SAMPLES
+
+LITELLM = ROOT.parent / "shared" / "reference" / "litellm-model-prices-1.110.2.json"
+
+
+def test_which_explains_the_resolution(run_cli):
+    result = run_cli("pricing", "which", "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    assert result.exit_code == 0
+    assert "-> claude-sonnet-4-5" in result.stdout
+    assert "regional uplift x1.1 (bedrock-geo)" in result.stdout
+    unknown = run_cli("pricing", "which", "gpt-4o-2099-01-01")
+    assert unknown.exit_code == 3 and "-> unpriced" in unknown.stdout
+
+
+def test_show_and_list(run_cli):
+    shown = run_cli("pricing", "show", "deepseek-chat").stdout
+    assert "since 2024-12-26: input 0.27  output 1.1" in shown
+    assert "since 2025-09-29: input 0.28  output 0.42" in shown
+    assert run_cli("pricing", "show", "no-such-model").exit_code == 1
+    listed = run_cli("pricing", "list").stdout
+    assert "gpt-4o: input 2.5  output 10" in listed
+    assert "tool web_search: 0.005 per call" in listed
+
+
+def test_check_lists_unpriced_names_and_fails(run_cli, write_jsonl):
+    path = write_jsonl([{"task_id": "a", "model": "gpt-4o", "input_tokens": 1},
+                        {"task_id": "a", "model": "mystery-1", "input_tokens": 1},
+                        {"task_id": "b", "model": "mystery-1", "input_tokens": 1},
+                        {"task_id": "b", "tool": "own_tool"}])
+    result = run_cli("pricing", "check", str(path))
+    assert result.exit_code == 3
+    assert "model mystery-1 (2 steps): UNPRICED" in result.stdout
+    assert "tool own_tool (1 calls): UNPRICED" in result.stdout
+    assert run_cli("pricing", "check", str(SAMPLES / "research_agent.jsonl")).exit_code == 0
+
+
+@pytest.mark.skipif(not LITELLM.is_file(), reason="shared/reference not present")
+def test_import_litellm_converts_and_prices_like_the_source(run_cli, tmp_path, write_jsonl):
+    output = tmp_path / "litellm.yaml"
+    result = run_cli("pricing", "import-litellm", str(LITELLM), "-o", str(output))
+    assert result.exit_code == 0, result.stderr
+    assert "price fields our format cannot express, dropped" in result.stderr
+    source = json.loads(LITELLM.read_text())
+    table = load_price_table(output)
+    for name in ("gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "deepseek-chat"):
+        entry = source[name]
+        assert table.models[name].input == pytest.approx(entry["input_cost_per_token"] * 1e6)
+        assert table.models[name].output == pytest.approx(entry["output_cost_per_token"] * 1e6)
+    sonnet = table.models["claude-sonnet-4-5"]
+    assert sonnet.cache_write_5m == pytest.approx(1.25 * sonnet.input)  # Anthropic 5m: 1.25x
+    assert sonnet.cache_write_1h == pytest.approx(2 * sonnet.input)     # and 1h: 2x
+    # A step priced with the converted table equals the source's per-token arithmetic.
+    steps = read_steps([str(write_jsonl([
+        {"task_id": "a", "model": "claude-sonnet-4-5", "uncached_input_tokens": 1_000,
+         "cache_read_tokens": 5_000, "output_tokens": 200, "service_tier": "batch"},
+    ]))]).steps
+    cost = price_steps(steps.lazy(), table).collect()["llm_cost_usd"].item()
+    entry = source["claude-sonnet-4-5"]
+    expected = (1_000 * entry["input_cost_per_token_batches"]
+                + 5_000 * entry["cache_read_input_token_cost_batches"]
+                + 200 * entry["output_cost_per_token_batches"])
+    assert cost == pytest.approx(expected)
