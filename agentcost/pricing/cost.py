@@ -106,7 +106,7 @@ def _tool_prices(tools: list[str], table: PriceTable) -> pl.DataFrame:
 
 
 def _distinct(steps: pl.LazyFrame, column: str) -> list[str]:
-    values = steps.select(pl.col(column).cast(pl.String).unique().drop_nulls()).collect()
+    values = steps.select(pl.col(column).unique().drop_nulls().cast(pl.String)).collect()
     return sorted(values.to_series().to_list())
 
 
@@ -117,7 +117,7 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
     if cost_mode not in COST_MODES:
         raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
     rows = price_rows(table)
-    has_history = rows.select(pl.col("since").n_unique()).item() > 1
+    with_history = [model.name for model in table.models.values() if len(model.periods) > 1]
     tier = (
         pl.col("service_tier").cast(pl.String).str.to_lowercase()
         .replace(list(DEFAULT_TIER_NAMES), DEFAULT_TIER).fill_null(DEFAULT_TIER)
@@ -129,13 +129,19 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
               how="left")
         .with_columns(tier.alias("tier"), pl.col("start_time").fill_null(FOREVER).alias("_at"))
     )
-    if has_history:  # the latest price whose `since` is on or before the step's start
-        priced = resolved.sort("_at").join_asof(
-            rows.lazy(), left_on="_at", right_on="since", by=["table_model", "tier"],
-            strategy="backward", check_sortedness=False)
-    else:
-        priced = resolved.join(rows.drop("since").lazy(), on=["table_model", "tier"],
-                               how="left")
+    # Models with one price for all time: a plain join. Models with a price history: the
+    # latest price whose `since` is on or before the step's start (an as-of join, which needs
+    # its steps sorted by time, so only those steps pay for the sort).
+    dated = pl.col("table_model").is_in(with_history)
+    priced = resolved.filter(~dated.fill_null(False)).join(
+        rows.filter(~pl.col("table_model").is_in(with_history)).drop("since").lazy(),
+        on=["table_model", "tier"], how="left")
+    if with_history:
+        by_date = resolved.filter(dated.fill_null(False)).sort("_at").join_asof(
+            rows.filter(pl.col("table_model").is_in(with_history)).lazy(), left_on="_at",
+            right_on="since", by=["table_model", "tier"], strategy="backward",
+            check_sortedness=False).drop("since")
+        priced = pl.concat([priced, by_date], how="vertical")
     tiers = rows.select("table_model", "tier").unique().with_columns(
         pl.lit(True).alias("tier_listed"))
     priced = priced.join(tiers.lazy(), on=["table_model", "tier"], how="left")
@@ -148,8 +154,10 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
     threshold = pl.col("lc_threshold")
     long_context = threshold.is_not_null() & (
         (prompt > threshold) | (pl.col("lc_inclusive") & (prompt == threshold)))
-    price = {bucket: pl.when(long_context).then(pl.col(f"lc_{bucket}"))
-             .otherwise(pl.col(f"p_{bucket}")) for _, bucket, _ in BUCKETS}
+    priced = priced.with_columns(long_context.alias("long_context_tier")).with_columns(
+        pl.when(pl.col("long_context_tier")).then(pl.col(f"lc_{bucket}"))
+        .otherwise(pl.col(f"p_{bucket}")).alias(f"price_{bucket}") for _, bucket, _ in BUCKETS)
+    price = {bucket: pl.col(f"price_{bucket}") for _, bucket, _ in BUCKETS}
     has_tokens = pl.sum_horizontal(column for column, _, _ in BUCKETS) > 0
     token_counts_missing = pl.any_horizontal(pl.col(column).is_null() for column, _, _ in BUCKETS)
     reason: pl.Expr = pl.lit(None, pl.String())
@@ -200,11 +208,10 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
         llm = pl.coalesce(reported, computed)
         final_reason = pl.when(reported.is_null()).then(pl.col("computed_reason"))
         tool = pl.coalesce(reported_tool, computed_tool)
-    helpers = [name for name in (*(f"p_{b}" for _, b, _ in BUCKETS),
-                                 *(f"lc_{b}" for _, b, _ in BUCKETS))]
+    helpers = [f"{prefix}_{bucket}" for prefix in ("p", "lc", "price")
+               for _, bucket, _ in BUCKETS]
     return (
-        priced.with_columns(reason.alias("computed_reason"),
-                            long_context.alias("long_context_tier"))
+        priced.with_columns(reason.alias("computed_reason"))
         .with_columns(
             computed.alias("computed_cost_usd"),
             llm.alias("llm_cost_usd"),
