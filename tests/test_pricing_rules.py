@@ -115,6 +115,9 @@ def test_sibling_snapshot_is_not_its_sibling(table):
     ("bedrock/eu.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5", 1.1),
     ("us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", 1.2),
     ("us.anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku", 1.0),
+    ("azure/eu/gpt-4o", "gpt-4o", 1.1),
+    ("vertex_ai/gemini-2.0-flash", "gemini-2.0-flash", 1.5),
+    ("gemini/gemini-2.0-flash", "gemini-2.0-flash", 1.0),
 ])
 def test_name_resolution(table, name, model, uplift):
     resolution = resolve_model(name, table)

@@ -24,6 +24,7 @@ BEDROCK = re.compile(
     r"(?P<model>.+?)(?:-v\d+(?::\d+)?)?$"
 )
 VERTEX_DATE = re.compile(r"^(?P<model>.+)@(?P<date>\d{8})$")
+AZURE_DATA_ZONES = frozenset({"eu", "us"})
 GEO_REGIONS = {"us": "bedrock-geo", "eu": "bedrock-geo", "apac": "bedrock-geo",
                "jp": "bedrock-geo", "au": "bedrock-geo", "ca": "bedrock-geo",
                "us-gov": "bedrock-us-gov"}
@@ -44,6 +45,8 @@ def resolve_model(name: str, table: PriceTable, aliases: dict[str, str] | None =
     if found:
         return Resolution(name, found[0], 1.0, found[1])
     stripped, region, steps = _strip(name)
+    if region is None and VERTEX_DATE.match(name):
+        region = "vertex"
     if stripped != name:
         found = _lookup(stripped, table, aliases)
         if found:
@@ -74,6 +77,12 @@ def _strip(name: str) -> tuple[str, str | None, list[str]]:
     while "/" in current and current.split("/", 1)[0].lower() in GATEWAYS:
         prefix, current = current.split("/", 1)
         steps.append(f"gateway prefix {prefix + '/'!r} removed")
+        if prefix.lower() in ("vertex_ai", "vertex"):
+            region = "vertex"
+        if prefix.lower() == "azure" and current.split("/", 1)[0] in AZURE_DATA_ZONES:
+            zone, current = current.split("/", 1)
+            region = "azure-data-zone"
+            steps.append(f"Azure data zone {zone + '/'!r} removed")
     bedrock = BEDROCK.match(current)
     if bedrock:
         geo = bedrock.group("geo")

@@ -30,7 +30,7 @@ TOOL_KEYS = frozenset({"per_call", "source", "as_of", "notes"})
 COMPUTE_KEYS = frozenset({"per_second", "workflows", "source", "as_of", "notes"})
 TOP_KEYS = frozenset({"version", "currency", "models", "tools", "compute"})
 # Where a regional uplift can apply: the resolver tells which one a trace's model name implies.
-REGIONS = frozenset({"bedrock-geo", "bedrock-us-gov", "azure-data-zone", "vertex-regional"})
+REGIONS = frozenset({"bedrock-geo", "bedrock-us-gov", "azure-data-zone", "vertex"})
 DEFAULT_TIER = "default"
 
 
