@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from agentcost.cli import pricing_command, report_command, schema_command
+from agentcost.cli import pricing_command, report_command, schema_command, simulate_command
 from agentcost.errors import AgentCostError
 
 EXIT_CODES_HELP = (
@@ -46,6 +46,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
+app.command("simulate", epilog=EXIT_CODES_HELP)(
+    user_errors_to_exit_codes(simulate_command.simulate))
 app.command("schema")(user_errors_to_exit_codes(schema_command.schema))
 for command in pricing_command.app.registered_commands:
     if command.callback is not None:

@@ -18,30 +18,19 @@ def escape(text: str) -> str:
 
 
 def render_markdown(report: Report, tasks: pl.DataFrame) -> str:
-    out = ["# agentcost report", ""]
-    out += _section(views.summary_section(report))
-    if report.summary.steps:
-        out += _table(views.task_table(report, tasks))
-        if report.by_model.height:
-            out += _table(views.model_table(report))
-        if report.by_tool.height:
-            out += _table(views.tool_table(report))
-        distribution = views.distribution_table(report)
-        if distribution is not None:
-            out += _table(distribution)
-    else:
-        out += ["No steps in the input.", ""]
-    for table in views.unpriced_tables(report):
-        out += _table(table)
-    reconciled = views.reconciliation_table(report)
-    if reconciled is not None:
-        out += _table(reconciled)
-    out += _section(views.input_section(report))
+    return render_blocks("agentcost report", views.report_blocks(report, tasks))
+
+
+def render_blocks(title: str, blocks: list[views.Block]) -> str:
+    out = [f"# {title}", ""]
+    for block in blocks:
+        out += _table(block) if isinstance(block, views.Table) else _section(block)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _section(section: views.Section) -> list[str]:
-    return [f"## {section.title}", "", *(f"- {escape(line.strip())}" for line in section.lines), ""]
+    heading = [f"## {escape(section.title)}", ""] if section.title else []
+    return [*heading, *(f"- {escape(line.strip())}" for line in section.lines), ""]
 
 
 def _table(table: views.Table) -> list[str]:

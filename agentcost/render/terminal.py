@@ -16,44 +16,29 @@ from agentcost.render import views
 
 def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,
                     color: bool = True) -> str:
+    return render_blocks(views.report_blocks(report, tasks), width=width, color=color)
+
+
+def render_blocks(blocks: list[views.Block], *, width: int | None = None,
+                  color: bool = True) -> str:
     console = Console(file=io.StringIO(), width=width or 120, force_terminal=color,
                       color_system="standard" if color else None, highlight=False,
                       emoji=False, markup=False, soft_wrap=False)
-    console.print(build(report, tasks))
+    console.print(Group(*(_table(block) if isinstance(block, views.Table) else _section(block)
+                          for block in blocks)))
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return str(output)
 
 
-def build(report: Report, tasks: pl.DataFrame) -> RenderableType:
-    parts: list[RenderableType] = [_section(views.summary_section(report))]
-    if report.summary.steps == 0:
-        parts.append(Text("No steps in the input.", style="bold"))
-    else:
-        parts.append(_table(views.task_table(report, tasks)))
-        if report.by_model.height:
-            parts.append(_table(views.model_table(report)))
-        if report.by_tool.height:
-            parts.append(_table(views.tool_table(report)))
-        distribution = views.distribution_table(report)
-        if distribution is not None:
-            parts.append(_table(distribution))
-    parts.extend(_table(table, warn=True) for table in views.unpriced_tables(report))
-    reconciled = views.reconciliation_table(report)
-    if reconciled is not None:
-        parts.append(_table(reconciled))
-    parts.append(_section(views.input_section(report)))
-    return Group(*parts)
-
-
 def _section(section: views.Section) -> RenderableType:
-    body = [Text(section.title, style="bold underline")]
+    body = [Text(section.title, style="bold underline")] if section.title else []
     body.extend(Text(line) for line in section.lines)
     body.append(Text(""))
     return Group(*body)
 
 
-def _table(table: views.Table, *, warn: bool = False) -> RenderableType:
-    rich_table = RichTable(title=Text(table.title, style="bold yellow" if warn else "bold"),
+def _table(table: views.Table) -> RenderableType:
+    rich_table = RichTable(title=Text(table.title, style="bold yellow" if table.warn else "bold"),
                            title_justify="left", caption=Text(table.caption) if table.caption
                            else None, caption_justify="left", show_edge=False, pad_edge=False)
     for header, numeric in zip(table.headers, table.numeric, strict=True):

@@ -20,12 +20,38 @@ class Table:
     numeric: tuple[bool, ...]  # right-align these columns
     flagged: list[bool] = field(default_factory=list)  # rows to show in red
     caption: str = ""
+    warn: bool = False  # a table of things the totals leave out
 
 
 @dataclass(frozen=True)
 class Section:
     title: str
     lines: list[str]
+
+
+Block = Section | Table
+
+
+def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
+    """The report, top to bottom, for any renderer."""
+    blocks: list[Block] = [summary_section(report)]
+    if report.summary.steps == 0:
+        blocks.append(Section("", ["No steps in the input."]))
+    else:
+        blocks.append(task_table(report, tasks))
+        if report.by_model.height:
+            blocks.append(model_table(report))
+        if report.by_tool.height:
+            blocks.append(tool_table(report))
+        distribution = distribution_table(report)
+        if distribution is not None:
+            blocks.append(distribution)
+    blocks.extend(unpriced_tables(report))
+    reconciled = reconciliation_table(report)
+    if reconciled is not None:
+        blocks.append(reconciled)
+    blocks.append(input_section(report))
+    return blocks
 
 
 def summary_section(report: Report) -> Section:
@@ -139,7 +165,7 @@ def unpriced_tables(report: Report) -> list[Table]:
         tables.append(Table("Unpriced LLM steps",
                             ("model", "why", "steps", "tokens in", "tokens out", "first line"),
                             rows, (False, False, True, True, True, False),
-                            caption="excluded from the totals above"))
+                            caption="excluded from the totals above", warn=True))
     if report.unpriced_tools.height:
         tool_rows = [
             (safe_text(r["tool_name"]), count(r["calls"]),
@@ -148,7 +174,8 @@ def unpriced_tables(report: Report) -> list[Table]:
         ]
         tables.append(Table("Unpriced tools",
                             ("tool", "calls", "first line"), tool_rows, (False, True, False),
-                            caption="not in the price table; excluded from the totals above"))
+                            caption="not in the price table; excluded from the totals above",
+                            warn=True))
     return tables
 
 

@@ -1,0 +1,147 @@
+"""`agentcost simulate`: replay recorded traces under routing, tool caching, history compression
+and budgets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentcost.cli.report_command import CostMode, InputFormat, OutputFormat
+from agentcost.errors import UsageError
+
+SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
+                    "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
+
+
+def simulate(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Trace files, directories, globs or .gz files; - reads stdin.", show_default=False)],
+    route: Annotated[list[str] | None, typer.Option(
+        help="LABEL=MODEL (LABEL a glob on the step name) or model:MODEL=MODEL; repeatable.")
+    ] = None,
+    step_inflation: Annotated[list[str] | None, typer.Option(
+        help="LABEL=FACTOR: routed steps with this label take FACTOR x the steps and tokens.")
+    ] = None,
+    cache: Annotated[list[str] | None, typer.Option(
+        help="TOOL[:TTL] (TTL like 30m, 1h, 1d; default 1h; * for every tool); repeatable.")
+    ] = None,
+    compress_after: Annotated[int | None, typer.Option(
+        min=1, help="Compress history from this step on (needs --keep-last).")] = None,
+    keep_last: Annotated[int, typer.Option(min=0, help="Steps kept whole when compressing.")
+                         ] = 3,
+    summary_model: Annotated[str, typer.Option(help="Model that writes the summaries.")
+                             ] = "gpt-4o-mini",
+    summary_tokens: Annotated[int, typer.Option(min=1, help="Tokens of each summary.")] = 500,
+    budget: Annotated[float | None, typer.Option(
+        min=0, help="Per-task budget in USD: a task stops at the step that reaches it.")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Per-task step limit.")] = None,
+    scenario_file: Annotated[Path | None, typer.Option(
+        "--scenario", help="YAML file of named scenarios, compared side by side.")] = None,
+    budget_sweep: Annotated[str | None, typer.Option(
+        help="Comma-separated budgets (USD): tasks each would cut, runaways and normal ones.")
+    ] = None,
+    prices: Annotated[Path | None, typer.Option(
+        "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
+    cost_mode: Annotated[CostMode, typer.Option("--cost-mode", help="As for report.")
+                         ] = CostMode.computed,
+    input_format: Annotated[InputFormat, typer.Option(
+        "--input-format", help="Read the inputs as this format instead of recognising it.")
+    ] = InputFormat.auto,
+    task_key: Annotated[str, typer.Option("--task-key", help="As for report.")] = "trace",
+    color: Annotated[bool | None, typer.Option(
+        "--color/--no-color", help="Colour the table. Default: only on a terminal.")] = None,
+) -> None:
+    """Replay the traces under what-if strategies and show what each would have saved.
+
+    Example: agentcost simulate traces.jsonl --route summarize=gpt-4o-mini --cache web_search:1h
+    --compress-after 5 --keep-last 3 --budget 0.50
+    """
+    from agentcost.ingest.read import read_steps
+    from agentcost.pricing.table import load_price_table
+    from agentcost.render.output import write_output
+    from agentcost.simulate.engine import budget_sweep as sweep
+    from agentcost.simulate.engine import simulate as run
+    from agentcost.simulate.scenario import (
+        Compression,
+        Scenario,
+        parse_cache,
+        parse_inflation,
+        parse_route,
+    )
+    from agentcost.simulate.scenario_file import load_scenarios
+
+    table = load_price_table(prices)
+    inflation = parse_inflation(step_inflation or [])
+    flags = Scenario(
+        name="scenario",
+        routes=tuple(parse_route(text, inflation) for text in route or []),
+        cache=tuple(parse_cache(text) for text in cache or []),
+        compression=Compression(compress_after, keep_last, summary_model, summary_tokens)
+        if compress_after is not None else None,
+        budget_usd=budget,
+        max_steps=max_steps,
+    )
+    scenarios = load_scenarios(scenario_file) if scenario_file else []
+    if not flags.is_identity or not scenarios:
+        scenarios.insert(0, flags)
+    budgets = _budgets(budget_sweep) if budget_sweep else []
+    steps = read_steps(inputs, columns=SIMULATE_COLUMNS, input_format=input_format.value,
+                       task_key=task_key).steps
+    simulations = [run(steps, table, scenario, cost_mode=cost_mode.value)
+                   for scenario in scenarios]
+    points = sweep(steps, table, budgets, cost_mode=cost_mode.value) if budgets else []
+    write_output(_render(simulations, points, output_format, color, output is not None), output)
+
+
+def _budgets(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise UsageError(f"--budget-sweep {text!r}: write budgets like 0.1,0.5,1") from error
+    if not values or any(value <= 0 for value in values):
+        raise UsageError(f"--budget-sweep {text!r}: budgets must be above 0")
+    return values
+
+
+def _render(simulations, points, output_format: OutputFormat,  # type: ignore[no-untyped-def]
+            color: bool | None, to_file: bool) -> str:
+    from agentcost.render import simulation as views
+    from agentcost.render.text import count, money
+    from agentcost.render.views import Table
+
+    blocks = [block for s in simulations for block in views.simulation_blocks(s)]
+    if points:
+        blocks.append(Table(
+            "Budget sweep (each budget alone)",
+            ("budget", "tasks cut", "runaways cut", "normal tasks cut", "saving"),
+            [(money(p.budget_usd), count(p.tasks_cut),
+              f"{p.runaways_cut} of {p.runaway_tasks}", count(p.normal_tasks_cut),
+              money(p.saving_usd)) for p in points],
+            (True, True, True, True, True),
+            caption="runaway: a task costing more than 5 x the median task"))
+    if output_format is OutputFormat.json:
+        document = {"simulations": [views.simulation_document(s) for s in simulations],
+                    "budget_sweep": [p.__dict__ for p in points]}
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output_format is OutputFormat.csv:
+        return views.simulations_csv(simulations)
+    if output_format is OutputFormat.markdown:
+        from agentcost.render.markdown import render_blocks
+
+        return render_blocks("agentcost simulate", blocks)
+    import shutil
+
+    from agentcost.render.terminal import render_blocks as terminal_blocks
+
+    use_color = color if color is not None else (not to_file and sys.stdout.isatty())
+    return terminal_blocks(blocks, width=shutil.get_terminal_size((120, 40)).columns,
+                           color=use_color)

@@ -1,0 +1,199 @@
+"""The four strategies, each a pure transform of the step table, as polars expressions.
+
+Routing and history compression change what is priced (models, tokens), so they act on steps
+before pricing; tool caching and budgets act on priced steps. Each returns what it touched.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from agentcost.simulate.scenario import CacheRule, Compression, Route
+
+TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                 "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
+RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
+
+
+@dataclass
+class Touched:
+    steps: int = 0
+    tasks: int = 0
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def glob_regex(pattern: str) -> str:
+    """A shell glob as an anchored regular expression polars' engine reads (fnmatch writes
+    Python's `\\Z`, which it does not)."""
+    translated = fnmatch.translate(pattern)
+    return "^" + translated.removesuffix(r"\Z") + "$"
+
+
+def _matches(column: str, pattern: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.contains(glob_regex(pattern))
+
+
+def apply_routes(steps: pl.DataFrame, routes: tuple[Route, ...]) -> tuple[pl.DataFrame, Touched]:
+    """Reprice matching LLM steps at another model with the same tokens (times the route's
+    step inflation). The first route that matches a step wins."""
+    is_call = pl.col("kind").cast(pl.String).is_in(["llm", "embedding"])
+    target: pl.Expr = pl.lit(None, pl.String())
+    inflation: pl.Expr = pl.lit(1.0)
+    for route in reversed(routes):
+        hit = is_call & _matches("model" if route.by_model else "name", route.pattern)
+        target = pl.when(hit).then(pl.lit(route.target)).otherwise(target)
+        inflation = pl.when(hit).then(pl.lit(route.inflation)).otherwise(inflation)
+    marked = steps.with_columns(target.alias("_route"), inflation.alias("_inflation"))
+    routed = marked["_route"].is_not_null()
+    touched = Touched(int(routed.sum()),
+                      marked.filter(routed)["task_id"].n_unique())
+    result = marked.with_columns(
+        pl.when(pl.col("_route").is_not_null()).then(pl.col("_route"))
+        .otherwise(pl.col("model").cast(pl.String)).cast(pl.Categorical).alias("model"),
+        *((pl.col(column) * pl.col("_inflation")).round(0).cast(pl.Int64).alias(column)
+          for column in TOKEN_COLUMNS),
+        # The routed model's provider tier and reported cost no longer apply.
+        pl.when(pl.col("_route").is_not_null()).then(None)
+        .otherwise(pl.col("reported_cost_usd")).alias("reported_cost_usd"),
+    ).drop("_route", "_inflation")
+    return result, touched
+
+
+def apply_compression(steps: pl.DataFrame, compression: Compression
+                      ) -> tuple[pl.DataFrame, Touched]:
+    """From LLM step N+1 of each task on, the context that steps older than the last K added is
+    replaced by a summary of T tokens, made by one call to the summary model per compressed
+    step (input: the tokens it replaces; output: T).
+
+    What each step adds to the context is inferred from how the whole prompt grows between
+    consecutive LLM steps of the task (clipped at zero). Removed tokens come out of cache reads
+    first (a long history is what gets cached), then out of uncached input."""
+    n, k, t = compression.after_step, compression.keep_last, compression.summary_tokens
+    prompt = (pl.col("input_tokens").fill_null(0) + pl.col("cache_read_tokens").fill_null(0)
+              + pl.col("cache_write_5m_tokens").fill_null(0)
+              + pl.col("cache_write_1h_tokens").fill_null(0))
+    is_llm = (pl.col("kind").cast(pl.String) == "llm") & pl.col("input_tokens").is_not_null()
+    llm = steps.filter(is_llm)
+    ordered = llm.with_row_index("_row").sort("task_id", "step", "_row").with_columns(
+        prompt.alias("_prompt"))
+    ordered = ordered.with_columns(
+        pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
+        (pl.col("_prompt").shift(-1).over("task_id") - pl.col("_prompt")).clip(lower_bound=0)
+        .fill_null(0).alias("_added"),
+    )
+    # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
+    ordered = ordered.with_columns(
+        pl.col("_added").cum_sum().shift(k + 1).over("task_id").fill_null(0).alias("_old"))
+    compress = (pl.col("_position") > n) & (pl.col("_old") > t)
+    dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
+    from_cache = pl.min_horizontal(dropped, pl.col("cache_read_tokens").fill_null(0))
+    ordered = ordered.with_columns(dropped.alias("_dropped"), from_cache.alias("_from_cache"))
+    compressed = ordered.with_columns(
+        (pl.col("cache_read_tokens") - pl.col("_from_cache")).alias("cache_read_tokens"),
+        (pl.col("input_tokens") - (pl.col("_dropped") - pl.col("_from_cache")))
+        .clip(lower_bound=0).alias("input_tokens"),
+    )
+    hit = compressed.filter(pl.col("_dropped") > 0)
+    summaries = hit.select(
+        pl.col("task_id"),
+        pl.col("step"),
+        pl.col("start_time"),
+        pl.lit("llm").alias("kind"),
+        pl.lit("history summary (simulated)").alias("name"),
+        pl.lit(compression.summary_model).alias("model"),
+        (pl.col("_old")).alias("input_tokens"),  # the summary call reads the whole old part
+        pl.lit(t, pl.Int64).alias("output_tokens"),
+    )
+    touched = Touched(hit.height, hit["task_id"].n_unique(), {
+        "tokens_removed": int(hit["_dropped"].sum() or 0),
+        "summary_calls": hit.height,
+    })
+    helpers = ["_row", "_prompt", "_position", "_added", "_old", "_dropped", "_from_cache"]
+    others = steps.filter(~is_llm)
+    result = pl.concat([others, compressed.drop(helpers).select(steps.columns),
+                        _conform_like(summaries, steps)], how="vertical")
+    return result, touched
+
+
+def _conform_like(rows: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(
+        pl.col(name).cast(dtype) if name in rows.columns
+        else pl.lit(0 if name in TOKEN_COLUMNS else None, dtype).alias(name)
+        for name, dtype in like.schema.items()
+    )
+
+
+def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.DataFrame, Touched]:
+    """Replay every tool call of the log in time order, across tasks. A call's key is its tool
+    and its canonical arguments; a call whose key was seen within the tool's TTL before is a hit:
+    its tool cost goes, and so does its compute time when the step is only the tool call.
+    Calls without recorded arguments cannot be simulated and are counted apart."""
+    ttl: pl.Expr = pl.lit(None, pl.Float64())
+    for rule in reversed(rules):
+        ttl = pl.when(_matches("tool_name", rule.tool)).then(pl.lit(rule.ttl_seconds)) \
+            .otherwise(ttl)
+    calls = priced.with_row_index("_row").with_columns(ttl.alias("_ttl"))
+    cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
+    with_args = cached.filter(pl.col("tool_args").is_not_null())
+    seconds = pl.col("start_time").dt.epoch("us") / 1e6
+    keyed = with_args.sort("start_time", "_row").with_columns(
+        (seconds - seconds.shift(1).over("tool_name", "tool_args")).alias("_since_seen"))
+    hits = keyed.filter(pl.col("_since_seen").is_not_null()
+                        & (pl.col("_since_seen") <= pl.col("_ttl")))["_row"]
+    is_hit = pl.col("_row").is_in(hits.implode())
+    per_tool = (
+        cached.group_by(pl.col("tool_name").cast(pl.String))
+        .agg(pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
+             is_hit.sum().alias("hits"),
+             pl.when(is_hit).then(pl.col("tool_cost_usd")).sum().alias("saved_usd"))
+        .sort("tool_name")
+    )
+    tool_only = pl.col("kind").cast(pl.String) == "tool"
+    result = calls.with_columns(
+        pl.when(is_hit).then(0.0).otherwise(pl.col("tool_cost_usd")).alias("tool_cost_usd"),
+        pl.when(is_hit & tool_only).then(0.0).otherwise(pl.col("compute_cost_usd"))
+        .alias("compute_cost_usd"),
+        pl.when(is_hit & tool_only).then(0.0).otherwise(pl.col("duration_s"))
+        .alias("duration_s"),
+    ).with_columns(
+        pl.sum_horizontal("llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
+        .alias("total_cost_usd")
+    )
+    touched = Touched(hits.len(), calls.filter(is_hit)["task_id"].n_unique(),
+                      {"per_tool": per_tool})
+    return result.drop("_row", "_ttl"), touched
+
+
+def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | None,
+                 runaways: pl.Series) -> tuple[pl.DataFrame, Touched]:
+    """Cut each task at the first step at which its cumulative cost reaches the budget (that
+    step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
+    ids of tasks whose baseline cost is over 5x the median task's."""
+    ordered = priced.with_row_index("_row").sort("task_id", "step", "_row").with_columns(
+        pl.col("total_cost_usd").fill_null(0).cum_sum().over("task_id").alias("_cumulative"),
+        pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
+    )
+    before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
+    keep = pl.lit(True)
+    if budget_usd is not None:
+        keep = keep & (before < budget_usd)
+    if max_steps is not None:
+        keep = keep & (pl.col("_position") <= max_steps)
+    marked = ordered.with_columns(keep.alias("_keep"))
+    task_costs = marked.group_by("task_id").agg(
+        (~pl.col("_keep")).any().alias("cut"),
+        pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")).sum().alias("saved"))
+    runaway = pl.col("task_id").is_in(runaways.implode())
+    cut = task_costs.filter(pl.col("cut"))
+    touched = Touched(int((~marked["_keep"]).sum()), cut.height, {
+        "runaway_tasks": runaways.len(),
+        "runaways_cut": cut.filter(runaway).height,
+        "normal_tasks_cut": cut.filter(~runaway).height,
+        "saved_on_runaways_usd": float(cut.filter(runaway)["saved"].sum() or 0.0),
+        "saved_on_normal_usd": float(cut.filter(~runaway)["saved"].sum() or 0.0),
+    })
+    result = marked.filter(pl.col("_keep")).drop("_row", "_cumulative", "_position", "_keep")
+    return result, touched
