@@ -111,7 +111,8 @@ def simulation_document(simulation: Simulation) -> dict[str, Any]:
 
     touched: dict[str, Any] = {}
     for strategy, t in simulation.touched.items():
-        details = {k: v for k, v in t.details.items() if not isinstance(v, pl.DataFrame)}
+        details = {k: round(v, 10) if isinstance(v, float) else v
+                   for k, v in t.details.items() if not isinstance(v, pl.DataFrame)}
         if "per_tool" in t.details:
             per_tool = t.details["per_tool"]
             assert isinstance(per_tool, pl.DataFrame)

@@ -19,6 +19,7 @@ from agentcost.simulate.strategies import (
     apply_cache,
     apply_compression,
     apply_routes,
+    exact_sum,
 )
 
 ORDER = ("routing", "caching", "compression", "budget")
@@ -70,12 +71,12 @@ def enabled_strategies(scenario: Scenario) -> list[str]:
 
 def outcome(priced: pl.DataFrame) -> Outcome:
     totals = priced.select(
-        pl.col("total_cost_usd").sum(), pl.col("llm_cost_usd").sum(),
-        pl.col("tool_cost_usd").sum(), pl.col("compute_cost_usd").sum(), pl.len(),
+        exact_sum(pl.col("total_cost_usd")), exact_sum(pl.col("llm_cost_usd")),
+        exact_sum(pl.col("tool_cost_usd")), exact_sum(pl.col("compute_cost_usd")), pl.len(),
         pl.col("task_id").n_unique(),
         (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum(),
     ).row(0)
-    per_task = priced.group_by("task_id").agg(pl.col("total_cost_usd").sum())
+    per_task = priced.group_by("task_id").agg(exact_sum(pl.col("total_cost_usd")))
     costs = per_task["total_cost_usd"].sort().to_list()
     percentiles = {p: nearest_rank(costs, p) for p in (50, 90, 99)} if costs else {}
     return Outcome(float(totals[0] or 0.0), float(totals[1] or 0.0), float(totals[2] or 0.0),
@@ -85,7 +86,7 @@ def outcome(priced: pl.DataFrame) -> Outcome:
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
     """Tasks costing more than 5x the median task (nearest-rank P50)."""
-    per_task = priced.group_by("task_id").agg(pl.col("total_cost_usd").sum().alias("cost"))
+    per_task = priced.group_by("task_id").agg(exact_sum(pl.col("total_cost_usd")).alias("cost"))
     costs = per_task["cost"].sort().to_list()
     median = nearest_rank(costs, 50) if costs else 0.0
     return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)["task_id"]

@@ -16,6 +16,16 @@ from agentcost.simulate.scenario import CacheRule, Compression, Route
 TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
 RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
+EXACT = pl.Decimal(38, 15)
+# A total order on steps that does not depend on row order (joins do not keep one): within a
+# task by step, simulated summary calls (no source line) before the step they serve.
+STEP_ORDER = ("task_id", "step", "source_file", "source_line", "name")
+
+
+def exact_sum(expr: pl.Expr) -> pl.Expr:
+    """A sum of money that does not depend on how polars splits the work between threads
+    (float addition is not associative): the same input gives the same output, byte for byte."""
+    return expr.cast(EXACT).sum().cast(pl.Float64)
 
 
 @dataclass
@@ -77,8 +87,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
               + pl.col("cache_write_1h_tokens").fill_null(0))
     is_llm = (pl.col("kind").cast(pl.String) == "llm") & pl.col("input_tokens").is_not_null()
     llm = steps.filter(is_llm)
-    ordered = llm.with_row_index("_row").sort("task_id", "step", "_row").with_columns(
-        prompt.alias("_prompt"))
+    ordered = llm.sort(STEP_ORDER, nulls_last=False).with_columns(prompt.alias("_prompt"))
     ordered = ordered.with_columns(
         pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
         (pl.col("_prompt").shift(-1).over("task_id") - pl.col("_prompt")).clip(lower_bound=0)
@@ -111,7 +120,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         "tokens_removed": int(hit["_dropped"].sum() or 0),
         "summary_calls": hit.height,
     })
-    helpers = ["_row", "_prompt", "_position", "_added", "_old", "_dropped", "_from_cache"]
+    helpers = ["_prompt", "_position", "_added", "_old", "_dropped", "_from_cache"]
     others = steps.filter(~is_llm)
     result = pl.concat([others, compressed.drop(helpers).select(steps.columns),
                         _conform_like(summaries, steps)], how="vertical")
@@ -139,7 +148,7 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
     cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
     with_args = cached.filter(pl.col("tool_args").is_not_null())
     seconds = pl.col("start_time").dt.epoch("us") / 1e6
-    keyed = with_args.sort("start_time", "_row").with_columns(
+    keyed = with_args.sort("start_time", *STEP_ORDER, nulls_last=False).with_columns(
         (seconds - seconds.shift(1).over("tool_name", "tool_args")).alias("_since_seen"))
     hits = keyed.filter(pl.col("_since_seen").is_not_null()
                         & (pl.col("_since_seen") <= pl.col("_ttl")))["_row"]
@@ -148,7 +157,7 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
         cached.group_by(pl.col("tool_name").cast(pl.String))
         .agg(pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
              is_hit.sum().alias("hits"),
-             pl.when(is_hit).then(pl.col("tool_cost_usd")).sum().alias("saved_usd"))
+             exact_sum(pl.when(is_hit).then(pl.col("tool_cost_usd"))).alias("saved_usd"))
         .sort("tool_name")
     )
     tool_only = pl.col("kind").cast(pl.String) == "tool"
@@ -172,7 +181,7 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     """Cut each task at the first step at which its cumulative cost reaches the budget (that
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
     ids of tasks whose baseline cost is over 5x the median task's."""
-    ordered = priced.with_row_index("_row").sort("task_id", "step", "_row").with_columns(
+    ordered = priced.sort(STEP_ORDER, nulls_last=False).with_columns(
         pl.col("total_cost_usd").fill_null(0).cum_sum().over("task_id").alias("_cumulative"),
         pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
     )
@@ -185,15 +194,15 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     marked = ordered.with_columns(keep.alias("_keep"))
     task_costs = marked.group_by("task_id").agg(
         (~pl.col("_keep")).any().alias("cut"),
-        pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")).sum().alias("saved"))
+        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd"))).alias("saved"))
     runaway = pl.col("task_id").is_in(runaways.implode())
     cut = task_costs.filter(pl.col("cut"))
     touched = Touched(int((~marked["_keep"]).sum()), cut.height, {
         "runaway_tasks": runaways.len(),
         "runaways_cut": cut.filter(runaway).height,
         "normal_tasks_cut": cut.filter(~runaway).height,
-        "saved_on_runaways_usd": float(cut.filter(runaway)["saved"].sum() or 0.0),
-        "saved_on_normal_usd": float(cut.filter(~runaway)["saved"].sum() or 0.0),
+        "saved_on_runaways_usd": cut.filter(runaway).select(exact_sum(pl.col("saved"))).item(),
+        "saved_on_normal_usd": cut.filter(~runaway).select(exact_sum(pl.col("saved"))).item(),
     })
-    result = marked.filter(pl.col("_keep")).drop("_row", "_cumulative", "_position", "_keep")
+    result = marked.filter(pl.col("_keep")).drop("_cumulative", "_position", "_keep")
     return result, touched

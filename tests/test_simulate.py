@@ -1,0 +1,147 @@
+"""`agentcost simulate`: each strategy on small hand-built logs with hand-computed results."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentcost.ingest.read import read_steps
+from agentcost.pricing.table import load_price_table
+from agentcost.simulate.engine import simulate
+from agentcost.simulate.scenario import CacheRule, Compression, Route, Scenario
+
+PRICES = """
+models:
+  big: {input: 3.0, output: 15.0}
+  small: {input: 0.2, output: 1.0}
+tools:
+  web_search: {per_call: 0.01}
+  step_tool: {per_call: 0.25}
+"""
+
+
+@pytest.fixture
+def table(write_prices):
+    return load_price_table(write_prices(PRICES))
+
+
+def steps_of(write_jsonl, records, name="steps.jsonl"):
+    return read_steps([str(write_jsonl(records, name))]).steps
+
+
+def test_route_four_of_ten_steps_to_a_15x_cheaper_model(write_jsonl, table):
+    records = [{"task_id": "t", "step_number": i, "model": "big", "input_tokens": 1_000,
+                "output_tokens": 100, "step_name": "summarize" if i in (2, 4, 6, 8) else "plan"}
+               for i in range(1, 11)]
+    steps = steps_of(write_jsonl, records)
+    result = simulate(steps, table, Scenario(routes=(Route("summarize", "small"),)))
+    per_big, per_small = (1_000 * 3 + 100 * 15) / 1e6, (1_000 * 0.2 + 100 * 1) / 1e6
+    assert result.baseline.total_usd == pytest.approx(10 * per_big)
+    assert result.result.total_usd == pytest.approx(6 * per_big + 4 * per_small)
+    assert (result.touched["routing"].steps, result.touched["routing"].tasks) == (4, 1)
+    inflated = simulate(steps, table, Scenario(routes=(Route("summ*", "small", inflation=1.3),)))
+    assert inflated.result.total_usd == pytest.approx(
+        6 * per_big + 4 * (1_300 * 0.2 + 130 * 1) / 1e6)
+    by_model = simulate(steps, table, Scenario(routes=(Route("big", "small", by_model=True),)))
+    assert by_model.result.total_usd == pytest.approx(10 * per_small)
+
+
+def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):
+    calls = [  # (seconds, query, task): q1, q2, q3 repeat inside the hour; q4, q5 after it
+        (0, "q1", "a"), (10, "q2", "a"), (20, "q3", "b"), (30, "q4", "b"), (40, "q5", "c"),
+        (600, "q1", "c"), (700, "q2", "b"), (900, "q3", "a"),
+        (5_000, "q4", "a"), (6_000, "q5", "b"),
+    ]
+    records = [{"task_id": task, "tool": "web_search", "tool_args": {"query": q},
+                "timestamp": 1_795_000_000 + t, "duration_s": 2.0} for t, q, task in calls]
+    records.append({"task_id": "a", "tool": "web_search", "timestamp": 1_795_000_001})
+    steps = steps_of(write_jsonl, records)
+    result = simulate(steps, table, Scenario(cache=(CacheRule("web_search", 3_600),)))
+    assert result.baseline.tool_usd == pytest.approx(11 * 0.01)
+    assert result.result.tool_usd == pytest.approx(8 * 0.01)
+    per_tool = result.touched["caching"].details["per_tool"].row(0, named=True)
+    assert (per_tool["calls"], per_tool["hits"], per_tool["no_args"]) == (11, 3, 1)
+    assert any("1 of 11 web_search calls carry no arguments" in c for c in result.caveats)
+    short = simulate(steps, table, Scenario(cache=(CacheRule("*", 60),)))
+    assert short.touched["caching"].steps == 0
+
+
+def test_compression_after_step_5_of_a_10_step_task(write_jsonl, table):
+    # Linear growth: the prompt grows by 500 tokens a step from 1,000.
+    records = [{"task_id": "t", "step_number": i, "model": "big",
+                "input_tokens": 1_000 + 500 * (i - 1), "output_tokens": 100}
+               for i in range(1, 11)]
+    steps = steps_of(write_jsonl, records)
+    scenario = Scenario(compression=Compression(after_step=5, keep_last=3,
+                                                summary_model="small", summary_tokens=200))
+    result = simulate(steps, table, scenario)
+    # Steps 6..10 drop the additions of steps 1..j-4: 1,000 .. 3,000 tokens, replaced by 200.
+    old = [1_000, 1_500, 2_000, 2_500, 3_000]
+    removed = sum(o - 200 for o in old)  # 9,000 input tokens at $3/M
+    summaries = (sum(old) * 0.2 + 5 * 200 * 1.0) / 1e6
+    assert result.touched["compression"].details == {"tokens_removed": removed,
+                                                     "summary_calls": 5}
+    assert result.baseline.total_usd - result.result.total_usd == pytest.approx(
+        removed * 3 / 1e6 - summaries)
+
+
+def test_budget_cuts_two_of_a_hundred_tasks(write_jsonl, table):
+    records = []
+    for task in range(100):
+        length = 50 if task in (13, 77) else 5
+        records += [{"task_id": f"t{task:03d}", "step_number": i, "tool": "step_tool"}
+                    for i in range(1, length + 1)]
+    steps = steps_of(write_jsonl, records)
+    result = simulate(steps, table, Scenario(budget_usd=5.0))
+    touched = result.touched["budget"]
+    # Each runaway reaches $5.00 at step 20 (kept) and loses steps 21..50: 30 x $0.25.
+    assert (touched.tasks, touched.steps) == (2, 60)
+    assert touched.details["runaways_cut"] == 2 and touched.details["normal_tasks_cut"] == 0
+    assert result.baseline.total_usd - result.result.total_usd == pytest.approx(2 * 30 * 0.25)
+    limited = simulate(steps, table, Scenario(max_steps=4))
+    assert limited.touched["budget"].tasks == 100
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 100_000))
+def test_identity_scenario_reproduces_the_baseline(tmp_path_factory, seed):
+    from benchmarks.generate import generate
+
+    path = tmp_path_factory.mktemp("identity") / "log.jsonl"
+    buffer = io.StringIO()
+    generate(buffer, steps=random.Random(seed).randint(20, 300), seed=seed)
+    path.write_text(buffer.getvalue())
+    steps = read_steps([str(path)]).steps
+    result = simulate(steps, load_price_table(), Scenario())
+    assert result.result == result.baseline
+    # A strategy that matches nothing changes nothing either.
+    nothing = simulate(steps, load_price_table(),
+                       Scenario(routes=(Route("no-such-label", "gpt-4o-mini"),),
+                                cache=(CacheRule("no_such_tool", 60),), budget_usd=1e9))
+    assert nothing.result.total_usd == pytest.approx(result.baseline.total_usd, rel=1e-12)
+
+
+def test_output_is_deterministic_and_scenarios_compare(run_cli, tmp_path):
+    from tests.conftest import SAMPLES
+
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text("scenarios:\n  mini:\n    route: [model:gpt-4o=gpt-4o-mini]\n"
+                         "  cached:\n    cache: ['web_search:1h']\n    budget: 0.5\n")
+    args = ("simulate", str(SAMPLES / "agents.jsonl"), "--scenario", str(scenarios),
+            "--budget-sweep", "0.25,1", "-f", "json")
+    first, second = run_cli(*args), run_cli(*args)
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == second.stdout
+    document = json.loads(first.stdout)
+    assert [s["scenario"]["name"] for s in document["simulations"]] == ["mini", "cached"]
+    assert [p["budget_usd"] for p in document["budget_sweep"]] == [0.25, 1.0]
+    table = run_cli("simulate", str(SAMPLES / "agents.jsonl"), "--cache", "web_search:1h",
+                    "--no-color")
+    assert "Waterfall" in table.stdout and "Tool caching by tool" in table.stdout
+    assert run_cli("simulate", str(SAMPLES / "agents.jsonl"), "--cache", "x:soon").exit_code == 2
