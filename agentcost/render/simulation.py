@@ -112,7 +112,8 @@ def simulation_document(simulation: Simulation) -> dict[str, Any]:
     touched: dict[str, Any] = {}
     for strategy, t in simulation.touched.items():
         details = {k: round(v, 10) if isinstance(v, float) else v
-                   for k, v in t.details.items() if not isinstance(v, pl.DataFrame)}
+                   for k, v in t.details.items()
+                   if not isinstance(v, pl.DataFrame | pl.Series)}
         if "per_tool" in t.details:
             per_tool = t.details["per_tool"]
             assert isinstance(per_tool, pl.DataFrame)

@@ -4,6 +4,7 @@ because savings compound rather than add."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -13,6 +14,7 @@ from agentcost.pricing.cost import price_steps
 from agentcost.pricing.table import PriceTable
 from agentcost.simulate.scenario import Scenario
 from agentcost.simulate.strategies import (
+    EXACT,
     RUNAWAY_MULTIPLE,
     Touched,
     apply_budget,
@@ -20,6 +22,8 @@ from agentcost.simulate.strategies import (
     apply_compression,
     apply_routes,
     exact_sum,
+    number_steps,
+    zero_hits,
 )
 
 ORDER = ("routing", "caching", "compression", "budget")
@@ -69,19 +73,38 @@ def enabled_strategies(scenario: Scenario) -> list[str]:
     return [name for name in ORDER if present[name]]
 
 
+MONEY = ("total_cost_usd", "llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
+
+
 def outcome(priced: pl.DataFrame) -> Outcome:
-    totals = priced.select(
-        exact_sum(pl.col("total_cost_usd")), exact_sum(pl.col("llm_cost_usd")),
-        exact_sum(pl.col("tool_cost_usd")), exact_sum(pl.col("compute_cost_usd")), pl.len(),
-        pl.col("task_id").n_unique(),
-        (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum(),
-    ).row(0)
-    per_task = priced.group_by("task_id").agg(exact_sum(pl.col("total_cost_usd")))
-    costs = per_task["total_cost_usd"].sort().to_list()
+    """Totals and the per-task distribution, from one pass: sums per task (exact), then the
+    totals from those few rows."""
+    per_task = priced.group_by("task_id").agg(
+        *(pl.col(name).cast(EXACT).sum() for name in MONEY),
+        pl.len().alias("steps"),
+        (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+        .alias("unpriced"),
+    )
+    totals = per_task.select(*(pl.col(name).sum().cast(pl.Float64) for name in MONEY),
+                             pl.col("steps").sum(), pl.len(), pl.col("unpriced").sum()).row(0)
+    costs = per_task["total_cost_usd"].cast(pl.Float64).sort().to_list()
     percentiles = {p: nearest_rank(costs, p) for p in (50, 90, 99)} if costs else {}
     return Outcome(float(totals[0] or 0.0), float(totals[1] or 0.0), float(totals[2] or 0.0),
-                   float(totals[3] or 0.0), int(totals[4]), int(totals[5]), percentiles,
-                   int(totals[6]))
+                   float(totals[3] or 0.0), int(totals[4] or 0), int(totals[5]), percentiles,
+                   int(totals[6] or 0))
+
+
+def reprice_changed(priced: pl.DataFrame, steps: pl.DataFrame, marker: str,
+                    price: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """`priced` with the rows `marker` flags in `steps` priced again (and new rows, which have
+    no `_row`, added): a strategy that changes a tenth of the steps reprices a tenth."""
+    changed = steps.filter(pl.col(marker)).drop(marker)
+    kept = priced.filter(~pl.col("_row").is_in(changed["_row"].drop_nulls().implode()))
+    return pl.concat([kept, price(changed)], how="vertical")
+
+
+def total_of(priced: pl.DataFrame) -> float:
+    return float(priced.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0)
 
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
@@ -92,48 +115,55 @@ def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
     return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)["task_id"]
 
 
-def replay(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, strategies: list[str],
-           *, runaways: pl.Series, cost_mode: str = "computed"
-           ) -> tuple[pl.DataFrame, dict[str, Touched]]:
-    """The steps priced with `strategies` applied. Routing and compression change what is
-    priced; caching and budgets act on the priced steps."""
-    touched: dict[str, Touched] = {}
-    if "routing" in strategies:
-        steps, touched["routing"] = apply_routes(steps, scenario.routes)
-    if "compression" in strategies and scenario.compression is not None:
-        steps, touched["compression"] = apply_compression(steps, scenario.compression)
-    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
-    if "caching" in strategies:
-        priced, touched["caching"] = apply_cache(priced, scenario.cache)
-    if "budget" in strategies:
-        priced, touched["budget"] = apply_budget(priced, scenario.budget_usd,
-                                                 scenario.max_steps, runaways)
-    return priced, touched
-
-
 def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
              cost_mode: str = "computed") -> Simulation:
-    baseline_priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
+    """Baseline, the waterfall (strategies added one at a time in ORDER) and each strategy
+    alone. Only routing and compression change what is priced; caching and budgets act on
+    priced steps, so each stage reprices only when it has to."""
+    def price(frame: pl.DataFrame) -> pl.DataFrame:
+        return price_steps(frame.lazy(), table, cost_mode=cost_mode).collect()
+
+    steps = number_steps(steps)  # a stable identity and order, to reprice only what changes
+    baseline_priced = price(steps)
     baseline = outcome(baseline_priced)
-    runaways = runaway_tasks(baseline_priced)
     strategies = enabled_strategies(scenario)
-    if not strategies:
-        return Simulation(scenario, baseline, baseline)
     simulation = Simulation(scenario, baseline, baseline)
-    for depth in range(1, len(strategies) + 1):
-        priced, touched = replay(steps, table, scenario, strategies[:depth],
-                                 runaways=runaways, cost_mode=cost_mode)
-        step_outcome = outcome(priced)
-        simulation.waterfall.append((strategies[depth - 1], step_outcome.total_usd))
-        simulation.result = step_outcome
-        simulation.touched = touched
+    if not strategies:
+        return simulation
+    runaways = runaway_tasks(baseline_priced)
+    current, priced = steps, baseline_priced
+    alone: dict[str, float] = {}
     for strategy in strategies:
-        if len(strategies) == 1:
-            simulation.alone.append((strategy, simulation.result.total_usd))
-            continue
-        priced, _ = replay(steps, table, scenario, [strategy], runaways=runaways,
-                           cost_mode=cost_mode)
-        simulation.alone.append((strategy, outcome(priced).total_usd))
+        if strategy == "routing":
+            current, simulation.touched["routing"] = apply_routes(current, scenario.routes)
+            priced = reprice_changed(priced, current, "_routed", price)
+            current = current.drop("_routed")
+        elif strategy == "caching":
+            priced, simulation.touched["caching"] = apply_cache(priced, scenario.cache)
+            alone["caching"] = total_of(apply_cache(baseline_priced, scenario.cache)[0])
+        elif strategy == "compression" and scenario.compression is not None:
+            current, simulation.touched["compression"] = apply_compression(
+                current, scenario.compression)
+            priced = reprice_changed(priced, current, "_compressed", price)
+            current = current.drop("_compressed")
+            caching = simulation.touched.get("caching")
+            if caching is not None:  # repriced rows that were cache hits stay hits
+                hit_rows = caching.details["hit_rows"]
+                assert isinstance(hit_rows, pl.Series)
+                priced = zero_hits(priced, pl.col("_row").is_in(hit_rows.implode()))
+            compressed_alone, _ = apply_compression(steps, scenario.compression)
+            alone["compression"] = total_of(
+                reprice_changed(baseline_priced, compressed_alone, "_compressed", price))
+        elif strategy == "budget":
+            priced, simulation.touched["budget"] = apply_budget(
+                priced, scenario.budget_usd, scenario.max_steps, runaways)
+            alone["budget"] = total_of(apply_budget(
+                baseline_priced, scenario.budget_usd, scenario.max_steps, runaways)[0])
+        stage = outcome(priced)
+        simulation.waterfall.append((strategy, stage.total_usd))
+        simulation.result = stage
+        alone.setdefault(strategy, stage.total_usd)  # the first stage is its strategy alone
+    simulation.alone = [(strategy, alone[strategy]) for strategy in strategies]
     simulation.caveats = [CAVEATS[strategy] for strategy in strategies]
     caching = simulation.touched.get("caching")
     if caching is not None:
@@ -161,7 +191,7 @@ def budget_sweep(steps: pl.DataFrame, table: PriceTable, budgets: list[float], *
                  cost_mode: str = "computed") -> list[SweepPoint]:
     """For each budget alone: how many tasks it cuts, runaways (over 5x the median task) and
     normal ones, and the money not spent. Priced once; cut once per budget."""
-    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
+    priced = price_steps(number_steps(steps).lazy(), table, cost_mode=cost_mode).collect()
     base = outcome(priced)
     runaways = runaway_tasks(priced)
     points = []
@@ -171,5 +201,5 @@ def budget_sweep(steps: pl.DataFrame, table: PriceTable, budgets: list[float], *
         points.append(SweepPoint(
             budget, touched.tasks, int(details["runaways_cut"]),  # type: ignore[call-overload]
             int(details["runaway_tasks"]), int(details["normal_tasks_cut"]),  # type: ignore[call-overload]
-            base.total_usd - outcome(kept).total_usd))
+            base.total_usd - total_of(kept)))
     return points

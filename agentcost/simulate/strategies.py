@@ -20,6 +20,15 @@ EXACT = pl.Decimal(38, 15)
 # A total order on steps that does not depend on row order (joins do not keep one): within a
 # task by step, simulated summary calls (no source line) before the step they serve.
 STEP_ORDER = ("task_id", "step", "source_file", "source_line", "name")
+# Steps reach the strategies numbered in that order, in steps of two, as `_row`: one integer
+# orders the window functions, and a simulated summary call takes the odd number just before
+# the step it serves.
+ORDER_COLUMN = "_row"
+
+
+def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
+    return steps.sort(STEP_ORDER, nulls_last=False).with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN))
 
 
 def exact_sum(expr: pl.Expr) -> pl.Expr:
@@ -58,6 +67,7 @@ def apply_routes(steps: pl.DataFrame, routes: tuple[Route, ...]) -> tuple[pl.Dat
         inflation = pl.when(hit).then(pl.lit(route.inflation)).otherwise(inflation)
     marked = steps.with_columns(target.alias("_route"), inflation.alias("_inflation"))
     routed = marked["_route"].is_not_null()
+    marked = marked.with_columns(routed.alias("_routed"))  # kept for the caller to reprice
     touched = Touched(int(routed.sum()),
                       marked.filter(routed)["task_id"].n_unique())
     result = marked.with_columns(
@@ -87,15 +97,16 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
               + pl.col("cache_write_1h_tokens").fill_null(0))
     is_llm = (pl.col("kind").cast(pl.String) == "llm") & pl.col("input_tokens").is_not_null()
     llm = steps.filter(is_llm)
-    ordered = llm.sort(STEP_ORDER, nulls_last=False).with_columns(prompt.alias("_prompt"))
+    ordered = llm.with_columns(prompt.alias("_prompt"))
     ordered = ordered.with_columns(
-        pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
-        (pl.col("_prompt").shift(-1).over("task_id") - pl.col("_prompt")).clip(lower_bound=0)
-        .fill_null(0).alias("_added"),
+        pl.int_range(1, pl.len() + 1).over("task_id", order_by=ORDER_COLUMN).alias("_position"),
+        (pl.col("_prompt").shift(-1).over("task_id", order_by=ORDER_COLUMN) - pl.col("_prompt"))
+        .clip(lower_bound=0).fill_null(0).alias("_added"),
     )
     # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
     ordered = ordered.with_columns(
-        pl.col("_added").cum_sum().shift(k + 1).over("task_id").fill_null(0).alias("_old"))
+        pl.col("_added").cum_sum().shift(k + 1).over("task_id", order_by=ORDER_COLUMN)
+        .fill_null(0).alias("_old"))
     compress = (pl.col("_position") > n) & (pl.col("_old") > t)
     dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
     from_cache = pl.min_horizontal(dropped, pl.col("cache_read_tokens").fill_null(0))
@@ -107,6 +118,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     )
     hit = compressed.filter(pl.col("_dropped") > 0)
     summaries = hit.select(
+        (pl.col(ORDER_COLUMN) - 1).alias(ORDER_COLUMN),
         pl.col("task_id"),
         pl.col("step"),
         pl.col("start_time"),
@@ -122,8 +134,14 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     })
     helpers = ["_prompt", "_position", "_added", "_old", "_dropped", "_from_cache"]
     others = steps.filter(~is_llm)
-    result = pl.concat([others, compressed.drop(helpers).select(steps.columns),
-                        _conform_like(summaries, steps)], how="vertical")
+    # `_compressed` marks the rows that changed (and the new summary calls), so that the
+    # caller reprices only those.
+    result = pl.concat([
+        others.with_columns(pl.lit(False).alias("_compressed")),
+        compressed.with_columns((pl.col("_dropped") > 0).alias("_compressed"))
+        .drop(helpers).select(*steps.columns, "_compressed"),
+        _conform_like(summaries, steps).with_columns(pl.lit(True).alias("_compressed")),
+    ], how="vertical")
     return result, touched
 
 
@@ -144,15 +162,15 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
     for rule in reversed(rules):
         ttl = pl.when(_matches("tool_name", rule.tool)).then(pl.lit(rule.ttl_seconds)) \
             .otherwise(ttl)
-    calls = priced.with_row_index("_row").with_columns(ttl.alias("_ttl"))
+    calls = priced.with_row_index("_call").with_columns(ttl.alias("_ttl"))
     cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
     with_args = cached.filter(pl.col("tool_args").is_not_null())
     seconds = pl.col("start_time").dt.epoch("us") / 1e6
-    keyed = with_args.sort("start_time", *STEP_ORDER, nulls_last=False).with_columns(
+    keyed = with_args.sort("start_time", ORDER_COLUMN, nulls_last=False).with_columns(
         (seconds - seconds.shift(1).over("tool_name", "tool_args")).alias("_since_seen"))
     hits = keyed.filter(pl.col("_since_seen").is_not_null()
-                        & (pl.col("_since_seen") <= pl.col("_ttl")))["_row"]
-    is_hit = pl.col("_row").is_in(hits.implode())
+                        & (pl.col("_since_seen") <= pl.col("_ttl")))["_call"]
+    is_hit = pl.col("_call").is_in(hits.implode())
     per_tool = (
         cached.group_by(pl.col("tool_name").cast(pl.String))
         .agg(pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
@@ -160,8 +178,18 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
              exact_sum(pl.when(is_hit).then(pl.col("tool_cost_usd"))).alias("saved_usd"))
         .sort("tool_name")
     )
+    result = zero_hits(calls, is_hit)
+    touched = Touched(hits.len(), calls.filter(is_hit)["task_id"].n_unique(),
+                      {"per_tool": per_tool})
+    if "_row" in calls.columns:  # which steps hit, for a caller that reprices some rows later
+        touched.details["hit_rows"] = calls.filter(is_hit)["_row"]
+    return result.drop("_call", "_ttl"), touched
+
+
+def zero_hits(priced: pl.DataFrame, is_hit: pl.Expr) -> pl.DataFrame:
+    """A cache hit costs no tool call, and no compute when the step is only the tool call."""
     tool_only = pl.col("kind").cast(pl.String) == "tool"
-    result = calls.with_columns(
+    return priced.with_columns(
         pl.when(is_hit).then(0.0).otherwise(pl.col("tool_cost_usd")).alias("tool_cost_usd"),
         pl.when(is_hit & tool_only).then(0.0).otherwise(pl.col("compute_cost_usd"))
         .alias("compute_cost_usd"),
@@ -171,9 +199,6 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
         pl.sum_horizontal("llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
         .alias("total_cost_usd")
     )
-    touched = Touched(hits.len(), calls.filter(is_hit)["task_id"].n_unique(),
-                      {"per_tool": per_tool})
-    return result.drop("_row", "_ttl"), touched
 
 
 def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | None,
@@ -181,9 +206,10 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     """Cut each task at the first step at which its cumulative cost reaches the budget (that
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
     ids of tasks whose baseline cost is over 5x the median task's."""
-    ordered = priced.sort(STEP_ORDER, nulls_last=False).with_columns(
-        pl.col("total_cost_usd").fill_null(0).cum_sum().over("task_id").alias("_cumulative"),
-        pl.int_range(1, pl.len() + 1).over("task_id").alias("_position"),
+    ordered = priced.with_columns(
+        pl.col("total_cost_usd").fill_null(0).cum_sum().over("task_id", order_by=ORDER_COLUMN)
+        .alias("_cumulative"),
+        pl.int_range(1, pl.len() + 1).over("task_id", order_by=ORDER_COLUMN).alias("_position"),
     )
     before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
     keep = pl.lit(True)
