@@ -16,6 +16,7 @@ from agentcost.simulate.scenario import Scenario
 from agentcost.simulate.strategies import (
     EXACT,
     RUNAWAY_MULTIPLE,
+    TASK_COLUMN,
     Touched,
     apply_budget,
     apply_cache,
@@ -79,7 +80,7 @@ MONEY = ("total_cost_usd", "llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
 def outcome(priced: pl.DataFrame) -> Outcome:
     """Totals and the per-task distribution, from one pass: sums per task (exact), then the
     totals from those few rows."""
-    per_task = priced.group_by("task_id").agg(
+    per_task = priced.group_by(TASK_COLUMN).agg(
         *(pl.col(name).cast(EXACT).sum() for name in MONEY),
         pl.len().alias("steps"),
         (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
@@ -109,10 +110,11 @@ def total_of(priced: pl.DataFrame) -> float:
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
     """Tasks costing more than 5x the median task (nearest-rank P50)."""
-    per_task = priced.group_by("task_id").agg(exact_sum(pl.col("total_cost_usd")).alias("cost"))
+    per_task = priced.group_by(TASK_COLUMN).agg(
+        exact_sum(pl.col("total_cost_usd")).alias("cost"))
     costs = per_task["cost"].sort().to_list()
     median = nearest_rank(costs, 50) if costs else 0.0
-    return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)["task_id"]
+    return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)[TASK_COLUMN]
 
 
 def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,

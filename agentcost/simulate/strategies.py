@@ -24,11 +24,16 @@ STEP_ORDER = ("task_id", "step", "source_file", "source_line", "name")
 # orders the window functions, and a simulated summary call takes the odd number just before
 # the step it serves.
 ORDER_COLUMN = "_row"
+TASK_COLUMN = "_task"  # tasks numbered too: grouping by an integer is cheaper than by text
 
 
 def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
-    return steps.sort(STEP_ORDER, nulls_last=False).with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN))
+    ordered = steps.sort(STEP_ORDER, nulls_last=False)
+    return ordered.with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN),
+        (pl.col("task_id") != pl.col("task_id").shift(1)).fill_null(True).cum_sum()
+        .cast(pl.Int64).alias(TASK_COLUMN),
+    )
 
 
 def exact_sum(expr: pl.Expr) -> pl.Expr:
@@ -99,13 +104,13 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     llm = steps.filter(is_llm)
     ordered = llm.with_columns(prompt.alias("_prompt"))
     ordered = ordered.with_columns(
-        pl.int_range(1, pl.len() + 1).over("task_id", order_by=ORDER_COLUMN).alias("_position"),
-        (pl.col("_prompt").shift(-1).over("task_id", order_by=ORDER_COLUMN) - pl.col("_prompt"))
+        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN).alias("_position"),
+        (pl.col("_prompt").shift(-1).over(TASK_COLUMN, order_by=ORDER_COLUMN) - pl.col("_prompt"))
         .clip(lower_bound=0).fill_null(0).alias("_added"),
     )
     # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
     ordered = ordered.with_columns(
-        pl.col("_added").cum_sum().shift(k + 1).over("task_id", order_by=ORDER_COLUMN)
+        pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN)
         .fill_null(0).alias("_old"))
     compress = (pl.col("_position") > n) & (pl.col("_old") > t)
     dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
@@ -119,6 +124,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     hit = compressed.filter(pl.col("_dropped") > 0)
     summaries = hit.select(
         (pl.col(ORDER_COLUMN) - 1).alias(ORDER_COLUMN),
+        pl.col(TASK_COLUMN),
         pl.col("task_id"),
         pl.col("step"),
         pl.col("start_time"),
@@ -207,9 +213,9 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
     ids of tasks whose baseline cost is over 5x the median task's."""
     ordered = priced.with_columns(
-        pl.col("total_cost_usd").fill_null(0).cum_sum().over("task_id", order_by=ORDER_COLUMN)
+        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN, order_by=ORDER_COLUMN)
         .alias("_cumulative"),
-        pl.int_range(1, pl.len() + 1).over("task_id", order_by=ORDER_COLUMN).alias("_position"),
+        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN).alias("_position"),
     )
     before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
     keep = pl.lit(True)
@@ -218,10 +224,10 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     if max_steps is not None:
         keep = keep & (pl.col("_position") <= max_steps)
     marked = ordered.with_columns(keep.alias("_keep"))
-    task_costs = marked.group_by("task_id").agg(
+    task_costs = marked.group_by(TASK_COLUMN).agg(
         (~pl.col("_keep")).any().alias("cut"),
         exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd"))).alias("saved"))
-    runaway = pl.col("task_id").is_in(runaways.implode())
+    runaway = pl.col(TASK_COLUMN).is_in(runaways.implode())
     cut = task_costs.filter(pl.col("cut"))
     touched = Touched(int((~marked["_keep"]).sum()), cut.height, {
         "runaway_tasks": runaways.len(),
