@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3, help="best of N wall times")
     parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
+    parser.add_argument("--simulate", action="store_true",
+                        help="also time `agentcost simulate` with all four strategies against "
+                             "the report (target: at most 3x)")
     args = parser.parse_args()
 
     out_dir = HERE / "out"
@@ -84,6 +87,16 @@ def main() -> None:
     print(f"ratio            : {ratio:.2f}x the floor (target <= {TARGET_RATIO}x); "
           f"{args.steps / report_wall:,.0f} steps/s")
     ok = ratio <= TARGET_RATIO and report_peak <= TARGET_PEAK_MB
+    if args.simulate:
+        simulate = [sys.executable, "-m", "agentcost", "simulate", str(log), "--route",
+                    "summarize=gpt-4o-mini", "--cache", "web_search:1h", "--compress-after", "5",
+                    "--keep-last", "3", "--budget", "0.5", "--format", "json"]
+        simulate_wall = min(timed(simulate) for _ in range(args.runs))
+        simulate_peak = peak_of(simulate)
+        print(f"agentcost simulate (4 strategies): {simulate_wall:.2f} s, peak "
+              f"{simulate_peak:.0f} MB = {simulate_wall / report_wall:.2f}x the report "
+              "(target <= 3x)")
+        ok = ok and simulate_wall <= 3 * report_wall
     print("result           : " + ("within targets" if ok else "OUTSIDE targets"))
     sys.exit(0 if ok else 1)
 
