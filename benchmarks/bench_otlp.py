@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from measure import peak_mb, timed  # noqa: E402  (the benchmarks run as scripts)
+
 FLOOR = """
 import sys, orjson
 spans = 0
@@ -30,19 +32,8 @@ TARGET_SPANS_PER_SECOND = 150_000
 TARGET_PEAK_MB_PER_GB = 1024
 
 
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
-def peak_mb(command: list[str]) -> float:
-    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-               "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    return int(out.strip()) / 1024
 
 
 def main() -> None:

@@ -15,10 +15,12 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from measure import peak_mb, timed  # noqa: E402  (the benchmarks run as scripts)
+
 FLOOR = """
 import sys, polars as pl
 pl.scan_ndjson(sys.argv[1]).group_by("task_id").agg(
@@ -31,21 +33,8 @@ TARGET_RATIO = 1.5
 TARGET_PEAK_MB = 1024
 
 
-def timed(command: list[str]) -> float:
-    """Wall seconds of one child process."""
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
-def peak_of(command: list[str]) -> float:
-    """Peak RSS (MB) of a single run, measured by a fresh wrapper process."""
-    wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-               "stdout=subprocess.DEVNULL); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], check=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
-    return int(out.strip()) / 1024
 
 
 def main() -> None:
@@ -74,8 +63,8 @@ def main() -> None:
     for _ in range(args.runs):  # interleaved, so both see the same machine conditions
         floor_walls.append(timed(floor))
         report_walls.append(timed(agentcost))
-    floor_peak = peak_of(floor)
-    report_peak = peak_of(agentcost)
+    floor_peak = peak_mb(floor)
+    report_peak = peak_mb(agentcost)
 
     floor_wall, report_wall = min(floor_walls), min(report_walls)
     ratio = report_wall / floor_wall
@@ -92,7 +81,7 @@ def main() -> None:
                     "summarize=gpt-4o-mini", "--cache", "web_search:1h", "--compress-after", "5",
                     "--keep-last", "3", "--budget", "0.5", "--format", "json"]
         simulate_wall = min(timed(simulate) for _ in range(args.runs))
-        simulate_peak = peak_of(simulate)
+        simulate_peak = peak_mb(simulate)
         print(f"agentcost simulate (4 strategies): {simulate_wall:.2f} s, peak "
               f"{simulate_peak:.0f} MB = {simulate_wall / report_wall:.2f}x the report "
               "(target <= 3x)")

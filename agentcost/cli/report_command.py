@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agentcost.cli.options import (
+    Color,
+    CostMode,
+    CostModeOption,
+    Format,
+    InputFormat,
+    InputFormatOption,
+    Inputs,
+    Output,
+    OutputFormat,
+    Prices,
+    TaskKey,
+)
 from agentcost.errors import EXIT_STRICT, AgentCostError, UsageError
 
 if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
@@ -16,29 +28,6 @@ if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
 
     from agentcost.analysis.report import Report
     from agentcost.ingest.accounting import LineAccounting
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-class InputFormat(StrEnum):
-    auto = "auto"
-    native = "native"
-    otlp = "otlp"
-    jaeger = "jaeger"
-    spans = "spans"
-    langfuse = "langfuse"
-    attributes = "attributes"
-
-
-class CostMode(StrEnum):
-    computed = "computed"
-    reported = "reported"
-    auto = "auto"
 
 
 class SortColumn(StrEnum):
@@ -63,14 +52,10 @@ REPORT_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model"
 
 
 def report(
-    inputs: Annotated[list[str], typer.Argument(
-        help="Trace files, directories, globs or .gz files; - reads stdin.", show_default=False)],
-    prices: Annotated[Path | None, typer.Option(
-        "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
+    inputs: Inputs,
+    prices: Prices = None,
+    output_format: Format = OutputFormat.table,
+    output: Output = None,
     sort: Annotated[SortColumn, typer.Option(
         help="Sort the task table by this column (descending; task: ascending).")
     ] = SortColumn.total,
@@ -79,18 +64,10 @@ def report(
         "format, all in the others.")] = None,
     strict: Annotated[bool, typer.Option(
         help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
-    color: Annotated[bool | None, typer.Option(
-        "--color/--no-color", help="Colour the table. Default: only on a terminal.")] = None,
-    input_format: Annotated[InputFormat, typer.Option(
-        "--input-format", help="Read the inputs as this format instead of recognising it.")
-    ] = InputFormat.auto,
-    cost_mode: Annotated[CostMode, typer.Option(
-        "--cost-mode", help="computed: price from the table; reported: use the cost the "
-        "traces record; auto: the recorded cost where there is one, the table's elsewhere.")
-    ] = CostMode.computed,
-    task_key: Annotated[str, typer.Option(
-        "--task-key", help="For span formats, what makes a task: trace (default), session "
-        "(conversation / session id), resource.NAME or attribute.NAME.")] = "trace",
+    color: Color = None,
+    input_format: InputFormatOption = InputFormat.auto,
+    cost_mode: CostModeOption = CostMode.computed,
+    task_key: TaskKey = "trace",
 ) -> None:
     """Price every step of the traces and report cost per task, model and tool.
 

@@ -10,7 +10,19 @@ from typing import Annotated
 
 import typer
 
-from agentcost.cli.report_command import CostMode, InputFormat, OutputFormat
+from agentcost.cli.options import (
+    Color,
+    CostMode,
+    CostModeOption,
+    Format,
+    InputFormat,
+    InputFormatOption,
+    Inputs,
+    Output,
+    OutputFormat,
+    Prices,
+    TaskKey,
+)
 from agentcost.errors import UsageError
 
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
@@ -18,8 +30,7 @@ SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name
 
 
 def simulate(
-    inputs: Annotated[list[str], typer.Argument(
-        help="Trace files, directories, globs or .gz files; - reads stdin.", show_default=False)],
+    inputs: Inputs,
     route: Annotated[list[str] | None, typer.Option(
         help="LABEL=MODEL (LABEL a glob on the step name) or model:MODEL=MODEL; repeatable.")
     ] = None,
@@ -45,20 +56,13 @@ def simulate(
     budget_sweep: Annotated[str | None, typer.Option(
         help="Comma-separated budgets (USD): tasks each would cut, runaways and normal ones.")
     ] = None,
-    prices: Annotated[Path | None, typer.Option(
-        "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
-    cost_mode: Annotated[CostMode, typer.Option("--cost-mode", help="As for report.")
-                         ] = CostMode.computed,
-    input_format: Annotated[InputFormat, typer.Option(
-        "--input-format", help="Read the inputs as this format instead of recognising it.")
-    ] = InputFormat.auto,
-    task_key: Annotated[str, typer.Option("--task-key", help="As for report.")] = "trace",
-    color: Annotated[bool | None, typer.Option(
-        "--color/--no-color", help="Colour the table. Default: only on a terminal.")] = None,
+    prices: Prices = None,
+    output_format: Format = OutputFormat.table,
+    output: Output = None,
+    cost_mode: CostModeOption = CostMode.computed,
+    input_format: InputFormatOption = InputFormat.auto,
+    task_key: TaskKey = "trace",
+    color: Color = None,
 ) -> None:
     """Replay the traces under what-if strategies and show what each would have saved.
 

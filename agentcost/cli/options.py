@@ -1,0 +1,51 @@
+"""Options shared by the commands, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    native = "native"
+    otlp = "otlp"
+    jaeger = "jaeger"
+    spans = "spans"
+    langfuse = "langfuse"
+    attributes = "attributes"
+
+
+class CostMode(StrEnum):
+    computed = "computed"
+    reported = "reported"
+    auto = "auto"
+
+
+Inputs = Annotated[list[str], typer.Argument(
+    help="Trace files, directories, globs or .gz files; - reads stdin.", show_default=False)]
+Prices = Annotated[Path | None, typer.Option(
+    "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]
+Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+Output = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to this file (atomically) instead of stdout.")]
+Color = Annotated[bool | None, typer.Option(
+    "--color/--no-color", help="Colour the table. Default: only on a terminal.")]
+InputFormatOption = Annotated[InputFormat, typer.Option(
+    "--input-format", help="Read the inputs as this format instead of recognising it.")]
+CostModeOption = Annotated[CostMode, typer.Option(
+    "--cost-mode", help="computed: price from the table; reported: use the cost the traces "
+    "record; auto: the recorded cost where there is one, the table's elsewhere.")]
+TaskKey = Annotated[str, typer.Option(
+    "--task-key", help="For span formats, what makes a task: trace (default), session "
+    "(conversation / session id), resource.NAME or attribute.NAME.")]
