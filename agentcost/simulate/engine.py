@@ -161,10 +161,10 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
                 priced, scenario.budget_usd, scenario.max_steps, runaways)
             alone["budget"] = total_of(apply_budget(
                 baseline_priced, scenario.budget_usd, scenario.max_steps, runaways)[0])
-        stage = outcome(priced)
-        simulation.waterfall.append((strategy, stage.total_usd))
-        simulation.result = stage
-        alone.setdefault(strategy, stage.total_usd)  # the first stage is its strategy alone
+        stage_total = total_of(priced)  # distributions only for the baseline and the result
+        simulation.waterfall.append((strategy, stage_total))
+        alone.setdefault(strategy, stage_total)  # the first stage is its strategy alone
+    simulation.result = outcome(priced)
     simulation.alone = [(strategy, alone[strategy]) for strategy in strategies]
     simulation.caveats = [CAVEATS[strategy] for strategy in strategies]
     caching = simulation.touched.get("caching")
