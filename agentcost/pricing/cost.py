@@ -110,6 +110,31 @@ def _distinct(steps: pl.LazyFrame, column: str) -> list[str]:
     return sorted(values.to_series().to_list())
 
 
+def _tier_name(raw: str | None) -> str:
+    tier = (raw or DEFAULT_TIER).lower()
+    return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
+
+
+def _lookup(models: list[str], tiers: list[str | None], table: PriceTable,
+            rows: pl.DataFrame) -> pl.DataFrame:
+    """Every (model name, service tier) pair in the steps, resolved and joined to its prices
+    once: the steps then need one join on these few rows. Models with a price history keep
+    their periods (several rows with `since`) for an as-of join."""
+    resolutions = _resolutions(models, table).with_columns(
+        pl.col("model").cast(pl.String))
+    pairs = resolutions.join(
+        pl.DataFrame({"service_tier": tiers, "tier": [_tier_name(t) for t in tiers]},
+                     schema={"service_tier": pl.String(), "tier": pl.String()}),
+        how="cross")
+    listed = rows.select("table_model", "tier").unique().with_columns(
+        pl.lit(True).alias("tier_listed"))
+    return (pairs.join(listed, on=["table_model", "tier"], how="left")
+            .join(rows, on=["table_model", "tier"], how="left")
+            .with_columns(pl.col("model").cast(pl.Categorical),
+                          pl.col("service_tier").fill_null("").alias("_tier_key"))
+            .drop("service_tier"))
+
+
 def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "computed"
                 ) -> pl.LazyFrame:
     """`cost_mode`: computed (our table), reported (the producer's own cost), or auto (the
@@ -118,33 +143,31 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
         raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
     rows = price_rows(table)
     with_history = [model.name for model in table.models.values() if len(model.periods) > 1]
-    tier = (
-        pl.col("service_tier").cast(pl.String).str.to_lowercase()
-        .replace(list(DEFAULT_TIER_NAMES), DEFAULT_TIER).fill_null(DEFAULT_TIER)
-    )
-    resolved = (
-        steps.join(_resolutions(_distinct(steps, "model"), table).lazy(), on="model",
-                   how="left")
-        .join(_tool_prices(_distinct(steps, "tool_name"), table).lazy(), on="tool_name",
-              how="left")
-        .with_columns(tier.alias("tier"), pl.col("start_time").fill_null(FOREVER).alias("_at"))
-    )
-    # Models with one price for all time: a plain join. Models with a price history: the
+    tiers: list[str | None] = [None, *_distinct(steps, "service_tier")]
+    lookup = _lookup(_distinct(steps, "model"), tiers, table, rows)
+    keys = ["model", "_tier_key"]  # a null tier is "" here: as-of joins do not match nulls
+    steps = steps.join(_tool_prices(_distinct(steps, "tool_name"), table).lazy(),
+                       on="tool_name", how="left").with_columns(
+        pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"))
+    # Models with one price for all time: one plain join. Models with a price history: the
     # latest price whose `since` is on or before the step's start (an as-of join, which needs
     # its steps sorted by time, so only those steps pay for the sort).
-    dated = pl.col("table_model").is_in(with_history)
-    priced = resolved.filter(~dated.fill_null(False)).join(
-        rows.filter(~pl.col("table_model").is_in(with_history)).drop("since").lazy(),
-        on=["table_model", "tier"], how="left")
-    if with_history:
-        by_date = resolved.filter(dated.fill_null(False)).sort("_at").join_asof(
-            rows.filter(pl.col("table_model").is_in(with_history)).lazy(), left_on="_at",
-            right_on="since", by=["table_model", "tier"], strategy="backward",
-            check_sortedness=False).drop("since")
-        priced = pl.concat([priced, by_date], how="vertical")
-    tiers = rows.select("table_model", "tier").unique().with_columns(
-        pl.lit(True).alias("tier_listed"))
-    priced = priced.join(tiers.lazy(), on=["table_model", "tier"], how="left")
+    dated = lookup["table_model"].is_in(with_history)
+    priced = steps.join(lookup.filter(~dated).drop("since").lazy(), on=keys, how="left")
+    if with_history and dated.any():
+        dated_keys = lookup.filter(dated).select(keys).unique()
+        undated = priced.join(dated_keys.lazy(), on=keys, how="anti")
+        dated_lookup = lookup.filter(dated)
+        identity = ["table_model", "uplift", "tier", "tier_listed"]
+        by_date = (
+            steps.join(dated_lookup.select(*keys, *identity).unique(keys).lazy(), on=keys)
+            .with_columns(pl.col("start_time").fill_null(FOREVER).alias("_at"))
+            .sort("_at")
+            .join_asof(dated_lookup.drop(identity).lazy(), left_on="_at", right_on="since",
+                       by=keys, strategy="backward", check_sortedness=False)
+            .drop("since", "_at")
+        )
+        priced = pl.concat([undated, by_date], how="vertical")
     return _costs(priced, table, cost_mode)
 
 
@@ -226,5 +249,5 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
             .alias("total_cost_usd"),
         )
         .drop(*helpers, "price_per_call", "computed_reason", "lc_threshold", "lc_inclusive",
-              "tier_listed", "_at", "since", strict=False)
+              "tier_listed", "tier", "table_model", "uplift", "_tier_key", strict=False)
     )
