@@ -5,6 +5,7 @@ Exit codes (also in `agentcost --help` and the README):
     1  bad data or configuration (unreadable input, invalid price table, nothing usable)
     2  usage error (unknown option, bad flag value)
     3  --strict failed: some step was unpriced or some input line was skipped
+    4  `agentcost check`: a threshold was crossed
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_STRICT = 3
+EXIT_CHECK = 4
 
 
 class AgentCostError(Exception):

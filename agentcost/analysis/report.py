@@ -8,10 +8,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from agentcost.analysis.reconcile import reconciliation
+
+if TYPE_CHECKING:
+    from agentcost.analysis.drift import Change
 from agentcost.ingest.accounting import LineAccounting
 
 PERCENTILES = (50, 90, 99)
@@ -70,6 +74,7 @@ class Report:
     cost_mode: str = "computed"
     compared_steps: int = 0  # steps carrying both the producer's cost and ours
     reconciliation: pl.DataFrame | None = None  # the ones differing by more than 1%, by model
+    drift: list[Change] | None = None  # against an earlier report, when one is given
 
 
 def nearest_rank(sorted_values: list[float], percentile: float) -> float:

@@ -10,12 +10,19 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from agentcost.cli import pricing_command, report_command, schema_command, simulate_command
+from agentcost.cli import (
+    check_command,
+    pricing_command,
+    report_command,
+    schema_command,
+    simulate_command,
+)
 from agentcost.errors import AgentCostError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 bad data or configuration (unreadable input, invalid price "
-    "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines)."
+    "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines); "
+    "4 a `check` threshold was crossed."
 )
 
 P = ParamSpec("P")
@@ -48,6 +55,7 @@ app = typer.Typer(
 app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
 app.command("simulate", epilog=EXIT_CODES_HELP)(
     user_errors_to_exit_codes(simulate_command.simulate))
+app.command("check", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(check_command.check))
 app.command("schema")(user_errors_to_exit_codes(schema_command.schema))
 for command in pricing_command.app.registered_commands:
     if command.callback is not None:

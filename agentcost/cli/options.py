@@ -49,3 +49,9 @@ CostModeOption = Annotated[CostMode, typer.Option(
 TaskKey = Annotated[str, typer.Option(
     "--task-key", help="For span formats, what makes a task: trace (default), session "
     "(conversation / session id), resource.NAME or attribute.NAME.")]
+Since = Annotated[str | None, typer.Option(
+    help="Only steps that started at or after this: a span back from now (24h, 7d) or an ISO "
+    "8601 date or time.")]
+Until = Annotated[str | None, typer.Option(
+    help="Only steps that started before this: a span back from now or an ISO 8601 date or "
+    "time.")]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,15 +21,17 @@ from agentcost.cli.options import (
     Output,
     OutputFormat,
     Prices,
+    Since,
     TaskKey,
+    Until,
 )
-from agentcost.errors import EXIT_STRICT, AgentCostError, UsageError
+from agentcost.cli.pipeline import Window, build, load_table, print_skips
+from agentcost.errors import EXIT_STRICT
 
 if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
     import polars as pl
 
     from agentcost.analysis.report import Report
-    from agentcost.ingest.accounting import LineAccounting
 
 
 class SortColumn(StrEnum):
@@ -47,8 +51,6 @@ SORT_TO_COLUMN = {
     "total": "total_cost_usd",
 }
 TABLE_DEFAULT_TOP = 20
-REPORT_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "tool_name",
-                  "reported_cost_usd", "reported_tool_cost_usd")
 
 
 def report(
@@ -68,32 +70,27 @@ def report(
     input_format: InputFormatOption = InputFormat.auto,
     cost_mode: CostModeOption = CostMode.computed,
     task_key: TaskKey = "trace",
+    since: Since = None,
+    until: Until = None,
+    baseline: Annotated[Path | None, typer.Option(
+        help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
+        "spend.")] = None,
 ) -> None:
     """Price every step of the traces and report cost per task, model and tool.
 
     Example: agentcost report traces.jsonl --sort total --top 10
     """
-    from agentcost.analysis.report import build_report, sort_tasks
-    from agentcost.ingest.read import read_steps
-    from agentcost.pricing.cost import price_steps
-    from agentcost.pricing.table import load_price_table
+    from agentcost.analysis.report import sort_tasks
     from agentcost.render.output import write_output
 
-    table = load_price_table(prices)
-    if task_key not in ("trace", "session") and not task_key.startswith(
-            ("resource.", "attribute.")):
-        raise UsageError(f"--task-key {task_key!r}: use trace, session, resource.NAME or "
-                         "attribute.NAME")
-    columns = (*REPORT_COLUMNS, "workflow") if table.compute_per_workflow else REPORT_COLUMNS
-    ingested = read_steps(inputs, columns=columns, input_format=input_format.value,
-                          task_key=task_key)
-    accounting = ingested.accounting
-    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
-        _print_skips(accounting)
-        raise AgentCostError(f"no usable line in {accounting.lines_read:,} lines read")
-    priced = price_steps(ingested.steps.lazy(), table, cost_mode=cost_mode.value)
-    result = build_report(priced, accounting, price_table=table.file,
-                          cost_mode=cost_mode.value)
+    table = load_table(prices)
+    result = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
+                   task_key=task_key, window=Window.parse(since, until))
+    if baseline is not None:
+        from agentcost.analysis.drift import drift, load_baseline
+
+        result = replace(result, drift=drift(result, load_baseline(baseline)))
+    accounting = result.accounting
     limit = top if top is not None else (
         TABLE_DEFAULT_TOP if output_format is OutputFormat.table else None)
     tasks = sort_tasks(result.tasks, SORT_TO_COLUMN[sort.value], top=limit)
@@ -135,18 +132,10 @@ def _warn(result: Report) -> None:
     if accounting.lines_read == 0:
         print("agentcost: the input is empty: no lines to report on", file=sys.stderr)
     elif accounting.lines_skipped:
-        _print_skips(accounting)
+        print_skips(accounting)
     s = result.summary
     if s.unpriced_steps or s.unpriced_tool_calls:
         print(f"agentcost: {s.unpriced_steps:,} LLM steps and {s.unpriced_tool_calls:,} tool "
               "calls are unpriced and excluded from totals", file=sys.stderr)
 
 
-def _print_skips(accounting: LineAccounting) -> None:
-    from agentcost.render.text import lines_list, safe_text
-
-    print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines skipped",
-          file=sys.stderr)
-    for reason, tally in sorted(accounting.skipped.items(), key=lambda i: (-i[1].count, i[0])):
-        where = lines_list(tally.examples, single_file=False)
-        print(f"  {tally.count:,} x {safe_text(reason)}: {where}", file=sys.stderr)

@@ -83,6 +83,11 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "models": _records(report.unpriced_models),
             "tools": _records(report.unpriced_tools),
         },
+        "drift": None if report.drift is None else [
+            {"what": c.what, "before_usd": _money(c.before), "now_usd": _money(c.after),
+             "change_percent": None if c.percent is None else round(c.percent, 4)}
+            for c in report.drift
+        ],
         "reconciliation": {
             "tolerance": 0.01,
             "compared_steps": report.compared_steps,

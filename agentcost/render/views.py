@@ -50,8 +50,26 @@ def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
     reconciled = reconciliation_table(report)
     if reconciled is not None:
         blocks.append(reconciled)
+    changes = drift_table(report)
+    if changes is not None:
+        blocks.append(changes)
     blocks.append(input_section(report))
     return blocks
+
+
+def drift_table(report: Report) -> Table | None:
+    if report.drift is None:
+        return None
+    rows, flagged = [], []
+    for change in report.drift:
+        percent = "-" if change.percent is None else f"{change.percent:+.1f}%"
+        rows.append((safe_text(change.what), money(change.before), money(change.after),
+                     money(change.after - change.before), percent))
+        flagged.append(change.what == "P90" and change.after > change.before)
+    caption = ("red: P90 cost per task went up" if any(flagged)
+               else "P90 cost per task did not go up")
+    return Table("Change since the baseline report", ("", "before", "now", "change", "%"),
+                 rows, (False, True, True, True, True), flagged, caption)
 
 
 def summary_section(report: Report) -> Section:

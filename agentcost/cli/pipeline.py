@@ -1,0 +1,83 @@
+"""The report pipeline shared by `report` and `check`: read, window, price, build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agentcost.errors import AgentCostError, UsageError
+
+if TYPE_CHECKING:
+    from agentcost.analysis.report import Report
+    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.pricing.table import PriceTable
+
+REPORT_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "tool_name",
+                  "reported_cost_usd", "reported_tool_cost_usd")
+
+
+@dataclass(frozen=True)
+class Window:
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    @classmethod
+    def parse(cls, since: str | None, until: str | None) -> Window:
+        from agentcost.analysis.window import parse_moment
+
+        now = dt.datetime.now(dt.UTC)
+        window = cls(parse_moment(since, now=now) if since else None,
+                     parse_moment(until, now=now) if until else None)
+        if window.since and window.until and window.since >= window.until:
+            raise UsageError("--since must be before --until")
+        return window
+
+
+def check_task_key(task_key: str) -> None:
+    if task_key not in ("trace", "session") and not task_key.startswith(
+            ("resource.", "attribute.")):
+        raise UsageError(f"--task-key {task_key!r}: use trace, session, resource.NAME or "
+                         "attribute.NAME")
+
+
+def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_format: str,
+          task_key: str, window: Window) -> Report:
+    from agentcost.analysis.report import build_report
+    from agentcost.analysis.window import window_filter
+    from agentcost.ingest.read import read_steps
+    from agentcost.pricing.cost import price_steps
+
+    check_task_key(task_key)
+    columns = (*REPORT_COLUMNS, "workflow") if table.compute_per_workflow else REPORT_COLUMNS
+    ingested = read_steps(inputs, columns=columns, input_format=input_format,
+                          task_key=task_key)
+    accounting = ingested.accounting
+    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
+        print_skips(accounting)
+        raise AgentCostError(f"no usable line in {accounting.lines_read:,} lines read")
+    steps, untimed = window_filter(ingested.steps, window.since, window.until)
+    if untimed:
+        accounting.note("steps without a start time, left out by the time window", "-", [],
+                        count=untimed)
+    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode)
+    return build_report(priced, accounting, price_table=table.file, cost_mode=cost_mode)
+
+
+def load_table(prices: Path | None) -> PriceTable:
+    from agentcost.pricing.table import load_price_table
+
+    return load_price_table(prices)
+
+
+def print_skips(accounting: LineAccounting) -> None:
+    from agentcost.render.text import lines_list, safe_text
+
+    print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines skipped",
+          file=sys.stderr)
+    for reason, tally in sorted(accounting.skipped.items(), key=lambda i: (-i[1].count, i[0])):
+        where = lines_list(tally.examples, single_file=False)
+        print(f"  {tally.count:,} x {safe_text(reason)}: {where}", file=sys.stderr)
