@@ -15,6 +15,7 @@ import polars as pl
 from agentcost.analysis.reconcile import reconciliation
 
 if TYPE_CHECKING:
+    from agentcost.analysis.dashboard import Dashboard
     from agentcost.analysis.drift import Change
 from agentcost.ingest.accounting import LineAccounting
 
@@ -75,6 +76,7 @@ class Report:
     compared_steps: int = 0  # steps carrying both the producer's cost and ours
     reconciliation: pl.DataFrame | None = None  # the ones differing by more than 1%, by model
     drift: list[Change] | None = None  # against an earlier report, when one is given
+    dashboard: Dashboard | None = None
 
 
 def nearest_rank(sorted_values: list[float], percentile: float) -> float:

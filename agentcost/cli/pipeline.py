@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,14 +45,19 @@ def check_task_key(task_key: str) -> None:
 
 
 def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_format: str,
-          task_key: str, window: Window) -> Report:
+          task_key: str, window: Window, by: str | None = None) -> Report:
+    from agentcost.analysis.dashboard import build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.cost import price_steps
 
     check_task_key(task_key)
-    columns = (*REPORT_COLUMNS, "workflow") if table.compute_per_workflow else REPORT_COLUMNS
+    columns: tuple[str, ...] = REPORT_COLUMNS
+    if table.compute_per_workflow or by in ("workflow", "agent"):
+        columns = (*columns, "workflow")
+    if by == "user":
+        columns = (*columns, "user")
     ingested = read_steps(inputs, columns=columns, input_format=input_format,
                           task_key=task_key)
     accounting = ingested.accounting
@@ -63,8 +68,14 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
     if untimed:
         accounting.note("steps without a start time, left out by the time window", "-", [],
                         count=untimed)
-    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode)
-    return build_report(priced, accounting, price_table=table.file, cost_mode=cost_mode)
+    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
+    report = build_report(priced.lazy(), accounting, price_table=table.file,
+                          cost_mode=cost_mode)
+    costs = report.tasks["total_cost_usd"].sort().to_list()
+    s = report.summary
+    dashboard = build_dashboard(priced, costs, window_start=s.window_start,
+                                window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
+    return replace(report, dashboard=dashboard)
 
 
 def load_table(prices: Path | None) -> PriceTable:

@@ -34,6 +34,16 @@ if TYPE_CHECKING:  # imported for real inside the command, to keep --help fast
     from agentcost.analysis.report import Report
 
 
+class Breakdown(StrEnum):
+    user = "user"
+    workflow = "workflow"
+    agent = "agent"
+    model = "model"
+    tool = "tool"
+    day = "day"
+    hour = "hour"
+
+
 class SortColumn(StrEnum):
     task = "task"
     steps = "steps"
@@ -72,6 +82,8 @@ def report(
     task_key: TaskKey = "trace",
     since: Since = None,
     until: Until = None,
+    by: Annotated[Breakdown | None, typer.Option(
+        help="Add a breakdown of cost by this.")] = None,
     baseline: Annotated[Path | None, typer.Option(
         help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
         "spend.")] = None,
@@ -85,7 +97,8 @@ def report(
 
     table = load_table(prices)
     result = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
-                   task_key=task_key, window=Window.parse(since, until))
+                   task_key=task_key, window=Window.parse(since, until),
+                   by=by.value if by else None)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 

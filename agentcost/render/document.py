@@ -83,6 +83,7 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "models": _records(report.unpriced_models),
             "tools": _records(report.unpriced_tools),
         },
+        "dashboard": None if report.dashboard is None else _dashboard(report),
         "drift": None if report.drift is None else [
             {"what": c.what, "before_usd": _money(c.before), "now_usd": _money(c.after),
              "change_percent": None if c.percent is None else round(c.percent, 4)}
@@ -124,4 +125,27 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
                 for note, tally in sorted(accounting.notes.items())
             ],
         },
+    }
+
+
+def _dashboard(report: Report) -> dict[str, Any]:
+    board = report.dashboard
+    assert board is not None
+    rate = board.spend_rate
+    return {
+        "spend_rate": None if rate is None else {
+            "window_hours": round(rate.window_hours, 6),
+            "per_hour_usd": _money(rate.per_hour),
+            "last_hour_usd": _money(rate.last_hour_usd),
+            "tasks_last_hour": rate.tasks_last_hour,
+            "projected_day_usd": _money(rate.projected_day_usd),
+            "projected_month_usd": _money(rate.projected_month_usd),
+        },
+        "histogram": [{"above_usd": b.low, "up_to_usd": b.high, "tasks": b.tasks}
+                      for b in board.histogram],
+        "top_1_percent": {"tasks": board.top_1[0], "share": round(board.top_1[1], 6)},
+        "top_10_percent": {"tasks": board.top_10[0], "share": round(board.top_10[1], 6)},
+        "by_step_position": _records(board.by_position),
+        "breakdown": None if board.breakdown is None else {
+            "by": board.breakdown_by, "rows": _records(board.breakdown)},
     }

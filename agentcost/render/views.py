@@ -3,11 +3,13 @@ renderers. Untrusted values are made safe here; each renderer adds only its own 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
+from agentcost.analysis.dashboard import SpendRate
 from agentcost.analysis.report import Report
 from agentcost.render.text import count, lines_list, money, safe_text, span, utc
 
@@ -35,6 +37,8 @@ Block = Section | Table
 def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
     """The report, top to bottom, for any renderer."""
     blocks: list[Block] = [summary_section(report)]
+    if report.dashboard is not None and report.dashboard.spend_rate is not None:
+        blocks.append(spend_rate_section(report.dashboard.spend_rate))
     if report.summary.steps == 0:
         blocks.append(Section("", ["No steps in the input."]))
     else:
@@ -46,6 +50,8 @@ def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
         distribution = distribution_table(report)
         if distribution is not None:
             blocks.append(distribution)
+        if report.dashboard is not None:
+            blocks.extend(dashboard_blocks(report))
     blocks.extend(unpriced_tables(report))
     reconciled = reconciliation_table(report)
     if reconciled is not None:
@@ -54,6 +60,64 @@ def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
     if changes is not None:
         blocks.append(changes)
     blocks.append(input_section(report))
+    return blocks
+
+
+BAR = "█"
+BAR_WIDTH = 40
+
+
+def spend_rate_section(rate: SpendRate) -> Section:
+    return Section("Spend rate", [
+        f"{money(rate.per_hour)} per hour over the {rate.window_hours:,.1f} h window",
+        f"Last hour: {money(rate.last_hour_usd)} across {count(rate.tasks_last_hour)} active "
+        "tasks",
+        f"At the last hour's rate: {money(rate.projected_day_usd)} a day, "
+        f"{money(rate.projected_month_usd)} a month (30 days)",
+    ])
+
+
+def dashboard_blocks(report: Report) -> list[Block]:
+    board = report.dashboard
+    assert board is not None
+    blocks: list[Block] = []
+    d = report.distribution
+    if board.histogram and d is not None:
+        most = max(b.tasks for b in board.histogram) or 1
+        rows, marks = [], []
+        for b in board.histogram:
+            marked = [f"P{p}" for p, v in d.percentiles.items()
+                      if (b.low < v <= b.high) or (b.low == 0 and v <= b.high)]
+            rows.append((f"{money(b.low)} - {money(b.high)}", count(b.tasks),
+                         BAR * math.ceil(BAR_WIDTH * b.tasks / most) if b.tasks else "",
+                         " ".join(marked)))
+            marks.append(False)
+        blocks.append(Table("Cost per task, histogram", ("cost per task", "tasks", "", ""),
+                            rows, (False, True, False, False), marks,
+                            caption="each bin: above its low edge, up to its high edge"))
+    (n1, s1), (n10, s10) = board.top_1, board.top_10
+    blocks.append(Section("Concentration", [
+        f"The costliest 1% of tasks ({count(n1)}) took {100 * s1:.1f}% of the spend; "
+        f"the costliest 10% ({count(n10)}) took {100 * s10:.1f}%.",
+    ]))
+    positions = board.by_position
+    if positions.height:
+        last = positions["position"].to_list()[-1]
+        position_rows = [(f"{p}+" if p == last and p > 20 else str(p), count(n), money(cost),
+                          count(int(tokens or 0)))
+                         for p, n, cost, tokens in positions.iter_rows()]
+        blocks.append(Table("Cost by step position", ("step", "steps", "mean cost",
+                                                      "mean prompt tokens"),
+                            position_rows, (True, True, True, True),
+                            caption="later steps carry the whole context so far"))
+    if board.breakdown is not None and board.breakdown_by is not None:
+        breakdown_rows = [(safe_text(key), count(steps), count(tasks), money(cost),
+                           "-" if share is None else f"{100 * share:.1f}%")
+                          for key, steps, tasks, cost, share in board.breakdown.iter_rows()]
+        blocks.append(Table(f"Cost by {board.breakdown_by}",
+                            (board.breakdown_by, "steps", "tasks", "cost", "share"),
+                            breakdown_rows,
+                            (False, True, True, True, True)))
     return blocks
 
 

@@ -1,0 +1,153 @@
+"""The dashboard panels beyond the per-task table: spend rate and projections, the cost-per-task
+histogram, cost by step position, the share of spend of the costliest tasks, and breakdowns.
+Each figure is one a user can check by hand; the definitions are in the README."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+HOURS_PER_DAY = 24
+DAYS_PER_MONTH = 30
+POSITIONS_SHOWN = 20
+BREAKDOWNS = ("user", "workflow", "agent", "model", "tool", "day", "hour")
+
+
+@dataclass(frozen=True)
+class SpendRate:
+    window_hours: float
+    per_hour: float  # total cost over the window / its length in hours
+    last_hour_usd: float  # cost of the steps that started in the window's last hour
+    tasks_last_hour: int
+    projected_day_usd: float  # last hour's cost x 24
+    projected_month_usd: float  # last hour's cost x 24 x 30
+
+
+@dataclass(frozen=True)
+class Bin:
+    low: float
+    high: float  # the bin holds tasks costing more than `low`, up to and including `high`
+    tasks: int
+
+
+def spend_rate(priced: pl.DataFrame, start: datetime | None, end: datetime | None,
+               total_usd: float) -> SpendRate | None:
+    if start is None or end is None or end <= start:
+        return None
+    hours = (end - start) / timedelta(hours=1)
+    last = priced.filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
+        pl.col("total_cost_usd").sum(), pl.col("task_id").n_unique()).row(0)
+    last_hour = float(last[0] or 0.0)
+    return SpendRate(hours, total_usd / hours, last_hour, int(last[1]),
+                     last_hour * HOURS_PER_DAY, last_hour * HOURS_PER_DAY * DAYS_PER_MONTH)
+
+
+def nice_edges(low: float, high: float) -> list[float]:
+    """Bin edges on the 1-2-5 series (..., 0.01, 0.02, 0.05, 0.1, ...) covering [low, high]:
+    costs per task span orders of magnitude, so equal-width bins would put almost every task
+    in the first one."""
+    low = max(low, 1e-9)
+    exponent = math.floor(math.log10(low))
+    edges = [0.0]
+    while True:
+        for mantissa in (1, 2, 5):
+            edge = mantissa * 10.0 ** exponent
+            if edge >= low or len(edges) > 1:
+                edges.append(round(edge, 12))
+            if edge >= high:
+                return edges
+        exponent += 1
+
+
+def histogram(costs: list[float]) -> list[Bin]:
+    if not costs:
+        return []
+    positive = [c for c in costs if c > 0]
+    edges = nice_edges(min(positive) if positive else 1e-6, max(costs))
+    series = pl.Series(costs)
+    bins = []
+    for low, high in itertools.pairwise(edges):
+        inside = ((series > low) & (series <= high)) if low > 0 else (series <= high)
+        bins.append(Bin(low, high, int(inside.sum())))
+    return bins
+
+
+def top_share(costs: list[float], percent: float) -> tuple[int, float]:
+    """(how many tasks are the top `percent`, their share of total spend): the top 1% of 250
+    tasks is the 3 costliest (rounded up)."""
+    if not costs or not sum(costs):
+        return 0, 0.0
+    count = max(math.ceil(percent / 100 * len(costs)), 1)
+    top = sorted(costs, reverse=True)[:count]
+    return count, sum(top) / sum(costs)
+
+
+def by_position(priced: pl.DataFrame) -> pl.DataFrame:
+    """Mean cost of the k-th step of a task, over the tasks that have a k-th step (steps past
+    POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer."""
+    position = pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1)
+    return (
+        priced.group_by(position.alias("position"))
+        .agg(pl.len().alias("steps"), pl.col("total_cost_usd").mean().alias("mean_cost_usd"),
+             (pl.col("input_tokens") + pl.col("cache_read_tokens")).mean()
+             .alias("mean_prompt_tokens"))
+        .sort("position")
+    )
+
+
+def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
+    key = {
+        "user": pl.col("user").cast(pl.String),
+        "workflow": pl.col("workflow").cast(pl.String),
+        "agent": pl.col("workflow").cast(pl.String),
+        "model": pl.col("model").cast(pl.String),
+        "tool": pl.col("tool_name").cast(pl.String),
+        "day": pl.col("start_time").dt.strftime("%Y-%m-%d"),
+        "hour": pl.col("start_time").dt.strftime("%Y-%m-%d %H:00"),
+    }[by]
+    frame = priced if by != "tool" else priced.filter(pl.col("tool_name").is_not_null())
+    total = float(frame["total_cost_usd"].sum() or 0.0)
+    return (
+        frame.group_by(key.fill_null("(none)").alias(by))
+        .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
+             pl.col("total_cost_usd").sum().alias("cost_usd"))
+        .with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
+                      .alias("share"))
+        .sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
+    )
+
+
+def _order(by: str) -> tuple[list[str], list[bool]]:
+    """Days and hours in time order; everything else by cost, most first, then by name."""
+    if by in ("day", "hour"):
+        return [by], [False]
+    return ["cost_usd", by], [True, False]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    spend_rate: SpendRate | None
+    histogram: list[Bin]
+    top_1: tuple[int, float]
+    top_10: tuple[int, float]
+    by_position: pl.DataFrame
+    breakdown: pl.DataFrame | None
+    breakdown_by: str | None
+
+
+def build_dashboard(priced: pl.DataFrame, task_costs: list[float], *, window_start: datetime |
+                    None, window_end: datetime | None, total_usd: float, by: str | None
+                    ) -> Dashboard:
+    return Dashboard(
+        spend_rate(priced, window_start, window_end, total_usd),
+        histogram(task_costs),
+        top_share(task_costs, 1),
+        top_share(task_costs, 10),
+        by_position(priced),
+        breakdown(priced, by) if by else None,
+        by,
+    )
