@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.pricing.table import PriceTable
 
+PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "service_tier",
+                  "input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
+                  "tokens_estimated", "tool_name", "reported_cost_usd",
+                  "reported_tool_cost_usd", "source_file", "source_line")
 REPORT_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "tool_name",
                   "reported_cost_usd", "reported_tool_cost_usd")
 
@@ -68,6 +73,8 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
     if untimed:
         accounting.note("steps without a start time, left out by the time window", "-", [],
                         count=untimed)
+    # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
+    steps = steps.select(*PRICED_COLUMNS, *(c for c in ("workflow", "user") if c in columns))
     priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
     report = build_report(priced.lazy(), accounting, price_table=table.file,
                           cost_mode=cost_mode)
