@@ -1,0 +1,77 @@
+"""Dashboard panels on a small log, against hand-computed figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentcost.analysis.dashboard import histogram, nice_edges, top_share
+
+
+def report_of(run_cli, path, *extra):
+    result = run_cli("report", str(path), "-f", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_spend_rate_and_projections(run_cli, write_jsonl):
+    # gpt-4o output at $10/1M: 10,000 tokens = $0.10. Ten steps, one every 30 minutes, from
+    # 00:00 to 04:30, each lasting 0 s: the window is 4.5 h.
+    path = write_jsonl([
+        {"task_id": f"t{i}", "model": "gpt-4o", "output_tokens": 10_000 * (i + 1),
+         "timestamp": f"2026-11-27T{i // 2:02d}:{30 * (i % 2):02d}:00Z", "duration_s": 0}
+        for i in range(10)
+    ])
+    board = report_of(run_cli, path)["dashboard"]
+    rate = board["spend_rate"]
+    total = sum(0.1 * (i + 1) for i in range(10))  # $5.50
+    assert rate["window_hours"] == pytest.approx(4.5)
+    assert rate["per_hour_usd"] == pytest.approx(total / 4.5)
+    # The last hour is [03:30, 04:30]: steps at 03:30, 04:00, 04:30 = $0.80 + $0.90 + $1.00
+    assert rate["last_hour_usd"] == pytest.approx(2.7)
+    assert rate["tasks_last_hour"] == 3
+    assert rate["projected_day_usd"] == pytest.approx(2.7 * 24)
+    assert rate["projected_month_usd"] == pytest.approx(2.7 * 24 * 30)
+
+
+def test_histogram_concentration_and_positions(run_cli, write_jsonl):
+    # 20 tasks: 18 of 3 steps at $0.01 a step ($0.03 a task), 2 runaways of 10 steps ($0.10).
+    records = []
+    for task in range(20):
+        for step in range(1, (10 if task < 2 else 3) + 1):
+            records.append({"task_id": f"t{task:02d}", "step_number": step, "model": "gpt-4o",
+                            "output_tokens": 1_000})
+    board = report_of(run_cli, write_jsonl(records), "--by", "model")["dashboard"]
+    bins = {(b["above_usd"], b["up_to_usd"]): b["tasks"] for b in board["histogram"]}
+    assert bins == {(0.0, 0.05): 18, (0.05, 0.1): 2}  # edges on the 1-2-5 series
+    # top 1% of 20 tasks = 1 task ($0.10 of $0.74); top 10% = 2 tasks ($0.20)
+    assert board["top_1_percent"] == {"tasks": 1, "share": pytest.approx(0.1 / 0.74, abs=1e-6)}
+    assert board["top_10_percent"] == {"tasks": 2,
+                                       "share": pytest.approx(0.2 / 0.74, abs=1e-6)}
+    positions = {row["position"]: row for row in board["by_step_position"]}
+    assert positions[1]["steps"] == 20 and positions[4]["steps"] == 2
+    assert positions[1]["mean_cost_usd"] == pytest.approx(0.01)
+    [row] = board["breakdown"]["rows"]
+    assert row == {"model": "gpt-4o", "steps": 74, "tasks": 20,
+                   "cost_usd": pytest.approx(0.74), "share": pytest.approx(1.0)}
+
+
+def test_breakdown_by_day_is_in_time_order(run_cli, write_jsonl):
+    path = write_jsonl([
+        {"task_id": "a", "model": "gpt-4o", "output_tokens": 1_000,
+         "timestamp": "2026-11-27T10:00:00Z"},
+        {"task_id": "b", "model": "gpt-4o", "output_tokens": 5_000,
+         "timestamp": "2026-11-26T10:00:00Z"},
+    ])
+    rows = report_of(run_cli, path, "--by", "day")["dashboard"]["breakdown"]["rows"]
+    assert [r["day"] for r in rows] == ["2026-11-26", "2026-11-27"]
+    assert [r["cost_usd"] for r in rows] == pytest.approx([0.05, 0.01])
+
+
+def test_bins_and_shares_by_hand():
+    assert nice_edges(0.003, 0.04) == [0.0, 0.005, 0.01, 0.02, 0.05]
+    bins = histogram([0.004, 0.01, 0.011, 0.05])
+    assert [(b.low, b.high, b.tasks) for b in bins] == [
+        (0.0, 0.005, 1), (0.005, 0.01, 1), (0.01, 0.02, 1), (0.02, 0.05, 1)]
+    assert top_share([1.0, 1.0, 2.0], 10) == (1, 0.5)
