@@ -17,6 +17,7 @@ from agentcost.analysis.reconcile import reconciliation
 if TYPE_CHECKING:
     from agentcost.analysis.dashboard import Dashboard
     from agentcost.analysis.drift import Change
+    from agentcost.analysis.opportunities import Opportunity
 from agentcost.ingest.accounting import LineAccounting
 
 PERCENTILES = (50, 90, 99)
@@ -77,6 +78,7 @@ class Report:
     reconciliation: pl.DataFrame | None = None  # the ones differing by more than 1%, by model
     drift: list[Change] | None = None  # against an earlier report, when one is given
     dashboard: Dashboard | None = None
+    opportunities: list[Opportunity] | None = None
 
 
 def nearest_rank(sorted_values: list[float], percentile: float) -> float:

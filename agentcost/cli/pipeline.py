@@ -50,7 +50,8 @@ def check_task_key(task_key: str) -> None:
 
 
 def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_format: str,
-          task_key: str, window: Window, by: str | None = None) -> Report:
+          task_key: str, window: Window, by: str | None = None,
+          opportunities: bool = False) -> Report:
     from agentcost.analysis.dashboard import build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
@@ -63,6 +64,8 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         columns = (*columns, "workflow")
     if by == "user":
         columns = (*columns, "user")
+    if opportunities:  # step labels for routing, tool arguments for caching
+        columns = (*columns, "name", "tool_args")
     ingested = read_steps(inputs, columns=columns, input_format=input_format,
                           task_key=task_key)
     accounting = ingested.accounting
@@ -74,7 +77,8 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         accounting.note("steps without a start time, left out by the time window", "-", [],
                         count=untimed)
     # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
-    steps = steps.select(*PRICED_COLUMNS, *(c for c in ("workflow", "user") if c in columns))
+    steps = steps.select(*PRICED_COLUMNS, *(c for c in ("workflow", "user", "name", "tool_args")
+                                            if c in columns))
     priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
     report = build_report(priced.lazy(), accounting, price_table=table.file,
                           cost_mode=cost_mode)
@@ -82,7 +86,13 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
     s = report.summary
     dashboard = build_dashboard(priced, costs, window_start=s.window_start,
                                 window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
-    return replace(report, dashboard=dashboard)
+    found = None
+    if opportunities:
+        from agentcost.analysis.opportunities import find_opportunities
+
+        median = report.distribution.percentiles[50] if report.distribution else 0.0
+        found = find_opportunities(steps, priced, table, inputs, median)
+    return replace(report, dashboard=dashboard, opportunities=found)
 
 
 def load_table(prices: Path | None) -> PriceTable:

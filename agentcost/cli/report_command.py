@@ -84,6 +84,9 @@ def report(
     until: Until = None,
     by: Annotated[Breakdown | None, typer.Option(
         help="Add a breakdown of cost by this.")] = None,
+    opportunities: Annotated[bool, typer.Option(
+        help="Look for savings (routing, tool caching, compression, budgets), each estimated "
+        "by replaying it, with the simulate command that checks it.")] = False,
     baseline: Annotated[Path | None, typer.Option(
         help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
         "spend.")] = None,
@@ -98,7 +101,7 @@ def report(
     table = load_table(prices)
     result = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
                    task_key=task_key, window=Window.parse(since, until),
-                   by=by.value if by else None)
+                   by=by.value if by else None, opportunities=opportunities)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 

@@ -84,6 +84,9 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "tools": _records(report.unpriced_tools),
         },
         "dashboard": None if report.dashboard is None else _dashboard(report),
+        "opportunities": None if report.opportunities is None else [
+            {"kind": o.kind, "what": o.what, "saving_usd": _money(o.saving_usd),
+             "command": o.command} for o in report.opportunities],
         "drift": None if report.drift is None else [
             {"what": c.what, "before_usd": _money(c.before), "now_usd": _money(c.after),
              "change_percent": None if c.percent is None else round(c.percent, 4)}

@@ -56,6 +56,8 @@ def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
     reconciled = reconciliation_table(report)
     if reconciled is not None:
         blocks.append(reconciled)
+    if report.opportunities is not None:
+        blocks.append(opportunity_table(report))
     changes = drift_table(report)
     if changes is not None:
         blocks.append(changes)
@@ -119,6 +121,15 @@ def dashboard_blocks(report: Report) -> list[Block]:
                             breakdown_rows,
                             (False, True, True, True, True)))
     return blocks
+
+
+def opportunity_table(report: Report) -> Table:
+    rows = [(o.kind, safe_text(o.what), money(o.saving_usd), safe_text(o.command))
+            for o in report.opportunities or []]
+    return Table("Savings to look at", ("kind", "what", "saving", "check it with"), rows,
+                 (False, False, True, False),
+                 caption="estimated by replaying each strategy on these steps"
+                 if rows else "nothing found")
 
 
 def drift_table(report: Report) -> Table | None:
