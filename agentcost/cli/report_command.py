@@ -134,6 +134,10 @@ def _render(result: Report, tasks: pl.DataFrame, output_format: OutputFormat,
         from agentcost.render.markdown import render_markdown
 
         return render_markdown(result, tasks)
+    if output_format is OutputFormat.html:
+        from agentcost.render.html import render_html
+
+        return render_html(result, tasks)
     import shutil
 
     from agentcost.render.terminal import render_terminal

@@ -138,6 +138,9 @@ def _render(simulations, points, output_format: OutputFormat,  # type: ignore[no
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output_format is OutputFormat.csv:
         return views.simulations_csv(simulations)
+    if output_format is OutputFormat.html:
+        raise UsageError("--format html is for `agentcost report`; simulate writes table, json, "
+                         "csv or markdown")
     if output_format is OutputFormat.markdown:
         from agentcost.render.markdown import render_blocks
 
