@@ -66,8 +66,11 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         columns = (*columns, "user")
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
-    ingested = read_steps(inputs, columns=columns, input_format=input_format,
-                          task_key=task_key)
+    from agentcost.cli.progress import read_progress
+
+    with read_progress() as progress:
+        ingested = read_steps(inputs, columns=columns, input_format=input_format,
+                              task_key=task_key, progress=progress)
     accounting = ingested.accounting
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
         print_skips(accounting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 import polars as pl
 
@@ -28,6 +28,14 @@ CORE_CONCEPTS = frozenset({
 SNIFF_BYTES = 256 * 1024
 
 
+class ReadProgress(Protocol):
+    """Told what is being read, for a progress display; reading does not depend on it."""
+
+    def start(self, total_bytes: int) -> None: ...
+    def reading(self, name: str) -> None: ...
+    def read(self, size_bytes: int) -> None: ...
+
+
 @dataclass
 class Ingested:
     steps: pl.DataFrame
@@ -40,21 +48,31 @@ def read_steps(
     columns: Collection[str] | None = None,
     input_format: str = "auto",
     task_key: str = "trace",
+    progress: ReadProgress | None = None,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
     filled from native JSONL (others stay null): fields nobody asked for are not even decoded.
     `input_format` forces a format instead of recognising it; `task_key` groups spans into
-    tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`."""
+    tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`. `progress`
+    hears of each source as it is read (for a progress bar)."""
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
         wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
     wanted_aliases = {alias for concept in wanted for alias in FIELDS_BY_CONCEPT[concept].aliases}
     accounting = LineAccounting()
     frames: list[pl.DataFrame] = []
-    for source in expand_inputs(inputs):
+    sources = expand_inputs(inputs)
+    sizes = [source.path.stat().st_size if source.path else 0 for source in sources]
+    if progress is not None:
+        progress.start(sum(sizes))
+    for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
+        if progress is not None:
+            progress.reading(source.display)
         frames.extend(conform(frame) for frame in _read_any(
             source, wanted_aliases, accounting, input_format, task_key))
+        if progress is not None:
+            progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
     return Ingested(canonical_tool_args(_number_steps(steps)), accounting)
 
