@@ -98,8 +98,11 @@ def simulate(
     if not flags.is_identity or not scenarios:
         scenarios.insert(0, flags)
     budgets = _budgets(budget_sweep) if budget_sweep else []
-    steps = read_steps(inputs, columns=SIMULATE_COLUMNS, input_format=input_format.value,
-                       task_key=task_key).steps
+    from agentcost.cli.progress import read_progress
+
+    with read_progress() as progress:
+        steps = read_steps(inputs, columns=SIMULATE_COLUMNS, input_format=input_format.value,
+                           task_key=task_key, progress=progress).steps
     simulations = [run(steps, table, scenario, cost_mode=cost_mode.value)
                    for scenario in scenarios]
     points = sweep(steps, table, budgets, cost_mode=cost_mode.value) if budgets else []
