@@ -16,7 +16,6 @@ from agentcost.errors import InputError
 from agentcost.ingest.spans import containers
 from agentcost.ingest.spans.model import Span
 
-FORMATS = ("auto", "native", "otlp", "jaeger", "spans", "langfuse", "attributes")
 FORMAT_NAMES = {
     "native": "agentcost JSONL",
     "otlp": "OTLP/JSON",

@@ -141,8 +141,11 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
             priced = reprice_changed(priced, current, "_routed", price)
             current = current.drop("_routed")
         elif strategy == "caching":
+            before = total_of(priced)
             priced, simulation.touched["caching"] = apply_cache(priced, scenario.cache)
-            alone["caching"] = total_of(apply_cache(baseline_priced, scenario.cache)[0])
+            # Caching only zeroes tool and compute costs of the hits, and nothing before it in
+            # the order (routing) changes those: its saving alone is the same.
+            alone["caching"] = baseline.total_usd - (before - total_of(priced))
         elif strategy == "compression" and scenario.compression is not None:
             current, simulation.touched["compression"] = apply_compression(
                 current, scenario.compression)
