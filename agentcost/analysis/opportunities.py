@@ -56,11 +56,12 @@ def cheaper_sibling(model: str, table: PriceTable) -> str | None:
     return None
 
 
-def find_opportunities(steps: pl.DataFrame, priced: pl.DataFrame, table: PriceTable,
-                       inputs: Sequence[str], median_task_usd: float) -> list[Opportunity]:
+def find_opportunities(steps: pl.DataFrame, table: PriceTable, inputs: Sequence[str],
+                       median_task_usd: float) -> list[Opportunity]:
     files = " ".join(shlex.quote(i) for i in inputs)
     steps = number_steps(steps)
-    priced = number_steps(priced)
+    # Priced again from the numbered steps, so that priced and unpriced rows share `_row`.
+    priced = price_steps(steps.lazy(), table).collect()
     total = float(priced.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0)
 
     def price(frame: pl.DataFrame) -> float:

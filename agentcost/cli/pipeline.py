@@ -94,7 +94,7 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         from agentcost.analysis.opportunities import find_opportunities
 
         median = report.distribution.percentiles[50] if report.distribution else 0.0
-        found = find_opportunities(steps, priced, table, inputs, median)
+        found = find_opportunities(steps, table, inputs, median)
     return replace(report, dashboard=dashboard, opportunities=found)
 
 

@@ -17,22 +17,19 @@ TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
 RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
 EXACT = pl.Decimal(38, 15)
-# A total order on steps that does not depend on row order (joins do not keep one): within a
-# task by step, simulated summary calls (no source line) before the step they serve.
-STEP_ORDER = ("task_id", "step", "source_file", "source_line", "name")
-# Steps reach the strategies numbered in that order, in steps of two, as `_row`: one integer
-# orders the window functions, and a simulated summary call takes the odd number just before
-# the step it serves.
+# Steps reach the strategies numbered in input order (files in order, lines in order), in
+# steps of two, as `_row`: a total order that does not depend on the row order joins leave
+# behind. Within a task, steps are ordered by step number, then `_row`; a simulated summary
+# call takes the odd number just before the step it serves.
 ORDER_COLUMN = "_row"
 TASK_COLUMN = "_task"  # tasks numbered too: grouping by an integer is cheaper than by text
+WITHIN_TASK = ["step", ORDER_COLUMN]
 
 
 def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
-    ordered = steps.sort(STEP_ORDER, nulls_last=False)
-    return ordered.with_columns(
+    return steps.with_columns(
         (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN),
-        (pl.col("task_id") != pl.col("task_id").shift(1)).fill_null(True).cum_sum()
-        .cast(pl.Int64).alias(TASK_COLUMN),
+        pl.col("task_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias(TASK_COLUMN),
     )
 
 
@@ -104,13 +101,13 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     llm = steps.filter(is_llm)
     ordered = llm.with_columns(prompt.alias("_prompt"))
     ordered = ordered.with_columns(
-        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN).alias("_position"),
-        (pl.col("_prompt").shift(-1).over(TASK_COLUMN, order_by=ORDER_COLUMN) - pl.col("_prompt"))
+        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=WITHIN_TASK).alias("_position"),
+        (pl.col("_prompt").shift(-1).over(TASK_COLUMN, order_by=WITHIN_TASK) - pl.col("_prompt"))
         .clip(lower_bound=0).fill_null(0).alias("_added"),
     )
     # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
     ordered = ordered.with_columns(
-        pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN)
+        pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN, order_by=WITHIN_TASK)
         .fill_null(0).alias("_old"))
     compress = (pl.col("_position") > n) & (pl.col("_old") > t)
     dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
@@ -213,9 +210,9 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
     ids of tasks whose baseline cost is over 5x the median task's."""
     ordered = priced.with_columns(
-        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN, order_by=ORDER_COLUMN)
+        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN, order_by=WITHIN_TASK)
         .alias("_cumulative"),
-        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=ORDER_COLUMN).alias("_position"),
+        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=WITHIN_TASK).alias("_position"),
     )
     before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
     keep = pl.lit(True)
