@@ -99,16 +99,22 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
               + pl.col("cache_write_1h_tokens").fill_null(0))
     is_llm = (pl.col("kind").cast(pl.String) == "llm") & pl.col("input_tokens").is_not_null()
     llm = steps.filter(is_llm)
-    ordered = llm.with_columns(prompt.alias("_prompt"))
-    ordered = ordered.with_columns(
-        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=WITHIN_TASK).alias("_position"),
-        (pl.col("_prompt").shift(-1).over(TASK_COLUMN, order_by=WITHIN_TASK) - pl.col("_prompt"))
-        .clip(lower_bound=0).fill_null(0).alias("_added"),
+    # Positions and context growth on the few columns they need, sorted once (sorting every
+    # column, or one sort per window, costs more), then joined back by `_row`.
+    growth = (
+        llm.select(ORDER_COLUMN, TASK_COLUMN, "step", prompt.alias("_prompt"))
+        .sort(TASK_COLUMN, *WITHIN_TASK)
+        .with_columns(
+            pl.int_range(1, pl.len() + 1).over(TASK_COLUMN).alias("_position"),
+            (pl.col("_prompt").shift(-1).over(TASK_COLUMN) - pl.col("_prompt"))
+            .clip(lower_bound=0).fill_null(0).alias("_added"),
+        )
+        # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
+        .with_columns(pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN).fill_null(0)
+                      .alias("_old"))
+        .select(ORDER_COLUMN, "_position", "_old")
     )
-    # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
-    ordered = ordered.with_columns(
-        pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN, order_by=WITHIN_TASK)
-        .fill_null(0).alias("_old"))
+    ordered = llm.join(growth, on=ORDER_COLUMN, how="left", maintain_order="left")
     compress = (pl.col("_position") > n) & (pl.col("_old") > t)
     dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
     from_cache = pl.min_horizontal(dropped, pl.col("cache_read_tokens").fill_null(0))
@@ -135,7 +141,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         "tokens_removed": int(hit["_dropped"].sum() or 0),
         "summary_calls": hit.height,
     })
-    helpers = ["_prompt", "_position", "_added", "_old", "_dropped", "_from_cache"]
+    helpers = ["_position", "_old", "_dropped", "_from_cache"]
     others = steps.filter(~is_llm)
     # `_compressed` marks the rows that changed (and the new summary calls), so that the
     # caller reprices only those.
@@ -209,10 +215,12 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     """Cut each task at the first step at which its cumulative cost reaches the budget (that
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
     ids of tasks whose baseline cost is over 5x the median task's."""
-    ordered = priced.with_columns(
-        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN, order_by=WITHIN_TASK)
-        .alias("_cumulative"),
-        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN, order_by=WITHIN_TASK).alias("_position"),
+    # The cut is worked out on the four columns it needs (sorting every column would cost more
+    # than the rest), then applied to the steps by their `_row`.
+    ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
+        TASK_COLUMN, *WITHIN_TASK).with_columns(
+        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN).alias("_cumulative"),
+        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN).alias("_position"),
     )
     before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
     keep = pl.lit(True)
@@ -233,5 +241,6 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
         "saved_on_runaways_usd": cut.filter(runaway).select(exact_sum(pl.col("saved"))).item(),
         "saved_on_normal_usd": cut.filter(~runaway).select(exact_sum(pl.col("saved"))).item(),
     })
-    result = marked.filter(pl.col("_keep")).drop("_cumulative", "_position", "_keep")
+    dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
+    result = priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
     return result, touched
