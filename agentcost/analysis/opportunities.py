@@ -110,9 +110,8 @@ def find_opportunities(steps: pl.DataFrame, table: PriceTable, inputs: Sequence[
                 f"({100 * row['hits'] / row['calls']:.0f}%) repeat a call made within the hour",
                 float(row["saved_usd"] or 0.0),
                 f"agentcost simulate {files} --cache {shlex.quote(tool)}:1h"))
-    compressed, touched = apply_compression(steps, Compression(COMPRESS_AFTER, KEEP_LAST))
+    changed, touched = apply_compression(steps, Compression(COMPRESS_AFTER, KEEP_LAST))
     if touched.steps:
-        changed = compressed.filter(pl.col("_compressed")).drop("_compressed")
         before = priced.filter(pl.col("_row").is_in(changed["_row"].drop_nulls().implode()))
         saving = float(before.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0) \
             - price(changed)

@@ -97,10 +97,16 @@ def outcome(priced: pl.DataFrame) -> Outcome:
 
 def reprice_changed(priced: pl.DataFrame, steps: pl.DataFrame, marker: str,
                     price: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-    """`priced` with the rows `marker` flags in `steps` priced again (and new rows, which have
-    no `_row`, added): a strategy that changes a tenth of the steps reprices a tenth."""
-    changed = steps.filter(pl.col(marker)).drop(marker)
-    kept = priced.filter(~pl.col("_row").is_in(changed["_row"].drop_nulls().implode()))
+    """`priced` with the rows `marker` flags in `steps` priced again."""
+    return replace_rows(priced, steps.filter(pl.col(marker)).drop(marker), price)
+
+
+def replace_rows(priced: pl.DataFrame, changed: pl.DataFrame,
+                 price: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """`priced` with `changed` priced in place of the rows with the same `_row` (new rows, such
+    as summary calls, are added): a strategy that changes a tenth of the steps reprices a
+    tenth."""
+    kept = priced.filter(~pl.col("_row").is_in(changed["_row"].implode()))
     return pl.concat([kept, price(changed)], how="vertical")
 
 
@@ -147,18 +153,16 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
             # the order (routing) changes those: its saving alone is the same.
             alone["caching"] = baseline.total_usd - (before - total_of(priced))
         elif strategy == "compression" and scenario.compression is not None:
-            current, simulation.touched["compression"] = apply_compression(
+            changed, simulation.touched["compression"] = apply_compression(
                 current, scenario.compression)
-            priced = reprice_changed(priced, current, "_compressed", price)
-            current = current.drop("_compressed")
+            priced = replace_rows(priced, changed, price)
             caching = simulation.touched.get("caching")
             if caching is not None:  # repriced rows that were cache hits stay hits
                 hit_rows = caching.details["hit_rows"]
                 assert isinstance(hit_rows, pl.Series)
                 priced = zero_hits(priced, pl.col("_row").is_in(hit_rows.implode()))
-            compressed_alone, _ = apply_compression(steps, scenario.compression)
-            alone["compression"] = total_of(
-                reprice_changed(baseline_priced, compressed_alone, "_compressed", price))
+            changed_alone, _ = apply_compression(steps, scenario.compression)
+            alone["compression"] = total_of(replace_rows(baseline_priced, changed_alone, price))
         elif strategy == "budget":
             priced, simulation.touched["budget"] = apply_budget(
                 priced, scenario.budget_usd, scenario.max_steps, runaways)

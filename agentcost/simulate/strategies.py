@@ -124,7 +124,7 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         (pl.col("input_tokens") - (pl.col("_dropped") - pl.col("_from_cache")))
         .clip(lower_bound=0).alias("input_tokens"),
     )
-    hit = compressed.filter(pl.col("_dropped") > 0)
+    hit = compressed.filter(pl.col("_dropped") > 0)  # the steps that change
     summaries = hit.select(
         (pl.col(ORDER_COLUMN) - 1).alias(ORDER_COLUMN),
         pl.col(TASK_COLUMN),
@@ -142,16 +142,13 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         "summary_calls": hit.height,
     })
     helpers = ["_position", "_old", "_dropped", "_from_cache"]
-    others = steps.filter(~is_llm)
-    # `_compressed` marks the rows that changed (and the new summary calls), so that the
-    # caller reprices only those.
-    result = pl.concat([
-        others.with_columns(pl.lit(False).alias("_compressed")),
-        compressed.with_columns((pl.col("_dropped") > 0).alias("_compressed"))
-        .drop(helpers).select(*steps.columns, "_compressed"),
-        _conform_like(summaries, steps).with_columns(pl.lit(True).alias("_compressed")),
+    # Only the rows that change (and the new summary calls) are returned: the caller reprices
+    # them and puts them in place of the rows with the same `_row`.
+    changed = pl.concat([
+        hit.drop(helpers).select(*steps.columns),
+        _conform_like(summaries, steps),
     ], how="vertical")
-    return result, touched
+    return changed, touched
 
 
 def _conform_like(rows: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
