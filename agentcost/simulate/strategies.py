@@ -112,19 +112,19 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
         .with_columns(pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN).fill_null(0)
                       .alias("_old"))
-        .select(ORDER_COLUMN, "_position", "_old")
+        .filter((pl.col("_position") > n) & (pl.col("_old") > t))  # the steps that change
+        .select(ORDER_COLUMN, "_position", "_old", (pl.col("_old") - t).alias("_dropped"))
     )
-    ordered = llm.join(growth, on=ORDER_COLUMN, how="left", maintain_order="left")
-    compress = (pl.col("_position") > n) & (pl.col("_old") > t)
-    dropped = pl.when(compress).then(pl.col("_old") - t).otherwise(0)
-    from_cache = pl.min_horizontal(dropped, pl.col("cache_read_tokens").fill_null(0))
-    ordered = ordered.with_columns(dropped.alias("_dropped"), from_cache.alias("_from_cache"))
-    compressed = ordered.with_columns(
-        (pl.col("cache_read_tokens") - pl.col("_from_cache")).alias("cache_read_tokens"),
-        (pl.col("input_tokens") - (pl.col("_dropped") - pl.col("_from_cache")))
-        .clip(lower_bound=0).alias("input_tokens"),
+    from_cache = pl.min_horizontal(pl.col("_dropped"), pl.col("cache_read_tokens").fill_null(0))
+    hit = (
+        llm.join(growth, on=ORDER_COLUMN, how="inner", maintain_order="left")
+        .with_columns(from_cache.alias("_from_cache"))
+        .with_columns(
+            (pl.col("cache_read_tokens") - pl.col("_from_cache")).alias("cache_read_tokens"),
+            (pl.col("input_tokens") - (pl.col("_dropped") - pl.col("_from_cache")))
+            .clip(lower_bound=0).alias("input_tokens"),
+        )
     )
-    hit = compressed.filter(pl.col("_dropped") > 0)  # the steps that change
     summaries = hit.select(
         (pl.col(ORDER_COLUMN) - 1).alias(ORDER_COLUMN),
         pl.col(TASK_COLUMN),
