@@ -166,8 +166,9 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
         elif strategy == "budget":
             priced, simulation.touched["budget"] = apply_budget(
                 priced, scenario.budget_usd, scenario.max_steps, runaways)
-            alone["budget"] = total_of(apply_budget(
-                baseline_priced, scenario.budget_usd, scenario.max_steps, runaways)[0])
+            _, cut = apply_budget(baseline_priced, scenario.budget_usd, scenario.max_steps,
+                                  runaways, keep_rows=False)
+            alone["budget"] = baseline.total_usd - float(cut.details["saved_usd"])  # type: ignore[arg-type]
         stage_total = total_of(priced)  # distributions only for the baseline and the result
         simulation.waterfall.append((strategy, stage_total))
         alone.setdefault(strategy, stage_total)  # the first stage is its strategy alone
@@ -201,14 +202,13 @@ def budget_sweep(steps: pl.DataFrame, table: PriceTable, budgets: list[float], *
     """For each budget alone: how many tasks it cuts, runaways (over 5x the median task) and
     normal ones, and the money not spent. Priced once; cut once per budget."""
     priced = price_steps(number_steps(steps).lazy(), table, cost_mode=cost_mode).collect()
-    base = outcome(priced)
     runaways = runaway_tasks(priced)
     points = []
     for budget in sorted(budgets):
-        kept, touched = apply_budget(priced, budget, None, runaways)
+        _, touched = apply_budget(priced, budget, None, runaways, keep_rows=False)
         details = touched.details
         points.append(SweepPoint(
             budget, touched.tasks, int(details["runaways_cut"]),  # type: ignore[call-overload]
             int(details["runaway_tasks"]), int(details["normal_tasks_cut"]),  # type: ignore[call-overload]
-            base.total_usd - total_of(kept)))
+            float(details["saved_usd"])))  # type: ignore[arg-type]
     return points

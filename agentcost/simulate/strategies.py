@@ -208,10 +208,12 @@ def zero_hits(priced: pl.DataFrame, is_hit: pl.Expr) -> pl.DataFrame:
 
 
 def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | None,
-                 runaways: pl.Series) -> tuple[pl.DataFrame, Touched]:
+                 runaways: pl.Series, *, keep_rows: bool = True
+                 ) -> tuple[pl.DataFrame, Touched]:
     """Cut each task at the first step at which its cumulative cost reaches the budget (that
     step is kept: it is the one that crossed), and/or after `max_steps` steps. `runaways`: the
-    ids of tasks whose baseline cost is over 5x the median task's."""
+    ids of tasks whose baseline cost is over 5x the median task's. `keep_rows=False` when
+    only the figures are wanted: the steps are then returned as they came."""
     # The cut is worked out on the four columns it needs (sorting every column would cost more
     # than the rest), then applied to the steps by their `_row`.
     ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
@@ -238,6 +240,10 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
         "saved_on_runaways_usd": cut.filter(runaway).select(exact_sum(pl.col("saved"))).item(),
         "saved_on_normal_usd": cut.filter(~runaway).select(exact_sum(pl.col("saved"))).item(),
     })
+    touched.details["saved_usd"] = marked.select(
+        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")))).item()
+    if not keep_rows:
+        return priced, touched
     dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
     result = priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
     return result, touched
