@@ -45,8 +45,7 @@ def check(
     since: Since = None,
     until: Until = None,
 ) -> None:
-    """Check cost thresholds, for cron: print one line per violated threshold and exit 4, or
-    print nothing and exit 0.
+    """Check cost thresholds for cron: one line per crossed threshold and exit 4, else silence.
 
     Example: agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30
     """
