@@ -169,3 +169,34 @@ def test_columns_not_asked_for_are_not_read(write_jsonl):
     assert narrow["user"].to_list() == [None]
     assert narrow.schema == full.schema
     assert isinstance(full["start_time"].dtype, pl.Datetime)
+
+
+def test_byte_order_mark_does_not_cost_the_first_line(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(
+        json.dumps(good_record(i)) for i in range(3)).encode() + b"\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps["source_line"].to_list() == [1, 2, 3]
+    assert ingested.accounting.skipped == {}
+
+
+def test_numbers_json_cannot_hold_and_deep_nesting_are_named_not_raised(write_jsonl):
+    good = json.dumps(good_record(0))
+    path = write_jsonl([
+        good,
+        '{"task_id": "t", "input_tokens": NaN}',
+        '{"task_id": "t", "input_tokens": 1e400}',
+        '{"task_id": "t", "input_tokens": 99999999999999999999999}',
+        '{"task_id": "t", "tool_args": ' + "[" * 5000 + "]" * 5000 + "}",
+        good,
+    ])
+    accounting = read_steps([str(path)]).accounting
+    assert accounting.lines_used == 2
+    reasons = {reason: tally.examples for reason, tally in accounting.skipped.items()}
+    assert reasons == {
+        "not valid JSON": [(str(path), 2)],
+        "input_tokens is not a finite number": [(str(path), 3)],
+        "input_tokens is too large": [(str(path), 4)],
+        "nested too deeply to read": [(str(path), 5)],
+    }
+    assert accounting.balanced()

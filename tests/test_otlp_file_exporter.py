@@ -108,3 +108,22 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     assert steps["duration_s"].unique().to_list() == [1.5]
     first_task = steps.filter(pl.col("task_id") == f"{1:032x}").sort("step")
     assert first_task["kind"].to_list() == ["llm", "llm", "llm", "tool"]
+
+
+def test_unreadable_token_counts_skip_the_span_by_name(tmp_path):
+    trace = "0af7651916cd43dd8448eb211c80319c"
+    records = []
+    for line, prompt in enumerate(["100", "99999999999999999999999", "-5", "abc", "2.5"], 1):
+        attributes = [kv("gen_ai.operation.name", "chat"), kv("gen_ai.request.model", "gpt-4o"),
+                      {"key": "gen_ai.usage.input_tokens", "value": {"stringValue": prompt}},
+                      kv("gen_ai.usage.output_tokens", 10)]
+        one = span(trace, f"{line:016x}", None, "chat", {}, 1_764_000_000_000_000_000,
+                   encode_ids=False)
+        records.append(json.dumps(traces_data([dict(one, attributes=attributes)])))
+    path = tmp_path / "otlp.jsonl"
+    path.write_text("\n".join(records) + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps["input_tokens"].to_list() == [100]
+    tally = ingested.accounting.spans_skipped["token count not a whole number of zero or more"]
+    assert tally.count == 4
+    assert tally.examples == [(str(path), line) for line in (2, 3, 4, 5)]

@@ -107,8 +107,14 @@ def load_table(prices: Path | None) -> PriceTable:
 def print_skips(accounting: LineAccounting) -> None:
     from agentcost.render.text import lines_list, safe_text
 
-    print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines skipped",
-          file=sys.stderr)
+    if accounting.lines_skipped:
+        print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines "
+              "skipped", file=sys.stderr)
     for reason, tally in sorted(accounting.skipped.items(), key=lambda i: (-i[1].count, i[0])):
         where = lines_list(tally.examples, single_file=False)
         print(f"  {tally.count:,} x {safe_text(reason)}: {where}", file=sys.stderr)
+    for reason, tally in sorted(accounting.spans_skipped.items(),
+                                key=lambda i: (-i[1].count, i[0])):
+        where = lines_list(tally.examples, single_file=False)
+        print(f"agentcost: {tally.count:,} spans skipped, {safe_text(reason)}: {where}",
+              file=sys.stderr)

@@ -151,7 +151,7 @@ def _warn(result: Report) -> None:
     accounting = result.accounting
     if accounting.lines_read == 0:
         print("agentcost: the input is empty: no lines to report on", file=sys.stderr)
-    elif accounting.lines_skipped:
+    elif accounting.lines_skipped or accounting.spans_skipped:
         print_skips(accounting)
     s = result.summary
     if s.unpriced_steps or s.unpriced_tool_calls:

@@ -11,7 +11,7 @@ import polars as pl
 def canonical(text: str) -> str:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = text  # plain text arguments: kept as a JSON string
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

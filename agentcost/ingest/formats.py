@@ -46,7 +46,7 @@ def sniff(head: bytes) -> str:
     first_line, _, rest = text.partition(b"\n")
     try:
         value = json.loads(first_line)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     if isinstance(value, dict):  # JSON Lines (or a one-line document): the first record decides
         return _format_of_object(value, lines=bool(rest.strip()))
@@ -84,7 +84,7 @@ def _first_list_item(text: bytes) -> dict[str, Any] | None:
     body = text.decode("utf-8", errors="replace")[1:].lstrip()
     try:
         item, _ = decoder.raw_decode(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return item if isinstance(item, dict) else None
 
@@ -94,14 +94,14 @@ def _prefix_object(text: bytes) -> dict[str, Any]:
     body = text.decode("utf-8", errors="replace")
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         keys: dict[str, Any] = {}
         for marker in ("resourceSpans", "resourceLogs", "batches", "observations", "trace",
                        "data", "context", "spanContext", "span_kind"):
             if f'"{marker}"' in body[:4096]:
                 keys[marker] = [] if marker in ("data",) else {}
         if not keys:
-            raise
+            raise ValueError("no trace-format marker") from None
         return keys
     if not isinstance(value, dict):
         raise ValueError("not an object")
@@ -120,7 +120,7 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
                 continue
             try:
                 record = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 result.bad_lines.append((number, _bad_json_reason(raw, number, data)))
                 continue
             try:
@@ -132,7 +132,7 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
         return result
     try:
         document = json.loads(data)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise InputError(f"{display}: not valid JSON ({error})") from error
     result.lines_read = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     try:
@@ -163,7 +163,7 @@ def is_json_lines(data: bytes) -> bool:
     first = data.lstrip().split(b"\n", 1)[0]
     try:
         return isinstance(json.loads(first), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 

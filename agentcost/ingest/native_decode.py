@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -102,7 +103,7 @@ def sample_keys(chunk: Chunk) -> dict[str, KeySighting]:
 def _keys_of(raw: bytes) -> Iterable[str]:
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ()
     return value.keys() if isinstance(value, dict) else ()
 
@@ -179,6 +180,10 @@ def _with_lines(
     return frame.with_columns(pl.Series(LINE_COLUMN, lines, dtype=pl.Int64()))
 
 
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
 def diagnose(raw: bytes, schema: dict[str, pl.DataType], *, is_last: bool) -> str:
     """Say in words why one line cannot be read."""
     try:
@@ -186,12 +191,16 @@ def diagnose(raw: bytes, schema: dict[str, pl.DataType], *, is_last: bool) -> st
     except UnicodeDecodeError:
         return "not UTF-8 text"
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return "nested too deeply to read"
     except ValueError:
         return "truncated line (file ends mid-record)" if is_last else "not valid JSON"
     if not isinstance(value, dict):
         return "not a JSON object"
     for key in schema:
+        if isinstance(value.get(key), float) and not math.isfinite(value[key]):
+            return f"{key} is not a finite number"
         if key in value and not _fits(value[key], KIND_OF_KEY.get(key, "json")):
             found = type(value[key]).__name__.replace("dict", "object").replace("list", "array")
             found = found.replace("str", "text").replace("bool", "true/false")

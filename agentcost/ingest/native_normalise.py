@@ -29,6 +29,9 @@ def present_aliases(concept: str, keys: Collection[str]) -> list[str]:
     return [alias for alias in FIELDS_BY_CONCEPT[concept].aliases if alias in keys]
 
 
+MAX_EXACT_COUNT = 2.0**53
+
+
 def _first(concept: str, keys: Collection[str], dtype: pl.DataType) -> pl.Expr:
     aliases = present_aliases(concept, keys)
     if not aliases:
@@ -56,6 +59,8 @@ def problems(keys: Collection[str]) -> pl.Expr:
                 checks.append((column < 0, f"{alias} is negative"))
             if field.kind == "count":
                 checks.append((column != column.floor(), f"{alias} is not a whole number"))
+                # Counts are read as floats: beyond 2**53 they are no longer exact integers.
+                checks.append((column >= MAX_EXACT_COUNT, f"{alias} is too large"))
     time_aliases = present_aliases("start_time", keys)
     if time_aliases:
         checks.append((

@@ -16,6 +16,7 @@ from agentcost.errors import InputError
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
+UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 READ_PIECE_BYTES = 4 * 1024 * 1024
 
@@ -102,8 +103,11 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Ch
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     carry = b""
     next_line = 1
+    first = True
     while True:
         block, error = _read_block(stream, chunk_bytes)
+        if first:  # a byte order mark (Windows editors, PowerShell) is not part of line 1
+            block, first = block.removeprefix(UTF8_BOM), False
         if error is not None:
             # Keep every good line read so far; the caller reports the cut.
             data = carry + block

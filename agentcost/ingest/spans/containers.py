@@ -152,7 +152,7 @@ def langfuse_spans(document: dict[str, Any]) -> Iterator[Span]:
         if isinstance(metadata, str):
             try:
                 metadata = json.loads(metadata)
-            except ValueError:
+            except (ValueError, RecursionError):
                 metadata = {}
         attributes = flatten((metadata or {}).get("attributes") or {})
         attributes.update(langfuse_usage(raw.get("usageDetails") or {}))

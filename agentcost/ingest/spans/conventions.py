@@ -79,9 +79,11 @@ def number(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
 
 
 def count(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
-    """A token count: a whole number, zero or more; anything else is null (not recorded)."""
+    """A token count: a whole number, zero or more; anything else is null (not recorded).
+    Above 2**53 a float no longer holds whole numbers exactly, and no call is that big."""
     value = number(present, names)
-    return pl.when((value >= 0) & (value == value.floor())).then(value).cast(pl.Int64)
+    usable = (value >= 0) & (value == value.floor()) & (value < 2.0**53)
+    return pl.when(usable).then(value).cast(pl.Int64)
 
 
 def step_kind(present: Collection[str]) -> pl.Expr:
@@ -139,6 +141,22 @@ def usage(present: Collection[str]) -> dict[str, pl.Expr]:
     )
     return {"input_tokens": uncached, "cache_read_tokens": cache_read,
             "cache_write_5m_tokens": cache_write, "output_tokens": output}
+
+
+def unreadable_usage(present: Collection[str]) -> pl.Expr:
+    """A token attribute is there but is not a whole number zero or more (text, negative,
+    fractional, too large): the span's usage is unknown, not zero."""
+    def unreadable(names: tuple[str, ...]) -> pl.Expr:
+        return first(present, names).is_not_null() & count(present, names).is_null()
+
+    langfuse = pl.col("container_kind").is_not_null()
+    generic = [INPUT, OUTPUT, CACHE_READ, CACHE_WRITE]
+    own = [LANGFUSE_INPUT, LANGFUSE_OUTPUT, LANGFUSE_CACHE_READ, LANGFUSE_CACHE_WRITE]
+    return (
+        pl.when(langfuse).then(pl.any_horizontal(unreadable(names) for names in own))
+        .otherwise(pl.any_horizontal(unreadable(names) for names in generic))
+        .fill_null(False)
+    )
 
 
 def has_usage(present: Collection[str]) -> pl.Expr:

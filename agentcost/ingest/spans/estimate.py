@@ -30,7 +30,7 @@ def message_text(content: str) -> str:
     content itself when it is plain text."""
     try:
         value = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return content
     parts: list[str] = []
 

@@ -22,6 +22,7 @@ NOT_STEP_AGENT = "agent span (structure; its usage is an aggregate of its calls)
 NOT_STEP_STRUCTURE = "structure span (chain, workflow, request...)"
 SKIP_DUPLICATE = "duplicate span (same trace and span id)"
 SKIP_NO_IDS = "span without a trace id or span id"
+SKIP_BAD_USAGE = "token count not a whole number of zero or more"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
 HASH_SEED = 20261128
@@ -120,13 +121,15 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         c.step_kind(present).alias("kind"),
         ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
         .alias("missing_ids"),
+        c.unreadable_usage(present).alias("bad_usage"),
     ).with_columns((pl.col("kind").is_in(["llm", "embedding", "tool"]) & recorded)
                    .alias("carries"))
     links = typed.select(
         "sequence", *(_id_hash(name) for name in ("trace_id", "span_id", "parent_span_id")),
-        pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "source_line")
+        pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "bad_usage",
+        "source_line")
     candidates = typed.filter(pl.col("kind").is_in(["llm", "embedding", "tool"])
-                              & ~pl.col("missing_ids"))
+                              & ~pl.col("missing_ids") & ~pl.col("bad_usage"))
     is_call = pl.col("kind").is_in(["llm", "embedding"])
     counted = is_call & recorded
 
@@ -175,6 +178,7 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     why = (
         pl.when(pl.col("missing_ids")).then(pl.lit(SKIP_NO_IDS))
         .when(~first_seen).then(pl.lit(SKIP_DUPLICATE))
+        .when(pl.col("bad_usage")).then(pl.lit(SKIP_BAD_USAGE))
     )
     links = links.with_columns(why.alias("why"))
     result = SpanSteps(conform(pl.DataFrame()))
