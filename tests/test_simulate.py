@@ -145,3 +145,21 @@ def test_output_is_deterministic_and_scenarios_compare(run_cli, tmp_path):
                     "--no-color")
     assert "Waterfall" in table.stdout and "Tool caching by tool" in table.stdout
     assert run_cli("simulate", str(SAMPLES / "agents.jsonl"), "--cache", "x:soon").exit_code == 2
+
+
+def test_a_model_the_price_table_does_not_know_is_refused_not_priced_at_zero(run_cli, tmp_path):
+    from tests.conftest import SAMPLES
+
+    sample = str(SAMPLES / "research_agent.jsonl")
+    routed = run_cli("simulate", sample, "--route", "draft=no-such-model")
+    assert routed.exit_code == 2
+    assert "route draft=no-such-model: 'no-such-model' is not in the price table" in (
+        routed.stderr)
+    summary = run_cli("simulate", sample, "--compress-after", "3", "--summary-model", "nope")
+    assert summary.exit_code == 2 and "summary model: 'nope'" in summary.stderr
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text("scenarios:\n  typo:\n    route: ['draft=gpt-4o-mnii']\n")
+    from_file = run_cli("simulate", sample, "--scenario", str(scenarios))
+    assert from_file.exit_code == 2 and "in scenario 'typo'" in from_file.stderr
+    known = run_cli("simulate", sample, "--route", "draft=gpt-4o-mini", "-f", "json")
+    assert known.exit_code == 0, known.stderr

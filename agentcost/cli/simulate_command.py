@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +24,10 @@ from agentcost.cli.options import (
     TaskKey,
 )
 from agentcost.errors import UsageError
+
+if TYPE_CHECKING:
+    from agentcost.pricing.table import PriceTable
+    from agentcost.simulate.scenario import Scenario
 
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
@@ -97,6 +101,7 @@ def simulate(
     scenarios = load_scenarios(scenario_file) if scenario_file else []
     if not flags.is_identity or not scenarios:
         scenarios.insert(0, flags)
+    _require_priced_models(scenarios, table)
     budgets = _budgets(budget_sweep) if budget_sweep else []
     from agentcost.cli.progress import read_progress
 
@@ -107,6 +112,25 @@ def simulate(
                    for scenario in scenarios]
     points = sweep(steps, table, budgets, cost_mode=cost_mode.value) if budgets else []
     write_output(_render(simulations, points, output_format, color, output is not None), output)
+
+
+def _require_priced_models(scenarios: list[Scenario], table: PriceTable) -> None:
+    """A route or summary model the price table does not know would reprice steps at $0 and
+    show a saving that is not there: refuse it up front."""
+    from agentcost.pricing.resolve import resolve_model
+
+    for scenario in scenarios:
+        where = "" if scenario.name == "scenario" else f" in scenario {scenario.name!r}"
+        wanted = [(f"route {route.pattern}={route.target}", route.target)
+                  for route in scenario.routes]
+        if scenario.compression:
+            wanted.append(("summary model", scenario.compression.summary_model))
+        for what, model in wanted:
+            if resolve_model(model, table).model is None:
+                raise UsageError(
+                    f"{what}{where}: {model!r} is not in the price "
+                    "table, so its steps could not be priced; `agentcost pricing list` shows "
+                    "the names it knows")
 
 
 def _budgets(text: str) -> list[float]:
