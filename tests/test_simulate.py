@@ -49,6 +49,11 @@ def test_route_four_of_ten_steps_to_a_15x_cheaper_model(write_jsonl, table):
         6 * per_big + 4 * (1_300 * 0.2 + 130 * 1) / 1e6)
     by_model = simulate(steps, table, Scenario(routes=(Route("big", "small", by_model=True),)))
     assert by_model.result.total_usd == pytest.approx(10 * per_small)
+    shadowed = simulate(steps, table, Scenario(routes=(
+        Route("summarize", "small"), Route("summ*", "big"), Route("sumarize", "small"))))
+    assert shadowed.touched["routing"].steps == 4
+    assert [c.split(" routed")[0] for c in shadowed.caveats if "routed no step" in c] == [
+        "Route steps labelled summ* -> big", "Route steps labelled sumarize -> small"]
 
 
 def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):

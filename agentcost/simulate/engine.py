@@ -175,6 +175,13 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
     simulation.result = outcome(priced)
     simulation.alone = [(strategy, alone[strategy]) for strategy in strategies]
     simulation.caveats = [CAVEATS[strategy] for strategy in strategies]
+    routing = simulation.touched.get("routing")
+    unmatched = routing.details["unmatched"] if routing else []
+    assert isinstance(unmatched, list)
+    for route in unmatched:
+        simulation.caveats.append(
+            f"Route {route} routed no step: no LLM step matches it, or an earlier route took "
+            "them all.")
     caching = simulation.touched.get("caching")
     if caching is not None:
         per_tool = caching.details["per_tool"]

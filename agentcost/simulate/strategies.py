@@ -63,15 +63,20 @@ def apply_routes(steps: pl.DataFrame, routes: tuple[Route, ...]) -> tuple[pl.Dat
     is_call = pl.col("kind").cast(pl.String).is_in(["llm", "embedding"])
     target: pl.Expr = pl.lit(None, pl.String())
     inflation: pl.Expr = pl.lit(1.0)
-    for route in reversed(routes):
+    which: pl.Expr = pl.lit(None, pl.Int32())
+    for index, route in reversed(list(enumerate(routes))):
         hit = is_call & _matches("model" if route.by_model else "name", route.pattern)
         target = pl.when(hit).then(pl.lit(route.target)).otherwise(target)
         inflation = pl.when(hit).then(pl.lit(route.inflation)).otherwise(inflation)
-    marked = steps.with_columns(target.alias("_route"), inflation.alias("_inflation"))
+        which = pl.when(hit).then(pl.lit(index, pl.Int32())).otherwise(which)
+    marked = steps.with_columns(target.alias("_route"), inflation.alias("_inflation"),
+                                which.alias("_which"))
     routed = marked["_route"].is_not_null()
     marked = marked.with_columns(routed.alias("_routed"))  # kept for the caller to reprice
-    touched = Touched(int(routed.sum()),
-                      marked.filter(routed)["task_id"].n_unique())
+    used = set(marked["_which"].drop_nulls().unique().to_list())
+    touched = Touched(int(routed.sum()), marked.filter(routed)["task_id"].n_unique(),
+                      {"unmatched": [route.describe() for index, route in enumerate(routes)
+                                     if index not in used]})
     result = marked.with_columns(
         pl.when(pl.col("_route").is_not_null()).then(pl.col("_route"))
         .otherwise(pl.col("model").cast(pl.String)).cast(pl.Categorical).alias("model"),
@@ -80,7 +85,7 @@ def apply_routes(steps: pl.DataFrame, routes: tuple[Route, ...]) -> tuple[pl.Dat
         # The routed model's provider tier and reported cost no longer apply.
         pl.when(pl.col("_route").is_not_null()).then(None)
         .otherwise(pl.col("reported_cost_usd")).alias("reported_cost_usd"),
-    ).drop("_route", "_inflation")
+    ).drop("_route", "_inflation", "_which")
     return result, touched
 
 
