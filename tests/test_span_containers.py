@@ -46,6 +46,28 @@ def test_jaeger_json(tmp_path):
     assert steps.row(0, named=True)["parent_span_id"] == "01" * 8
 
 
+def test_a_bad_span_in_a_document_is_named_and_the_rest_kept(tmp_path):
+    def chat(span_id, start, tags):
+        return {"traceID": "ab" * 16, "spanID": span_id, "operationName": "chat",
+                "references": [], "startTime": start, "duration": 1_000_000,
+                "tags": tags, "processID": "p1"}
+
+    good_tags = [{"key": k, "value": v} for k, v in chat_attributes(100, 10).items()]
+    document = {"data": [{"traceID": "ab" * 16, "processes": {"p1": {"tags": []}}, "spans": [
+        chat("01" * 8, 1_795_000_000_000_000, good_tags),
+        chat("02" * 8, "yesterday", good_tags),       # a time that is not a number
+        chat("03" * 8, 1_795_000_002_000_000, "tags"),  # tags that are not a list of pairs
+        chat("04" * 8, 1_795_000_003_000_000, good_tags),
+    ]}]}
+    path = tmp_path / "jaeger.json"
+    path.write_text(json.dumps(document))
+    ingested = read_steps([str(path)])
+    assert ingested.steps["span_id"].to_list() == ["01" * 8, "04" * 8]
+    skipped = ingested.accounting.spans_skipped
+    assert sorted(line for tally in skipped.values() for _, line in tally.examples) == [2, 3]
+    assert all(reason.startswith("not a valid Jaeger JSON span: ") for reason in skipped)
+
+
 def test_otel_python_span_dicts_with_decimal_ids(tmp_path):
     trace_id = 0x5B8AA5A2D2C872E8321CF37308D69DF2
     spans = [

@@ -34,6 +34,8 @@ class ReadSpans:
     lines_read: int = 0
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     blank_lines: int = 0
+    # Spans of a document that could not be read (number within the document, reason).
+    bad_spans: list[tuple[int, str]] = field(default_factory=list)
     # What convention families were seen (for "recognised as" in the report).
     conventions: set[str] = field(default_factory=set)
 
@@ -123,12 +125,12 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
             except (ValueError, RecursionError):
                 result.bad_lines.append((number, _bad_json_reason(raw, number, data)))
                 continue
-            try:
-                result.spans.append(containers.listed_span(record, number))
-            except (containers.ContainerError, TypeError, AttributeError, KeyError,
-                    ValueError) as error:
+            span = containers.guarded(number, containers.listed_span, record, number)
+            if isinstance(span, containers.BadSpan):
                 result.bad_lines.append((number, f"not a valid {FORMAT_NAMES[fmt]} record: "
-                                                 f"{error}"))
+                                                 f"{span.reason}"))
+            else:
+                result.spans.append(span)
         return result
     try:
         document = json.loads(data)
@@ -136,14 +138,20 @@ def read_spans(data: bytes, fmt: str, display: str) -> ReadSpans:
         raise InputError(f"{display}: not valid JSON ({error})") from error
     result.lines_read = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     try:
-        result.spans.extend(_document_spans(document, fmt, display))
-    except (containers.ContainerError, TypeError, AttributeError, KeyError, ValueError) as error:
+        for span in _document_spans(document, fmt, display):
+            if isinstance(span, containers.BadSpan):
+                result.bad_spans.append((span.number, f"not a valid {FORMAT_NAMES[fmt]} span: "
+                                                      f"{span.reason}"))
+            else:
+                result.spans.append(span)
+    except containers.SPAN_ERRORS as error:  # the document's own shape, around its spans
         raise InputError(f"{display}: not a valid {FORMAT_NAMES[fmt]} document: {error}") \
             from error
     return result
 
 
-def _document_spans(document: Any, fmt: str, display: str) -> Iterator[Span]:
+def _document_spans(document: Any, fmt: str, display: str
+                    ) -> Iterator[Span | containers.BadSpan]:
     if fmt == "jaeger":
         yield from containers.jaeger_spans(document)
     elif fmt == "langfuse":
@@ -153,7 +161,7 @@ def _document_spans(document: Any, fmt: str, display: str) -> Iterator[Span]:
     elif fmt == "spans":
         items = document if isinstance(document, list) else document.get("data") or [document]
         for number, item in enumerate(items, start=1):
-            yield containers.listed_span(item, number)
+            yield containers.guarded(number, containers.listed_span, item, number)
     else:
         raise InputError(f"{display}: unknown format {fmt!r}")
 

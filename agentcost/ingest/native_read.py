@@ -72,7 +72,8 @@ def _read_clean_file(
             _note_unknown_fields(sightings, whole, display, set(), accounting)
     accounting.lines_read += line_count
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
-    decoded = DecodedChunk(frame.select(schema.keys()).with_columns(lines), [], [])
+    # The line column first: a file with no field we read still has its rows.
+    decoded = DecodedChunk(frame.with_columns(lines).select(*schema.keys(), LINE_COLUMN), [], [])
     return _finish(decoded, keys, display, accounting)
 
 

@@ -45,6 +45,9 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
         for line, reason in read.bad_lines:
             accounting.skip(reason, display, [line])
         accounting.lines_used += read.lines_read - read.blank_lines - len(read.bad_lines)
+        accounting.spans_read += len(read.bad_spans)
+        for number, reason in read.bad_spans:
+            accounting.span_skip(reason, display, [number])
         batches = [classify_batch(spans_frame(read.spans, keys))]
     accounting.spans_read += sum(batch.links.height for batch in batches)
     converted = resolve(batches)

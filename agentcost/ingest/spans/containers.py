@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,26 @@ HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 class ContainerError(ValueError):
     """A record that is not the shape its container promises."""
+
+
+# What a span of the wrong shape raises while it is read: a value of another type than the
+# format promises (a number where an object goes, text where a number goes, inf as a time).
+SPAN_ERRORS = (ContainerError, TypeError, AttributeError, KeyError, ValueError, OverflowError)
+
+
+@dataclass(frozen=True)
+class BadSpan:
+    """A span of a document that could not be read: skipped and named, the rest kept."""
+
+    number: int
+    reason: str
+
+
+def guarded(number: int, read: Callable[..., Span], *args: Any) -> Span | BadSpan:
+    try:
+        return read(*args)
+    except SPAN_ERRORS as error:
+        return BadSpan(number, f"{type(error).__name__}: {error}")
 
 
 # ---- ids and times -----------------------------------------------------------------------
@@ -76,34 +97,39 @@ def nanoseconds(value: Any) -> int | None:
 # ---- Jaeger ------------------------------------------------------------------------------
 
 
-def jaeger_spans(document: dict[str, Any]) -> Iterator[Span]:
+def jaeger_spans(document: dict[str, Any]) -> Iterator[Span | BadSpan]:
     number = 0
     for trace in document.get("data") or []:
         processes = trace.get("processes") or {}
         for raw in trace.get("spans") or []:
             number += 1
-            parent = next((ref.get("spanID") for ref in raw.get("references") or []
-                           if ref.get("refType") == "CHILD_OF"), None)
-            tags = {tag["key"]: tag.get("value") for tag in raw.get("tags") or []}
-            process = processes.get(raw.get("processID"), {})
-            resource = {tag["key"]: tag.get("value") for tag in process.get("tags") or []}
-            if process.get("serviceName"):
-                resource["service.name"] = process["serviceName"]
-            start_us = raw.get("startTime")
-            duration_us = raw.get("duration")
-            yield Span(
-                trace_id=span_id_text(raw.get("traceID") or trace.get("traceID"), 32),
-                span_id=span_id_text(raw.get("spanID"), 16),
-                parent_span_id=span_id_text(parent, 16),
-                name=raw.get("operationName"),
-                start_ns=None if start_us is None else int(start_us) * 1000,
-                end_ns=None if start_us is None or duration_us is None
-                else (int(start_us) + int(duration_us)) * 1000,
-                attributes=tags,
-                resource=resource,
-                scope=tags.get("otel.scope.name") or tags.get("otel.library.name"),
-                source_line=number,
-            )
+            yield guarded(number, _jaeger_span, raw, trace, processes, number)
+
+
+def _jaeger_span(raw: dict[str, Any], trace: dict[str, Any], processes: dict[Any, Any],
+                 number: int) -> Span:
+    parent = next((ref.get("spanID") for ref in raw.get("references") or []
+                   if ref.get("refType") == "CHILD_OF"), None)
+    tags = {tag["key"]: tag.get("value") for tag in raw.get("tags") or []}
+    process = processes.get(raw.get("processID"), {})
+    resource = {tag["key"]: tag.get("value") for tag in process.get("tags") or []}
+    if process.get("serviceName"):
+        resource["service.name"] = process["serviceName"]
+    start_us = raw.get("startTime")
+    duration_us = raw.get("duration")
+    return Span(
+        trace_id=span_id_text(raw.get("traceID") or trace.get("traceID"), 32),
+        span_id=span_id_text(raw.get("spanID"), 16),
+        parent_span_id=span_id_text(parent, 16),
+        name=raw.get("operationName"),
+        start_ns=None if start_us is None else int(start_us) * 1000,
+        end_ns=None if start_us is None or duration_us is None
+        else (int(start_us) + int(duration_us)) * 1000,
+        attributes=tags,
+        resource=resource,
+        scope=tags.get("otel.scope.name") or tags.get("otel.library.name"),
+        source_line=number,
+    )
 
 
 # ---- span lists: Phoenix / OpenInference, OTel-Python dicts, OTel-JS ReadableSpan ---------
@@ -143,45 +169,49 @@ def listed_span(raw: dict[str, Any], number: int) -> Span:
 # ---- Langfuse ----------------------------------------------------------------------------
 
 
-def langfuse_spans(document: dict[str, Any]) -> Iterator[Span]:
+def langfuse_spans(document: dict[str, Any]) -> Iterator[Span | BadSpan]:
     """Observations of a Langfuse trace export. Usage comes from `usageDetails`, whose `input`
     Langfuse has already stripped of cached tokens; the producer's cost from `costDetails`."""
     trace = document.get("trace") or {}
     for number, raw in enumerate(document.get("observations") or [], start=1):
-        metadata = raw.get("metadata")
-        if isinstance(metadata, str):
-            try:
-                metadata = json.loads(metadata)
-            except (ValueError, RecursionError):
-                metadata = {}
-        attributes = flatten((metadata or {}).get("attributes") or {})
-        attributes.update(langfuse_usage(raw.get("usageDetails") or {}))
-        if not raw.get("usageDetails") and raw.get("type") == "GENERATION":
-            # No usage recorded: keep the content, so that tokens can be estimated from it.
-            for side in ("input", "output"):
-                if raw.get(side) is not None:
-                    attributes[f"langfuse.{side}"] = raw[side]
-        cost = (raw.get("costDetails") or {}).get("total")
-        if cost is not None:
-            attributes["langfuse.cost.total"] = cost
-        if raw.get("model"):
-            attributes["langfuse.model"] = raw["model"]
-        if trace.get("userId"):
-            attributes.setdefault("user.id", trace["userId"])
-        if trace.get("sessionId"):
-            attributes.setdefault("session.id", trace["sessionId"])
-        yield Span(
-            trace_id=raw.get("traceId") or trace.get("id"),
-            span_id=raw.get("id"),
-            parent_span_id=raw.get("parentObservationId"),
-            name=raw.get("name"),
-            start_ns=nanoseconds(raw.get("startTime")),
-            end_ns=nanoseconds(raw.get("endTime")),
-            attributes=attributes,
-            resource=flatten((metadata or {}).get("resourceAttributes") or {}),
-            container_kind=raw.get("type"),
-            source_line=number,
-        )
+        yield guarded(number, _langfuse_span, raw, trace, number)
+
+
+def _langfuse_span(raw: dict[str, Any], trace: dict[str, Any], number: int) -> Span:
+    metadata = raw.get("metadata")
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except (ValueError, RecursionError):
+            metadata = {}
+    attributes = flatten((metadata or {}).get("attributes") or {})
+    attributes.update(langfuse_usage(raw.get("usageDetails") or {}))
+    if not raw.get("usageDetails") and raw.get("type") == "GENERATION":
+        # No usage recorded: keep the content, so that tokens can be estimated from it.
+        for side in ("input", "output"):
+            if raw.get(side) is not None:
+                attributes[f"langfuse.{side}"] = raw[side]
+    cost = (raw.get("costDetails") or {}).get("total")
+    if cost is not None:
+        attributes["langfuse.cost.total"] = cost
+    if raw.get("model"):
+        attributes["langfuse.model"] = raw["model"]
+    if trace.get("userId"):
+        attributes.setdefault("user.id", trace["userId"])
+    if trace.get("sessionId"):
+        attributes.setdefault("session.id", trace["sessionId"])
+    return Span(
+        trace_id=raw.get("traceId") or trace.get("id"),
+        span_id=raw.get("id"),
+        parent_span_id=raw.get("parentObservationId"),
+        name=raw.get("name"),
+        start_ns=nanoseconds(raw.get("startTime")),
+        end_ns=nanoseconds(raw.get("endTime")),
+        attributes=attributes,
+        resource=flatten((metadata or {}).get("resourceAttributes") or {}),
+        container_kind=raw.get("type"),
+        source_line=number,
+    )
 
 
 def langfuse_usage(details: dict[str, Any]) -> dict[str, Any]:

@@ -51,19 +51,27 @@ def attribute_text(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _nanoseconds(value: Any) -> int | None:
+    """A time in integer nanoseconds, or None where the producer wrote something else."""
+    if isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63:
+        return value
+    return None
+
+
 def spans_frame(spans: Iterable[Span], keys: frozenset[str]) -> pl.DataFrame:
     """A span frame from spans read in Python."""
     base: dict[str, list[Any]] = {name: [] for name in BASE_SCHEMA}
     attributes: dict[str, list[str | None]] = {}
     count = 0
     for count, span in enumerate(spans, start=1):
-        base["trace_id"].append(span.trace_id)
-        base["span_id"].append(span.span_id)
-        base["parent_span_id"].append(span.parent_span_id)
-        base["name"].append(span.name)
-        base["start_ns"].append(span.start_ns)
-        base["end_ns"].append(span.end_ns)
-        base["container_kind"].append(span.container_kind)
+        # Producers' files are untrusted: an id or a name may come as a number or a boolean.
+        base["trace_id"].append(attribute_text(span.trace_id))
+        base["span_id"].append(attribute_text(span.span_id))
+        base["parent_span_id"].append(attribute_text(span.parent_span_id))
+        base["name"].append(attribute_text(span.name))
+        base["start_ns"].append(_nanoseconds(span.start_ns))
+        base["end_ns"].append(_nanoseconds(span.end_ns))
+        base["container_kind"].append(attribute_text(span.container_kind))
         base["source_line"].append(span.source_line)
         found = [(key, value) for key, value in span.attributes.items() if key in keys]
         found += [(f"resource.{key}", value) for key, value in span.resource.items()
