@@ -32,9 +32,13 @@ BROKEN = [
      "field input_tokens: expected a number, got true/false"),
     ('{"task_id": "x", "tool_cost_usd": -0.01}', "tool_cost_usd is negative"),
     ('{"task_id": "x", "timestamp": "last tuesday"}',
-     "timestamp is not a time (ISO 8601 or epoch seconds)"),
+     "timestamp is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)"),
     ('{"task_id": "x", "kind": "banana"}',
      "kind must be one of llm, tool, agent, embedding, other"),
+    ('{"task_id": "x", "timestamp": 1180591620717411303424}',
+     "timestamp is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)"),
+    ('{"task_id": "x", "timestamp": "9999-12-31T00:00:00Z"}',
+     "timestamp is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)"),
 ]
 
 

@@ -65,7 +65,7 @@ def problems(keys: Collection[str]) -> pl.Expr:
     if time_aliases:
         checks.append((
             pl.coalesce(time_aliases).is_not_null() & pl.col(START_TIME_COLUMN).is_null(),
-            f"{time_aliases[0]} is not a time (ISO 8601 or epoch seconds)",
+            f"{time_aliases[0]} is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)",
         ))
     kind = _first("kind", keys, pl.String())
     checks.append((kind.is_not_null() & ~kind.str.to_lowercase().is_in(STEP_KINDS),

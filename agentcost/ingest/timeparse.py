@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC as UTC_ZONE
+from datetime import datetime
+
 import polars as pl
 
 ISO_FORMATS = (
@@ -12,6 +15,10 @@ ISO_FORMATS = (
     "%Y-%m-%d",
 )
 UTC = pl.Datetime("us", "UTC")
+# Step times outside these years are bad data (an epoch in the wrong unit, a placeholder
+# year 9999), and would overflow date arithmetic downstream.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC_ZONE)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC_ZONE)
 
 
 def epoch_to_utc(number: pl.Expr) -> pl.Expr:
@@ -24,7 +31,8 @@ def epoch_to_utc(number: pl.Expr) -> pl.Expr:
         .when(magnitude < 1e17).then(number)
         .otherwise(number / 1e3)
     )
-    return micros.round(0).cast(pl.Int64).cast(UTC)
+    # Beyond Int64 microseconds is no time at all: null, not an overflow error.
+    return micros.round(0).cast(pl.Int64, strict=False).cast(UTC)
 
 
 def parse_time(text: pl.Series) -> pl.Series:
@@ -49,4 +57,5 @@ def parse_time(text: pl.Series) -> pl.Series:
             .to_series()
         )
         result = result.scatter(indices, parsed)
-    return result.alias(text.name)
+    implausible = ~result.is_between(EARLIEST, LATEST, closed="left")
+    return result.scatter(implausible.fill_null(False).arg_true(), None).alias(text.name)
