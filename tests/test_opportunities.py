@@ -42,3 +42,26 @@ def test_cheaper_siblings():
     assert cheaper_sibling("gemini-2.5-pro", table) == "gemini-2.5-flash"
     assert cheaper_sibling("gpt-4o-mini", table) is None
     assert cheaper_sibling("unknown-model", table) is None
+
+
+def test_names_with_glob_characters_are_matched_literally(run_cli, write_jsonl, write_prices):
+    # "search[v2]" as a glob would match "searchv" or "search2", never itself.
+    records = [{"task_id": f"t{i}", "step_number": 1, "timestamp": 1_764_000_000 + 60 * i,
+                "step_name": "plan*", "model": "gpt-4o", "input_tokens": 1_000,
+                "output_tokens": 100, "tool_name": "search[v2]", "tool_args": {"q": "same"}}
+               for i in range(5)]
+    path = write_jsonl(records)
+    prices = str(write_prices(
+        "models:\n  gpt-4o: {input: 2.5, output: 10}\n  gpt-4o-mini: {input: 0.15, output: 0.6}\n"
+        "tools:\n  'search[v2]': {per_call: 0.01}\n"))
+    report = run_cli("report", str(path), "--prices", prices, "--opportunities", "-f", "json")
+    assert report.exit_code == 0, report.stderr
+    found = {o["kind"]: o for o in json.loads(report.stdout)["opportunities"]}
+    assert "search[v2]: 4 of 5 calls" in found["caching"]["what"]
+    for kind in ("caching", "routing"):
+        result = run_cli(*shlex.split(found[kind]["command"])[1:], "--prices", prices, "-f",
+                         "json")
+        assert result.exit_code == 0, result.stderr
+        [simulation] = json.loads(result.stdout)["simulations"]
+        measured = simulation["baseline"]["total_usd"] - simulation["result"]["total_usd"]
+        assert measured == pytest.approx(found[kind]["saving_usd"], abs=1e-9)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 import shlex
 from collections.abc import Sequence
@@ -83,7 +84,7 @@ def find_opportunities(steps: pl.DataFrame, table: PriceTable, inputs: Sequence[
         target = cheaper_sibling(model, table) if model else None
         if not target or len([o for o in found if o.kind == "routing"]) >= TOP_LABELS:
             continue
-        pattern = f"{label}"
+        pattern = glob.escape(label)  # routes and cache rules take globs: match this one name
         subset = steps.filter((pl.col("name").cast(pl.String) == label)
                               & (pl.col("model").cast(pl.String) == model))
         routed, _ = apply_routes(subset, (Route(pattern, target),))
@@ -96,20 +97,21 @@ def find_opportunities(steps: pl.DataFrame, table: PriceTable, inputs: Sequence[
                 f"step {label!r} runs {calls:,} calls on {model} ({100 * share:.1f}% of "
                 f"spend); on {target} the same tokens would cost less",
                 saving,
-                f"agentcost simulate {files} --route {shlex.quote(f'{label}={target}')}"))
+                f"agentcost simulate {files} --route {shlex.quote(f'{pattern}={target}')}"))
     tools = priced.filter(pl.col("tool_name").is_not_null() & pl.col("tool_args").is_not_null())
     for tool in sorted(tools["tool_name"].cast(pl.String).unique().to_list()):
-        _, touched = apply_cache(priced, (CacheRule(tool, CACHE_TTL_SECONDS),))
+        _, touched = apply_cache(priced, (CacheRule(glob.escape(tool), CACHE_TTL_SECONDS),))
         per_tool = touched.details["per_tool"]
         assert isinstance(per_tool, pl.DataFrame)
-        row = per_tool.filter(pl.col("tool_name") == tool).row(0, named=True)
+        rows = per_tool.filter(pl.col("tool_name") == tool)
+        row = rows.row(0, named=True) if rows.height else {"hits": 0}
         if row["hits"] and (row["saved_usd"] or 0.0) > 0:
             found.append(Opportunity(
                 "caching",
                 f"{tool}: {row['hits']:,} of {row['calls']:,} calls "
                 f"({100 * row['hits'] / row['calls']:.0f}%) repeat a call made within the hour",
                 float(row["saved_usd"] or 0.0),
-                f"agentcost simulate {files} --cache {shlex.quote(tool)}:1h"))
+                f"agentcost simulate {files} --cache {shlex.quote(glob.escape(tool))}:1h"))
     changed, touched = apply_compression(steps, Compression(COMPRESS_AFTER, KEEP_LAST))
     if touched.steps:
         before = priced.filter(pl.col("_row").is_in(changed["_row"].drop_nulls().implode()))
