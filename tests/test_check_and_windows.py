@@ -62,6 +62,13 @@ def test_p90_drift_against_a_baseline_report(run_cli, write_jsonl, tmp_path):
     assert drift["total"]["now_usd"] == pytest.approx(1.25)
     assert drift["P90"]["change_percent"] == pytest.approx(25.0)
     assert run_cli("check", str(after), "--max-p90-drift", "20%").exit_code == 2
+    damaged = json.loads(baseline.read_text())
+    damaged["distribution"]["p90_usd"] = {"oops": 1}
+    baseline.write_text(json.dumps(damaged))
+    refused = run_cli("check", str(after), "--baseline", str(baseline), "--max-p90-drift", "20%")
+    assert refused.exit_code == 1
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert f"{baseline}: the baseline report is damaged" in refused.stderr
 
 
 def test_since_and_until_use_the_steps_own_times(run_cli, write_jsonl):
