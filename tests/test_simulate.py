@@ -168,3 +168,34 @@ def test_a_model_the_price_table_does_not_know_is_refused_not_priced_at_zero(run
     assert from_file.exit_code == 2 and "in scenario 'typo'" in from_file.stderr
     known = run_cli("simulate", sample, "--route", "draft=gpt-4o-mini", "-f", "json")
     assert known.exit_code == 0, known.stderr
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ("cache: [{web_search: 1h}]", "cache: expected text"),
+    ("max_steps: 2.5", "max_steps must be a whole number"),
+    ("budget: cheap", "budget must be a number"),
+    ("compresion_after: 5", "unknown key 'compresion_after'"),
+])
+def test_scenario_file_mistakes_are_named_by_line(run_cli, tmp_path, settings, message):
+    from tests.conftest import SAMPLES
+
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text(f"scenarios:\n  ok: {{budget: 1}}\n  bad:\n    {settings}\n")
+    result = run_cli("simulate", str(SAMPLES / "research_agent.jsonl"), "--scenario",
+                     str(scenarios))
+    assert result.exit_code == 1
+    assert f"{scenarios}:4: scenario 'bad': {message}" in result.stderr
+
+
+def test_scenario_file_compression_has_the_flags_defaults(run_cli, tmp_path):
+    from tests.conftest import SAMPLES
+
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text("scenarios:\n  squeeze:\n    compress_after: 5\n")
+    sample = str(SAMPLES / "research_agent.jsonl")
+    from_file = json.loads(run_cli("simulate", sample, "--scenario", str(scenarios),
+                                   "-f", "json").stdout)["simulations"][0]
+    from_flags = json.loads(run_cli("simulate", sample, "--compress-after", "5",
+                                    "-f", "json").stdout)["simulations"][0]
+    assert from_file["result"] == from_flags["result"]
+    assert "keeping the last 3 steps" in from_file["scenario"]["strategies"][0]

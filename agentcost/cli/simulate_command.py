@@ -24,6 +24,11 @@ from agentcost.cli.options import (
     TaskKey,
 )
 from agentcost.errors import UsageError
+from agentcost.simulate.scenario import (
+    DEFAULT_KEEP_LAST,
+    DEFAULT_SUMMARY_MODEL,
+    DEFAULT_SUMMARY_TOKENS,
+)
 
 if TYPE_CHECKING:
     from agentcost.pricing.table import PriceTable
@@ -47,10 +52,11 @@ def simulate(
     compress_after: Annotated[int | None, typer.Option(
         min=1, help="Compress history from this step on (needs --keep-last).")] = None,
     keep_last: Annotated[int, typer.Option(min=0, help="Steps kept whole when compressing.")
-                         ] = 3,
+                         ] = DEFAULT_KEEP_LAST,
     summary_model: Annotated[str, typer.Option(help="Model that writes the summaries.")
-                             ] = "gpt-4o-mini",
-    summary_tokens: Annotated[int, typer.Option(min=1, help="Tokens of each summary.")] = 500,
+                             ] = DEFAULT_SUMMARY_MODEL,
+    summary_tokens: Annotated[int, typer.Option(min=1, help="Tokens of each summary.")
+                              ] = DEFAULT_SUMMARY_TOKENS,
     budget: Annotated[float | None, typer.Option(
         min=0, help="Per-task budget in USD: a task stops at the step that reaches it.")
     ] = None,

@@ -15,6 +15,9 @@ from agentcost.errors import UsageError
 DURATION = re.compile(r"^(?P<count>\d+(?:\.\d+)?)(?P<unit>s|m|h|d)$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_TTL_SECONDS = 3600.0
+DEFAULT_KEEP_LAST = 3
+DEFAULT_SUMMARY_MODEL = "gpt-4o-mini"
+DEFAULT_SUMMARY_TOKENS = 500
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,9 @@ class CacheRule:
 @dataclass(frozen=True)
 class Compression:
     after_step: int
-    keep_last: int
-    summary_model: str = "gpt-4o-mini"
-    summary_tokens: int = 500
+    keep_last: int = DEFAULT_KEEP_LAST
+    summary_model: str = DEFAULT_SUMMARY_MODEL
+    summary_tokens: int = DEFAULT_SUMMARY_TOKENS
 
 
 @dataclass(frozen=True)
