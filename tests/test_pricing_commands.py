@@ -71,3 +71,26 @@ def test_import_litellm_converts_and_prices_like_the_source(run_cli, tmp_path, w
                 + 5_000 * entry["cache_read_input_token_cost_batches"]
                 + 200 * entry["output_cost_per_token_batches"])
     assert cost == pytest.approx(expected)
+
+
+def test_import_litellm_drops_damaged_entries_and_keeps_the_rest(run_cli, tmp_path):
+    source = tmp_path / "prices.json"
+    source.write_text(json.dumps({
+        "good": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6},
+        "listed-mode": {"mode": ["chat"], "input_cost_per_token": 1e-6},
+        "negative": {"mode": "chat", "input_cost_per_token": -1e-6,
+                     "output_cost_per_token": 2e-6},
+        "huge": {"mode": "chat", "input_cost_per_token": 1e308, "output_cost_per_token": 2e-6},
+        "odd-provider": {"mode": "chat", "litellm_provider": {"x": 1},
+                         "input_cost_per_token": 3e-6, "output_cost_per_token": 4e-6},
+        "escape": {"mode": "\x1b[2J", "input_cost_per_token": 1e-6},
+    }))
+    output = tmp_path / "out.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output))
+    assert result.exit_code == 0, result.stderr
+    table = load_price_table(output)
+    assert sorted(table.models) == ["good", "odd-provider"]
+    assert table.models["good"].input == pytest.approx(1.0)
+    assert table.models["odd-provider"].output == pytest.approx(4.0)
+    assert "(no mode) 1" in result.stderr and "\\x1b[2J 1" in result.stderr
+    assert "\x1b" not in result.stderr

@@ -169,6 +169,7 @@ def import_litellm(
     from agentcost.pricing.litellm_import import to_yaml
     from agentcost.pricing.table import load_price_table
     from agentcost.render.output import write_output
+    from agentcost.render.text import safe_text  # names in the file are untrusted text
 
     imported = convert(source)
     write_output(to_yaml(imported, source), output)
@@ -176,14 +177,14 @@ def import_litellm(
     print(f"wrote {len(imported.models):,} models to {output}", file=sys.stderr)
     if imported.dropped_models:
         print("models of other modes, not imported: " + ", ".join(
-            f"{mode} {n:,}" for mode, n in imported.dropped_models.most_common()),
+            f"{safe_text(mode)} {n:,}" for mode, n in imported.dropped_models.most_common()),
             file=sys.stderr)
     if imported.dropped_fields:
         print("price fields our format cannot express, dropped: " + ", ".join(
-            f"{field} ({n:,})" for field, n in imported.dropped_fields.most_common(12))
+            f"{safe_text(field)} ({n:,})" for field, n in imported.dropped_fields.most_common(12))
             + (" ..." if len(imported.dropped_fields) > 12 else ""), file=sys.stderr)
     for problem in imported.inconsistent:
-        print(f"check: {problem}", file=sys.stderr)
+        print(f"check: {safe_text(problem)}", file=sys.stderr)
 
 
 app.command("list")(list_prices)

@@ -12,6 +12,7 @@ above it, 1-hour writes above 5-minute ones); violations are listed, not silentl
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,9 +51,14 @@ class Imported:
 
 
 def per_million(value: Any) -> float | None:
+    """A per-token price as per 1M tokens; None for anything that is not a price (text, a
+    negative or infinite number): the field is then listed as dropped."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return round(value * 1_000_000, 9)
+    per_1m = value * 1_000_000
+    if not math.isfinite(per_1m) or per_1m < 0:
+        return None
+    return round(per_1m, 9)
 
 
 def import_litellm(path: Path) -> Imported:
@@ -67,12 +73,12 @@ def import_litellm(path: Path) -> Imported:
     for name, entry in database.items():
         if name in SKIPPED_KEYS or not isinstance(entry, dict):
             continue
-        if "alias_of" in entry:
-            aliases.setdefault(str(entry["alias_of"]), []).append(name)
+        if isinstance(entry.get("alias_of"), str):
+            aliases.setdefault(entry["alias_of"], []).append(name)
             continue
         mode = entry.get("mode")
-        if mode not in TEXT_MODES:
-            result.dropped_models[str(mode)] += 1
+        if not isinstance(mode, str) or mode not in TEXT_MODES:
+            result.dropped_models[mode if isinstance(mode, str) else "(no mode)"] += 1
             continue
         model = _model(entry, result)
         if model is not None:
@@ -87,7 +93,7 @@ def import_litellm(path: Path) -> Imported:
 
 def _model(entry: dict[str, Any], result: Imported) -> dict[str, Any] | None:
     model: dict[str, Any] = {}
-    if entry.get("litellm_provider"):
+    if isinstance(entry.get("litellm_provider"), str):
         model["provider"] = entry["litellm_provider"]
     tiers: dict[str, dict[str, float]] = {}
     long_context: dict[str, Any] = {}
@@ -121,7 +127,9 @@ def _model(entry: dict[str, Any], result: Imported) -> dict[str, Any] | None:
                 if "input" in prices and "output" in prices}
     if complete:
         model["service_tiers"] = complete
-    model["source"] = entry.get("source") or "LiteLLM model_prices_and_context_window.json"
+    source = entry.get("source")
+    model["source"] = source if isinstance(source, str) and source else (
+        "LiteLLM model_prices_and_context_window.json")
     return model
 
 
