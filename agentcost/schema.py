@@ -79,6 +79,9 @@ TOKEN_COLUMNS = (
 )
 
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
+# Producers write counts as JSON numbers, read as floats: past 2**53 a float no longer holds
+# every whole number, and no call is that big. A larger count is bad data.
+MAX_TOKEN_COUNT = 2.0**53
 
 
 def polars_schema() -> pl.Schema:

@@ -13,7 +13,7 @@ from agentcost.errors import AgentCostError, UsageError
 
 if TYPE_CHECKING:
     from agentcost.analysis.report import Report
-    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.accounting import LineAccounting, Tally
     from agentcost.pricing.table import PriceTable
 
 PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "service_tier",
@@ -107,14 +107,15 @@ def load_table(prices: Path | None) -> PriceTable:
 def print_skips(accounting: LineAccounting) -> None:
     from agentcost.render.text import lines_list, safe_text
 
+    def most_first(tallies: dict[str, Tally]) -> list[tuple[str, Tally, str]]:
+        ordered = sorted(tallies.items(), key=lambda item: (-item[1].count, item[0]))
+        return [(safe_text(reason), tally, lines_list(tally.examples, single_file=False))
+                for reason, tally in ordered]
+
     if accounting.lines_skipped:
         print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines "
               "skipped", file=sys.stderr)
-    for reason, tally in sorted(accounting.skipped.items(), key=lambda i: (-i[1].count, i[0])):
-        where = lines_list(tally.examples, single_file=False)
-        print(f"  {tally.count:,} x {safe_text(reason)}: {where}", file=sys.stderr)
-    for reason, tally in sorted(accounting.spans_skipped.items(),
-                                key=lambda i: (-i[1].count, i[0])):
-        where = lines_list(tally.examples, single_file=False)
-        print(f"agentcost: {tally.count:,} spans skipped, {safe_text(reason)}: {where}",
-              file=sys.stderr)
+    for reason, tally, where in most_first(accounting.skipped):
+        print(f"  {tally.count:,} x {reason}: {where}", file=sys.stderr)
+    for reason, tally, where in most_first(accounting.spans_skipped):
+        print(f"agentcost: {tally.count:,} spans skipped, {reason}: {where}", file=sys.stderr)

@@ -12,7 +12,7 @@ import polars as pl
 from agentcost.ingest.native_decode import LINE_COLUMN
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT, NATIVE_FIELDS
 from agentcost.ingest.timeparse import parse_time
-from agentcost.schema import STEP_KINDS
+from agentcost.schema import MAX_TOKEN_COUNT, STEP_KINDS
 
 PROBLEM_COLUMN = "problem"
 NOTE_COLUMN = "note"
@@ -27,9 +27,6 @@ NOTE_INPUT_EXCLUDES_CACHE = (
 
 def present_aliases(concept: str, keys: Collection[str]) -> list[str]:
     return [alias for alias in FIELDS_BY_CONCEPT[concept].aliases if alias in keys]
-
-
-MAX_EXACT_COUNT = 2.0**53
 
 
 def _first(concept: str, keys: Collection[str], dtype: pl.DataType) -> pl.Expr:
@@ -59,8 +56,7 @@ def problems(keys: Collection[str]) -> pl.Expr:
                 checks.append((column < 0, f"{alias} is negative"))
             if field.kind == "count":
                 checks.append((column != column.floor(), f"{alias} is not a whole number"))
-                # Counts are read as floats: beyond 2**53 they are no longer exact integers.
-                checks.append((column >= MAX_EXACT_COUNT, f"{alias} is too large"))
+                checks.append((column >= MAX_TOKEN_COUNT, f"{alias} is too large"))
     time_aliases = present_aliases("start_time", keys)
     if time_aliases:
         checks.append((

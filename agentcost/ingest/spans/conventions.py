@@ -12,6 +12,8 @@ from collections.abc import Collection
 
 import polars as pl
 
+from agentcost.schema import MAX_TOKEN_COUNT
+
 MODEL = ("langfuse.model", "gen_ai.response.model", "llm.response.model_name", "llm.model_name",
          "ai.response.model", "ai.model.id", "gen_ai.request.model", "llm.request.model_name",
          "model", "langsmith.metadata.ls_model_name")
@@ -79,10 +81,10 @@ def number(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
 
 
 def count(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
-    """A token count: a whole number, zero or more; anything else is null (not recorded).
-    Above 2**53 a float no longer holds whole numbers exactly, and no call is that big."""
+    """A token count: a whole number, zero or more, below MAX_TOKEN_COUNT; anything else is
+    null (not recorded)."""
     value = number(present, names)
-    usable = (value >= 0) & (value == value.floor()) & (value < 2.0**53)
+    usable = (value >= 0) & (value == value.floor()) & (value < MAX_TOKEN_COUNT)
     return pl.when(usable).then(value).cast(pl.Int64)
 
 
