@@ -241,8 +241,12 @@ def distribution_table(report: Report) -> Table | None:
         return None
     headers = (*(f"P{p}" for p in d.percentiles), "max", "mean")
     row = (*(money(v) for v in d.percentiles.values()), money(d.max), money(d.mean))
+    caption = f"{count(d.tasks)} tasks; nearest-rank percentiles"
+    partial = report.tasks.filter(pl.col("unpriced_steps") > 0).height
+    if partial:  # their totals leave the unpriced steps out, and so do these figures
+        caption += f"\n{count(partial)} of them with unpriced steps: priced part only"
     return Table("Cost per task", headers, [row], tuple(True for _ in headers),
-                 caption=f"{count(d.tasks)} tasks; nearest-rank percentiles")
+                 caption=caption)
 
 
 def unpriced_tables(report: Report) -> list[Table]:
