@@ -32,10 +32,6 @@ TARGET_SPANS_PER_SECOND = 150_000
 TARGET_PEAK_MB_PER_GB = 1024
 
 
-
-
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=250_000)

@@ -33,10 +33,6 @@ TARGET_RATIO = 1.5
 TARGET_PEAK_MB = 1024
 
 
-
-
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1_200_000)

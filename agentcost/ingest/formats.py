@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentcost.errors import InputError
+from agentcost.ingest.sources import UTF8_BOM
 from agentcost.ingest.spans import containers
 from agentcost.ingest.spans.model import Span
 
@@ -42,7 +43,7 @@ class ReadSpans:
 
 def sniff(head: bytes) -> str:
     """The format of a file from its first bytes (up to a few hundred KB)."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
     if text.startswith(b"["):
         return _format_of_list(_first_list_item(text))
     first_line, _, rest = text.partition(b"\n")
