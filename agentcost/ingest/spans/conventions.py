@@ -124,25 +124,30 @@ def step_kind(present: Collection[str]) -> pl.Expr:
     )
 
 
-def usage(present: Collection[str]) -> dict[str, pl.Expr]:
-    """Token buckets that do not overlap. Every convention here except Langfuse counts cached
-    tokens inside "input"; an input smaller than its cache counts cannot, and is taken as
-    already uncached. Langfuse's `input` has cached tokens taken out already."""
+def recorded_usage(present: Collection[str]) -> dict[str, pl.Expr]:
+    """Token counts as the producer recorded them (null where not recorded). Every convention
+    here except Langfuse counts cached tokens inside "input"; see `uncached_input`."""
     langfuse = pl.col("container_kind").is_not_null()
-    prompt = pl.when(langfuse).then(count(present, LANGFUSE_INPUT)).otherwise(
-        count(present, INPUT))
-    cache_read = pl.when(langfuse).then(count(present, LANGFUSE_CACHE_READ)).otherwise(
-        count(present, CACHE_READ)).fill_null(0)
-    cache_write = pl.when(langfuse).then(count(present, LANGFUSE_CACHE_WRITE)).otherwise(
-        count(present, CACHE_WRITE)).fill_null(0)
-    output = pl.when(langfuse).then(count(present, LANGFUSE_OUTPUT)).otherwise(
-        count(present, OUTPUT))
+
+    def chosen(langfuse_names: tuple[str, ...], names: tuple[str, ...]) -> pl.Expr:
+        return pl.when(langfuse).then(count(present, langfuse_names)).otherwise(
+            count(present, names))
+
+    return {
+        "input_tokens": chosen(LANGFUSE_INPUT, INPUT),
+        "cache_read_tokens": chosen(LANGFUSE_CACHE_READ, CACHE_READ).fill_null(0),
+        "cache_write_5m_tokens": chosen(LANGFUSE_CACHE_WRITE, CACHE_WRITE).fill_null(0),
+        "output_tokens": chosen(LANGFUSE_OUTPUT, OUTPUT),
+    }
+
+
+def uncached_input(prompt: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr) -> pl.Expr:
+    """The input bucket without cached tokens, so that buckets do not overlap. An input
+    smaller than its cache counts cannot include them, and is taken as already uncached;
+    Langfuse's `input` has cached tokens taken out already."""
+    langfuse = pl.col("container_kind").is_not_null()
     cached = cache_read + cache_write
-    uncached = (
-        pl.when(~langfuse & (prompt >= cached)).then(prompt - cached).otherwise(prompt)
-    )
-    return {"input_tokens": uncached, "cache_read_tokens": cache_read,
-            "cache_write_5m_tokens": cache_write, "output_tokens": output}
+    return pl.when(~langfuse & (prompt >= cached)).then(prompt - cached).otherwise(prompt)
 
 
 def unreadable_usage(present: Collection[str]) -> pl.Expr:
@@ -159,11 +164,6 @@ def unreadable_usage(present: Collection[str]) -> pl.Expr:
         .otherwise(pl.any_horizontal(unreadable(names) for names in generic))
         .fill_null(False)
     )
-
-
-def has_usage(present: Collection[str]) -> pl.Expr:
-    tokens = usage(present)
-    return tokens["input_tokens"].is_not_null() | tokens["output_tokens"].is_not_null()
 
 
 def tool_name(present: Collection[str]) -> pl.Expr:

@@ -26,6 +26,7 @@ SKIP_BAD_USAGE = "token count not a whole number of zero or more"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
 HASH_SEED = 20261128
+TOKEN_BUCKETS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "output_tokens")
 
 
 @dataclass
@@ -115,15 +116,23 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     which holds one span and no ids by nature). `first_sequence` numbers spans across batches
     so that "first seen" means first in the file."""
     present = set(spans.columns)
-    tokens = c.usage(present)
-    recorded = tokens["input_tokens"].is_not_null() | tokens["output_tokens"].is_not_null()
+    # Token counts are materialised once: eager selects do not share sub-expressions, and
+    # every bucket below depends on all of them.
+    recorded = {name: f"_recorded_{name}" for name in TOKEN_BUCKETS}
+    prompt, cache_read, cache_write, output = (pl.col(recorded[name]) for name in TOKEN_BUCKETS)
     typed = spans.with_row_index("sequence", offset=first_sequence).with_columns(
+        *(expr.alias(recorded[name]) for name, expr in c.recorded_usage(present).items()),
         c.step_kind(present).alias("kind"),
         ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
         .alias("missing_ids"),
         c.unreadable_usage(present).alias("bad_usage"),
-    ).with_columns((pl.col("kind").is_in(["llm", "embedding", "tool"]) & recorded)
-                   .alias("carries"))
+    )
+    has_usage = prompt.is_not_null() | output.is_not_null()
+    typed = typed.with_columns(
+        c.uncached_input(prompt, cache_read, cache_write).alias(recorded["input_tokens"]),
+        (pl.col("kind").is_in(["llm", "embedding", "tool"]) & has_usage).alias("carries"),
+        (pl.col("kind").is_in(["llm", "embedding"]) & has_usage).alias("counted"),
+    )
     links = typed.select(
         "sequence", *(_id_hash(name) for name in ("trace_id", "span_id", "parent_span_id")),
         pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "bad_usage",
@@ -131,11 +140,10 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     candidates = typed.filter(pl.col("kind").is_in(["llm", "embedding", "tool"])
                               & ~pl.col("missing_ids") & ~pl.col("bad_usage"))
     is_call = pl.col("kind").is_in(["llm", "embedding"])
-    counted = is_call & recorded
 
     def bucket(expr: pl.Expr) -> pl.Expr:
         # An LLM span without usage has unknown tokens (null); a tool span has none at all.
-        return pl.when(counted).then(expr.fill_null(0)).cast(pl.Int64)
+        return pl.when(pl.col("counted")).then(expr.fill_null(0)).cast(pl.Int64)
 
     start = pl.col("start_ns")
     canonical = candidates.select(
@@ -149,7 +157,7 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         pl.when(is_call).then(c.first(present, c.MODEL)).alias("model"),
         pl.when(is_call).then(c.first(present, c.PROVIDER)).alias("provider"),
         pl.when(is_call).then(c.first(present, c.SERVICE_TIER)).alias("service_tier"),
-        *(bucket(expr).alias(name) for name, expr in tokens.items()),
+        *(bucket(pl.col(recorded[name])).alias(name) for name in TOKEN_BUCKETS),
         bucket(pl.lit(0)).alias("cache_write_1h_tokens"),
         bucket(pl.lit(0)).alias("reasoning_tokens"),
         pl.lit(False).alias("tokens_estimated"),
