@@ -82,6 +82,9 @@ COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 # Producers write counts as JSON numbers, read as floats: past 2**53 a float no longer holds
 # every whole number, and no call is that big. A larger count is bad data.
 MAX_TOKEN_COUNT = 2.0**53
+# Money is carried to 10 decimal places: sub-micro-dollar steps stay exact, and sums of the same
+# costs added in another order (chunks, threads) come out equal, so ties sort the same way.
+MONEY_DECIMALS = 10
 
 
 def polars_schema() -> pl.Schema:

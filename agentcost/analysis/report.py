@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from agentcost.analysis.reconcile import reconciliation
+from agentcost.ingest.accounting import LineAccounting
+from agentcost.schema import MONEY_DECIMALS
 
 if TYPE_CHECKING:
     from agentcost.analysis.dashboard import Dashboard
     from agentcost.analysis.drift import Change
     from agentcost.analysis.opportunities import Opportunity
-from agentcost.ingest.accounting import LineAccounting
 
 PERCENTILES = (50, 90, 99)
 FLAG_MULTIPLE_OF_MEDIAN = 2.0
@@ -118,10 +119,8 @@ def build_report(
             pl.len().alias("steps"),
             tokens_in.sum().alias("tokens_in"),
             tokens_out.sum().alias("tokens_out"),
-            pl.col("llm_cost_usd").sum(),
-            pl.col("tool_cost_usd").sum(),
-            pl.col("compute_cost_usd").sum(),
-            pl.col("total_cost_usd").sum(),
+            *(pl.col(name).sum().round(MONEY_DECIMALS) for name in (
+                "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
             (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
             .alias("unpriced_steps"),
             pl.col("start_time").min().alias("start_time"),
@@ -138,14 +137,14 @@ def build_report(
             (pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens")).sum()
             .alias("cache_write_tokens"),
             tokens_out.sum().alias("output_tokens"),
-            pl.col("llm_cost_usd").sum(),
+            pl.col("llm_cost_usd").sum().round(MONEY_DECIMALS),
         )
         .sort("llm_cost_usd", "model", descending=[True, False])
     )
     tools_q = (
         priced.filter(pl.col("tool_name").is_not_null() & ~pl.col("tool_unpriced"))
         .group_by("tool_name")
-        .agg(pl.len().alias("calls"), pl.col("tool_cost_usd").sum())
+        .agg(pl.len().alias("calls"), pl.col("tool_cost_usd").sum().round(MONEY_DECIMALS))
         .sort("tool_cost_usd", "tool_name", descending=[True, False])
     )
     unpriced_models_q = (

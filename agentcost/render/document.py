@@ -9,9 +9,9 @@ import polars as pl
 
 from agentcost import __version__
 from agentcost.analysis.report import Report
+from agentcost.schema import MONEY_DECIMALS
 
 SCHEMA_VERSION = 1
-MONEY_DECIMALS = 10  # enough to keep sub-micro-dollar steps exact, without float noise
 
 
 def _money(value: float | None) -> float | None:
