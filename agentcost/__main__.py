@@ -1,3 +1,4 @@
 from agentcost.cli import main
 
-main()
+if __name__ == "__main__":  # a helper process imports this module too, and must not run it
+    main()

@@ -82,9 +82,6 @@ COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 # Producers write counts as JSON numbers, read as floats: past 2**53 a float no longer holds
 # every whole number, and no call is that big. A larger count is bad data.
 MAX_TOKEN_COUNT = 2.0**53
-# Money is carried to 10 decimal places: sub-micro-dollar steps stay exact, and sums of the same
-# costs added in another order (chunks, threads) come out equal, so ties sort the same way.
-MONEY_DECIMALS = 10
 
 
 def polars_schema() -> pl.Schema:
@@ -100,10 +97,12 @@ def polars_schema() -> pl.Schema:
     return pl.Schema({column.name: resolve(column.dtype) for column in COLUMNS})
 
 
-def conform(frame: pl.DataFrame) -> pl.DataFrame:
+def conform(frame: pl.DataFrame, *, only_present: bool = False) -> pl.DataFrame:
     """Give a reader's output exactly the canonical columns, in order, with canonical dtypes.
 
-    Columns a reader has no source for are null (unknown), never zero.
+    Columns a reader has no source for are null (unknown), never zero. `only_present` keeps
+    just the canonical columns the frame has (for intermediate batches: a column of nulls
+    still costs memory per row).
     """
     import polars as pl
 
@@ -112,5 +111,5 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     return frame.select(
         pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in schema.items()
+        for name, dtype in schema.items() if name in frame.columns or not only_present
     )

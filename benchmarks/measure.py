@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.01
 
 
 def timed(command: list[str]) -> float:
@@ -15,11 +18,44 @@ def timed(command: list[str]) -> float:
 
 
 def peak_mb(command: list[str]) -> float:
-    """Peak resident memory (MB) of one run, read by a fresh wrapper process so that no other
-    child's peak is mixed in."""
+    """Peak resident memory (MB) of one run, helper processes included: the largest sum of
+    the resident sizes of the process and its descendants, sampled every 10 ms, or the largest
+    single process's own peak (which the kernel records exactly) if that is higher."""
     wrapper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
                "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    return int(out.strip()) / 1024
+    process = subprocess.Popen([sys.executable, "-c", wrapper, *command],
+                               stdout=subprocess.PIPE, text=True)
+    sampled_kb = 0
+    while process.poll() is None:
+        sampled_kb = max(sampled_kb, sum(_rss_kb(pid) for pid in _tree(process.pid)))
+        time.sleep(SAMPLE_SECONDS)
+    out, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return max(sampled_kb, int(out.strip())) / 1024
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid`'s descendants (not itself: that is the wrapper), from /proc."""
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            found += [int(child) for child in children]
+            frontier += [int(child) for child in children]
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

@@ -9,7 +9,10 @@ import json
 import random
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 
+from agentcost.ingest import span_read
 from agentcost.ingest.read import read_steps
 
 
@@ -42,7 +45,8 @@ def traces_data(spans):
                                "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}]}]}
 
 
-def test_file_exporter_log_gives_exact_totals(tmp_path):
+def exporter_log(tmp_path):
+    """The log and the totals it must give."""
     rng = random.Random(4)
     lines: list[str] = []
     expected_input = expected_output = expected_cached = calls = tools = 0
@@ -83,7 +87,15 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     lines.append(json.dumps(traces_data([]))[:40])  # cut off mid-record
     path = tmp_path / "traces.jsonl"
     path.write_text("\n".join(lines))
+    return path, len(lines), calls, tools, expected_input, expected_cached, expected_output
 
+
+# 8 KiB chunks: the log is read in about 70 chunks, shared with the helper process.
+@pytest.mark.parametrize("chunk_bytes", [span_read.SPAN_CHUNK_BYTES, 8192])
+def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes):
+    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", chunk_bytes)
+    path, line_count, calls, tools, expected_input, expected_cached, expected_output = (
+        exporter_log(tmp_path))
     ingested = read_steps([str(path)])
     steps = ingested.steps
     llm = steps.filter(pl.col("kind") == "llm")
@@ -98,9 +110,9 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     assert steps["task_id"].n_unique() == 200
     assert set(steps["task_id"].str.len_chars().to_list()) == {32}  # base64 ids decoded to hex
     accounting = ingested.accounting
-    assert accounting.lines_read == len(lines)
+    assert accounting.lines_read == line_count
     assert accounting.skipped["truncated line (file ends mid-record)"].count == 1
-    assert accounting.lines_used == len(lines) - 1
+    assert accounting.lines_used == line_count - 1
     duplicates = accounting.spans_skipped["duplicate span (same trace and span id)"].count
     assert duplicates == 20 * 8
     assert accounting.spans_read == 220 * 8
@@ -108,6 +120,15 @@ def test_file_exporter_log_gives_exact_totals(tmp_path):
     assert steps["duration_s"].unique().to_list() == [1.5]
     first_task = steps.filter(pl.col("task_id") == f"{1:032x}").sort("step")
     assert first_task["kind"].to_list() == ["llm", "llm", "llm", "tool"]
+
+
+def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypatch):
+    path = exporter_log(tmp_path)[0]
+    whole = read_steps([str(path)]).steps
+    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
+    chunked = read_steps([str(path)])
+    assert len(chunked.accounting.formats) == 1
+    assert_frame_equal(chunked.steps, whole)
 
 
 def test_unreadable_token_counts_skip_the_span_by_name(tmp_path):

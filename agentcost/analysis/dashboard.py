@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from agentcost.schema import MONEY_DECIMALS
+from agentcost.money import exact_sum
 
 HOURS_PER_DAY = 24
 DAYS_PER_MONTH = 30
@@ -116,7 +116,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     return (
         frame.group_by(key.fill_null("(none)").alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
-             pl.col("total_cost_usd").sum().round(MONEY_DECIMALS).alias("cost_usd"))
+             exact_sum(pl.col("total_cost_usd")).alias("cost_usd"))
         .with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
                       .alias("share"))
         .sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)

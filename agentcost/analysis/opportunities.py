@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from agentcost.money import exact_sum
 from agentcost.pricing.cost import price_steps
 from agentcost.pricing.resolve import resolve_model
 from agentcost.pricing.table import PriceTable
@@ -21,7 +22,6 @@ from agentcost.simulate.strategies import (
     apply_cache,
     apply_compression,
     apply_routes,
-    exact_sum,
     number_steps,
 )
 

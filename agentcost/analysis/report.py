@@ -14,7 +14,7 @@ import polars as pl
 
 from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
-from agentcost.schema import MONEY_DECIMALS
+from agentcost.money import exact_sum
 
 if TYPE_CHECKING:
     from agentcost.analysis.dashboard import Dashboard
@@ -101,8 +101,8 @@ def build_report(
         pl.col("tool_name").is_not_null().sum().alias("tool_calls"),
         *(pl.col(c).sum() for c in ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                                     "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")),
-        *(pl.col(c).sum() for c in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd",
-                                    "total_cost_usd")),
+        *(exact_sum(pl.col(c)) for c in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd",
+                                         "total_cost_usd")),
         pl.when(pl.col("reported_cost_usd").is_not_null().any())
         .then(pl.col("reported_cost_usd").sum() + pl.col("reported_tool_cost_usd").sum())
         .alias("reported_cost_usd"),
@@ -119,7 +119,7 @@ def build_report(
             pl.len().alias("steps"),
             tokens_in.sum().alias("tokens_in"),
             tokens_out.sum().alias("tokens_out"),
-            *(pl.col(name).sum().round(MONEY_DECIMALS) for name in (
+            *(exact_sum(pl.col(name)) for name in (
                 "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
             (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
             .alias("unpriced_steps"),
@@ -137,14 +137,14 @@ def build_report(
             (pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens")).sum()
             .alias("cache_write_tokens"),
             tokens_out.sum().alias("output_tokens"),
-            pl.col("llm_cost_usd").sum().round(MONEY_DECIMALS),
+            exact_sum(pl.col("llm_cost_usd")),
         )
         .sort("llm_cost_usd", "model", descending=[True, False])
     )
     tools_q = (
         priced.filter(pl.col("tool_name").is_not_null() & ~pl.col("tool_unpriced"))
         .group_by("tool_name")
-        .agg(pl.len().alias("calls"), pl.col("tool_cost_usd").sum().round(MONEY_DECIMALS))
+        .agg(pl.len().alias("calls"), exact_sum(pl.col("tool_cost_usd")))
         .sort("tool_cost_usd", "tool_name", descending=[True, False])
     )
     unpriced_models_q = (

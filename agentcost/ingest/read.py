@@ -51,7 +51,7 @@ def read_steps(
     progress: ReadProgress | None = None,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
-    filled from native JSONL (others stay null): fields nobody asked for are not even decoded.
+    filled (others stay null): native fields nobody asked for are not even decoded.
     `input_format` forces a format instead of recognising it; `task_key` groups spans into
     tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`. `progress`
     hears of each source as it is read (for a progress bar)."""
@@ -70,7 +70,8 @@ def read_steps(
         if progress is not None:
             progress.reading(source.display)
         frames.extend(conform(frame) for frame in _read_any(
-            source, wanted_aliases, accounting, input_format, task_key))
+            source, wanted_aliases, accounting, input_format, task_key,
+            None if columns is None else frozenset(columns)))
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
@@ -78,7 +79,8 @@ def read_steps(
 
 
 def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
-              input_format: str, task_key: str) -> list[pl.DataFrame]:
+              input_format: str, task_key: str, columns: frozenset[str] | None
+              ) -> list[pl.DataFrame]:
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
         head = _peek(stream)
@@ -86,7 +88,8 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
         if fmt != "native":
             whole = cast(BinaryIO, PrependedStream(head, stream))
             return [read_span_source(whole, fmt, source.display, head=head,
-                                     task_key=task_key, accounting=accounting)]
+                                     task_key=task_key, accounting=accounting,
+                                     columns=columns)]
     accounting.formats[FORMAT_NAMES["native"]] = (
         accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
     rest = cast(BinaryIO, PrependedStream(head, stream)) if source.is_stdin else None

@@ -13,6 +13,7 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
+from agentcost.ingest.helper_process import map_in_order
 from agentcost.ingest.prefetch import prefetch
 from agentcost.ingest.sources import Chunk, read_chunks
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
@@ -20,23 +21,28 @@ from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
 
 TRUNCATED = "truncated line (file ends mid-record)"
+# Small enough that the helper process gets a share of a file of a few chunks.
+SPAN_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
-                     accounting: LineAccounting) -> pl.DataFrame:
+                     accounting: LineAccounting, columns: frozenset[str] | None = None
+                     ) -> pl.DataFrame:
+    """Steps of one span source; `columns` limits the canonical columns filled (the others
+    are left out, to be null)."""
     keys = attribute_keys(task_key)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
     classify_batch = partial(classify, source_file=display, task_key=task_key,
-                             ids_required=fmt != "attributes")
+                             ids_required=fmt != "attributes", columns=columns)
     if fmt == "otlp":
         resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
             batches = _otlp_lines(stream, display, keys, resource_keys, accounting,
                                   classify_batch)
         else:
-            columns = SpanColumns(keys, resource_keys)
-            _otlp_document(stream.read(), display, columns, accounting)
-            batches = [classify_batch(columns.frame())]
+            spans = SpanColumns(keys, resource_keys)
+            _otlp_document(stream.read(), display, spans, accounting)
+            batches = [classify_batch(spans.frame())]
     else:
         data = stream.read()
         read = read_spans(data, fmt, display)
@@ -62,8 +68,11 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
 @dataclass
 class ChunkResult:
     batch: Classified
+    first_line: int
+    line_count: int
     blank_lines: int
     bad_lines: list[tuple[int, str]]
+    stream_error: str | None
 
 
 def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozenset[str],
@@ -79,7 +88,8 @@ def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozen
     for line, reason in parse_lines(_non_blank(raw_lines, chunk.first_line), columns):
         cut = chunk.ends_unterminated and line == last_line and reason == "not valid JSON"
         bad.append((line, TRUNCATED if cut else reason))
-    return ChunkResult(classify_batch(columns.frame()), blank, bad)
+    return ChunkResult(classify_batch(columns.frame()), chunk.first_line, chunk.line_count,
+                       blank, bad, chunk.stream_error)
 
 
 def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
@@ -88,20 +98,20 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
     lines around it are kept. Each chunk's spans are classified before more is read: what is
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
-    (Parsing in worker processes was measured: on two cores the cost of moving chunks between
-    processes ate the gain.)"""
+    Chunks are shared with a helper process when the file is big (helper_process.py)."""
     batches: list[Classified] = []
     sequence = 0
-    for chunk in prefetch(read_chunks(stream)):
-        result = process_otlp_chunk(chunk, keys, resource_keys, classify_batch)
-        accounting.lines_read += chunk.line_count
-        if chunk.stream_error:
-            accounting.note(f"input cut off ({chunk.stream_error})", display,
-                            [chunk.first_line + max(chunk.line_count - 1, 0)])
+    work = partial(process_otlp_chunk, keys=keys, resource_keys=resource_keys,
+                   classify_batch=classify_batch)
+    for result in map_in_order(work, prefetch(read_chunks(stream, SPAN_CHUNK_BYTES))):
+        accounting.lines_read += result.line_count
+        if result.stream_error:
+            accounting.note(f"input cut off ({result.stream_error})", display,
+                            [result.first_line + max(result.line_count - 1, 0)])
         for line, reason in result.bad_lines:
             accounting.skip(reason, display, [line])
         accounting.lines_blank += result.blank_lines
-        accounting.lines_used += chunk.line_count - result.blank_lines - len(result.bad_lines)
+        accounting.lines_used += result.line_count - result.blank_lines - len(result.bad_lines)
         batches.append(result.batch.offset(sequence))
         sequence += result.batch.links.height
     return batches

@@ -9,7 +9,7 @@ import polars as pl
 
 from agentcost import __version__
 from agentcost.analysis.report import Report
-from agentcost.schema import MONEY_DECIMALS
+from agentcost.money import MONEY_DECIMALS
 
 SCHEMA_VERSION = 1
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.analysis.report import nearest_rank
+from agentcost.money import EXACT, exact_sum
 from agentcost.pricing.cost import price_steps
 from agentcost.pricing.table import PriceTable
 from agentcost.simulate.scenario import Scenario
 from agentcost.simulate.strategies import (
-    EXACT,
     RUNAWAY_MULTIPLE,
     TASK_COLUMN,
     Touched,
@@ -22,7 +22,6 @@ from agentcost.simulate.strategies import (
     apply_cache,
     apply_compression,
     apply_routes,
-    exact_sum,
     number_steps,
     zero_hits,
 )

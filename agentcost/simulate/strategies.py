@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from agentcost.money import exact_sum
 from agentcost.simulate.scenario import CacheRule, Compression, Route
 
 TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")
 RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
-EXACT = pl.Decimal(38, 15)
 # Steps reach the strategies numbered in input order (files in order, lines in order), in
 # steps of two, as `_row`: a total order that does not depend on the row order joins leave
 # behind. Within a task, steps are ordered by step number, then `_row`; a simulated summary
@@ -31,12 +31,6 @@ def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
         (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN),
         pl.col("task_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias(TASK_COLUMN),
     )
-
-
-def exact_sum(expr: pl.Expr) -> pl.Expr:
-    """A sum of money that does not depend on how polars splits the work between threads
-    (float addition is not associative): the same input gives the same output, byte for byte."""
-    return expr.cast(EXACT).sum().cast(pl.Float64)
 
 
 @dataclass

@@ -26,6 +26,13 @@ SKIP_BAD_USAGE = "token count not a whole number of zero or more"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
 HASH_SEED = 20261128
+# Canonical columns a span step always carries, whichever columns a command asked for.
+ALWAYS_FILLED = frozenset({
+    "task_id", "start_time", "duration_s", "kind", "model", "service_tier", "input_tokens",
+    "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
+    "reasoning_tokens", "tokens_estimated", "tool_name", "reported_cost_usd", "source_file",
+    "source_line",
+})
 TOKEN_BUCKETS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "output_tokens")
 
 
@@ -110,11 +117,13 @@ class Classified:
 
 
 def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
-             ids_required: bool = True, first_sequence: int = 0) -> Classified:
+             ids_required: bool = True, first_sequence: int = 0,
+             columns: frozenset[str] | None = None) -> Classified:
     """Kind, usage and canonical columns of a batch of spans (a file, or one chunk of a big
     file). `ids_required`: a span without ids is bad data (false only for an attribute map,
     which holds one span and no ids by nature). `first_sequence` numbers spans across batches
-    so that "first seen" means first in the file."""
+    so that "first seen" means first in the file. `columns`: the canonical columns to fill
+    (the rest are left out, to be null); all when None."""
     present = set(spans.columns)
     # Token counts are materialised once: eager selects do not share sub-expressions, and
     # every bucket below depends on all of them.
@@ -170,7 +179,11 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line"),
     )
-    canonical = _estimate_missing_usage(conform(canonical), candidates, present)
+    if columns is not None:
+        canonical = canonical.select(name for name in canonical.columns
+                                     if name in columns or name in ALWAYS_FILLED)
+    canonical = _estimate_missing_usage(conform(canonical, only_present=True), candidates,
+                                        present)
     return Classified(links, canonical.with_columns(candidates["sequence"]))
 
 
@@ -179,9 +192,6 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     if not batches:
         return SpanSteps(conform(pl.DataFrame()))
     links = pl.concat([batch.links for batch in batches], rechunk=False)
-    candidates = pl.concat([batch.candidates for batch in batches], how="vertical_relaxed",
-                           rechunk=False)
-    batches.clear()  # the concatenated frames share the batches' memory; drop the list
     first_seen = pl.col("span_id").is_null() | pl.struct("trace_id", "span_id").is_first_distinct()
     why = (
         pl.when(pl.col("missing_ids")).then(pl.lit(SKIP_NO_IDS))
@@ -203,8 +213,14 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     unique = unique.with_columns(role.alias("not_step"))
     result.not_steps = _tally(unique.filter(pl.col("not_step").is_not_null()), "not_step")
     keep = unique.filter(pl.col("not_step").is_null()).select("sequence")
-    result.steps = candidates.join(keep, on="sequence", how="semi",
-                                   maintain_order="left").drop("sequence")
+    del links, unique
+    # Batch by batch, each dropped once filtered: never all candidates and all steps at once.
+    steps = []
+    while batches:
+        candidates = batches.pop(0).candidates
+        steps.append(candidates.join(keep, on="sequence", how="semi", maintain_order="left")
+                     .drop("sequence"))
+    result.steps = pl.concat(steps, how="vertical_relaxed")
     return result
 
 

@@ -1,0 +1,88 @@
+"""Share chunk work with one helper process on a machine with cores to spare.
+
+Parsing JSON and walking it is Python work, held to one core by the GIL. Big span files are
+read in chunks; the helper takes a chunk whenever it is free, this process takes the rest, and
+the results come back in input order. The helper is spawned (never forked: polars' thread pool
+does not survive a fork) and only once a second chunk shows the input is big enough to repay
+its start-up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
+from typing import Generic, TypeVar
+
+# Items handed to the helper ahead of time: one being worked on and one waiting, so that it
+# never sits idle while this process is busy with an item of its own.
+HELPER_QUEUE = 2
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def spare_cores() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores - 1
+
+
+class _Slot(Generic[Item, Result]):
+    """One item's result: computed here, or on its way back from the helper."""
+
+    def __init__(self, item: Item, result: Result | None = None,
+                 future: Future[Result] | None = None) -> None:
+        self.item, self.result, self.future = item, result, future
+
+    def ready(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def take(self, work: Callable[[Item], Result]) -> Result:
+        if self.future is None:
+            return self.result  # type: ignore[return-value]
+        try:
+            return self.future.result()
+        except BrokenProcessPool:  # the helper died (killed, out of memory): do it here
+            return work(self.item)
+
+
+def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
+                 use_helper: bool = True) -> Iterator[Result]:
+    """`map(work, items)`, with a helper process taking items while it is free. `work` and the
+    items must pickle; results are yielded in input order, each as soon as it and all before
+    it are done, so at most a few results are held at once."""
+    ahead = list(islice(items, 2))
+    all_items = chain(ahead, items)
+    if len(ahead) < 2 or not use_helper or spare_cores() < 1:
+        yield from map(work, all_items)
+        return
+    # Ctrl-C is this process's to handle: the helper ignores it and is shut down with us.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=signal.signal,
+                             initargs=(signal.SIGINT, signal.SIG_IGN)) as helper:
+        slots: deque[_Slot[Item, Result]] = deque()
+        helper_alive = True
+        for item in all_items:
+            slot = None
+            if helper_alive and _queued(slots) < HELPER_QUEUE:
+                try:
+                    slot = _Slot(item, future=helper.submit(work, item))
+                except BrokenProcessPool:
+                    helper_alive = False
+            slots.append(slot or _Slot(item, result=work(item)))
+            while slots and slots[0].ready():
+                yield slots.popleft().take(work)
+        while slots:
+            yield slots.popleft().take(work)
+
+
+def _queued(slots: deque[_Slot[Item, Result]]) -> int:
+    """Items handed to the helper and not finished yet."""
+    return sum(1 for slot in slots if slot.future is not None and not slot.future.done())
