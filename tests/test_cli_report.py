@@ -50,6 +50,21 @@ def test_sort_and_top(run_cli, write_jsonl):
         "task-00", "task-01", "task-02"]
 
 
+def test_equal_totals_tie_on_task_id_however_the_floats_add_up(run_cli, write_jsonl,
+                                                               write_prices):
+    # In floats 0.1 + 0.2 = 0.30000000000000004 > 0.3: summed exactly, both tasks cost $0.30
+    # and the tie is broken by task id, whatever order the additions happened in.
+    prices = write_prices("tools:\n  a:\n    per_call: 0.1\n  b:\n    per_call: 0.2\n"
+                          "  c:\n    per_call: 0.3\n")
+    path = write_jsonl([{"task_id": "two-calls", "tool_name": "a"},
+                        {"task_id": "two-calls", "tool_name": "b"},
+                        {"task_id": "one-call", "tool_name": "c"}])
+    result = run_cli("report", str(path), "--prices", str(prices), "--format", "json")
+    rows = json.loads(result.stdout)["tasks"]["rows"]
+    assert [(r["task_id"], r["total_cost_usd"]) for r in rows] == [("one-call", 0.3),
+                                                                  ("two-calls", 0.3)]
+
+
 def test_json_holds_everything_the_table_shows(run_cli):
     result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--format", "json")
     document = json.loads(result.stdout)

@@ -42,7 +42,7 @@ def spend_rate(priced: pl.DataFrame, start: datetime | None, end: datetime | Non
         return None
     hours = (end - start) / timedelta(hours=1)
     last = priced.filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
-        pl.col("total_cost_usd").sum(), pl.col("task_id").n_unique()).row(0)
+        exact_sum(pl.col("total_cost_usd")), pl.col("task_id").n_unique()).row(0)
     last_hour = float(last[0] or 0.0)
     return SpendRate(hours, total_usd / hours, last_hour, int(last[1]),
                      last_hour * HOURS_PER_DAY, last_hour * HOURS_PER_DAY * DAYS_PER_MONTH)
@@ -112,7 +112,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         "hour": pl.col("start_time").dt.strftime("%Y-%m-%d %H:00"),
     }[by]
     frame = priced if by != "tool" else priced.filter(pl.col("tool_name").is_not_null())
-    total = float(frame["total_cost_usd"].sum() or 0.0)
+    total = float(frame.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0)
     return (
         frame.group_by(key.fill_null("(none)").alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from agentcost.money import exact_sum
+
 TOLERANCE = 0.01
 
 
@@ -20,9 +22,9 @@ def reconciliation(priced: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .group_by(pl.col("model").cast(pl.String).fill_null("(none)"))
         .agg(
             pl.len().alias("steps"),
-            computed.sum().alias("computed_cost_usd"),
-            reported.sum().alias("reported_cost_usd"),
-            difference.sum().alias("difference_usd"),
+            exact_sum(computed).alias("computed_cost_usd"),
+            exact_sum(reported).alias("reported_cost_usd"),
+            exact_sum(difference).alias("difference_usd"),
         )
         .sort("difference_usd", "model", descending=[True, False])
     )

@@ -104,7 +104,7 @@ def build_report(
         *(exact_sum(pl.col(c)) for c in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd",
                                          "total_cost_usd")),
         pl.when(pl.col("reported_cost_usd").is_not_null().any())
-        .then(pl.col("reported_cost_usd").sum() + pl.col("reported_tool_cost_usd").sum())
+        .then(exact_sum(pl.col("reported_cost_usd")) + exact_sum(pl.col("reported_tool_cost_usd")))
         .alias("reported_cost_usd"),
         pl.col("start_time").min().alias("window_start"),
         (pl.col("start_time") + pl.duration(seconds=pl.col("duration_s").fill_null(0)))
