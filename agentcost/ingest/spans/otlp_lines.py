@@ -10,7 +10,6 @@ expressions over the whole file.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -23,31 +22,30 @@ SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
 
 
-@dataclass
 class SpanColumns:
-    """Spans being collected, a list per column; attributes as three parallel lists (span row,
-    key, value): appending to lists is what Python does fastest."""
+    """Spans being collected, a list per column; each wanted attribute key has its own pair of
+    lists (span row, value), so that the frame needs no pivot. Appending to lists is what
+    Python does fastest."""
 
-    keys: frozenset[str]
-    resource_keys: frozenset[str]
-    columns: tuple[list[Any], ...] = field(
-        default_factory=lambda: tuple([] for _ in SPAN_FIELDS))
-    source_line: list[int] = field(default_factory=list)
-    attribute_row: list[int] = field(default_factory=list)
-    attribute_key: list[str] = field(default_factory=list)
-    attribute_value: list[Any] = field(default_factory=list)
+    def __init__(self, keys: frozenset[str], resource_keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.resource_keys = resource_keys
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in SPAN_FIELDS)
+        self.source_line: list[int] = []
+        self.attributes: dict[str, tuple[list[int], list[Any]]] = {
+            key: ([], []) for key in keys}
+        self._adders = {key: (rows.append, values.append)
+                        for key, (rows, values) in self.attributes.items()}
 
     def add_document(self, document: Any, line: int) -> None:
         """All spans of one TracesData (or Tempo export) object. The hot loop of OTLP reading:
         kept flat, no per-value conversion (polars converts whole columns)."""
         if not isinstance(document, dict):
             raise TypeError("not a JSON object")
-        keys = self.keys
+        wanted = self._adders.get
         add_trace, add_span, add_parent, add_name, add_start, add_end = (
             column.append for column in self.columns)
         add_line = self.source_line.append
-        add_row, add_key = self.attribute_row.append, self.attribute_key.append
-        add_value = self.attribute_value.append
         row = len(self.source_line)
         for resource_spans in document.get("resourceSpans") or document.get("batches") or ():
             resource = _resource_values(resource_spans, self.resource_keys)
@@ -64,32 +62,33 @@ class SpanColumns:
                     add_end(get("endTimeUnixNano"))
                     add_line(line)
                     for item in get("attributes") or ():
-                        key = item["key"]
-                        if key in keys:
+                        adders = wanted(item["key"])
+                        if adders is not None:
                             value = item["value"]
                             scalar = value.get("stringValue")
                             if scalar is None:
                                 scalar = value.get("intValue")
                                 if scalar is None:
                                     scalar = _text(value)
-                            add_row(row)
-                            add_key(key)
-                            add_value(scalar)
+                            adders[0](row)
+                            adders[1](scalar)
                     for key, text in resource:
-                        add_row(row)
-                        add_key(key)
-                        add_value(text)
+                        adders = self._adders[key]
+                        adders[0](row)
+                        adders[1](text)
                     row += 1
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.source_line), len(self.attribute_row)
+    def mark(self) -> int:
+        return len(self.source_line)
 
-    def rollback(self, mark: tuple[int, int]) -> None:
-        spans, attributes = mark
+    def rollback(self, spans: int) -> None:
+        """Forget every span from number `spans` on (a bad record adds no span at all)."""
         for column in (*self.columns, self.source_line):
             del column[spans:]
-        for column in (self.attribute_row, self.attribute_key, self.attribute_value):
-            del column[attributes:]
+        for rows, values in self.attributes.values():
+            while rows and rows[-1] >= spans:
+                rows.pop()
+                values.pop()
 
     def frame(self) -> pl.DataFrame:
         base = pl.DataFrame({
@@ -106,18 +105,21 @@ class SpanColumns:
             pl.lit(None, pl.String()).alias("container_kind"),
             "source_line",
         )
-        if not self.attribute_row:
-            return base
-        long = pl.DataFrame({
-            "span_row": pl.Series(self.attribute_row, dtype=pl.UInt32),
-            "key": pl.Series(self.attribute_key, dtype=pl.String),
-            "text": pl.Series(self.attribute_value, dtype=pl.String, strict=False),
-        })
-        wide = _content_only_without_usage(long.pivot(
-            on="key", index="span_row", values="text", aggregate_function="first"))
-        return (base.with_row_index("span_row")
-                .join(wide, on="span_row", how="left", maintain_order="left")
-                .drop("span_row"))
+        found = sorted((key, rows, values) for key, (rows, values) in self.attributes.items()
+                       if rows)
+        return _content_only_without_usage(base.with_columns(
+            _attribute_column(key, rows, values, base.height) for key, rows, values in found))
+
+
+def _attribute_column(key: str, rows: list[int], values: list[Any], height: int) -> pl.Series:
+    """One attribute as a column of text, null where a span does not have it; a key a span
+    repeats keeps its first value."""
+    pairs = pl.DataFrame({"row": pl.Series(rows, dtype=pl.UInt32),
+                          "text": pl.Series(values, dtype=pl.String, strict=False)})
+    if pairs["row"].n_unique() < pairs.height:
+        pairs = pairs.unique("row", keep="first", maintain_order=True)
+    column = pl.repeat(None, height, dtype=pl.String, eager=True).alias(key)
+    return column.scatter(pairs["row"], pairs["text"])
 
 
 def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
