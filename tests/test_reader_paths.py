@@ -107,3 +107,19 @@ def test_order_and_splitting_do_not_change_totals(tmp_path_factory, seed, cut):
     assert whole[0] == parts[0] and whole[3] == parts[3]
     assert abs(whole[1] - parts[1]) < 1e-9 and abs(whole[2] - parts[2]) < 1e-9
     assert pl.Series([whole[1]]).is_finite().all()
+
+
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+       st.booleans(), st.booleans(), st.integers(min_value=1, max_value=64))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_chunks_know_where_they_are_in_the_file(tmp_path, lines, bom, final_newline, size):
+    """A chunk sent to the helper process by reference is re-read from its offset: the bytes
+    must be the chunk's own, byte order mark and missing final newline included."""
+    body = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    path = tmp_path / "log.jsonl"
+    path.write_bytes((sources.UTF8_BOM if bom else b"") + body)
+    with path.open("rb") as handle:
+        chunks = list(sources.read_chunks(handle, size))
+    assert b"".join(chunk.data for chunk in chunks) == body
+    for chunk in chunks:
+        assert chunk.by_reference(path).load() == chunk.data

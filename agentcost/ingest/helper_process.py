@@ -54,10 +54,12 @@ class _Slot(Generic[Item, Result]):
 
 
 def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
-                 use_helper: bool = True) -> Iterator[Result]:
+                 use_helper: bool = True,
+                 for_helper: Callable[[Item], Item] | None = None) -> Iterator[Result]:
     """`map(work, items)`, with a helper process taking items while it is free. `work` and the
     items must pickle; results are yielded in input order, each as soon as it and all before
-    it are done, so at most a few results are held at once."""
+    it are done, so at most a few results are held at once. `for_helper` turns an item into
+    what is sent to the helper (something cheaper to send that `work` accepts too)."""
     ahead = list(islice(items, 2))
     all_items = chain(ahead, items)
     if len(ahead) < 2 or not use_helper or spare_cores() < 1:
@@ -73,7 +75,8 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
             slot = None
             if helper_alive and _queued(slots) < HELPER_QUEUE:
                 try:
-                    slot = _Slot(item, future=helper.submit(work, item))
+                    sent = item if for_helper is None else for_helper(item)
+                    slot = _Slot(item, future=helper.submit(work, sent))
                 except BrokenProcessPool:
                     helper_alive = False
             slots.append(slot or _Slot(item, result=work(item)))

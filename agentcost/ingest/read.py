@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -87,9 +88,10 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
         fmt = sniff(head) if input_format == "auto" else input_format
         if fmt != "native":
             whole = cast(BinaryIO, PrependedStream(head, stream))
+            plain = None if isinstance(stream, gzip.GzipFile) else source.path
             return [read_span_source(whole, fmt, source.display, head=head,
                                      task_key=task_key, accounting=accounting,
-                                     columns=columns)]
+                                     columns=columns, plain_file=plain)]
     accounting.formats[FORMAT_NAMES["native"]] = (
         accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
     rest = cast(BinaryIO, PrependedStream(head, stream)) if source.is_stdin else None

@@ -7,7 +7,7 @@ import gzip
 import io
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -44,6 +44,25 @@ class Chunk:
     ends_unterminated: bool
     # Reading stopped early (a cut-off gzip stream, an I/O error): what, in words.
     stream_error: str | None = None
+    # Where `data` starts in the source's bytes, and its length.
+    start: int = 0
+    size: int = 0
+    # Set instead of `data` for a chunk of a plain file sent to another process: that process
+    # reads the bytes itself, which is much cheaper than sending them down a pipe.
+    path: Path | None = None
+
+    def by_reference(self, path: Path) -> Chunk:
+        return replace(self, data=b"", path=path)
+
+    def load(self) -> bytes:
+        if self.path is None:
+            return self.data
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            data = handle.read(self.size)
+        if len(data) != self.size:
+            raise InputError(f"{self.path}: file changed while being read")
+        return data
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[Source]:
@@ -103,19 +122,25 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Ch
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     carry = b""
     next_line = 1
+    position = 0  # of the next chunk's first byte in the source
     first = True
     while True:
-        block, error = _read_block(stream, chunk_bytes)
+        block, error = _read_block(stream, max(chunk_bytes, len(UTF8_BOM)) if first
+                                   else chunk_bytes)
+        at_end = not block
         if first:  # a byte order mark (Windows editors, PowerShell) is not part of line 1
-            block, first = block.removeprefix(UTF8_BOM), False
+            first = False
+            if block.startswith(UTF8_BOM):
+                block, position = block[len(UTF8_BOM):], len(UTF8_BOM)
         if error is not None:
             # Keep every good line read so far; the caller reports the cut.
             data = carry + block
-            yield _chunk(data, next_line, unterminated=not data.endswith(b"\n"), error=error)
+            yield _chunk(data, next_line, position, unterminated=not data.endswith(b"\n"),
+                         error=error)
             return
-        if not block:
+        if at_end:
             if carry:
-                yield _chunk(carry, next_line, unterminated=True)
+                yield _chunk(carry, next_line, position, unterminated=True)
             return
         cut = block.rfind(b"\n")
         if cut < 0:
@@ -124,8 +149,9 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Ch
         # One copy: the carried partial line joined to the block up to its last newline.
         data = b"".join((carry, memoryview(block)[: cut + 1]))
         carry = block[cut + 1 :]
-        chunk = _chunk(data, next_line, unterminated=False)
+        chunk = _chunk(data, next_line, position, unterminated=False)
         next_line += chunk.line_count
+        position += len(data)
         yield chunk
 
 
@@ -152,9 +178,11 @@ def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
     return b"".join(pieces), None
 
 
-def _chunk(data: bytes, first_line: int, *, unterminated: bool, error: str | None = None) -> Chunk:
+def _chunk(data: bytes, first_line: int, start: int, *, unterminated: bool,
+           error: str | None = None) -> Chunk:
     count = data.count(b"\n") + (1 if unterminated else 0)
-    return Chunk(data, first_line, count, ends_unterminated=unterminated, stream_error=error)
+    return Chunk(data, first_line, count, ends_unterminated=unterminated, stream_error=error,
+                 start=start, size=len(data))
 
 
 class PrependedStream(io.RawIOBase):

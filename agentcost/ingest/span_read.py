@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import BinaryIO
 
 import orjson
@@ -26,10 +27,11 @@ SPAN_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
-                     accounting: LineAccounting, columns: frozenset[str] | None = None
-                     ) -> pl.DataFrame:
+                     accounting: LineAccounting, columns: frozenset[str] | None = None,
+                     plain_file: Path | None = None) -> pl.DataFrame:
     """Steps of one span source; `columns` limits the canonical columns filled (the others
-    are left out, to be null)."""
+    are left out, to be null). `plain_file`: the source's path when it is an uncompressed
+    file, whose bytes are `stream`'s byte for byte (so another process can read a part)."""
     keys = attribute_keys(task_key)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
     classify_batch = partial(classify, source_file=display, task_key=task_key,
@@ -38,7 +40,7 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
         resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
             batches = _otlp_lines(stream, display, keys, resource_keys, accounting,
-                                  classify_batch)
+                                  classify_batch, plain_file)
         else:
             spans = SpanColumns(keys, resource_keys)
             _otlp_document(stream.read(), display, spans, accounting)
@@ -80,7 +82,7 @@ def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozen
     """Parse, walk and classify one chunk of OTLP lines. Pure, so it can run in a worker."""
     columns = SpanColumns(keys, resource_keys)
     last_line = chunk.first_line + chunk.line_count - 1
-    raw_lines = chunk.data.split(b"\n")
+    raw_lines = chunk.load().split(b"\n")
     if not chunk.ends_unterminated:
         raw_lines.pop()
     blank = sum(1 for raw in raw_lines if not raw.strip())
@@ -94,7 +96,8 @@ def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozen
 
 def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
                 resource_keys: frozenset[str], accounting: LineAccounting,
-                classify_batch: Callable[..., Classified]) -> list[Classified]:
+                classify_batch: Callable[..., Classified], path: Path | None
+                ) -> list[Classified]:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
     lines around it are kept. Each chunk's spans are classified before more is read: what is
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
@@ -103,7 +106,9 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
     sequence = 0
     work = partial(process_otlp_chunk, keys=keys, resource_keys=resource_keys,
                    classify_batch=classify_batch)
-    for result in map_in_order(work, prefetch(read_chunks(stream, SPAN_CHUNK_BYTES))):
+    by_reference = None if path is None else partial(Chunk.by_reference, path=path)
+    for result in map_in_order(work, prefetch(read_chunks(stream, SPAN_CHUNK_BYTES)),
+                               for_helper=by_reference):
         accounting.lines_read += result.line_count
         if result.stream_error:
             accounting.note(f"input cut off ({result.stream_error})", display,
