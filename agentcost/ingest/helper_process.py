@@ -65,10 +65,8 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     if len(ahead) < 2 or not use_helper or spare_cores() < 1:
         yield from map(work, all_items)
         return
-    # Ctrl-C is this process's to handle: the helper ignores it and is shut down with us.
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=signal.signal,
-                             initargs=(signal.SIGINT, signal.SIG_IGN)) as helper:
+                             initializer=_start_helper) as helper:
         slots: deque[_Slot[Item, Result]] = deque()
         helper_alive = True
         for item in all_items:
@@ -84,6 +82,13 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
                 yield slots.popleft().take(work)
         while slots:
             yield slots.popleft().take(work)
+
+
+def _start_helper() -> None:
+    """Runs first in the helper. Ctrl-C is the main process's to handle: the helper ignores it
+    and is shut down with it. One polars thread: the other core is the main process's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["POLARS_MAX_THREADS"] = "1"
 
 
 def _queued(slots: deque[_Slot[Item, Result]]) -> int:
