@@ -60,34 +60,28 @@ def _tally(frame: pl.DataFrame, reason_column: str) -> dict[str, Outcome]:
 def _below_usage(spans: pl.DataFrame) -> pl.Series:
     """For each span: does some descendant carry usage? Walks up from every usage-carrying span,
     one generation per join, until no parent is left."""
-    links = spans.select("trace_id", "span_id", "parent_span_id").filter(
-        pl.col("span_id").is_not_null())
-    frontier = spans.filter(pl.col("carries") & pl.col("parent_span_id").is_not_null()).select(
-        "trace_id", pl.col("parent_span_id").alias("span_id")).unique()
+    links = spans.select("span_key", "parent_key").filter(pl.col("span_key").is_not_null())
+    frontier = spans.filter(pl.col("carries") & pl.col("parent_key").is_not_null()).select(
+        pl.col("parent_key").alias("span_key")).unique()
     marked = frontier.head(0)
     for _ in range(MAX_DEPTH):
         if frontier.is_empty():
             break
-        found = frontier.join(links, on=["trace_id", "span_id"], how="inner",
-                              nulls_equal=True)
-        fresh = found.select("trace_id", "span_id").join(
-            marked, on=["trace_id", "span_id"], how="anti", nulls_equal=True)
+        found = frontier.join(links, on="span_key", how="inner")
+        fresh = found.select("span_key").join(marked, on="span_key", how="anti")
         marked = pl.concat([marked, fresh])
-        frontier = found.join(fresh, on=["trace_id", "span_id"], how="semi",
-                              nulls_equal=True).filter(pl.col("parent_span_id").is_not_null()
-                                                       ).select(
-            "trace_id", pl.col("parent_span_id").alias("span_id")).unique()
-    flagged = spans.select("trace_id", "span_id").join(
-        marked.with_columns(pl.lit(True).alias("below")), on=["trace_id", "span_id"],
-        how="left", nulls_equal=True, maintain_order="left")
-    return flagged["below"].fill_null(False)
+        frontier = found.join(fresh, on="span_key", how="semi").filter(
+            pl.col("parent_key").is_not_null()).select(
+            pl.col("parent_key").alias("span_key")).unique()
+    return spans["span_key"].is_in(marked["span_key"].implode()).fill_null(False)
 
 
-def _id_hash(column: str) -> pl.Expr:
-    """Ids as 64-bit hashes in the links table: the nesting and duplicate rules only compare
-    them, and a number takes a fraction of the memory of the text (null stays null)."""
-    return pl.when(pl.col(column).is_not_null()).then(
-        pl.col(column).hash(seed=HASH_SEED)).alias(column)
+def _span_key(span_column: str) -> pl.Expr:
+    """A span's identity, (trace id, span id), as one 64-bit hash: the nesting and duplicate
+    rules only compare identities, and one number joins faster and takes a fraction of the
+    memory of the text. Null when the span id is."""
+    identity = pl.struct(pl.col("trace_id").alias("trace"), pl.col(span_column).alias("span"))
+    return pl.when(pl.col(span_column).is_not_null()).then(identity.hash(seed=HASH_SEED))
 
 
 def task_expr(present: set[str], task_key: str, fallback: str) -> pl.Expr:
@@ -143,7 +137,8 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         (pl.col("kind").is_in(["llm", "embedding"]) & has_usage).alias("counted"),
     )
     links = typed.select(
-        "sequence", *(_id_hash(name) for name in ("trace_id", "span_id", "parent_span_id")),
+        "sequence", _span_key("span_id").alias("span_key"),
+        _span_key("parent_span_id").alias("parent_key"),
         pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "bad_usage",
         "source_line")
     candidates = typed.filter(pl.col("kind").is_in(["llm", "embedding", "tool"])
@@ -192,7 +187,7 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     if not batches:
         return SpanSteps(conform(pl.DataFrame()))
     links = pl.concat([batch.links for batch in batches], rechunk=False)
-    first_seen = pl.col("span_id").is_null() | pl.struct("trace_id", "span_id").is_first_distinct()
+    first_seen = pl.col("span_key").is_null() | pl.col("span_key").is_first_distinct()
     why = (
         pl.when(pl.col("missing_ids")).then(pl.lit(SKIP_NO_IDS))
         .when(~first_seen).then(pl.lit(SKIP_DUPLICATE))
@@ -212,14 +207,15 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     )
     unique = unique.with_columns(role.alias("not_step"))
     result.not_steps = _tally(unique.filter(pl.col("not_step").is_not_null()), "not_step")
-    keep = unique.filter(pl.col("not_step").is_null()).select("sequence")
+    # Spans are numbered 0, 1, 2... across batches: whether a span is a step is a lookup.
+    is_step = pl.repeat(False, links.height, dtype=pl.Boolean, eager=True).scatter(
+        unique.filter(pl.col("not_step").is_null())["sequence"], True)
     del links, unique
     # Batch by batch, each dropped once filtered: never all candidates and all steps at once.
     steps = []
     while batches:
         candidates = batches.pop(0).candidates
-        steps.append(candidates.join(keep, on="sequence", how="semi", maintain_order="left")
-                     .drop("sequence"))
+        steps.append(candidates.filter(is_step.gather(candidates["sequence"])).drop("sequence"))
     result.steps = pl.concat(steps, how="vertical_relaxed")
     return result
 
