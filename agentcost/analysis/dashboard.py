@@ -41,8 +41,8 @@ def spend_rate(priced: pl.DataFrame, start: datetime | None, end: datetime | Non
     if start is None or end is None or end <= start:
         return None
     hours = (end - start) / timedelta(hours=1)
-    last = priced.filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
-        exact_sum(pl.col("total_cost_usd")), pl.col("task_id").n_unique()).row(0)
+    last = priced.lazy().filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
+        exact_sum(pl.col("total_cost_usd")), pl.col("task_id").n_unique()).collect().row(0)
     last_hour = float(last[0] or 0.0)
     return SpendRate(hours, total_usd / hours, last_hour, int(last[1]),
                      last_hour * HOURS_PER_DAY, last_hour * HOURS_PER_DAY * DAYS_PER_MONTH)
@@ -91,12 +91,14 @@ def top_share(costs: list[float], percent: float) -> tuple[int, float]:
 def by_position(priced: pl.DataFrame) -> pl.DataFrame:
     """Mean cost of the k-th step of a task, over the tasks that have a k-th step (steps past
     POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer."""
-    position = pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1)
+    # Only the three columns it needs: grouping the whole frame by an expression copies it.
     return (
-        priced.group_by(position.alias("position"))
+        priced.select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
+                      "total_cost_usd",
+                      (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
+        .group_by("position")
         .agg(pl.len().alias("steps"), pl.col("total_cost_usd").mean().alias("mean_cost_usd"),
-             (pl.col("input_tokens") + pl.col("cache_read_tokens")).mean()
-             .alias("mean_prompt_tokens"))
+             pl.col("prompt").mean().alias("mean_prompt_tokens"))
         .sort("position")
     )
 
@@ -111,14 +113,20 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         "day": pl.col("start_time").dt.strftime("%Y-%m-%d"),
         "hour": pl.col("start_time").dt.strftime("%Y-%m-%d %H:00"),
     }[by]
-    frame = priced if by != "tool" else priced.filter(pl.col("tool_name").is_not_null())
-    total = float(frame.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0)
-    return (
+    # Lazy, so that filtering copies only the columns used, not every column of every step.
+    frame = priced.lazy()
+    if by == "tool":
+        frame = frame.filter(pl.col("tool_name").is_not_null())
+    grouped = (
         frame.group_by(key.fill_null("(none)").alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
              exact_sum(pl.col("total_cost_usd")).alias("cost_usd"))
-        .with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
-                      .alias("share"))
+        .collect()
+    )
+    total = float(grouped.select(exact_sum(pl.col("cost_usd"))).item() or 0.0)
+    return (
+        grouped.with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
+                             .alias("share"))
         .sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
     )
 
