@@ -29,7 +29,7 @@ with open(sys.argv[1], "rb") as handle:
 print(spans)
 """
 TARGET_SPANS_PER_SECOND = 150_000
-TARGET_PEAK_MB_PER_GB = 1024
+TARGET_PEAK_MB_PER_GB = 1024  # MB of peak memory for a log of 1 GB or more
 
 
 def main() -> None:
@@ -56,15 +56,21 @@ def main() -> None:
     floor_wall, report_wall = min(floor_walls), min(report_walls)
     peak = peak_mb(report)
     rate = spans / report_wall
-    per_gb = peak / size_gb if size_gb else 0.0
     print(f"log: {log.name}, {spans:,} spans, {size_gb * 1000:,.0f} MB")
     print(f"orjson floor     : {floor_wall:6.2f} s  ({spans / floor_wall:,.0f} spans/s)")
     print(f"agentcost report : {report_wall:6.2f} s  ({rate:,.0f} spans/s), peak {peak:,.0f} MB "
-          f"({per_gb:,.0f} MB per GB of input)")
+          "(all processes)")
     print(f"ratio            : {report_wall / floor_wall:.2f}x the floor")
-    ok = rate >= TARGET_SPANS_PER_SECOND and per_gb <= TARGET_PEAK_MB_PER_GB
-    print(f"result           : {'within' if ok else 'OUTSIDE'} targets "
-          f"(>= {TARGET_SPANS_PER_SECOND:,} spans/s, < 1 GB peak per GB)")
+    fast = rate >= TARGET_SPANS_PER_SECOND
+    print(f"speed            : {'within' if fast else 'OUTSIDE'} target "
+          f"(>= {TARGET_SPANS_PER_SECOND:,} spans/s)")
+    if size_gb >= 1:
+        small = peak < TARGET_PEAK_MB_PER_GB
+        print(f"memory           : {'within' if small else 'OUTSIDE'} target (< 1 GB for 1 GB)")
+    else:
+        small = True
+        print("memory           : target is for a 1 GB log (--spans 2300000)")
+    ok = fast and small
     sys.exit(0 if ok else 1)
 
 
