@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from agentcost.ingest import span_read
+from agentcost.ingest import sources, span_read
 from agentcost.ingest.read import read_steps
 
 
@@ -91,7 +91,7 @@ def exporter_log(tmp_path):
 
 
 # 8 KiB chunks: the log is read in about 70 chunks, shared with the helper process.
-@pytest.mark.parametrize("chunk_bytes", [span_read.SPAN_CHUNK_BYTES, 8192])
+@pytest.mark.parametrize("chunk_bytes", [sources.SPAN_CHUNK_BYTES, 8192])
 def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes):
     monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", chunk_bytes)
     path, line_count, calls, tools, expected_input, expected_cached, expected_output = (

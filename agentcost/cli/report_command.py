@@ -95,6 +95,9 @@ def report(
 
     Example: agentcost report traces.jsonl --sort total --top 10
     """
+    from agentcost.ingest.early_helper import start_helper_for
+
+    start_helper_for(inputs, input_format.value)  # first: its start-up overlaps our imports
     from agentcost.analysis.report import sort_tasks
     from agentcost.render.output import write_output
 

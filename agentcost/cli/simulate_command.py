@@ -79,6 +79,9 @@ def simulate(
     Example: agentcost simulate traces.jsonl --route summarize=gpt-4o-mini --cache web_search:1h
     --compress-after 5 --keep-last 3 --budget 0.50
     """
+    from agentcost.ingest.early_helper import start_helper_for
+
+    start_helper_for(inputs, input_format.value)  # first: its start-up overlaps our imports
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.table import load_price_table
     from agentcost.render.output import write_output
@@ -92,7 +95,6 @@ def simulate(
         parse_route,
     )
     from agentcost.simulate.scenario_file import load_scenarios
-
     table = load_price_table(prices)
     inflation = parse_inflation(step_inflation or [])
     flags = Scenario(

@@ -53,6 +53,30 @@ class _Slot(Generic[Item, Result]):
             return work(self.item)
 
 
+_early: ProcessPoolExecutor | None = None
+
+
+def start_early() -> None:
+    """Start the helper now, so that its start-up (a Python importing polars) overlaps this
+    process's own; the next `map_in_order` takes it instead of starting one. A helper started
+    and never used is shut down at exit."""
+    global _early
+    if _early is None and spare_cores() >= 1:
+        _early = _new_helper()
+        _early.submit(_warm_up)
+
+
+def _new_helper() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_helper)
+
+
+def _take_helper() -> ProcessPoolExecutor:
+    global _early
+    helper, _early = _early or _new_helper(), None
+    return helper
+
+
 def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
                  use_helper: bool = True,
                  for_helper: Callable[[Item], Item] | None = None) -> Iterator[Result]:
@@ -65,8 +89,7 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     if len(ahead) < 2 or not use_helper or spare_cores() < 1:
         yield from map(work, all_items)
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_helper) as helper:
+    with _take_helper() as helper:
         slots: deque[_Slot[Item, Result]] = deque()
         helper_alive = True
         for item in all_items:
@@ -89,6 +112,11 @@ def _start_helper() -> None:
     and is shut down with it. One polars thread: the other core is the main process's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["POLARS_MAX_THREADS"] = "1"
+
+
+def _warm_up() -> None:
+    """The helper's first task when started early: import what chunk work needs."""
+    import agentcost.ingest.span_read  # noqa: F401
 
 
 def _queued(slots: deque[_Slot[Item, Result]]) -> int:

@@ -15,6 +15,9 @@ from agentcost.errors import InputError
 
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
+# Span files are walked in Python: chunks small enough that the helper process gets a share of
+# a file of a few chunks.
+SPAN_CHUNK_BYTES = 16 * 1024 * 1024
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"

@@ -16,14 +16,12 @@ from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
 from agentcost.ingest.helper_process import map_in_order
 from agentcost.ingest.prefetch import prefetch
-from agentcost.ingest.sources import Chunk, read_chunks
+from agentcost.ingest.sources import SPAN_CHUNK_BYTES, Chunk, read_chunks
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
 
 TRUNCATED = "truncated line (file ends mid-record)"
-# Small enough that the helper process gets a share of a file of a few chunks.
-SPAN_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
