@@ -3,6 +3,8 @@ and its death survived."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 
 import pytest
@@ -45,3 +47,29 @@ def test_one_item_or_no_helper_runs_here():
                                 use_helper=False))
     assert results == [(n * n, parent) for n in range(4)]
     assert list(map_in_order(where_squared, iter([]))) == []
+
+
+def test_the_helper_is_started_early_only_for_a_big_plain_otlp_lines_file(tmp_path,
+                                                                          monkeypatch):
+    from agentcost.ingest import early_helper
+
+    started: list[bool] = []
+    monkeypatch.setattr(early_helper, "start_early", lambda: started.append(True))
+    monkeypatch.setattr(early_helper, "SPAN_CHUNK_BYTES", 1024)
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "chat"}]}]}]})
+    otlp = tmp_path / "big.jsonl"
+    otlp.write_text((line + "\n") * 40)  # about 5 KB: two chunks of 1 KB and more
+    small = tmp_path / "small.jsonl"
+    small.write_text(line + "\n")
+    native = tmp_path / "native.jsonl"
+    native.write_text('{"task_id": "t", "model": "gpt-4o", "input_tokens": 1}\n' * 100)
+    packed = tmp_path / "big.jsonl.gz"
+    packed.write_bytes(gzip.compress(otlp.read_bytes()))
+
+    for inputs, input_format in ([str(small)], "auto"), ([str(native)], "auto"), (
+            [str(packed)], "auto"), ([str(otlp)], "native"), ([str(tmp_path / "none")], "auto"):
+        early_helper.start_helper_for(inputs, input_format)
+        assert started == [], inputs
+    early_helper.start_helper_for([str(small), str(otlp)], "auto")
+    assert started == [True]

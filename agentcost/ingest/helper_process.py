@@ -22,6 +22,8 @@ from typing import Generic, TypeVar
 # Items handed to the helper ahead of time: one being worked on and one waiting, so that it
 # never sits idle while this process is busy with an item of its own.
 HELPER_QUEUE = 2
+# What a helper that dies or cannot be started (no /dev/shm, process limits) raises.
+HELPER_FAILURES = (BrokenProcessPool, OSError)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -49,7 +51,7 @@ class _Slot(Generic[Item, Result]):
             return self.result  # type: ignore[return-value]
         try:
             return self.future.result()
-        except BrokenProcessPool:  # the helper died (killed, out of memory): do it here
+        except HELPER_FAILURES:  # the helper died (killed, out of memory): do it here
             return work(self.item)
 
 
@@ -62,8 +64,12 @@ def start_early() -> None:
     and never used is shut down at exit."""
     global _early
     if _early is None and spare_cores() >= 1:
-        _early = _new_helper()
-        _early.submit(_warm_up)
+        helper = _new_helper()
+        try:
+            helper.submit(_warm_up)
+        except HELPER_FAILURES:  # no helper then: everything is done here
+            return
+        _early = helper
 
 
 def _new_helper() -> ProcessPoolExecutor:
@@ -98,7 +104,7 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
                 try:
                     sent = item if for_helper is None else for_helper(item)
                     slot = _Slot(item, future=helper.submit(work, sent))
-                except BrokenProcessPool:
+                except HELPER_FAILURES:  # it died, or could not start: carry on here
                     helper_alive = False
             slots.append(slot or _Slot(item, result=work(item)))
             while slots and slots[0].ready():
