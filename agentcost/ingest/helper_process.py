@@ -3,8 +3,8 @@
 Parsing JSON and walking it is Python work, held to one core by the GIL. Big span files are
 read in chunks; the helper takes a chunk whenever it is free, this process takes the rest, and
 the results come back in input order. The helper is spawned (never forked: polars' thread pool
-does not survive a fork) and only once a second chunk shows the input is big enough to repay
-its start-up.
+does not survive a fork), either early, when a command sees a big span file among its inputs
+(early_helper.py), or once a second chunk shows the input is big enough to repay its start-up.
 """
 
 from __future__ import annotations

@@ -96,12 +96,14 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
     prompt = (pl.col("input_tokens").fill_null(0) + pl.col("cache_read_tokens").fill_null(0)
               + pl.col("cache_write_5m_tokens").fill_null(0)
               + pl.col("cache_write_1h_tokens").fill_null(0))
-    is_llm = (pl.col("kind").cast(pl.String) == "llm") & pl.col("input_tokens").is_not_null()
-    llm = steps.filter(is_llm)
-    # Positions and context growth on the few columns they need, sorted once (sorting every
-    # column, or one sort per window, costs more), then joined back by `_row`.
+    is_llm = (pl.col("kind") == "llm") & pl.col("input_tokens").is_not_null()
+    # Positions and context growth on the few columns they need (filtering the whole table
+    # would copy every column of most rows), sorted once (sorting every column, or one sort per
+    # window, costs more), then joined back by `_row`.
     growth = (
-        llm.select(ORDER_COLUMN, TASK_COLUMN, "step", prompt.alias("_prompt"))
+        steps.lazy().filter(is_llm)
+        .select(ORDER_COLUMN, TASK_COLUMN, "step", prompt.alias("_prompt"))
+        .collect()
         .sort(TASK_COLUMN, *WITHIN_TASK)
         .with_columns(
             pl.int_range(1, pl.len() + 1).over(TASK_COLUMN).alias("_position"),
@@ -115,8 +117,8 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         .select(ORDER_COLUMN, "_position", "_old", (pl.col("_old") - t).alias("_dropped"))
     )
     from_cache = pl.min_horizontal(pl.col("_dropped"), pl.col("cache_read_tokens").fill_null(0))
-    hit = (
-        llm.join(growth, on=ORDER_COLUMN, how="inner", maintain_order="left")
+    hit = (  # only LLM steps are in `growth`
+        steps.join(growth, on=ORDER_COLUMN, how="inner", maintain_order="left")
         .with_columns(from_cache.alias("_from_cache"))
         .with_columns(
             (pl.col("cache_read_tokens") - pl.col("_from_cache")).alias("cache_read_tokens"),
@@ -193,7 +195,7 @@ def apply_cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> tuple[pl.
 
 def zero_hits(priced: pl.DataFrame, is_hit: pl.Expr) -> pl.DataFrame:
     """A cache hit costs no tool call, and no compute when the step is only the tool call."""
-    tool_only = pl.col("kind").cast(pl.String) == "tool"
+    tool_only = pl.col("kind") == "tool"
     return priced.with_columns(
         pl.when(is_hit).then(0.0).otherwise(pl.col("tool_cost_usd")).alias("tool_cost_usd"),
         pl.when(is_hit & tool_only).then(0.0).otherwise(pl.col("compute_cost_usd"))
