@@ -148,3 +148,27 @@ def test_unreadable_token_counts_skip_the_span_by_name(tmp_path):
     tally = ingested.accounting.spans_skipped["token count not a whole number of zero or more"]
     assert tally.count == 4
     assert tally.examples == [(str(path), line) for line in (2, 3, 4, 5)]
+
+
+def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkeypatch):
+    """Lines that are not JSON, not objects, or of the wrong shape, spread over a file read in
+    many chunks (shared with the helper process): every one named, the good spans all kept."""
+    path = exporter_log(tmp_path)[0]
+    lines = path.read_text().split("\n")
+    rng = random.Random(11)
+    broken = sorted(rng.sample(range(len(lines) - 1), 12))
+    damage = ['{"resourceSpans": [', "[1, 2, 3]", '{"resourceSpans": [{"scopeSpans": 7}]}',
+              "not json at all"]
+    for index, line_index in enumerate(broken):
+        lines[line_index] = damage[index % len(damage)]
+    path.write_text("\n".join(lines))
+    whole = read_steps([str(path)])
+    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
+    chunked = read_steps([str(path)])
+    assert_frame_equal(chunked.steps, whole.steps)
+    named = [line for tally in chunked.accounting.skipped.values()
+             for _, line in tally.examples]
+    assert chunked.accounting.lines_skipped == whole.accounting.lines_skipped == 13
+    assert {reason: (t.count, t.examples) for reason, t in chunked.accounting.skipped.items()
+            } == {reason: (t.count, t.examples) for reason, t in whole.accounting.skipped.items()}
+    assert set(named) <= {number + 1 for number in broken} | {len(lines)}
