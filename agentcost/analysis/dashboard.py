@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from agentcost.money import exact_sum
+from agentcost.money import MONEY_DECIMALS, exact_sum
 
 HOURS_PER_DAY = 24
 DAYS_PER_MONTH = 30
@@ -97,7 +97,9 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
                       "total_cost_usd",
                       (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
         .group_by("position")
-        .agg(pl.len().alias("steps"), pl.col("total_cost_usd").mean().alias("mean_cost_usd"),
+        .agg(pl.len().alias("steps"),
+             (exact_sum(pl.col("total_cost_usd")) / pl.len()).round(MONEY_DECIMALS)
+             .alias("mean_cost_usd"),
              pl.col("prompt").mean().alias("mean_prompt_tokens"))
         .sort("position")
     )

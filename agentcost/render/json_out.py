@@ -48,6 +48,7 @@ def _array(table: pl.DataFrame, indent: int) -> str:
     """One row object per line, indented to sit where the placeholder stood."""
     if table.is_empty():
         return "[]"
-    rows = table.write_ndjson().rstrip("\n").split("\n")
     inner = "\n" + " " * (indent + 2)
-    return "[" + inner + ("," + inner).join(rows) + "\n" + " " * indent + "]"
+    # A newline inside a value is written escaped, so every raw newline ends a row.
+    rows = table.write_ndjson().rstrip("\n").replace("\n", "," + inner)
+    return "[" + inner + rows + "\n" + " " * indent + "]"
