@@ -74,6 +74,12 @@ def enabled_strategies(scenario: Scenario) -> list[str]:
 
 
 MONEY = ("total_cost_usd", "llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
+SIMULATED_COLUMNS = (
+    "task_id", "step", "start_time", "duration_s", "kind", "name", "model", "service_tier",
+    "input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+    "output_tokens", "reasoning_tokens", "tool_name", "tool_args", "reported_cost_usd",
+    "reported_tool_cost_usd", "workflow",
+)
 
 
 def outcome(priced: pl.DataFrame) -> Outcome:
@@ -130,7 +136,9 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
     def price(frame: pl.DataFrame) -> pl.DataFrame:
         return price_steps(frame.lazy(), table, cost_mode=cost_mode).collect()
 
-    steps = number_steps(steps)  # a stable identity and order, to reprice only what changes
+    # Only what pricing and the strategies read: each stage copies the rows it keeps, and a
+    # column nobody reads (even one of nulls) would be copied with them.
+    steps = number_steps(steps.select(c for c in SIMULATED_COLUMNS if c in steps.columns))
     baseline_priced = price(steps)
     baseline = outcome(baseline_priced)
     strategies = enabled_strategies(scenario)
@@ -207,7 +215,8 @@ def budget_sweep(steps: pl.DataFrame, table: PriceTable, budgets: list[float], *
                  cost_mode: str = "computed") -> list[SweepPoint]:
     """For each budget alone: how many tasks it cuts, runaways (over 5x the median task) and
     normal ones, and the money not spent. Priced once; cut once per budget."""
-    priced = price_steps(number_steps(steps).lazy(), table, cost_mode=cost_mode).collect()
+    narrow = steps.select(c for c in SIMULATED_COLUMNS if c in steps.columns)
+    priced = price_steps(number_steps(narrow).lazy(), table, cost_mode=cost_mode).collect()
     runaways = runaway_tasks(priced)
     points = []
     for budget in sorted(budgets):
