@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from agentcost.money import exact_sum
+from agentcost.money import EXACT, exact_sum
+from agentcost.simulate import sorted_groups as groups
 from agentcost.simulate.scenario import CacheRule, Compression, Route
 
 TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
@@ -106,13 +107,14 @@ def apply_compression(steps: pl.DataFrame, compression: Compression
         .collect()
         .sort(TASK_COLUMN, *WITHIN_TASK)
         .with_columns(
-            pl.int_range(1, pl.len() + 1).over(TASK_COLUMN).alias("_position"),
-            (pl.col("_prompt").shift(-1).over(TASK_COLUMN) - pl.col("_prompt"))
+            groups.position(TASK_COLUMN).alias("_position"),
+            (groups.next_in_group(pl.col("_prompt"), TASK_COLUMN) - pl.col("_prompt"))
             .clip(lower_bound=0).fill_null(0).alias("_added"),
         )
         # Tokens added by steps 1 .. j-1-K: a cumulative sum, shifted K+1 positions.
-        .with_columns(pl.col("_added").cum_sum().shift(k + 1).over(TASK_COLUMN).fill_null(0)
-                      .alias("_old"))
+        .with_columns(groups.cumulative_sum(pl.col("_added"), TASK_COLUMN).alias("_added_so_far"))
+        .with_columns(groups.earlier_in_group(pl.col("_added_so_far"), k + 1, TASK_COLUMN)
+                      .fill_null(0).alias("_old"))
         .filter((pl.col("_position") > n) & (pl.col("_old") > t))  # the steps that change
         .select(ORDER_COLUMN, "_position", "_old", (pl.col("_old") - t).alias("_dropped"))
     )
@@ -217,12 +219,15 @@ def apply_budget(priced: pl.DataFrame, budget_usd: float | None, max_steps: int 
     only the figures are wanted: the steps are then returned as they came."""
     # The cut is worked out on the four columns it needs (sorting every column would cost more
     # than the rest), then applied to the steps by their `_row`.
+    # Running totals summed exactly: a float running total over a sorted million rows drifts,
+    # and a task whose costs add up to the budget exactly must be cut at the same step always.
+    cost = pl.col("total_cost_usd").fill_null(0).cast(EXACT)
     ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
         TASK_COLUMN, *WITHIN_TASK).with_columns(
-        pl.col("total_cost_usd").fill_null(0).cum_sum().over(TASK_COLUMN).alias("_cumulative"),
-        pl.int_range(1, pl.len() + 1).over(TASK_COLUMN).alias("_position"),
+        groups.cumulative_sum(cost, TASK_COLUMN).alias("_cumulative"),
+        groups.position(TASK_COLUMN).alias("_position"),
     )
-    before = pl.col("_cumulative") - pl.col("total_cost_usd").fill_null(0)
+    before = (pl.col("_cumulative") - cost).cast(pl.Float64)
     keep = pl.lit(True)
     if budget_usd is not None:
         keep = keep & (before < budget_usd)
