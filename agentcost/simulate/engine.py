@@ -111,8 +111,13 @@ def replace_rows(priced: pl.DataFrame, changed: pl.DataFrame,
     """`priced` with `changed` priced in place of the rows with the same `_row` (new rows, such
     as summary calls, are added): a strategy that changes a tenth of the steps reprices a
     tenth."""
-    kept = priced.filter(~pl.col("_row").is_in(changed["_row"].implode()))
-    return pl.concat([kept, price(changed)], how="vertical")
+    return swap_rows(priced, price(changed))
+
+
+def swap_rows(priced: pl.DataFrame, repriced: pl.DataFrame) -> pl.DataFrame:
+    """`priced` with `repriced` in place of the rows with the same `_row`."""
+    kept = priced.filter(~pl.col("_row").is_in(repriced["_row"].implode()))
+    return pl.concat([kept, repriced], how="vertical")
 
 
 def total_of(priced: pl.DataFrame) -> float:
@@ -162,14 +167,17 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
         elif strategy == "compression" and scenario.compression is not None:
             changed, simulation.touched["compression"] = apply_compression(
                 current, scenario.compression)
-            priced = replace_rows(priced, changed, price)
+            repriced = price(changed)
+            priced = swap_rows(priced, repriced)
             caching = simulation.touched.get("caching")
             if caching is not None:  # repriced rows that were cache hits stay hits
                 hit_rows = caching.details["hit_rows"]
                 assert isinstance(hit_rows, pl.Series)
                 priced = zero_hits(priced, pl.col("_row").is_in(hit_rows.implode()))
-            changed_alone, _ = apply_compression(steps, scenario.compression)
-            alone["compression"] = total_of(replace_rows(baseline_priced, changed_alone, price))
+            routing = simulation.touched.get("routing")
+            if routing is not None and routing.steps:  # compression alone sees other models
+                repriced = price(apply_compression(steps, scenario.compression)[0])
+            alone["compression"] = total_of(swap_rows(baseline_priced, repriced))
         elif strategy == "budget":
             priced, simulation.touched["budget"] = apply_budget(
                 priced, scenario.budget_usd, scenario.max_steps, runaways)
