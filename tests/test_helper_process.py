@@ -6,6 +6,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +77,32 @@ def test_the_helper_is_started_early_only_for_a_big_plain_otlp_lines_file(tmp_pa
         assert started == [], inputs
     early_helper.start_helper_for([str(small), str(otlp)], "auto")
     assert started == [True]
+
+
+KILLED_MAIN = """
+import os, sys, time
+from agentcost.ingest.helper_process import map_in_order
+
+def slow(item):
+    time.sleep(0.2)
+    return os.getpid()
+
+if __name__ == "__main__":
+    for pid in map_in_order(slow, iter(range(100))):
+        if pid != os.getpid():
+            print(pid, flush=True)
+            os.kill(os.getpid(), 9)
+"""
+
+
+@needs_two_cores
+def test_the_helper_does_not_outlive_a_main_process_killed_outright(tmp_path):
+    script = tmp_path / "killed_main.py"
+    script.write_text(KILLED_MAIN)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60)
+    helper = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{helper}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{helper}").exists()

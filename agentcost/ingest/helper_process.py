@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +26,7 @@ from typing import Generic, TypeVar
 HELPER_QUEUE = 2
 # What a helper that dies or cannot be started (no /dev/shm, process limits) raises.
 HELPER_FAILURES = (BrokenProcessPool, OSError)
+PARENT_CHECK_SECONDS = 0.5
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -118,6 +121,16 @@ def _start_helper() -> None:
     and is shut down with it. One polars thread: the other core is the main process's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["POLARS_MAX_THREADS"] = "1"
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A main process killed outright (out of memory, kill -9) cannot shut its helper down, and
+    the helper's own end of its task pipe keeps it waiting for ever: it leaves by itself once
+    its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _warm_up() -> None:
