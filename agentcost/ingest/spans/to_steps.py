@@ -76,6 +76,11 @@ def _below_usage(spans: pl.DataFrame) -> pl.Series:
     return spans["span_key"].is_in(marked["span_key"].implode()).fill_null(False)
 
 
+def _has_duplicates(keys: pl.Series) -> bool:
+    present = keys.drop_nulls()
+    return bool(present.n_unique() < present.len())
+
+
 def _span_key(span_column: str) -> pl.Expr:
     """A span's identity, (trace id, span id), as one 64-bit hash: the nesting and duplicate
     rules only compare identities, and one number joins faster and takes a fraction of the
@@ -188,6 +193,8 @@ def resolve(batches: list[Classified]) -> SpanSteps:
         return SpanSteps(conform(pl.DataFrame()))
     links = pl.concat([batch.links for batch in batches], rechunk=False)
     first_seen = pl.col("span_key").is_null() | pl.col("span_key").is_first_distinct()
+    if not _has_duplicates(links["span_key"]):  # the usual case, and 5x cheaper to tell
+        first_seen = pl.lit(True)
     why = (
         pl.when(pl.col("missing_ids")).then(pl.lit(SKIP_NO_IDS))
         .when(~first_seen).then(pl.lit(SKIP_DUPLICATE))
