@@ -76,13 +76,16 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         print_skips(accounting)
         raise AgentCostError(f"no usable line in {accounting.lines_read:,} lines read")
     steps, untimed = window_filter(ingested.steps, window.since, window.until)
+    del ingested  # its steps live on in `steps` as long as they are needed, and no longer
     if untimed:
         accounting.note("steps without a start time, left out by the time window", "-", [],
                         count=untimed)
     # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
     steps = steps.select(*PRICED_COLUMNS, *(c for c in ("workflow", "user", "name", "tool_args")
                                             if c in columns))
+    for_opportunities = steps if opportunities else None
     priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
+    del steps  # from here on the priced table holds all the report reads: let the rest go
     report = build_report(priced.lazy(), accounting, price_table=table.file,
                           cost_mode=cost_mode)
     costs = report.tasks["total_cost_usd"].sort().to_list()
@@ -90,11 +93,11 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
     dashboard = build_dashboard(priced, costs, window_start=s.window_start,
                                 window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
     found = None
-    if opportunities:
+    if for_opportunities is not None:
         from agentcost.analysis.opportunities import find_opportunities
 
         median = report.distribution.percentiles[50] if report.distribution else 0.0
-        found = find_opportunities(steps, table, inputs, median)
+        found = find_opportunities(for_opportunities, table, inputs, median)
     return replace(report, dashboard=dashboard, opportunities=found)
 
 
