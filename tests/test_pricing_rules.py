@@ -94,6 +94,33 @@ def test_deepseek_2025_call_gets_the_price_then_in_force(write_jsonl, table):
     assert before is None and reason == "no price in force at the step's date"
 
 
+def test_mixed_steps_keep_their_order_and_each_its_own_price(write_jsonl, table):
+    # Dated (price history), undated, unknown and tool-only steps in one log, times out of
+    # order: every priced row stays where it was and gets the price of its own date.
+    records = [
+        {"task_id": "t", "model": "deepseek-chat", "input_tokens": 1_000,
+         "timestamp": "2025-10-01T00:00:00Z"},
+        {"task_id": "t", "model": "gpt-4o", "input_tokens": 1_000,
+         "timestamp": "2025-01-01T00:00:00Z"},
+        {"task_id": "t", "model": "deepseek-chat", "input_tokens": 1_000,
+         "timestamp": "2025-06-01T00:00:00Z"},
+        {"task_id": "t", "model": "no-such-model", "input_tokens": 1_000,
+         "timestamp": "2025-03-01T00:00:00Z"},
+        {"task_id": "t", "tool_name": "web_search", "timestamp": "2025-02-01T00:00:00Z"},
+        {"task_id": "t", "model": "deepseek-chat", "input_tokens": 1_000,
+         "timestamp": "2024-01-01T00:00:00Z"},
+    ]
+    steps = read_steps([str(write_jsonl(records))]).steps.sort("source_line")
+    priced = price_steps(steps.lazy(), table).collect()
+    assert priced["source_line"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert priced["llm_cost_usd"].to_list() == pytest.approx(
+        [0.28e-3, 2.50e-3, 0.27e-3, None, 0.0, None], nan_ok=True)
+    assert priced["unpriced_reason"].to_list() == [
+        None, None, None, "model not in price table", None,
+        "no price in force at the step's date"]
+    assert priced["tool_cost_usd"].to_list()[4] == pytest.approx(0.005)
+
+
 @pytest.mark.parametrize("name", ["gpt-4o-2025-01-01", "claude-sonnet-4-5-20991231",
                                   "gpt-4o-turbo", "openai/gpt-4o-2099-01-01"])
 def test_unknown_dated_model_stays_unpriced(write_jsonl, table, name):

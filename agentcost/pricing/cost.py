@@ -1,4 +1,4 @@
-"""Price canonical steps: joins with the price table and arithmetic, all polars expressions.
+"""Price canonical steps: lookups into the price table and arithmetic, all polars expressions.
 
 Model names are resolved once per distinct name (pricing/resolve.py), tools once per distinct
 tool; then every step is priced in one pass:
@@ -8,7 +8,8 @@ tool; then every step is priced in one pass:
   the model's threshold;
 - tokens x price per bucket, times a regional uplift where the model name implies one.
 
-Adds to each step:
+Adds to each step, keeping the steps' order:
+    long_context_tier   whether the request is billed at the model's long-context prices
     llm_cost_usd        null when the step's tokens cannot be priced (see unpriced_reason)
     computed_cost_usd   our price of the LLM call whatever the cost mode, for reconciliation
     unpriced_reason     why not: no model recorded, model not in the price table, a bucket with
@@ -73,7 +74,7 @@ def _period_row(model: str, tier: str, period: Period, factor: float | PriceSet
 
 
 def price_rows(table: PriceTable) -> pl.DataFrame:
-    """One row per model, service tier and price period."""
+    """One row per model, service tier and price period, numbered by `_period`."""
     rows = []
     for model in table.models.values():
         for period in model.periods:
@@ -86,23 +87,14 @@ def price_rows(table: PriceTable) -> pl.DataFrame:
         "lc_threshold": pl.Int64(), "lc_inclusive": pl.Boolean(),
         **{f"lc_{bucket}": pl.Float64() for _, bucket, _ in BUCKETS},
     }
-    return pl.DataFrame(rows, schema=schema).sort("since")
+    return (pl.DataFrame(rows, schema=schema).sort("since")
+            .with_row_index("_period").with_columns(pl.col("_period").cast(pl.UInt32)))
 
 
-def _resolutions(models: list[str], table: PriceTable) -> pl.DataFrame:
-    aliases = table.alias_map()
-    resolved = [resolve_model(name, table, aliases) for name in models]
-    return pl.DataFrame(
-        {"model": [r.name for r in resolved], "table_model": [r.model for r in resolved],
-         "uplift": [r.uplift for r in resolved]},
-        schema={"model": pl.Categorical(), "table_model": pl.String(), "uplift": pl.Float64()})
-
-
-def _tool_prices(tools: list[str], table: PriceTable) -> pl.DataFrame:
-    prices = [resolve_tool(name, table) for name in tools]
-    return pl.DataFrame(
-        {"tool_name": tools, "price_per_call": [p.per_call if p else None for p in prices]},
-        schema={"tool_name": pl.Categorical(), "price_per_call": pl.Float64()})
+def _tool_prices(steps: pl.LazyFrame, table: PriceTable) -> dict[str, float]:
+    """The price per call of every tool in the steps that the table prices."""
+    prices = {name: resolve_tool(name, table) for name in _distinct(steps, "tool_name")}
+    return {name: price.per_call for name, price in prices.items() if price is not None}
 
 
 def _distinct(steps: pl.LazyFrame, column: str) -> list[str]:
@@ -115,72 +107,98 @@ def _tier_name(raw: str | None) -> str:
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-def _lookup(models: list[str], tiers: list[str | None], table: PriceTable,
-            rows: pl.DataFrame) -> pl.DataFrame:
-    """Every (model name, service tier) pair in the steps, resolved and joined to its prices
-    once: the steps then need one join on these few rows. Models with a price history keep
-    their periods (several rows with `since`) for an as-of join."""
-    resolutions = _resolutions(models, table).with_columns(
-        pl.col("model").cast(pl.String))
-    pairs = resolutions.join(
-        pl.DataFrame({"service_tier": tiers, "tier": [_tier_name(t) for t in tiers]},
-                     schema={"service_tier": pl.String(), "tier": pl.String()}),
-        how="cross")
-    listed = rows.select("table_model", "tier").unique().with_columns(
-        pl.lit(True).alias("tier_listed"))
-    return (pairs.join(listed, on=["table_model", "tier"], how="left")
-            .join(rows, on=["table_model", "tier"], how="left")
-            .with_columns(pl.col("model").cast(pl.Categorical),
-                          pl.col("service_tier").fill_null("").alias("_tier_key"))
-            .drop("service_tier"))
+def _pairs(present: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> pl.DataFrame:
+    """One row per (model name, service tier) in the steps, numbered by `_pair`: the table
+    entry the name resolves to, its regional uplift, the tier it is billed at, whether the
+    table lists that tier, and `_period`, its price row when the model has one price for all
+    time (a model with a price history has its row picked per step, by date)."""
+    distinct = present.select("model", "_tier_key").unique().drop_nulls("model").sort(
+        pl.col("model").cast(pl.String), "_tier_key")
+    aliases = table.alias_map()
+    resolved = [resolve_model(name, table, aliases)
+                for name in distinct["model"].cast(pl.String).to_list()]
+    periods_of = periods.group_by("table_model", "tier").agg(
+        pl.len().alias("_periods"), pl.col("_period").first())
+    return (
+        distinct.with_columns(
+            pl.Series("table_model", [r.model for r in resolved], pl.String()),
+            pl.Series("uplift", [r.uplift for r in resolved], pl.Float64()),
+            pl.col("_tier_key").replace_strict(
+                {key: _tier_name(key or None) for key in distinct["_tier_key"].unique()},
+                return_dtype=pl.String()).alias("tier"))
+        .join(periods_of, on=["table_model", "tier"], how="left", maintain_order="left")
+        .with_columns(pl.col("_periods").is_not_null().alias("tier_listed"),
+                      pl.when(pl.col("_periods") == 1).then(pl.col("_period")).alias("_period"))
+        .with_row_index("_pair")
+        .with_columns(pl.col("_pair").cast(pl.UInt32))
+    )
+
+
+def _price_index(present: pl.DataFrame, pairs: pl.DataFrame, periods: pl.DataFrame
+                 ) -> tuple[pl.Series, pl.Series]:
+    """For every step, its row in `pairs` and its price row in `periods` (null: unpriced).
+    Models with a price history take the latest price whose `since` is on or before the
+    step's start: an as-of join, which needs its steps sorted by time, so only those steps
+    pay for the sort."""
+    pair = present.join(pairs.select("model", "_tier_key", "_pair"), on=["model", "_tier_key"],
+                        how="left", maintain_order="left")["_pair"]
+    period = pairs["_period"].gather(pair)
+    dated = pairs.filter(pl.col("tier_listed") & pl.col("_period").is_null())
+    if dated.height:
+        by_date = (
+            pl.DataFrame({"_pair": pair, "_at": present["start_time"].fill_null(FOREVER)})
+            .with_row_index("_row")
+            .filter(pl.col("_pair").is_in(dated["_pair"].implode()))
+            .sort("_at")
+            .join_asof(
+                dated.select("_pair", "table_model", "tier")
+                .join(periods.select("table_model", "tier", "since", "_period"),
+                      on=["table_model", "tier"]).sort("since").drop("table_model", "tier"),
+                left_on="_at", right_on="since", by="_pair", strategy="backward",
+                check_sortedness=False)
+        )
+        period = period.scatter(by_date["_row"], by_date["_period"])
+    return pair, period
 
 
 def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "computed"
                 ) -> pl.LazyFrame:
     """`cost_mode`: computed (our table), reported (the producer's own cost), or auto (the
-    producer's where it recorded one, ours elsewhere)."""
+    producer's where it recorded one, ours elsewhere).
+
+    The steps are never joined: each step gets two row numbers (its model and tier, its price
+    period) and every price is a gather from the small price frames inside the cost
+    expressions, so pricing adds the cost columns and nothing else to memory."""
     if cost_mode not in COST_MODES:
         raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
-    rows = price_rows(table)
-    with_history = [model.name for model in table.models.values() if len(model.periods) > 1]
-    tiers: list[str | None] = [None, *_distinct(steps, "service_tier")]
-    lookup = _lookup(_distinct(steps, "model"), tiers, table, rows)
-    keys = ["model", "_tier_key"]  # a null tier is "" here: as-of joins do not match nulls
-    steps = steps.join(_tool_prices(_distinct(steps, "tool_name"), table).lazy(),
-                       on="tool_name", how="left").with_columns(
-        pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"))
-    # Models with one price for all time: one plain join. Models with a price history: the
-    # latest price whose `since` is on or before the step's start (an as-of join, which needs
-    # its steps sorted by time, so only those steps pay for the sort).
-    dated = lookup["table_model"].is_in(with_history)
-    priced = steps.join(lookup.filter(~dated).drop("since").lazy(), on=keys, how="left")
-    if with_history and dated.any():
-        dated_keys = lookup.filter(dated).select(keys).unique()
-        undated = priced.join(dated_keys.lazy(), on=keys, how="anti")
-        dated_lookup = lookup.filter(dated)
-        identity = ["table_model", "uplift", "tier", "tier_listed"]
-        by_date = (
-            steps.join(dated_lookup.select(*keys, *identity).unique(keys).lazy(), on=keys)
-            .with_columns(pl.col("start_time").fill_null(FOREVER).alias("_at"))
-            .sort("_at")
-            .join_asof(dated_lookup.drop(identity).lazy(), left_on="_at", right_on="since",
-                       by=keys, strategy="backward", check_sortedness=False)
-            .drop("since", "_at")
-        )
-        priced = pl.concat([undated, by_date], how="vertical")
-    return _costs(priced, table, cost_mode)
+    periods = price_rows(table)
+    present = steps.select(
+        pl.col("model").cast(pl.Categorical),
+        pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"),
+        "start_time",
+    ).collect()
+    pairs = _pairs(present, table, periods)
+    pair, period = _price_index(present, pairs, periods)
+    del present
+    indexed = steps.with_columns(pl.lit(pair).alias("_pair"), pl.lit(period).alias("_period"))
+    return _costs(indexed, pairs, periods, _tool_prices(steps, table), table, cost_mode)
 
 
-def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFrame:
+def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
+           tool_prices: dict[str, float], table: PriceTable, cost_mode: str) -> pl.LazyFrame:
+    def of_pair(column: str) -> pl.Expr:
+        return pl.lit(pairs[column]).gather(pl.col("_pair"))
+
+    def of_period(column: str) -> pl.Expr:
+        return pl.lit(periods[column]).gather(pl.col("_period"))
+
     tokens = [pl.col(column).fill_null(0) for column, _, _ in BUCKETS]
     prompt = tokens[0] + tokens[1] + tokens[2] + tokens[3]
-    threshold = pl.col("lc_threshold")
+    threshold = of_period("lc_threshold")
     long_context = threshold.is_not_null() & (
-        (prompt > threshold) | (pl.col("lc_inclusive") & (prompt == threshold)))
-    priced = priced.with_columns(long_context.alias("long_context_tier")).with_columns(
-        pl.when(pl.col("long_context_tier")).then(pl.col(f"lc_{bucket}"))
-        .otherwise(pl.col(f"p_{bucket}")).alias(f"price_{bucket}") for _, bucket, _ in BUCKETS)
-    price = {bucket: pl.col(f"price_{bucket}") for _, bucket, _ in BUCKETS}
+        (prompt > threshold) | (of_period("lc_inclusive") & (prompt == threshold)))
+    price = {bucket: pl.when(pl.col("long_context_tier")).then(of_period(f"lc_{bucket}"))
+             .otherwise(of_period(f"p_{bucket}")) for _, bucket, _ in BUCKETS}
     has_tokens = pl.sum_horizontal(column for column, _, _ in BUCKETS) > 0
     token_counts_missing = pl.any_horizontal(pl.col(column).is_null() for column, _, _ in BUCKETS)
     reason: pl.Expr = pl.lit(None, pl.String())
@@ -192,11 +210,11 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
         pl.when(model.is_not_null() & token_counts_missing)
         .then(pl.lit("no token counts recorded"))
         .when(model.is_null() & has_tokens).then(pl.lit("no model recorded"))
-        .when(model.is_not_null() & pl.col("table_model").is_null())
+        .when(model.is_not_null() & of_pair("table_model").is_null())
         .then(pl.lit("model not in price table"))
-        .when(model.is_not_null() & pl.col("tier_listed").is_null())
-        .then(pl.format("no {} tier price listed", pl.col("tier")))
-        .when(model.is_not_null() & pl.col("p_input").is_null())
+        .when(model.is_not_null() & ~of_pair("tier_listed"))
+        .then(pl.format("no {} tier price listed", of_pair("tier")))
+        .when(model.is_not_null() & of_period("p_input").is_null())
         .then(pl.lit("no price in force at the step's date"))
         .otherwise(reason)
     )
@@ -204,9 +222,10 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
         pl.when(pl.col(column) > 0).then(pl.col(column) * price[bucket]).otherwise(0.0)
         for column, bucket, _ in BUCKETS
     ]
-    llm_cost = pl.sum_horizontal(bucket_costs) / PER_MILLION * pl.col("uplift").fill_null(1.0)
+    llm_cost = pl.sum_horizontal(bucket_costs) / PER_MILLION * of_pair("uplift").fill_null(1.0)
     computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
-        pl.col("price_per_call"))
+        pl.col("tool_name").replace_strict(tool_prices, default=None,
+                                           return_dtype=pl.Float64))
     per_second = pl.lit(table.compute_per_second)
     if table.compute_per_workflow:
         per_second = pl.col("workflow").cast(pl.String).replace_strict(
@@ -231,10 +250,9 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
         llm = pl.coalesce(reported, computed)
         final_reason = pl.when(reported.is_null()).then(pl.col("computed_reason"))
         tool = pl.coalesce(reported_tool, computed_tool)
-    helpers = [f"{prefix}_{bucket}" for prefix in ("p", "lc", "price")
-               for _, bucket, _ in BUCKETS]
     return (
-        priced.with_columns(reason.alias("computed_reason"))
+        priced.with_columns(long_context.alias("long_context_tier"))
+        .with_columns(reason.alias("computed_reason"))
         .with_columns(
             computed.alias("computed_cost_usd"),
             llm.alias("llm_cost_usd"),
@@ -248,6 +266,5 @@ def _costs(priced: pl.LazyFrame, table: PriceTable, cost_mode: str) -> pl.LazyFr
             pl.sum_horizontal("llm_cost_usd", "tool_cost_usd", "compute_cost_usd")
             .alias("total_cost_usd"),
         )
-        .drop(*helpers, "price_per_call", "computed_reason", "lc_threshold", "lc_inclusive",
-              "tier_listed", "tier", "table_model", "uplift", "_tier_key", strict=False)
+        .drop("computed_reason", "_pair", "_period")
     )
