@@ -65,6 +65,18 @@ def test_equal_totals_tie_on_task_id_however_the_floats_add_up(run_cli, write_js
                                                                   ("two-calls", 0.3)]
 
 
+def test_decimal_points_line_up_in_the_terminal_table(run_cli, write_jsonl):
+    # $12.34 (4 decimals above $1, trailing zeros dropped), $0.50 and $0.01237: the units
+    # digits share a column, so magnitudes compare at a glance.
+    path = costs_log(write_jsonl, [1_234_000, 50_000, 1_237])
+    table = run_cli("report", str(path), "--no-color").stdout
+    rows = [line for line in table.splitlines() if line.startswith("task-0")]
+    assert len(rows) == 3
+    points = {line.split("│")[4].index(".") for line in rows}
+    assert len(points) == 1, rows
+    assert [line.split("│")[4].strip() for line in rows] == ["$12.34", "$0.50", "$0.01237"]
+
+
 def test_json_holds_everything_the_table_shows(run_cli):
     result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--format", "json")
     document = json.loads(result.stdout)

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agentcost.analysis.report import Report
 from agentcost.render import views
+from agentcost.render.text import align_points
 
 
 def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,
@@ -41,10 +42,19 @@ def _table(table: views.Table) -> RenderableType:
     rich_table = RichTable(title=Text(table.title, style="bold yellow" if table.warn else "bold"),
                            title_justify="left", caption=Text(table.caption) if table.caption
                            else None, caption_justify="left", show_edge=False, pad_edge=False)
-    for header, numeric in zip(table.headers, table.numeric, strict=True):
-        rich_table.add_column(Text(header), justify="right" if numeric else "left",
-                              overflow="fold")
-    for index, row in enumerate(table.rows):
+    columns = []
+    for at, (header, numeric) in enumerate(zip(table.headers, table.numeric, strict=True)):
+        cells = [row[at] for row in table.rows]
+        if numeric:
+            # Padded here and laid out as written: rich strips the trailing spaces that
+            # line the decimal points up from cells it justifies to the right.
+            cells = align_points(cells)
+            width = max(len(header), *(len(cell) for cell in cells))
+            cells = [cell.rjust(width) for cell in cells]
+        rich_table.add_column(Text(header, justify="right" if numeric else "left"),
+                              justify="left", overflow="fold")
+        columns.append(cells)
+    for index, row in enumerate(zip(*columns, strict=True)):
         flagged = index < len(table.flagged) and table.flagged[index]
         rich_table.add_row(*(Text(cell) for cell in row), style="red" if flagged else None)
     return Group(rich_table, Text(""))

@@ -37,6 +37,18 @@ def money(value: float | None) -> str:
     return ("-" if value < 0 and round(magnitude, decimals) else "") + f"${whole}.{fraction}"
 
 
+def align_points(cells: list[str]) -> list[str]:
+    """A right-aligned column of figures with their decimal points in line: each cell is padded
+    on the right to the longest fraction in the column ($4.651 under $6.3737 reads $4.651␣).
+    A cell without a point (a dash for none) sits where the units digit would."""
+    fractions = [len(cell) - cell.index(".") - 1 if "." in cell else -1 for cell in cells]
+    widest = max(fractions, default=-1)
+    if widest < 0:
+        return cells
+    return [cell + " " * (widest - fraction) for cell, fraction in zip(cells, fractions,
+                                                                      strict=True)]
+
+
 def count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
@@ -48,13 +60,23 @@ def utc(value: datetime | None) -> str:
 def span(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return "-"
-    seconds = int((end - start) / timedelta(seconds=1))
-    days, rest = divmod(seconds, 86400)
+    return duration((end - start) / timedelta(seconds=1))
+
+
+def duration(seconds: float) -> str:
+    """1d 2h 3m 4s, leaving out the zero parts (whole seconds)."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
-             f"{minutes}m" if minutes else "", f"{secs}s" if secs or seconds == 0 else ""]
+             f"{minutes}m" if minutes else "", f"{secs}s" if secs or whole == 0 else ""]
     return " ".join(part for part in parts if part)
+
+
+def plural(number: int, noun: str) -> str:
+    """1 task, 2 tasks."""
+    return f"{count(number)} {noun if number == 1 else noun + 's'}"
 
 
 def lines_list(examples: list[tuple[str, int]], *, single_file: bool) -> str:

@@ -11,7 +11,16 @@ import polars as pl
 
 from agentcost.analysis.dashboard import SpendRate
 from agentcost.analysis.report import Report
-from agentcost.render.text import count, lines_list, money, safe_text, span, utc
+from agentcost.render.text import (
+    count,
+    duration,
+    lines_list,
+    money,
+    plural,
+    safe_text,
+    span,
+    utc,
+)
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,16 @@ BAR_WIDTH = 40
 
 def spend_rate_section(rate: SpendRate) -> Section:
     return Section("Spend rate", [
-        f"{money(rate.per_hour)} per hour over the {rate.window_hours:,.1f} h window",
-        f"Last hour: {money(rate.last_hour_usd)} across {count(rate.tasks_last_hour)} active "
-        "tasks",
+        f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window",
+        f"Last hour: {money(rate.last_hour_usd)} across "
+        f"{plural(rate.tasks_last_hour, 'active task')}",
         f"At the last hour's rate: {money(rate.projected_day_usd)} a day, "
         f"{money(rate.projected_month_usd)} a month (30 days)",
     ])
+
+
+def _window(hours: float) -> str:
+    return f"{hours:,.1f} h" if hours >= 1 else duration(hours * 3600)
 
 
 def dashboard_blocks(report: Report) -> list[Block]:
@@ -241,7 +254,7 @@ def distribution_table(report: Report) -> Table | None:
         return None
     headers = (*(f"P{p}" for p in d.percentiles), "max", "mean")
     row = (*(money(v) for v in d.percentiles.values()), money(d.max), money(d.mean))
-    caption = f"{count(d.tasks)} tasks; nearest-rank percentiles"
+    caption = f"{plural(d.tasks, 'task')}; nearest-rank percentiles"
     partial = report.tasks.filter(pl.col("unpriced_steps") > 0).height
     if partial:  # their totals leave the unpriced steps out, and so do these figures
         caption += f"\n{count(partial)} of them with unpriced steps: priced part only"
