@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import polars as pl
+from rich.align import Align
 from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -42,19 +43,17 @@ def _table(table: views.Table) -> RenderableType:
     rich_table = RichTable(title=Text(table.title, style="bold yellow" if table.warn else "bold"),
                            title_justify="left", caption=Text(table.caption) if table.caption
                            else None, caption_justify="left", show_edge=False, pad_edge=False)
-    columns = []
+    columns: list[list[RenderableType]] = []
     for at, (header, numeric) in enumerate(zip(table.headers, table.numeric, strict=True)):
+        rich_table.add_column(Text(header), justify="right" if numeric else "left",
+                              overflow="fold")
         cells = [row[at] for row in table.rows]
-        if numeric:
-            # Padded here and laid out as written: rich strips the trailing spaces that
-            # line the decimal points up from cells it justifies to the right.
-            cells = align_points(cells)
-            width = max(len(header), *(len(cell) for cell in cells))
-            cells = [cell.rjust(width) for cell in cells]
-        rich_table.add_column(Text(header, justify="right" if numeric else "left"),
-                              justify="left", overflow="fold")
-        columns.append(cells)
+        # Rich strips trailing spaces from text it justifies to the right, and those spaces
+        # line the decimal points up: the padded text is kept as written and set right.
+        columns.append([Align.right(Text(cell, justify="left", overflow="fold"))
+                        for cell in align_points(cells)] if numeric
+                       else [Text(cell) for cell in cells])
     for index, row in enumerate(zip(*columns, strict=True)):
         flagged = index < len(table.flagged) and table.flagged[index]
-        rich_table.add_row(*(Text(cell) for cell in row), style="red" if flagged else None)
+        rich_table.add_row(*row, style="red" if flagged else None)
     return Group(rich_table, Text(""))
