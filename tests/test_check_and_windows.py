@@ -35,13 +35,15 @@ def test_check_prints_one_line_per_violation_and_exits_4(run_cli, write_jsonl):
     assert result.exit_code == 4
     lines = result.stdout.strip().splitlines()
     assert lines == [
-        "agentcost check: task cost above $0.50: 1 tasks (most: t09 at $1.00)",
+        "agentcost check: task cost above $0.50: 1 task (most: t09 at $1.00)",
         "agentcost check: total cost $1.90 is above $1.50",
         "agentcost check: P90 cost per task $0.10 is above $0.05",
     ]
     unpriced = write_jsonl([{"task_id": "a", "model": "mystery", "input_tokens": 5}],
                            name="unpriced.jsonl")
-    assert run_cli("check", str(unpriced), "--fail-on-unpriced").exit_code == 4
+    failed = run_cli("check", str(unpriced), "--fail-on-unpriced")
+    assert failed.exit_code == 4
+    assert failed.stdout.strip() == "agentcost check: unpriced: 1 LLM step and 0 tool calls"
     assert run_cli("check", str(unpriced)).exit_code == 0
 
 

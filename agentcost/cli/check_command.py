@@ -49,7 +49,7 @@ def check(
 
     Example: agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30
     """
-    from agentcost.render.text import money, safe_text
+    from agentcost.render.text import money, plural, safe_text, unpriced_counts
 
     drift_limit = _percent(max_p90_drift) if max_p90_drift else None
     if drift_limit is not None and baseline is None:
@@ -67,7 +67,7 @@ def check(
         if over.height:
             worst = over.row(0, named=True)  # tasks are sorted by cost, most first
             violations.append(
-                f"task cost above {money(max_task_cost)}: {over.height:,} tasks (most: "
+                f"task cost above {money(max_task_cost)}: {plural(over.height, 'task')} (most: "
                 f"{safe_text(worst['task_id'])} at {money(worst['total_cost_usd'])})")
     if max_total is not None and s.total_cost_usd > max_total:
         violations.append(f"total cost {money(s.total_cost_usd)} is above {money(max_total)}")
@@ -82,8 +82,7 @@ def check(
             violations.append(f"P90 cost per task rose {p90.percent:.1f}% ({money(p90.before)}"
                               f" -> {money(p90.after)}), more than {drift_limit:g}%")
     if fail_on_unpriced and (s.unpriced_steps or s.unpriced_tool_calls):
-        violations.append(f"unpriced: {s.unpriced_steps:,} LLM steps and "
-                          f"{s.unpriced_tool_calls:,} tool calls")
+        violations.append(f"unpriced: {unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)}")
     for line in violations:
         print(f"agentcost check: {line}")
     if violations:

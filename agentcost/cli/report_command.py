@@ -158,7 +158,9 @@ def _warn(result: Report) -> None:
         print_skips(accounting)
     s = result.summary
     if s.unpriced_steps or s.unpriced_tool_calls:
-        print(f"agentcost: {s.unpriced_steps:,} LLM steps and {s.unpriced_tool_calls:,} tool "
-              "calls are unpriced and excluded from totals", file=sys.stderr)
+        from agentcost.render.text import unpriced_counts
+
+        print(f"agentcost: {unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)} unpriced, "
+              "excluded from totals", file=sys.stderr)
 
 

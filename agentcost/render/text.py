@@ -79,6 +79,10 @@ def plural(number: int, noun: str) -> str:
     return f"{count(number)} {noun if number == 1 else noun + 's'}"
 
 
+def unpriced_counts(steps: int, tool_calls: int) -> str:
+    return f"{plural(steps, 'LLM step')} and {plural(tool_calls, 'tool call')}"
+
+
 def lines_list(examples: list[tuple[str, int]], *, single_file: bool) -> str:
     if single_file:
         return ", ".join(str(line) for _, line in examples)

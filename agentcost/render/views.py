@@ -19,6 +19,7 @@ from agentcost.render.text import (
     plural,
     safe_text,
     span,
+    unpriced_counts,
     utc,
 )
 
@@ -176,13 +177,11 @@ def summary_section(report: Report) -> Section:
     if s.reported_cost_usd is not None:
         lines.append(f"Cost the traces themselves report: {money(s.reported_cost_usd)}")
     if s.estimated_steps:
-        lines.append(f"{count(s.estimated_steps)} LLM steps had no usage recorded: their tokens "
-                     "are estimated from message content (tiktoken cl100k_base)")
+        lines.append(f"{plural(s.estimated_steps, 'LLM step')} without recorded usage: tokens "
+                     "estimated from message content (tiktoken cl100k_base)")
     if s.unpriced_steps or s.unpriced_tool_calls:
-        lines.append(
-            f"Totals exclude {count(s.unpriced_steps)} unpriced LLM steps and "
-            f"{count(s.unpriced_tool_calls)} unpriced tool calls (see Unpriced)."
-        )
+        lines.append(f"Totals exclude the unpriced: "
+                     f"{unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)} (see Unpriced).")
     return Section("Summary", lines)
 
 
