@@ -30,7 +30,8 @@ def where_squared(item: tuple[int, int]) -> tuple[int, int]:
 @needs_two_cores
 def test_results_come_back_in_input_order_and_the_helper_takes_some():
     parent = os.getpid()
-    results = list(map_in_order(where_squared, iter([(n, 0) for n in range(12)])))
+    results = list(map_in_order(where_squared, iter([(n, 0) for n in range(12)]),
+                                use_helper=True))
     assert [square for square, _ in results] == [n * n for n in range(12)]
     workers = {pid for _, pid in results}
     assert parent in workers
@@ -40,13 +41,21 @@ def test_results_come_back_in_input_order_and_the_helper_takes_some():
 @needs_two_cores
 def test_a_helper_that_dies_leaves_its_items_to_this_process():
     parent = os.getpid()
-    results = list(map_in_order(where_squared, iter([(n, parent) for n in range(8)])))
+    results = list(map_in_order(where_squared, iter([(n, parent) for n in range(8)]),
+                                use_helper=True))
     assert results == [(n * n, parent) for n in range(8)]
 
 
-def test_one_item_or_no_helper_runs_here():
+def test_one_item_or_no_helper_runs_here(monkeypatch):
+    from agentcost.ingest import helper_process
+
+    monkeypatch.setattr(helper_process, "_allowed", False)  # as no command has run
     parent = os.getpid()
-    assert list(map_in_order(where_squared, iter([(5, parent)]))) == [(25, parent)]
+    assert list(map_in_order(where_squared, iter([(5, parent)]), use_helper=True)) == [
+        (25, parent)]
+    # Not allowed (a library caller, no command): everything here.
+    assert list(map_in_order(where_squared, iter([(n, 0) for n in range(4)]))) == [
+        (n * n, parent) for n in range(4)]
     results = list(map_in_order(where_squared, iter([(n, 0) for n in range(4)]),
                                 use_helper=False))
     assert results == [(n * n, parent) for n in range(4)]
@@ -88,7 +97,7 @@ def slow(item):
     return os.getpid()
 
 if __name__ == "__main__":
-    for pid in map_in_order(slow, iter(range(100))):
+    for pid in map_in_order(slow, iter(range(100)), use_helper=True):
         if pid != os.getpid():
             print(pid, flush=True)
             os.kill(os.getpid(), 9)
@@ -106,3 +115,32 @@ def test_the_helper_does_not_outlive_a_main_process_killed_outright(tmp_path):
     while Path(f"/proc/{helper}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not Path(f"/proc/{helper}").exists()
+
+
+LIBRARY_SCRIPT = """
+import sys
+from agentcost.ingest import span_read
+from agentcost.ingest.read import read_steps
+
+span_read.SPAN_CHUNK_BYTES = 1024
+print(read_steps([sys.argv[1]]).steps.height)
+"""
+
+
+def test_a_library_caller_without_a_main_guard_gets_no_helper(tmp_path):
+    # Spawning re-imports the caller's main module: without the guard, a helper would run
+    # this script again and fail with a traceback. The readers start none unless a command
+    # allowed it.
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "ab" * 16, "spanId": f"{n:016x}", "name": "chat",
+         "attributes": [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]}
+        for n in range(4)]}]}]})
+    otlp = tmp_path / "big.jsonl"
+    otlp.write_text((line + "\n") * 40)  # many 1 KB chunks
+    script = tmp_path / "no_guard.py"
+    script.write_text(LIBRARY_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(otlp)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "4"  # the same four spans, exported 40 times: duplicates
+    assert "Traceback" not in done.stderr

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from agentcost.ingest import sources, span_read
+from agentcost.ingest import helper_process, sources, span_read
 from agentcost.ingest.read import read_steps
 
 
@@ -90,9 +90,17 @@ def exporter_log(tmp_path):
     return path, len(lines), calls, tools, expected_input, expected_cached, expected_output
 
 
+@pytest.fixture
+def helper_allowed(monkeypatch):
+    """Chunks are shared with the helper process, as the commands have it."""
+    monkeypatch.setattr(helper_process, "_allowed", False)  # put back after the test
+    helper_process.allow_helper()
+
+
 # 8 KiB chunks: the log is read in about 70 chunks, shared with the helper process.
 @pytest.mark.parametrize("chunk_bytes", [sources.SPAN_CHUNK_BYTES, 8192])
-def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes):
+def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes,
+                                              helper_allowed):
     monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", chunk_bytes)
     path, line_count, calls, tools, expected_input, expected_cached, expected_output = (
         exporter_log(tmp_path))
@@ -122,7 +130,8 @@ def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes
     assert first_task["kind"].to_list() == ["llm", "llm", "llm", "tool"]
 
 
-def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypatch):
+def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypatch,
+                                                             helper_allowed):
     path = exporter_log(tmp_path)[0]
     whole = read_steps([str(path)]).steps
     monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
@@ -150,7 +159,8 @@ def test_unreadable_token_counts_skip_the_span_by_name(tmp_path):
     assert tally.examples == [(str(path), line) for line in (2, 3, 4, 5)]
 
 
-def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkeypatch):
+def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkeypatch,
+                                                                helper_allowed):
     """Lines that are not JSON, not objects, or of the wrong shape, spread over a file read in
     many chunks (shared with the helper process): every one named, the good spans all kept."""
     path = exporter_log(tmp_path)[0]

@@ -1,6 +1,7 @@
-"""Decide, before polars is even imported, whether the helper process will be wanted, and if
-so start it now: a big OTLP/JSON lines file is read in chunks shared with it, and its start-up
-(about a third of a second) then overlaps the main process's own."""
+"""For the commands: allow the helper process, and decide, before polars is even imported,
+whether it will be wanted; if so start it now: a big OTLP/JSON lines file is read in chunks
+shared with it, and its start-up (about a third of a second) then overlaps the main process's
+own."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from collections.abc import Sequence
 
 from agentcost.errors import InputError
 from agentcost.ingest.formats import is_json_lines, sniff
-from agentcost.ingest.helper_process import start_early
+from agentcost.ingest.helper_process import allow_helper, start_early
 from agentcost.ingest.sources import GZIP_MAGIC, SPAN_CHUNK_BYTES, expand_inputs
 
 HEAD_BYTES = 64 * 1024
 
 
 def start_helper_for(inputs: Sequence[str], input_format: str) -> None:
-    """Start the helper if some input is an uncompressed OTLP lines file of two chunks or more.
-    Anything odd (a missing file, a glob matching nothing) is left for the reader to report."""
+    """Allow the helper; start it if some input is an uncompressed OTLP lines file of two chunks
+    or more. Anything odd (a missing file, a glob matching nothing) is left for the reader to
+    report."""
+    allow_helper()
     if input_format not in ("auto", "otlp"):
         return
     try:

@@ -5,6 +5,10 @@ read in chunks; the helper takes a chunk whenever it is free, this process takes
 the results come back in input order. The helper is spawned (never forked: polars' thread pool
 does not survive a fork), either early, when a command sees a big span file among its inputs
 (early_helper.py), or once a second chunk shows the input is big enough to repay its start-up.
+
+Only the commands use it (they call `allow_helper`): a program calling the readers as a library
+gets no process it did not ask for (spawning re-imports the caller's main module, which a
+script without an `if __name__ == "__main__"` guard cannot bear).
 """
 
 from __future__ import annotations
@@ -59,6 +63,13 @@ class _Slot(Generic[Item, Result]):
 
 
 _early: ProcessPoolExecutor | None = None
+_allowed = False
+
+
+def allow_helper() -> None:
+    """Let `map_in_order` share work with a helper process (commands call this)."""
+    global _allowed
+    _allowed = True
 
 
 def start_early() -> None:
@@ -66,7 +77,7 @@ def start_early() -> None:
     process's own; the next `map_in_order` takes it instead of starting one. A helper started
     and never used is shut down at exit."""
     global _early
-    if _early is None and spare_cores() >= 1:
+    if _allowed and _early is None and spare_cores() >= 1:
         helper = _new_helper()
         try:
             helper.submit(_warm_up)
@@ -87,14 +98,17 @@ def _take_helper() -> ProcessPoolExecutor:
 
 
 def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
-                 use_helper: bool = True,
+                 use_helper: bool | None = None,
                  for_helper: Callable[[Item], Item] | None = None) -> Iterator[Result]:
     """`map(work, items)`, with a helper process taking items while it is free. `work` and the
     items must pickle; results are yielded in input order, each as soon as it and all before
-    it are done, so at most a few results are held at once. `for_helper` turns an item into
-    what is sent to the helper (something cheaper to send that `work` accepts too)."""
+    it are done, so at most a few results are held at once. `use_helper`: whether a helper may
+    be used; by default, if `allow_helper` was called. `for_helper` turns an item into what is
+    sent to the helper (something cheaper to send that `work` accepts too)."""
     ahead = list(islice(items, 2))
     all_items = chain(ahead, items)
+    if use_helper is None:
+        use_helper = _allowed
     if len(ahead) < 2 or not use_helper or spare_cores() < 1:
         yield from map(work, all_items)
         return
