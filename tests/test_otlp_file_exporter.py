@@ -182,3 +182,15 @@ def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkey
     assert {reason: (t.count, t.examples) for reason, t in chunked.accounting.skipped.items()
             } == {reason: (t.count, t.examples) for reason, t in whole.accounting.skipped.items()}
     assert set(named) <= {number + 1 for number in broken} | {len(lines)}
+
+
+@pytest.mark.parametrize("ids", [
+    ["0af7651916cd43dd8448eb211c80319c", "", None],      # the usual: lowercase hex
+    ["0AF7651916CD43DD8448EB211C80319C", "", None],      # upper case
+    [b64("0af7651916cd43dd8448eb211c80319c"), "", None],  # base64, as some exporters write
+])
+def test_trace_ids_come_out_lowercase_hex_whatever_the_exporter_wrote(ids):
+    from agentcost.ingest.spans.otlp_lines import canonical_ids
+
+    found = canonical_ids(pl.Series("trace_id", ids, dtype=pl.String), 32).to_list()
+    assert found == ["0af7651916cd43dd8448eb211c80319c", None, None]

@@ -20,6 +20,7 @@ from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
+LOWER_HEX = r"^[0-9a-f]*$"
 
 
 class SpanColumns:
@@ -91,14 +92,15 @@ class SpanColumns:
                 values.pop()
 
     def frame(self) -> pl.DataFrame:
-        base = pl.DataFrame({
+        spans = pl.DataFrame({
             **{name: pl.Series(name, values, dtype=pl.String, strict=False)
                for name, values in zip(SPAN_COLUMNS, self.columns, strict=True)},
             "source_line": pl.Series(self.source_line, dtype=pl.Int64),
-        }).select(
-            hex_id("trace_id", 32),
-            hex_id("span_id", 16),
-            hex_id("parent_span_id", 16),
+        })
+        base = spans.select(
+            canonical_ids(spans["trace_id"], 32),
+            canonical_ids(spans["span_id"], 16),
+            canonical_ids(spans["parent_span_id"], 16),
             "name",
             pl.col("start_ns").cast(pl.Int64, strict=False),
             pl.col("end_ns").cast(pl.Int64, strict=False),
@@ -157,6 +159,14 @@ def _resource_values(resource_spans: dict[str, Any], wanted: frozenset[str]
     attributes = (resource_spans.get("resource") or {}).get("attributes") or ()
     return [(f"resource.{item.get('key')}", _text(item.get("value"))) for item in attributes
             if f"resource.{item.get('key')}" in wanted]
+
+
+def canonical_ids(ids: pl.Series, hex_length: int) -> pl.Series:
+    """A column of ids as lowercase hex, null where there is none. Logs nearly always write them
+    so already: one check over the column then spares every id a decoding attempt."""
+    if ids.str.contains(LOWER_HEX).all():
+        return ids.replace("", None)
+    return ids.to_frame().select(hex_id(ids.name, hex_length)).to_series()
 
 
 def hex_id(column: str, hex_length: int) -> pl.Expr:
