@@ -34,6 +34,13 @@ LANGFUSE_INPUT = ("langfuse.usage.input",)
 LANGFUSE_OUTPUT = ("langfuse.usage.output",)
 LANGFUSE_CACHE_READ = ("langfuse.usage.cache_read",)
 LANGFUSE_CACHE_WRITE = ("langfuse.usage.cache_write",)
+# Each token bucket's names: the conventions', then Langfuse's own.
+USAGE_NAMES = {
+    "input_tokens": (INPUT, LANGFUSE_INPUT),
+    "cache_read_tokens": (CACHE_READ, LANGFUSE_CACHE_READ),
+    "cache_write_5m_tokens": (CACHE_WRITE, LANGFUSE_CACHE_WRITE),
+    "output_tokens": (OUTPUT, LANGFUSE_OUTPUT),
+}
 REPORTED_COST = ("llm.cost.total", "gen_ai.usage.cost", "operation.cost", "langfuse.cost.total")
 SESSION = ("gen_ai.conversation.id", "session.id", "traceloop.association.properties.session_id",
            "langfuse.session.id")
@@ -80,14 +87,6 @@ def number(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
     return first(present, names).cast(pl.Float64, strict=False)
 
 
-def count(present: Collection[str], names: tuple[str, ...]) -> pl.Expr:
-    """A token count: a whole number, zero or more, below MAX_TOKEN_COUNT; anything else is
-    null (not recorded)."""
-    value = number(present, names)
-    usable = (value >= 0) & (value == value.floor()) & (value < MAX_TOKEN_COUNT)
-    return pl.when(usable).then(value).cast(pl.Int64)
-
-
 def step_kind(present: Collection[str]) -> pl.Expr:
     """llm, embedding, tool, agent or other: the first convention that says wins."""
     container = pl.col("container_kind").str.to_uppercase()
@@ -124,21 +123,30 @@ def step_kind(present: Collection[str]) -> pl.Expr:
     )
 
 
-def recorded_usage(present: Collection[str]) -> dict[str, pl.Expr]:
-    """Token counts as the producer recorded them (null where not recorded). Every convention
-    here except Langfuse counts cached tokens inside "input"; see `uncached_input`."""
+def usage_numbers(present: Collection[str]) -> dict[str, pl.Expr]:
+    """Per token bucket, what the span records, as a float: by Langfuse's names for a Langfuse
+    observation, by the conventions' names otherwise (where "input" includes cached tokens;
+    see `uncached_input`). Null where not recorded, -1 where recorded but not a number.
+    Materialise these once: `recorded_count` and `unreadable_usage` both read them."""
     langfuse = pl.col("container_kind").is_not_null()
 
-    def chosen(langfuse_names: tuple[str, ...], names: tuple[str, ...]) -> pl.Expr:
-        return pl.when(langfuse).then(count(present, langfuse_names)).otherwise(
-            count(present, names))
+    def as_number(names: tuple[str, ...]) -> pl.Expr:
+        text = first(present, names)
+        return pl.when(text.is_not_null()).then(
+            text.cast(pl.Float64, strict=False).fill_null(-1.0))
 
-    return {
-        "input_tokens": chosen(LANGFUSE_INPUT, INPUT),
-        "cache_read_tokens": chosen(LANGFUSE_CACHE_READ, CACHE_READ).fill_null(0),
-        "cache_write_5m_tokens": chosen(LANGFUSE_CACHE_WRITE, CACHE_WRITE).fill_null(0),
-        "output_tokens": chosen(LANGFUSE_OUTPUT, OUTPUT),
-    }
+    return {bucket: pl.when(langfuse).then(as_number(own)).otherwise(as_number(generic))
+            for bucket, (generic, own) in USAGE_NAMES.items()}
+
+
+def _usable(number: pl.Expr) -> pl.Expr:
+    return (number >= 0) & (number == number.floor()) & (number < MAX_TOKEN_COUNT)
+
+
+def recorded_count(number: pl.Expr) -> pl.Expr:
+    """A token count: a whole number, zero or more, below MAX_TOKEN_COUNT; anything else is
+    null (not recorded)."""
+    return pl.when(_usable(number)).then(number).cast(pl.Int64)
 
 
 def uncached_input(prompt: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr) -> pl.Expr:
@@ -150,20 +158,11 @@ def uncached_input(prompt: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr) -
     return pl.when(~langfuse & (prompt >= cached)).then(prompt - cached).otherwise(prompt)
 
 
-def unreadable_usage(present: Collection[str]) -> pl.Expr:
+def unreadable_usage(numbers: list[pl.Expr]) -> pl.Expr:
     """A token attribute is there but is not a whole number zero or more (text, negative,
     fractional, too large): the span's usage is unknown, not zero."""
-    def unreadable(names: tuple[str, ...]) -> pl.Expr:
-        return first(present, names).is_not_null() & count(present, names).is_null()
-
-    langfuse = pl.col("container_kind").is_not_null()
-    generic = [INPUT, OUTPUT, CACHE_READ, CACHE_WRITE]
-    own = [LANGFUSE_INPUT, LANGFUSE_OUTPUT, LANGFUSE_CACHE_READ, LANGFUSE_CACHE_WRITE]
-    return (
-        pl.when(langfuse).then(pl.any_horizontal(unreadable(names) for names in own))
-        .otherwise(pl.any_horizontal(unreadable(names) for names in generic))
-        .fill_null(False)
-    )
+    return pl.any_horizontal(number.is_not_null() & ~_usable(number)
+                             for number in numbers).fill_null(False)
 
 
 def tool_name(present: Collection[str]) -> pl.Expr:

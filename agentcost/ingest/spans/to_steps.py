@@ -124,16 +124,23 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     so that "first seen" means first in the file. `columns`: the canonical columns to fill
     (the rest are left out, to be null); all when None."""
     present = set(spans.columns)
-    # Token counts are materialised once: eager selects do not share sub-expressions, and
-    # every bucket below depends on all of them.
+    # Token numbers, then counts, are materialised once: eager selects do not share
+    # sub-expressions, and the counts, the check for unreadable ones and every bucket below
+    # read them.
     recorded = {name: f"_recorded_{name}" for name in TOKEN_BUCKETS}
     prompt, cache_read, cache_write, output = (pl.col(recorded[name]) for name in TOKEN_BUCKETS)
     typed = spans.with_row_index("sequence", offset=first_sequence).with_columns(
-        *(expr.alias(recorded[name]) for name, expr in c.recorded_usage(present).items()),
+        *(expr.alias(recorded[name]) for name, expr in c.usage_numbers(present).items()),
         c.step_kind(present).alias("kind"),
         ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
         .alias("missing_ids"),
-        c.unreadable_usage(present).alias("bad_usage"),
+    )
+    typed = typed.with_columns(
+        c.recorded_count(prompt).alias(recorded["input_tokens"]),
+        c.recorded_count(cache_read).fill_null(0).alias(recorded["cache_read_tokens"]),
+        c.recorded_count(cache_write).fill_null(0).alias(recorded["cache_write_5m_tokens"]),
+        c.recorded_count(output).alias(recorded["output_tokens"]),
+        c.unreadable_usage([prompt, cache_read, cache_write, output]).alias("bad_usage"),
     )
     has_usage = prompt.is_not_null() | output.is_not_null()
     typed = typed.with_columns(
