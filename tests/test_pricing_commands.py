@@ -41,7 +41,7 @@ def test_check_lists_unpriced_names_and_fails(run_cli, write_jsonl):
     result = run_cli("pricing", "check", str(path))
     assert result.exit_code == 3
     assert "model mystery-1 (2 steps): UNPRICED" in result.stdout
-    assert "tool own_tool (1 calls): UNPRICED" in result.stdout
+    assert "tool own_tool (1 call): UNPRICED" in result.stdout
     assert run_cli("pricing", "check", str(SAMPLES / "research_agent.jsonl")).exit_code == 0
 
 

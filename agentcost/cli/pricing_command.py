@@ -42,14 +42,14 @@ def list_prices(prices: PricesOption = None) -> None:
 
     Example: agentcost pricing list --prices my-prices.yaml
     """
-    from agentcost.render.text import safe_text
+    from agentcost.render.text import plural, safe_text
 
     table = _table(prices)
     print(f"{table.file}: {len(table.models)} models, {len(table.tools)} tools")
     for model in table.models.values():
         extras = []
         if model.aliases:
-            extras.append(f"{len(model.aliases)} aliases")
+            extras.append(plural(len(model.aliases), "alias", "aliases"))
         if len(model.periods) > 1:
             extras.append(f"{len(model.periods) - 1} earlier prices")
         if model.periods[-1].long_context:
@@ -131,7 +131,7 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.resolve import resolve_model, resolve_tool
-    from agentcost.render.text import safe_text
+    from agentcost.render.text import plural, safe_text
 
     table = _table(prices)
     steps = read_steps(inputs, columns=("model", "tool_name")).steps
@@ -144,15 +144,15 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
         resolution = resolve_model(name, table, aliases)
         status = resolution.model or "UNPRICED"
         unpriced += resolution.model is None
-        print(f"model {safe_text(name)} ({count:,} steps): {safe_text(status)} - "
+        print(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
               f"{safe_text(resolution.how)}")
     for name, count in tools.iter_rows():
         tool = resolve_tool(name, table)
         unpriced += tool is None
         where = "UNPRICED" if tool is None else f"{tool.per_call:g} per call ({tool.name})"
-        print(f"tool {safe_text(name)} ({count:,} calls): {safe_text(where)}")
+        print(f"tool {safe_text(name)} ({plural(count, 'call')}): {safe_text(where)}")
     if unpriced:
-        print(f"agentcost: {unpriced} model or tool names are unpriced", file=sys.stderr)
+        print(f"agentcost: {plural(unpriced, 'model or tool name')} unpriced", file=sys.stderr)
         raise typer.Exit(EXIT_STRICT)
 
 

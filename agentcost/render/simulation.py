@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from agentcost import __version__
-from agentcost.render.text import count, money, safe_text
+from agentcost.render.text import count, money, plural, safe_text
 from agentcost.render.views import Block, Section, Table
 from agentcost.simulate.engine import Simulation
 from agentcost.simulate.scenario import Scenario
@@ -91,7 +91,7 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
 def _detail(strategy: str, details: dict[str, object]) -> str:
     if strategy == "compression":
         return (f"{count(int(details['tokens_removed']))} input tokens removed, "  # type: ignore[call-overload]
-                f"{count(int(details['summary_calls']))} summary calls")  # type: ignore[call-overload]
+                f"{plural(int(details['summary_calls']), 'summary call')}")  # type: ignore[call-overload]
     if strategy == "budget":
         return (f"{details['runaways_cut']} of {details['runaway_tasks']} runaway tasks cut "
                 f"(saving {money(details['saved_on_runaways_usd'])}), "  # type: ignore[arg-type]

@@ -74,9 +74,9 @@ def duration(seconds: float) -> str:
     return " ".join(part for part in parts if part)
 
 
-def plural(number: int, noun: str) -> str:
-    """1 task, 2 tasks."""
-    return f"{count(number)} {noun if number == 1 else noun + 's'}"
+def plural(number: int, noun: str, nouns: str | None = None) -> str:
+    """1 task, 2 tasks; 1 alias, 2 aliases (`nouns`: the plural, when not noun + s)."""
+    return f"{count(number)} {noun if number == 1 else nouns or noun + 's'}"
 
 
 def unpriced_counts(steps: int, tool_calls: int) -> str:

@@ -165,7 +165,7 @@ def summary_section(report: Report) -> Section:
     s = report.summary
     lines = [
         f"Tasks {count(s.tasks)}   Steps {count(s.steps)} ({count(s.llm_steps)} LLM, "
-        f"{count(s.tool_calls)} tool calls)",
+        f"{plural(s.tool_calls, 'tool call')})",
         f"Window {utc(s.window_start)} -> {utc(s.window_end)} "
         f"({span(s.window_start, s.window_end)})",
         f"Tokens  input {count(s.input_tokens)}  cache read {count(s.cache_read_tokens)}  "
@@ -310,12 +310,12 @@ def input_section(report: Report) -> Section:
     single = len(a.files) == 1
     files = safe_text(a.files[0]) if single else f"{len(a.files)} files"
     lines = [
-        f"{files}: {count(a.lines_read)} lines read, {count(a.lines_used)} used, "
+        f"{files}: {plural(a.lines_read, 'line')} read, {count(a.lines_used)} used, "
         f"{count(a.lines_blank)} blank, {count(a.lines_skipped)} skipped"
     ]
     if a.formats:
         lines.append("Recognised: " + ", ".join(
-            f"{name} ({count(n)} file{'s' if n != 1 else ''})"
+            f"{name} ({plural(n, 'file')})"
             for name, n in sorted(a.formats.items())))
     if a.spans_read:
         not_steps = a.spans_read - a.spans_used
