@@ -139,14 +139,14 @@ def usage_numbers(present: Collection[str]) -> dict[str, pl.Expr]:
             for bucket, (generic, own) in USAGE_NAMES.items()}
 
 
-def _usable(number: pl.Expr) -> pl.Expr:
-    return (number >= 0) & (number == number.floor()) & (number < MAX_TOKEN_COUNT)
+def _usable(value: pl.Expr) -> pl.Expr:
+    return (value >= 0) & (value == value.floor()) & (value < MAX_TOKEN_COUNT)
 
 
-def recorded_count(number: pl.Expr) -> pl.Expr:
+def recorded_count(value: pl.Expr) -> pl.Expr:
     """A token count: a whole number, zero or more, below MAX_TOKEN_COUNT; anything else is
     null (not recorded)."""
-    return pl.when(_usable(number)).then(number).cast(pl.Int64)
+    return pl.when(_usable(value)).then(value).cast(pl.Int64)
 
 
 def uncached_input(prompt: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr) -> pl.Expr:
@@ -158,11 +158,11 @@ def uncached_input(prompt: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr) -
     return pl.when(~langfuse & (prompt >= cached)).then(prompt - cached).otherwise(prompt)
 
 
-def unreadable_usage(numbers: list[pl.Expr]) -> pl.Expr:
+def unreadable_usage(values: list[pl.Expr]) -> pl.Expr:
     """A token attribute is there but is not a whole number zero or more (text, negative,
     fractional, too large): the span's usage is unknown, not zero."""
-    return pl.any_horizontal(number.is_not_null() & ~_usable(number)
-                             for number in numbers).fill_null(False)
+    return pl.any_horizontal(value.is_not_null() & ~_usable(value)
+                             for value in values).fill_null(False)
 
 
 def tool_name(present: Collection[str]) -> pl.Expr:
