@@ -144,3 +144,29 @@ def test_a_library_caller_without_a_main_guard_gets_no_helper(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "4"  # the same four spans, exported 40 times: duplicates
     assert "Traceback" not in done.stderr
+
+
+def test_small_span_files_get_smaller_chunks_and_no_late_helper(tmp_path, monkeypatch):
+    from agentcost.ingest import helper_process, span_read
+    from agentcost.ingest.read import read_steps
+
+    mb = 1024 * 1024
+    # 24 chunks wanted, 4 to 16 MB each; a stream of unknown size gets 16 MB.
+    assert [span_read._chunk_bytes(size) for size in (None, 1024 * mb, 110 * mb, 10 * mb)] == [
+        16 * mb, 16 * mb, 110 * mb // 24, 4 * mb]
+    # A file under two full chunks is read without a helper, however many chunks it makes:
+    # one started now would spend longer starting than the whole read takes.
+    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
+    monkeypatch.setattr(span_read, "MIN_SPAN_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(helper_process, "_allowed", True)
+
+    def no_helper() -> None:
+        raise AssertionError("a helper was started for a small file")
+
+    monkeypatch.setattr(helper_process, "_take_helper", no_helper)
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "chat"}]}]}]})
+    small = tmp_path / "small.jsonl"
+    small.write_text((line + "\n") * 100)  # about 13 KB: several 1 KB chunks, under 16 KB
+    assert small.stat().st_size < 2 * 8192
+    assert read_steps([str(small)]).accounting.lines_read == 100

@@ -16,8 +16,10 @@ from agentcost.errors import InputError
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
 # Span files are walked in Python: chunks small enough that the helper process gets a share of
-# a file of a few chunks.
+# a file of a few chunks; smaller still for a small file (span_read.py).
 SPAN_CHUNK_BYTES = 16 * 1024 * 1024
+SPAN_CHUNKS_WANTED = 24
+MIN_SPAN_CHUNK_BYTES = 4 * 1024 * 1024
 TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"

@@ -16,7 +16,13 @@ from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
 from agentcost.ingest.helper_process import map_in_order
 from agentcost.ingest.prefetch import prefetch
-from agentcost.ingest.sources import SPAN_CHUNK_BYTES, Chunk, read_chunks
+from agentcost.ingest.sources import (
+    MIN_SPAN_CHUNK_BYTES,
+    SPAN_CHUNK_BYTES,
+    SPAN_CHUNKS_WANTED,
+    Chunk,
+    read_chunks,
+)
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
@@ -105,7 +111,12 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
     work = partial(process_otlp_chunk, keys=keys, resource_keys=resource_keys,
                    classify_batch=classify_batch)
     by_reference = None if path is None else partial(Chunk.by_reference, path=path)
-    for result in map_in_order(work, prefetch(read_chunks(stream, SPAN_CHUNK_BYTES)),
+    size = None if path is None else path.stat().st_size
+    # A plain file under two full chunks is read here alone: a helper would spend longer
+    # starting than it could save (the commands start one early for bigger files).
+    helper_worth_it = size is None or size >= 2 * SPAN_CHUNK_BYTES
+    for result in map_in_order(work, prefetch(read_chunks(stream, _chunk_bytes(size))),
+                               use_helper=None if helper_worth_it else False,
                                for_helper=by_reference):
         accounting.lines_read += result.line_count
         if result.stream_error:
@@ -118,6 +129,16 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
         batches.append(result.batch.offset(sequence))
         sequence += result.batch.links.height
     return batches
+
+
+def _chunk_bytes(file_bytes: int | None) -> int:
+    """SPAN_CHUNK_BYTES, or less for a file of fewer than SPAN_CHUNKS_WANTED chunks: with few
+    chunks, the last ones keep one process busy while the other waits. Not under
+    MIN_SPAN_CHUNK_BYTES, as each chunk has a fixed cost. A stream of unknown size gets the
+    full size."""
+    if file_bytes is None:
+        return SPAN_CHUNK_BYTES
+    return min(SPAN_CHUNK_BYTES, max(MIN_SPAN_CHUNK_BYTES, file_bytes // SPAN_CHUNKS_WANTED))
 
 
 def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]]:
