@@ -4,7 +4,8 @@ Parsing JSON and walking it is Python work, held to one core by the GIL. Big spa
 read in chunks; the helper takes a chunk whenever it is free, this process takes the rest, and
 the results come back in input order. The helper is spawned (never forked: polars' thread pool
 does not survive a fork), either early, when a command sees a big span file among its inputs
-(early_helper.py), or once a second chunk shows the input is big enough to repay its start-up.
+(early_helper.py), or, for input of unknown size (gzip, stdin), once a second chunk shows it
+is big enough to repay its start-up.
 
 Only the commands use it (they call `allow_helper`): a program calling the readers as a library
 gets no process it did not ask for (spawning re-imports the caller's main module, which a
