@@ -39,23 +39,36 @@ def parse_time(text: pl.Series) -> pl.Series:
     """Text to UTC datetimes (null where it is not a time). ISO text without an offset is UTC.
 
     Formats are tried one after another on the values still unparsed, so a log in one format
-    (the usual case) pays for one parse, not five."""
+    (the usual case) pays for one parse, not five; and a column none of whose values is a
+    number, or all of whose values are still to parse, is taken whole, not picked apart."""
     number = text.cast(pl.Float64, strict=False)
-    result = pl.select(epoch_to_utc(pl.lit(number))).to_series()
+    if number.null_count() < number.len():
+        result = pl.select(epoch_to_utc(pl.lit(number))).to_series()
+    else:
+        result = pl.repeat(None, text.len(), dtype=UTC, eager=True)
     for fmt in ISO_FORMATS:
         pending = result.is_null() & text.is_not_null()
-        if not pending.any():
+        waiting = pending.sum()
+        if not waiting:
             break
-        indices = pending.arg_true()
-        # cache=False: step times are nearly all distinct, so a cache only adds hashing.
-        # The streaming engine parses in parallel morsels; eagerly it runs on one core.
-        parsed = (
-            pl.LazyFrame({"text": text.gather(indices)})
-            .select(pl.col("text").str.to_datetime(fmt, time_unit="us", time_zone="UTC",
-                                                   strict=False, cache=False))
-            .collect(engine="streaming")
-            .to_series()
-        )
-        result = result.scatter(indices, parsed)
-    implausible = ~result.is_between(EARLIEST, LATEST, closed="left")
-    return result.scatter(implausible.fill_null(False).arg_true(), None).alias(text.name)
+        if waiting == text.len():
+            result = _parse_iso(text, fmt)
+        else:
+            indices = pending.arg_true()
+            result = result.scatter(indices, _parse_iso(text.gather(indices), fmt))
+    implausible = (~result.is_between(EARLIEST, LATEST, closed="left")).fill_null(False)
+    if implausible.any():
+        result = result.scatter(implausible.arg_true(), None)
+    return result.alias(text.name)
+
+
+def _parse_iso(text: pl.Series, fmt: str) -> pl.Series:
+    # cache=False: step times are nearly all distinct, so a cache only adds hashing.
+    # The streaming engine parses in parallel morsels; eagerly it runs on one core.
+    return (
+        pl.LazyFrame({"text": text})
+        .select(pl.col("text").str.to_datetime(fmt, time_unit="us", time_zone="UTC",
+                                               strict=False, cache=False))
+        .collect(engine="streaming")
+        .to_series()
+    )
