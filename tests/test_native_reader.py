@@ -204,3 +204,28 @@ def test_numbers_json_cannot_hold_and_deep_nesting_are_named_not_raised(write_js
         "nested too deeply to read": [(str(path), 5)],
     }
     assert accounting.balanced()
+
+
+@pytest.mark.parametrize("texts", [
+    # all ISO with Z: the column is parsed whole
+    ["2026-11-27T10:00:00Z", "2026-11-27T10:00:00.5Z"],
+    # epochs, offsets, space-separated, dates and junk: each value by the format it matches
+    ["1795773600.5", "2026-11-27T12:00:00+02:00", "2026-11-27 10:00:00", "2026-11-27",
+     "not a time", "99999-01-01", "1e30", None],
+])
+def test_times_parse_the_same_whole_or_picked_apart(texts):
+    from datetime import UTC, datetime
+
+    from agentcost.ingest.timeparse import parse_time
+
+    expected = {
+        "2026-11-27T10:00:00Z": datetime(2026, 11, 27, 10, tzinfo=UTC),
+        "2026-11-27T10:00:00.5Z": datetime(2026, 11, 27, 10, 0, 0, 500_000, tzinfo=UTC),
+        "1795773600.5": datetime(2026, 11, 27, 10, 0, 0, 500_000, tzinfo=UTC),
+        "2026-11-27T12:00:00+02:00": datetime(2026, 11, 27, 10, tzinfo=UTC),
+        "2026-11-27 10:00:00": datetime(2026, 11, 27, 10, tzinfo=UTC),
+        "2026-11-27": datetime(2026, 11, 27, tzinfo=UTC),
+    }
+    parsed = parse_time(pl.Series("timestamp", texts, dtype=pl.String))
+    assert parsed.name == "timestamp"
+    assert parsed.to_list() == [expected.get(text) for text in texts]
