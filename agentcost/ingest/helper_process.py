@@ -14,23 +14,24 @@ script without an `if __name__ == "__main__"` guard cannot bear).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Future
 from itertools import chain, islice
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:  # multiprocessing is imported when a helper is started: most runs need none
+    from concurrent.futures import ProcessPoolExecutor
 
 # Items handed to the helper ahead of time: one being worked on and one waiting, so that it
 # never sits idle while this process is busy with an item of its own.
 HELPER_QUEUE = 2
 # What a helper that dies or cannot be started (no /dev/shm, process limits) raises.
-HELPER_FAILURES = (BrokenProcessPool, OSError)
+HELPER_FAILURES = (BrokenExecutor, OSError)  # BrokenProcessPool is a BrokenExecutor
 PARENT_CHECK_SECONDS = 0.5
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -88,6 +89,9 @@ def start_early() -> None:
 
 
 def _new_helper() -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_helper)
 
