@@ -19,31 +19,53 @@ needs_two_cores = pytest.mark.skipif(spare_cores() < 1, reason="one core: no hel
 
 
 def where_squared(item: tuple[int, int]) -> tuple[int, int]:
-    """(item squared, the pid that computed it). Item (0, parent pid), which always goes to
-    the helper, kills it; 0 instead of a pid spares it."""
+    """(item squared, the pid that computed it). Item (0, parent pid), which a ready helper
+    takes first, kills it; 0 instead of a pid spares it."""
     number, parent = item
     if number == 0 and parent and os.getpid() != parent:
         os._exit(1)
     return number * number, os.getpid()
 
 
+@pytest.fixture
+def warm_helper(monkeypatch):
+    """A helper started and ready, as a command has one for a big file: it takes items from
+    the first on (a helper still starting gets none)."""
+    from agentcost.ingest import helper_process
+
+    monkeypatch.setattr(helper_process, "_allowed", True)
+    monkeypatch.setattr(helper_process, "_early", None)
+    helper_process.start_early()
+    assert helper_process._early is not None
+    helper_process._early[1].result(timeout=120)
+
+
 @needs_two_cores
-def test_results_come_back_in_input_order_and_the_helper_takes_some():
+def test_results_come_back_in_input_order_and_the_helper_takes_some(warm_helper):
     parent = os.getpid()
     results = list(map_in_order(where_squared, iter([(n, 0) for n in range(12)]),
                                 use_helper=True))
     assert [square for square, _ in results] == [n * n for n in range(12)]
     workers = {pid for _, pid in results}
     assert parent in workers
-    assert len(workers) == 2  # the first item always goes to the helper
+    assert len(workers) == 2  # the first item goes to the ready helper
 
 
 @needs_two_cores
-def test_a_helper_that_dies_leaves_its_items_to_this_process():
+def test_a_helper_that_dies_leaves_its_items_to_this_process(warm_helper):
     parent = os.getpid()
     results = list(map_in_order(where_squared, iter([(n, parent) for n in range(8)]),
                                 use_helper=True))
     assert results == [(n * n, parent) for n in range(8)]
+
+
+@needs_two_cores
+def test_a_helper_still_starting_gets_nothing_of_a_short_input():
+    # Nothing waits for its start-up: four quick items are all done here meanwhile.
+    parent = os.getpid()
+    results = list(map_in_order(where_squared, iter([(n, 0) for n in range(1, 5)]),
+                                use_helper=True))
+    assert results == [(n * n, parent) for n in range(1, 5)]
 
 
 def test_one_item_or_no_helper_runs_here(monkeypatch):

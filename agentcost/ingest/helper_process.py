@@ -64,7 +64,7 @@ class _Slot(Generic[Item, Result]):
             return work(self.item)
 
 
-_early: ProcessPoolExecutor | None = None
+_early: tuple[ProcessPoolExecutor, Future[None]] | None = None  # a helper and its warm-up
 _allowed = False
 
 
@@ -80,26 +80,25 @@ def start_early() -> None:
     and never used is shut down at exit."""
     global _early
     if _allowed and _early is None and spare_cores() >= 1:
-        helper = _new_helper()
         try:
-            helper.submit(_warm_up)
+            _early = _warming_helper()
         except HELPER_FAILURES:  # no helper then: everything is done here
             return
-        _early = helper
 
 
-def _new_helper() -> ProcessPoolExecutor:
+def _warming_helper() -> tuple[ProcessPoolExecutor, Future[None]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_helper)
+    helper = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_start_helper)
+    return helper, helper.submit(_warm_up)
 
 
-def _take_helper() -> ProcessPoolExecutor:
+def _take_helper() -> tuple[ProcessPoolExecutor, Future[None]]:
     global _early
-    helper, _early = _early or _new_helper(), None
-    return helper
+    taken, _early = _early or _warming_helper(), None
+    return taken
 
 
 def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
@@ -109,7 +108,11 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     items must pickle; results are yielded in input order, each as soon as it and all before
     it are done, so at most a few results are held at once. `use_helper`: whether a helper may
     be used; by default, if `allow_helper` was called. `for_helper` turns an item into what is
-    sent to the helper (something cheaper to send that `work` accepts too)."""
+    sent to the helper (something cheaper to send that `work` accepts too).
+
+    The helper gets items only once it has started: until then this process takes them all,
+    so a short input never waits for a helper's start-up, and results never pile up behind
+    items handed to a helper still importing polars."""
     ahead = list(islice(items, 2))
     all_items = chain(ahead, items)
     if use_helper is None:
@@ -117,12 +120,17 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     if len(ahead) < 2 or not use_helper or spare_cores() < 1:
         yield from map(work, all_items)
         return
-    with _take_helper() as helper:
+    try:
+        helper, warm = _take_helper()
+    except HELPER_FAILURES:  # it could not start: everything here
+        yield from map(work, all_items)
+        return
+    with helper:
         slots: deque[_Slot[Item, Result]] = deque()
         helper_alive = True
         for item in all_items:
             slot = None
-            if helper_alive and _queued(slots) < HELPER_QUEUE:
+            if helper_alive and warm.done() and _queued(slots) < HELPER_QUEUE:
                 try:
                     sent = item if for_helper is None else for_helper(item)
                     slot = _Slot(item, future=helper.submit(work, sent))
