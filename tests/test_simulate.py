@@ -149,6 +149,7 @@ def test_output_is_deterministic_and_scenarios_compare(run_cli, tmp_path):
     table = run_cli("simulate", str(SAMPLES / "agents.jsonl"), "--cache", "web_search:1h",
                     "--no-color")
     assert "Waterfall" in table.stdout and "Tool caching by tool" in table.stdout
+    assert table.stdout.startswith("Scenario: command line\ncache web_search for 3600 s\n")
     assert run_cli("simulate", str(SAMPLES / "agents.jsonl"), "--cache", "x:soon").exit_code == 2
 
 

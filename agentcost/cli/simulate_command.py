@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from agentcost.pricing.table import PriceTable
     from agentcost.simulate.scenario import Scenario
 
+# The name of the scenario the command line's own flags make.
+FLAGS_SCENARIO = "command line"
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
 
@@ -98,7 +100,7 @@ def simulate(
     table = load_price_table(prices)
     inflation = parse_inflation(step_inflation or [])
     flags = Scenario(
-        name="scenario",
+        name=FLAGS_SCENARIO,
         routes=tuple(parse_route(text, inflation) for text in route or []),
         cache=tuple(parse_cache(text) for text in cache or []),
         compression=Compression(compress_after, keep_last, summary_model, summary_tokens)
@@ -128,7 +130,7 @@ def _require_priced_models(scenarios: list[Scenario], table: PriceTable) -> None
     from agentcost.pricing.resolve import resolve_model
 
     for scenario in scenarios:
-        where = "" if scenario.name == "scenario" else f" in scenario {scenario.name!r}"
+        where = "" if scenario.name == FLAGS_SCENARIO else f" in scenario {scenario.name!r}"
         wanted = [(f"route {route.pattern}={route.target}", route.target)
                   for route in scenario.routes]
         if scenario.compression:
