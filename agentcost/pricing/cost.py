@@ -91,15 +91,11 @@ def price_rows(table: PriceTable) -> pl.DataFrame:
             .with_row_index("_period").with_columns(pl.col("_period").cast(pl.UInt32)))
 
 
-def _tool_prices(steps: pl.LazyFrame, table: PriceTable) -> dict[str, float]:
-    """The price per call of every tool in the steps that the table prices."""
-    prices = {name: resolve_tool(name, table) for name in _distinct(steps, "tool_name")}
+def _tool_prices(tools: pl.Series, table: PriceTable) -> dict[str, float]:
+    """The price per call of every tool named in `tools` that the table prices."""
+    names = sorted(tools.drop_nulls().unique().cast(pl.String).to_list())
+    prices = {name: resolve_tool(name, table) for name in names}
     return {name: price.per_call for name, price in prices.items() if price is not None}
-
-
-def _distinct(steps: pl.LazyFrame, column: str) -> list[str]:
-    values = steps.select(pl.col(column).unique().drop_nulls().cast(pl.String)).collect()
-    return sorted(values.to_series().to_list())
 
 
 def _tier_name(raw: str | None) -> str:
@@ -176,12 +172,14 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
         pl.col("model").cast(pl.Categorical),
         pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"),
         "start_time",
-    ).collect()
+        "tool_name",
+    ).collect()  # the one pass over the steps before the costs: what they need looked up
     pairs = _pairs(present, table, periods)
     pair, period = _price_index(present, pairs, periods)
+    tool_prices = _tool_prices(present["tool_name"], table)
     del present
     indexed = steps.with_columns(pl.lit(pair).alias("_pair"), pl.lit(period).alias("_period"))
-    return _costs(indexed, pairs, periods, _tool_prices(steps, table), table, cost_mode)
+    return _costs(indexed, pairs, periods, tool_prices, table, cost_mode)
 
 
 def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
