@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -120,6 +123,36 @@ def test_output_file_is_written_whole(run_cli, tmp_path):
     assert result.stdout == ""
     assert json.loads(target.read_text())["summary"]["steps"] == 10
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_or_device_is_written_in_place_not_replaced(run_cli, tmp_path):
+    """`-o /dev/null` or a FIFO must receive the report; renaming a temporary file over it
+    would put a regular file where the device or pipe was."""
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    result = run_cli("report", str(SAMPLES / "research_agent.jsonl"), "--format", "json",
+                     "-o", str(pipe))
+    reader.join(timeout=30)
+    assert result.exit_code == 0
+    assert json.loads(received[0])["summary"]["steps"] == 10
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_a_symlinked_output_keeps_its_link(run_cli, tmp_path):
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    result = run_cli("report", str(SAMPLES / "research_agent.jsonl"), "--format", "json",
+                     "-o", str(link))
+    assert result.exit_code == 0
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["summary"]["steps"] == 10
 
 
 def test_stdin(run_cli):
