@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import peak_mb, timed  # noqa: E402  (the benchmarks run as scripts)
+from measure import byte_compile_agentcost, peak_mb, timed  # noqa: E402  (the benchmarks run as scripts)
 
 FLOOR = """
 import sys, orjson
@@ -49,6 +49,7 @@ def main() -> None:
     floor = [sys.executable, "-c", FLOOR, str(log)]
     spans = int(subprocess.run(floor, check=True, capture_output=True, text=True).stdout)
     report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
+    byte_compile_agentcost()
     floor_walls, report_walls = [], []
     for _ in range(args.runs):
         floor_walls.append(timed(floor))

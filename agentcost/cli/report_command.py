@@ -124,7 +124,7 @@ def report(
 
 
 def _render(result: Report, tasks: pl.DataFrame, output_format: OutputFormat,
-            color: bool | None, *, to_file: bool) -> str:
+            color: bool | None, *, to_file: bool) -> str | bytes:
     if output_format is OutputFormat.json:
         from agentcost.render.json_out import render_json
 
