@@ -5,9 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentcost.ingest.read import read_steps
 
@@ -229,3 +232,31 @@ def test_times_parse_the_same_whole_or_picked_apart(texts):
     parsed = parse_time(pl.Series("timestamp", texts, dtype=pl.String))
     assert parsed.name == "timestamp"
     assert parsed.to_list() == [expected.get(text) for text in texts]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moments=st.lists(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2199, 12, 31)),
+                     min_size=1, max_size=40),
+    digits=st.integers(min_value=0, max_value=9),
+    garbled=st.sampled_from(["", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z",
+                             "2026-11-27T10:00:00.Z", "2026-11-27T25:00:00Z"]),
+)
+def test_the_common_utc_layout_parses_as_the_general_format_does(moments, digits, garbled):
+    """'2026-11-27T10:00:00.123456Z' is taken apart at fixed places, not by the general parser:
+    every fraction length (cut to microseconds, never rounded) and every impossible date must
+    come out as the general ISO format gives them."""
+    from agentcost.ingest.timeparse import ISO_FORMATS, _parse_iso, parse_time
+
+    def written(moment: datetime) -> str:
+        fraction = f"{moment.microsecond:06d}{moment.microsecond % 1000:03d}"[:digits]
+        return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if digits else "") + "Z"
+
+    texts = [written(moment) for moment in moments] + [garbled]
+    general = _parse_iso(pl.Series(texts, dtype=pl.String), ISO_FORMATS[0]).to_list()
+    assert parse_time(pl.Series(texts, dtype=pl.String)).to_list() == general
+    assert general[:-1] == [
+        moment.replace(microsecond=int(f"{moment.microsecond:06d}"[:digits].ljust(6, "0")),
+                       tzinfo=UTC)
+        for moment in moments
+    ]

@@ -15,6 +15,10 @@ ISO_FORMATS = (
     "%Y-%m-%d",
 )
 UTC = pl.Datetime("us", "UTC")
+# The layout nearly every producer writes, "2026-11-27T10:00:00.123456Z": taken apart at fixed
+# places, it parses in well under half the time of a general format. Anything else (an offset,
+# a space, a lowercase t) is left to ISO_FORMATS.
+RFC3339_UTC = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$"
 # Step times outside these years are bad data (an epoch in the wrong unit, a placeholder
 # year 9999), and would overflow date arithmetic downstream.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC_ZONE)
@@ -42,10 +46,14 @@ def parse_time(text: pl.Series) -> pl.Series:
     (the usual case) pays for one parse, not five; and a column none of whose values is a
     number, or all of whose values are still to parse, is taken whole, not picked apart."""
     number = text.cast(pl.Float64, strict=False)
+    parsed = [_rfc3339_utc(pl.col("text"))]
     if number.null_count() < number.len():
-        result = pl.select(epoch_to_utc(pl.lit(number))).to_series()
-    else:
-        result = pl.repeat(None, text.len(), dtype=UTC, eager=True)
+        parsed.insert(0, epoch_to_utc(pl.col("number")))
+    # The streaming engine parses in parallel morsels; eagerly it runs on one core.
+    result = (
+        pl.LazyFrame({"text": text, "number": number}).select(pl.coalesce(parsed))
+        .collect(engine="streaming").to_series()
+    )
     for fmt in ISO_FORMATS:
         pending = result.is_null() & text.is_not_null()
         waiting = pending.sum()
@@ -62,9 +70,24 @@ def parse_time(text: pl.Series) -> pl.Series:
     return result.alias(text.name)
 
 
+def _rfc3339_utc(text: pl.Expr) -> pl.Expr:
+    whole_seconds = text.str.slice(0, 19).str.strptime(
+        pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False, cache=False)
+    length = text.str.len_bytes().cast(pl.Int64)
+    # Between the "." and the "Z": nanoseconds are cut to microseconds, as a full parse does.
+    digits = text.str.slice(20, (length - 21).clip(lower_bound=0))
+    micros = pl.when(length > 21).then(
+        digits.str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False)
+    ).otherwise(0)
+    return (
+        pl.when(text.str.contains(RFC3339_UTC))
+        .then(whole_seconds + pl.duration(microseconds=micros))
+        .dt.replace_time_zone("UTC")
+    )
+
+
 def _parse_iso(text: pl.Series, fmt: str) -> pl.Series:
     # cache=False: step times are nearly all distinct, so a cache only adds hashing.
-    # The streaming engine parses in parallel morsels; eagerly it runs on one core.
     return (
         pl.LazyFrame({"text": text})
         .select(pl.col("text").str.to_datetime(fmt, time_unit="us", time_zone="UTC",
