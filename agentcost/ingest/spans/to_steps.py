@@ -10,6 +10,8 @@ Rules (../shared/reference/trace-formats.md section 4):
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -89,7 +91,7 @@ def _span_key(span_column: str) -> pl.Expr:
     return pl.when(pl.col(span_column).is_not_null()).then(identity.hash(seed=HASH_SEED))
 
 
-def task_expr(present: set[str], task_key: str, fallback: str) -> pl.Expr:
+def task_expr(present: Collection[str], task_key: str, fallback: str) -> pl.Expr:
     if task_key == "session":
         chosen = c.first(present, c.SESSION)
     elif task_key.startswith("attribute."):
@@ -123,38 +125,69 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     which holds one span and no ids by nature). `first_sequence` numbers spans across batches
     so that "first seen" means first in the file. `columns`: the canonical columns to fill
     (the rest are left out, to be null); all when None."""
-    present = set(spans.columns)
+    present = frozenset(spans.columns)
+    plan = _plan(present, source_file, task_key, ids_required, columns)
     # Token numbers, then counts, are materialised once: eager selects do not share
     # sub-expressions, and the counts, the check for unreadable ones and every bucket below
     # read them.
+    typed = spans.with_row_index("sequence", offset=first_sequence)
+    for stage in plan.typing:
+        typed = typed.with_columns(stage)
+    links = typed.select(plan.links)
+    candidates = typed.filter(plan.candidate)
+    canonical = candidates.select(plan.canonical)
+    canonical = _estimate_missing_usage(conform(canonical, only_present=True), candidates,
+                                        present)
+    # Task ids (32 hex digits per row) as categories until the batches are joined: a tenth of
+    # the memory while every batch of a big file is held (the reader gives text back).
+    return Classified(links, canonical.with_columns(pl.col("task_id").cast(pl.Categorical),
+                                                    candidates["sequence"]))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    typing: list[list[pl.Expr]]  # with_columns stages, each reading the ones before
+    links: list[pl.Expr]
+    candidate: pl.Expr
+    canonical: list[pl.Expr]
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(present: frozenset[str], source_file: str, task_key: str, ids_required: bool,
+          columns: frozenset[str] | None) -> _Plan:
+    """classify's expressions, built once per set of span columns: a big file's chunks all
+    share one, and building them costs as much as running them on a chunk."""
     recorded = {name: f"_recorded_{name}" for name in TOKEN_BUCKETS}
     prompt, cache_read, cache_write, output = (pl.col(recorded[name]) for name in TOKEN_BUCKETS)
-    typed = spans.with_row_index("sequence", offset=first_sequence).with_columns(
-        *(expr.alias(recorded[name]) for name, expr in c.usage_numbers(present).items()),
-        c.step_kind(present).alias("kind"),
-        ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
-        .alias("missing_ids"),
-    )
-    typed = typed.with_columns(
-        c.recorded_count(prompt).alias(recorded["input_tokens"]),
-        c.recorded_count(cache_read).fill_null(0).alias(recorded["cache_read_tokens"]),
-        c.recorded_count(cache_write).fill_null(0).alias(recorded["cache_write_5m_tokens"]),
-        c.recorded_count(output).alias(recorded["output_tokens"]),
-        c.unreadable_usage([prompt, cache_read, cache_write, output]).alias("bad_usage"),
-    )
     has_usage = prompt.is_not_null() | output.is_not_null()
-    typed = typed.with_columns(
-        c.uncached_input(prompt, cache_read, cache_write).alias(recorded["input_tokens"]),
-        (pl.col("kind").is_in(["llm", "embedding", "tool"]) & has_usage).alias("carries"),
-        (pl.col("kind").is_in(["llm", "embedding"]) & has_usage).alias("counted"),
-    )
-    links = typed.select(
-        "sequence", _span_key("span_id").alias("span_key"),
+    typing = [
+        [
+            *(expr.alias(recorded[name]) for name, expr in c.usage_numbers(present).items()),
+            c.step_kind(present).alias("kind"),
+            ((pl.col("trace_id").is_null() | pl.col("span_id").is_null()) & ids_required)
+            .alias("missing_ids"),
+        ],
+        [
+            c.recorded_count(prompt).alias(recorded["input_tokens"]),
+            c.recorded_count(cache_read).fill_null(0).alias(recorded["cache_read_tokens"]),
+            c.recorded_count(cache_write).fill_null(0).alias(recorded["cache_write_5m_tokens"]),
+            c.recorded_count(output).alias(recorded["output_tokens"]),
+            c.unreadable_usage([prompt, cache_read, cache_write, output]).alias("bad_usage"),
+        ],
+        [
+            c.uncached_input(prompt, cache_read, cache_write).alias(recorded["input_tokens"]),
+            (pl.col("kind").is_in(["llm", "embedding", "tool"]) & has_usage).alias("carries"),
+            (pl.col("kind").is_in(["llm", "embedding"]) & has_usage).alias("counted"),
+        ],
+    ]
+    links = [
+        pl.col("sequence"), _span_key("span_id").alias("span_key"),
         _span_key("parent_span_id").alias("parent_key"),
-        pl.col("kind").cast(pl.Categorical), "carries", "missing_ids", "bad_usage",
-        "source_line")
-    candidates = typed.filter(pl.col("kind").is_in(["llm", "embedding", "tool"])
-                              & ~pl.col("missing_ids") & ~pl.col("bad_usage"))
+        pl.col("kind").cast(pl.Categorical), *map(pl.col, ("carries", "missing_ids",
+                                                          "bad_usage", "source_line")),
+    ]
+    candidate = (pl.col("kind").is_in(["llm", "embedding", "tool"])
+                 & ~pl.col("missing_ids") & ~pl.col("bad_usage"))
     is_call = pl.col("kind").is_in(["llm", "embedding"])
 
     def bucket(expr: pl.Expr) -> pl.Expr:
@@ -162,7 +195,7 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         return pl.when(pl.col("counted")).then(expr.fill_null(0)).cast(pl.Int64)
 
     start = pl.col("start_ns")
-    canonical = candidates.select(
+    canonical = [
         task_expr(present, task_key, source_file).alias("task_id"),
         pl.col("span_id"),
         pl.col("parent_span_id"),
@@ -185,16 +218,12 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
         c.first(present, c.SESSION).alias("session_id"),
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line"),
-    )
+    ]
     if columns is not None:
-        canonical = canonical.select(name for name in canonical.columns
-                                     if name in columns or name in ALWAYS_FILLED)
-    canonical = _estimate_missing_usage(conform(canonical, only_present=True), candidates,
-                                        present)
-    # Task ids (32 hex digits per row) as categories until the batches are joined: a tenth of
-    # the memory while every batch of a big file is held (the reader gives text back).
-    return Classified(links, canonical.with_columns(pl.col("task_id").cast(pl.Categorical),
-                                                    candidates["sequence"]))
+        canonical = [expr for expr in canonical
+                     if expr.meta.output_name() in columns
+                     or expr.meta.output_name() in ALWAYS_FILLED]
+    return _Plan(typing, links, candidate, canonical)
 
 
 def resolve(batches: list[Classified]) -> SpanSteps:
@@ -237,9 +266,10 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     return result
 
 
-def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame, present: set[str]
-                            ) -> pl.DataFrame:  # spans: the rows of `canonical`, all columns
-    """LLM steps without usage but with message content get estimated token counts."""
+def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame,
+                            present: Collection[str]) -> pl.DataFrame:
+    """LLM steps without usage but with message content get estimated token counts. `spans`:
+    the rows of `canonical`, with all their columns."""
     content = [key for key in c.CONTENT if key in present]
     if not content:
         return canonical
