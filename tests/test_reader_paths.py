@@ -124,3 +124,22 @@ def test_chunks_know_where_they_are_in_the_file(tmp_path, lines, bom, final_newl
     assert b"".join(chunk.data for chunk in chunks) == content.removeprefix(sources.UTF8_BOM)
     for chunk in chunks:
         assert chunk.by_reference(path).load() == chunk.data
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, monkeypatch):
+    """A glob and a name, a directory and a file in it, a symlink: each names the same file,
+    and reading it again would count its steps twice."""
+    log = tmp_path / "logs" / "day.jsonl"
+    log.parent.mkdir()
+    log.write_text("".join(json.dumps(r) + "\n" for r in make_records(3, 40)))
+    (tmp_path / "link.jsonl").symlink_to(log)
+    monkeypatch.chdir(tmp_path)
+    once = read_steps(["logs/day.jsonl"])
+    named_four_ways = read_steps(["logs/day.jsonl", "logs", "logs/*.jsonl", "link.jsonl"])
+    assert named_four_ways.steps.height == once.steps.height == 40
+    assert named_four_ways.accounting.lines_read == 40
+    # the directory and the glob both list it as logs/day.jsonl
+    assert {note: tally.count for note, tally in named_four_ways.accounting.notes.items()} == {
+        "logs/day.jsonl: named more than once, read once": 2,
+        "link.jsonl: named more than once, read once": 1,
+    }

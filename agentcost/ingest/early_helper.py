@@ -23,7 +23,7 @@ def start_helper_for(inputs: Sequence[str], input_format: str) -> None:
     if input_format not in ("auto", "otlp"):
         return
     try:
-        sources = expand_inputs(inputs)
+        sources, _ = expand_inputs(inputs)
     except InputError:
         return
     for source in sources:

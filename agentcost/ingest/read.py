@@ -62,7 +62,9 @@ def read_steps(
     wanted_aliases = {alias for concept in wanted for alias in FIELDS_BY_CONCEPT[concept].aliases}
     accounting = LineAccounting()
     frames: list[pl.DataFrame] = []
-    sources = expand_inputs(inputs)
+    sources, repeated = expand_inputs(inputs)
+    for display in repeated:
+        accounting.note(f"{display}: named more than once, read once", display, [], count=1)
     sizes = [source.path.stat().st_size if source.path else 0 for source in sources]
     if progress is not None:
         progress.start(sum(sizes))

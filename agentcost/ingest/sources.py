@@ -70,9 +70,13 @@ class Chunk:
         return data
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[Source]:
+def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
     """Turn command-line arguments into sources: '-' is stdin, directories are searched
-    recursively for trace files, globs are expanded (also when the shell did not)."""
+    recursively for trace files, globs are expanded (also when the shell did not).
+
+    Each file is read once however many arguments name it (a glob and a name, a directory and
+    a file in it, a path through a symlink): read twice, its steps would be counted twice. The
+    repeats are returned, as named, for the report to say so."""
     sources: list[Source] = []
     for item in inputs:
         if item == "-":
@@ -94,7 +98,25 @@ def expand_inputs(inputs: Sequence[str]) -> list[Source]:
             sources.extend(Source(str(p), p) for p in files)
         else:
             raise InputError(f"{item}: no such file or directory")
-    return sources
+    return _each_once(sources)
+
+
+def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
+    seen: set[tuple[int, int] | str] = set()
+    kept: list[Source] = []
+    repeated: list[str] = []
+    for source in sources:
+        if source.path is None:
+            identity: tuple[int, int] | str = "-"  # stdin can be read only once anyway
+        else:
+            status = source.path.stat()
+            identity = (status.st_dev, status.st_ino)
+        if identity in seen:
+            repeated.append(source.display)
+        else:
+            seen.add(identity)
+            kept.append(source)
+    return kept, repeated
 
 
 def _is_trace_file(path: Path) -> bool:

@@ -332,7 +332,10 @@ def input_section(report: Report) -> Section:
         lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
                      f"(line {lines_list(tally.examples, single_file=single)})")
     for note, tally in sorted(a.notes.items()):
-        lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
-                     f"{lines_list(tally.examples[:1], single_file=single)})")
+        if tally.examples:
+            lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
+                         f"{lines_list(tally.examples[:1], single_file=single)})")
+        else:  # about a file or the whole input, not its lines
+            lines.append(f"  note: {safe_text(note)} ({count(tally.count)})")
     lines.append(f"Prices: {safe_text(report.price_table)} (cost mode: {report.cost_mode})")
     return Section("Input", lines)
