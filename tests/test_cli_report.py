@@ -213,3 +213,25 @@ def test_schema_command_publishes_the_format(run_cli):
                   "timestamp", "user", "workflow"):
         assert field in properties, field
     assert properties["input_tokens"]["minimum"] == 0
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (0.3365725, "$0.336573"),   # the float is a hair under ...5: its decimal rounds up
+    (12.34565, "$12.3457"),
+    (1234.565, "$1,234.57"),
+    (0.000323, "$0.000323"),
+    (-0.0000001, "$0.00"),      # rounds to zero: no minus sign
+    (-0.5, "-$0.50"),
+])
+def test_money_rounds_half_up_as_a_hand_calculation_does(value, shown):
+    from agentcost.render.text import money
+
+    assert money(value) == shown
+
+
+def test_a_shown_total_is_the_sum_of_its_shown_parts(run_cli):
+    """task-0000225 of the sample costs $0.3035725 of LLM and $0.033 of tools: its total,
+    $0.3365725, must show as $0.336573, not as the float's $0.336572."""
+    result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--top", "50", "--no-color")
+    row = next(line for line in result.stdout.splitlines() if line.startswith("task-0000225"))
+    assert [cell.strip() for cell in row.split("│")][4:7] == ["$0.303573", "$0.033", "$0.336573"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 # Control and format characters (escapes, bidi overrides, zero-width) are shown, not obeyed.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
@@ -26,15 +28,21 @@ def _escape(char: str) -> str:
 
 
 def money(value: float | None) -> str:
-    """$0.129, $0.000323, $12.3456, $1,234.57: precision that keeps small costs readable."""
+    """$0.129, $0.000323, $12.3456, $1,234.57: precision that keeps small costs readable.
+
+    Rounded half up from the decimal the float stands for (costs are summed exactly and kept to
+    ten places), as a hand calculation rounds: $0.3365725 shows as $0.336573, where the float's
+    binary value (a hair under) would round down, and a total would stop matching its parts."""
     if value is None:
         return "-"
-    magnitude = abs(value)
+    if not math.isfinite(value):  # no cost is; shown as it is rather than hidden
+        return f"${value}"
+    magnitude = abs(Decimal(repr(value)))
     decimals = 6 if magnitude < 1 else 4 if magnitude < 100 else 2
-    text = f"{magnitude:,.{decimals}f}"
-    whole, _, fraction = text.partition(".")
+    rounded = magnitude.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:,f}".partition(".")
     fraction = fraction.rstrip("0").ljust(2, "0")
-    return ("-" if value < 0 and round(magnitude, decimals) else "") + f"${whole}.{fraction}"
+    return ("-" if value < 0 and rounded else "") + f"${whole}.{fraction}"
 
 
 def align_points(cells: list[str]) -> list[str]:
