@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentcost.errors import InputError
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.sources import UTF8_BOM
 from agentcost.ingest.spans import containers
 from agentcost.ingest.spans.model import Span
@@ -26,6 +27,15 @@ FORMAT_NAMES = {
     "attributes": "span attribute map",
 }
 SPAN_LIST_KEYS = frozenset({"context", "spanContext", "span_kind"})
+# Session logs of coding agents: usage per API response, but no task ids, and repeats that need
+# their own rules. Not read; recognised, so that a user hears what the file is.
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
+CODEX_RECORD_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
+                                "compacted"})
+CLAUDE_CODE_RECORD_TYPES = frozenset({"file-history-snapshot", "summary", "user", "assistant",
+                                      "system", "progress"})
+CLAUDE_CODE_KEYS = frozenset({"message", "messageId", "snapshot", "uuid", "parentUuid",
+                              "sessionId", "leafUuid", "requestId"})
 ATTRIBUTE_PREFIXES = ("gen_ai.", "llm.", "ai.", "openinference.")
 
 
@@ -57,6 +67,25 @@ def sniff(head: bytes) -> str:
         return _format_of_object(_prefix_object(text), lines=False)
     except ValueError:
         return "native"
+
+
+def foreign_log(head: bytes) -> str | None:
+    """What a JSON lines file is when it is a coding agent's session log (Claude Code, Codex
+    CLI), from its first record; None for anything else."""
+    first_line = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n").partition(b"\n")[0]
+    try:
+        value = json.loads(first_line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or set(value) & TASK_ID_NAMES:
+        return None
+    keys = set(value)
+    if "payload" in keys and value.get("type") in CODEX_RECORD_TYPES:
+        return "Codex CLI session log"
+    claude_record = value.get("type") in CLAUDE_CODE_RECORD_TYPES and bool(keys & CLAUDE_CODE_KEYS)
+    if claude_record or {"sessionId", "message"} <= keys or {"requestId", "message"} <= keys:
+        return "Claude Code session log"
+    return None
 
 
 def _format_of_object(value: dict[str, Any], *, lines: bool) -> str:

@@ -15,6 +15,7 @@ from agentcost.ingest.timeparse import parse_time
 from agentcost.schema import MAX_TOKEN_COUNT, STEP_KINDS
 
 PROBLEM_COLUMN = "problem"
+MISSING_TASK = "missing task_id"
 NOTE_COLUMN = "note"
 START_TIME_COLUMN = "__start_time"
 TOKEN_CONCEPTS = ("prompt_tokens", "uncached_input_tokens", "cache_read_tokens",
@@ -40,11 +41,12 @@ def _count(concept: str, keys: Collection[str]) -> pl.Expr:
     return _first(concept, keys, pl.Float64()).cast(pl.Int64)
 
 
-def problems(keys: Collection[str]) -> pl.Expr:
-    """The first reason a row cannot be used, or null. One expression, checked in field order."""
+def problems(keys: Collection[str], missing_task: str = MISSING_TASK) -> pl.Expr:
+    """The first reason a row cannot be used, or null. One expression, checked in field order.
+    `missing_task`: the reason for a row without a task id (it can say what the file is)."""
     task = _first("task_id", keys, pl.String())
     checks: list[tuple[pl.Expr, str]] = [
-        (task.is_null() | (task.str.strip_chars() == ""), "missing task_id"),
+        (task.is_null() | (task.str.strip_chars() == ""), missing_task),
     ]
     for field in NATIVE_FIELDS:
         for alias in field.aliases:

@@ -23,6 +23,7 @@ from agentcost.ingest.native_decode import (
 )
 from agentcost.ingest.native_fields import KNOWN_KEYS
 from agentcost.ingest.native_normalise import (
+    MISSING_TASK,
     NOTE_COLUMN,
     PROBLEM_COLUMN,
     canonical_columns,
@@ -36,17 +37,21 @@ EXAMPLE_LINES = 5
 
 
 def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccounting, *,
-                stream: BinaryIO | None = None) -> list[pl.DataFrame]:
-    """Canonical steps of one native source. `stream`: an already opened stdin."""
+                stream: BinaryIO | None = None, missing_task: str = MISSING_TASK
+                ) -> list[pl.DataFrame]:
+    """Canonical steps of one native source. `stream`: an already opened stdin.
+    `missing_task`: the reason given for lines without a task id."""
     if source.path is not None:
-        whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting)
+        whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting,
+                                 missing_task)
         if whole is not None:
             return [whole]
-    return _read_in_chunks(source, wanted_aliases, accounting, stream=stream)
+    return _read_in_chunks(source, wanted_aliases, accounting, missing_task, stream=stream)
 
 
 def _read_clean_file(
-    path: Path, display: str, wanted_aliases: set[str], accounting: LineAccounting
+    path: Path, display: str, wanted_aliases: set[str], accounting: LineAccounting,
+    missing_task: str,
 ) -> pl.DataFrame | None:
     """The fast path: a plain file whose every line parses is handed to polars whole (memory
     mapped, decoded on all cores). Anything else (gzip, a bad line, blank lines that would
@@ -74,7 +79,7 @@ def _read_clean_file(
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
     # The line column first: a file with no field we read still has its rows.
     decoded = DecodedChunk(frame.with_columns(lines).select(*schema.keys(), LINE_COLUMN), [], [])
-    return _finish(decoded, keys, display, accounting)
+    return _finish(decoded, keys, display, accounting, missing_task)
 
 
 def count_lines(path: Path) -> int | None:
@@ -103,7 +108,7 @@ def _note_unknown_fields(
 
 
 def _read_in_chunks(
-    source: Source, wanted_aliases: set[str], accounting: LineAccounting,
+    source: Source, wanted_aliases: set[str], accounting: LineAccounting, missing_task: str,
     stream: BinaryIO | None = None,
 ) -> list[pl.DataFrame]:
     frames: list[pl.DataFrame] = []
@@ -119,19 +124,21 @@ def _read_in_chunks(
             sightings = sample_keys(chunk)
             _note_unknown_fields(sightings, chunk, source.display, reported_unknown, accounting)
             seen_keys.update(key for key in sightings if key in wanted_aliases)
-            frames.append(_read_chunk(chunk, seen_keys, source.display, accounting))
+            frames.append(_read_chunk(chunk, seen_keys, source.display, accounting,
+                                      missing_task))
     return frames
 
 
 def _read_chunk(
-    chunk: Chunk, keys: set[str], file: str, accounting: LineAccounting
+    chunk: Chunk, keys: set[str], file: str, accounting: LineAccounting, missing_task: str
 ) -> pl.DataFrame:
     schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
-    return _finish(decode_chunk(chunk, schema), keys, file, accounting)
+    return _finish(decode_chunk(chunk, schema), keys, file, accounting, missing_task)
 
 
 def _finish(
-    decoded: DecodedChunk, keys: set[str], file: str, accounting: LineAccounting
+    decoded: DecodedChunk, keys: set[str], file: str, accounting: LineAccounting,
+    missing_task: str,
 ) -> pl.DataFrame:
     """Account for blank and bad lines, reject rows that fail the checks, and give the rest
     canonical columns."""
@@ -140,8 +147,8 @@ def _finish(
         accounting.skip(bad.reason, file, [bad.line])
     frame = decoded.frame
     checked = (
-        frame.lazy().with_columns(start_time(frame, keys)).with_columns(problems(keys))
-        .collect(engine="streaming")
+        frame.lazy().with_columns(start_time(frame, keys))
+        .with_columns(problems(keys, missing_task)).collect(engine="streaming")
     )
     rejected = checked.filter(pl.col(PROBLEM_COLUMN).is_not_null())
     if rejected.height:

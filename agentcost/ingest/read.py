@@ -12,8 +12,9 @@ import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
-from agentcost.ingest.formats import FORMAT_NAMES, sniff
+from agentcost.ingest.formats import FORMAT_NAMES, foreign_log, sniff
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
+from agentcost.ingest.native_normalise import MISSING_TASK
 from agentcost.ingest.native_read import read_native
 from agentcost.ingest.sources import PrependedStream, Source, expand_inputs, open_source
 from agentcost.ingest.span_read import read_span_source
@@ -97,7 +98,11 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
     accounting.formats[FORMAT_NAMES["native"]] = (
         accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
     rest = cast(BinaryIO, PrependedStream(head, stream)) if source.is_stdin else None
-    return read_native(source, wanted_aliases, accounting, stream=rest)
+    foreign = foreign_log(head) if input_format == "auto" else None
+    missing_task = MISSING_TASK if foreign is None else (
+        f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
+    return read_native(source, wanted_aliases, accounting, stream=rest,
+                       missing_task=missing_task)
 
 
 def _peek(stream: BinaryIO) -> bytes:
