@@ -75,3 +75,23 @@ def test_bins_and_shares_by_hand():
     assert [(b.low, b.high, b.tasks) for b in bins] == [
         (0.0, 0.005, 1), (0.005, 0.01, 1), (0.01, 0.02, 1), (0.02, 0.05, 1)]
     assert top_share([1.0, 1.0, 2.0], 10) == (1, 0.5)
+
+
+def test_step_position_means_leave_out_steps_whose_cost_is_unknown(run_cli, write_jsonl):
+    """An unpriced step's cost is unknown, not zero: it is counted among the steps at its
+    position but left out of their mean; a position with no priced step has no mean."""
+    records = [
+        # position 1: two priced steps ($0.01, $0.03) and one on a model no table knows
+        {"task_id": "a", "step_number": 1, "model": "gpt-4o", "output_tokens": 1_000},
+        {"task_id": "b", "step_number": 1, "model": "gpt-4o", "output_tokens": 3_000},
+        {"task_id": "c", "step_number": 1, "model": "not-a-model", "output_tokens": 9_000},
+        # position 2: only a step with a priced call and an unpriced tool
+        {"task_id": "a", "step_number": 2, "model": "gpt-4o", "output_tokens": 1_000,
+         "tool_name": "not_a_tool"},
+    ]
+    board = report_of(run_cli, write_jsonl(records))["dashboard"]
+    positions = {row["position"]: row for row in board["by_step_position"]}
+    assert positions[1]["steps"] == 3 and positions[1]["priced_steps"] == 2
+    assert positions[1]["mean_cost_usd"] == pytest.approx(0.02)
+    assert positions[2]["steps"] == 1 and positions[2]["priced_steps"] == 0
+    assert positions[2]["mean_cost_usd"] is None

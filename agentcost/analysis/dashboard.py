@@ -90,15 +90,20 @@ def top_share(costs: list[float], percent: float) -> tuple[int, float]:
 
 def by_position(priced: pl.DataFrame) -> pl.DataFrame:
     """Mean cost of the k-th step of a task, over the tasks that have a k-th step (steps past
-    POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer."""
-    # Only the three columns it needs: grouping the whole frame by an expression copies it.
+    POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer.
+    The mean is over the steps priced whole (`priced_steps`): an unpriced step's cost is
+    unknown, not zero; null where no step at that position is priced."""
+    priced_whole = pl.col("unpriced_reason").is_null() & ~pl.col("tool_unpriced")
+    # Only the columns it needs: grouping the whole frame by an expression copies it.
     return (
         priced.select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
-                      "total_cost_usd",
+                      pl.when(priced_whole).then(pl.col("total_cost_usd")).alias("cost"),
                       (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
         .group_by("position")
         .agg(pl.len().alias("steps"),
-             (exact_sum(pl.col("total_cost_usd")) / pl.len()).round(MONEY_DECIMALS)
+             pl.col("cost").count().alias("priced_steps"),
+             pl.when(pl.col("cost").count() > 0)
+             .then((exact_sum(pl.col("cost")) / pl.col("cost").count()).round(MONEY_DECIMALS))
              .alias("mean_cost_usd"),
              pl.col("prompt").mean().alias("mean_prompt_tokens"))
         .sort("position")

@@ -121,11 +121,13 @@ def dashboard_blocks(report: Report) -> list[Block]:
         last = positions["position"].to_list()[-1]
         position_rows = [(f"{p}+" if p == last and p > 20 else str(p), count(n), money(cost),
                           count(int(tokens or 0)))
-                         for p, n, cost, tokens in positions.iter_rows()]
+                         for p, n, _, cost, tokens in positions.iter_rows()]
+        caption = "later steps carry the whole context so far"
+        if positions["priced_steps"].sum() < positions["steps"].sum():
+            caption += "; mean cost over the steps priced whole (unpriced ones: unknown)"
         blocks.append(Table("Cost by step position", ("step", "steps", "mean cost",
                                                       "mean prompt tokens"),
-                            position_rows, (True, True, True, True),
-                            caption="later steps carry the whole context so far"))
+                            position_rows, (True, True, True, True), caption=caption))
     if board.breakdown is not None and board.breakdown_by is not None:
         breakdown_rows = [(safe_text(key), count(steps), count(tasks), money(cost),
                            "-" if share is None else f"{100 * share:.1f}%")
