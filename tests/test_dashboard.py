@@ -53,7 +53,7 @@ def test_histogram_concentration_and_positions(run_cli, write_jsonl):
     assert positions[1]["steps"] == 20 and positions[4]["steps"] == 2
     assert positions[1]["mean_cost_usd"] == pytest.approx(0.01)
     [row] = board["breakdown"]["rows"]
-    assert row == {"model": "gpt-4o", "steps": 74, "tasks": 20,
+    assert row == {"model": "gpt-4o", "steps": 74, "tasks": 20, "unpriced_steps": 0,
                    "cost_usd": pytest.approx(0.74), "share": pytest.approx(1.0)}
 
 
@@ -95,3 +95,17 @@ def test_step_position_means_leave_out_steps_whose_cost_is_unknown(run_cli, writ
     assert positions[1]["mean_cost_usd"] == pytest.approx(0.02)
     assert positions[2]["steps"] == 1 and positions[2]["priced_steps"] == 0
     assert positions[2]["mean_cost_usd"] is None
+
+
+def test_a_breakdown_row_with_unpriced_steps_is_marked(run_cli, write_jsonl):
+    path = write_jsonl([
+        {"task_id": "a", "workflow": "coding", "model": "gpt-4o", "output_tokens": 1_000,
+         "tool_name": "not_a_tool"},
+        {"task_id": "b", "workflow": "research", "model": "gpt-4o", "output_tokens": 1_000},
+    ])
+    rows = {r["workflow"]: r for r in
+            report_of(run_cli, path, "--by", "workflow")["dashboard"]["breakdown"]["rows"]}
+    assert rows["coding"]["unpriced_steps"] == 1 and rows["research"]["unpriced_steps"] == 0
+    table = run_cli("report", str(path), "--by", "workflow", "--no-color").stdout
+    assert "coding *" in table and "research *" not in table
+    assert "*: has unpriced steps, excluded from its cost" in table.replace("\n", " ")

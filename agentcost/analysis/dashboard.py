@@ -127,7 +127,10 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     grouped = (
         frame.group_by(key.fill_null("(none)").alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
-             exact_sum(pl.col("total_cost_usd")).alias("cost_usd"))
+             exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
+             # Their cost is the priced part only, as a task's total is: say so per row.
+             (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+             .alias("unpriced_steps"))
         .collect()
     )
     total = float(grouped.select(exact_sum(pl.col("cost_usd"))).item() or 0.0)

@@ -129,13 +129,18 @@ def dashboard_blocks(report: Report) -> list[Block]:
                                                       "mean prompt tokens"),
                             position_rows, (True, True, True, True), caption=caption))
     if board.breakdown is not None and board.breakdown_by is not None:
-        breakdown_rows = [(safe_text(key), count(steps), count(tasks), money(cost),
+        breakdown_rows = [(safe_text(key) + (" *" if unpriced else ""), count(steps),
+                           count(tasks), money(cost),
                            "-" if share is None else f"{100 * share:.1f}%")
-                          for key, steps, tasks, cost, share in board.breakdown.iter_rows()]
+                          for key, steps, tasks, cost, unpriced, share
+                          in board.breakdown.iter_rows()]
+        any_unpriced = bool(board.breakdown["unpriced_steps"].sum())
         blocks.append(Table(f"Cost by {board.breakdown_by}",
                             (board.breakdown_by, "steps", "tasks", "cost", "share"),
                             breakdown_rows,
-                            (False, True, True, True, True)))
+                            (False, True, True, True, True),
+                            caption=("*: has unpriced steps, excluded from its cost"
+                                     if any_unpriced else "")))
     return blocks
 
 
