@@ -42,9 +42,10 @@ def epoch_to_utc(number: pl.Expr) -> pl.Expr:
 def parse_time(text: pl.Series) -> pl.Series:
     """Text to UTC datetimes (null where it is not a time). ISO text without an offset is UTC.
 
-    Formats are tried one after another on the values still unparsed, so a log in one format
-    (the usual case) pays for one parse, not five; and a column none of whose values is a
-    number, or all of whose values are still to parse, is taken whole, not picked apart."""
+    Epoch numbers and the common UTC layout are read first, in one pass; then the ISO formats
+    are tried one after another on the values still unparsed, so a log in one format (the
+    usual case) pays for one parse, not five; and a column all of whose values are still to
+    parse is taken whole, not picked apart."""
     number = text.cast(pl.Float64, strict=False)
     parsed = [_rfc3339_utc(pl.col("text"))]
     if number.null_count() < number.len():
