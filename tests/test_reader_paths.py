@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
+import threading
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -143,3 +146,26 @@ def test_a_file_named_twice_is_read_once(tmp_path, monkeypatch):
         "logs/day.jsonl: named more than once, read once": 2,
         "link.jsonl: named more than once, read once": 1,
     }
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_named_pipe_is_read_as_a_stream(tmp_path, compress):
+    """`agentcost report <(zcat day.jsonl.gz) other.jsonl`: the shell passes a pipe's path,
+    which can be read once, in order, and has no size: it is read as stdin is, and its lines are
+    numbered and accounted for like a file's."""
+    records = make_records(5, 60)
+    text = "".join(json.dumps(r) + "\n" for r in records) + "not json\n"
+    data = gzip.compress(text.encode()) if compress else text.encode()
+    pipe = tmp_path / "day.pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_bytes, args=(data,), daemon=True)
+    writer.start()
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps(r) + "\n" for r in make_records(6, 10)))
+    ingested = read_steps([str(pipe), str(other)])
+    writer.join(timeout=30)
+    assert ingested.steps.height == 70
+    assert ingested.accounting.lines_read == 71
+    assert {r: (t.count, t.examples) for r, t in ingested.accounting.skipped.items()} == {
+        "not valid JSON": (1, [(str(pipe), 61)])}

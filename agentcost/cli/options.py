@@ -34,7 +34,8 @@ class CostMode(StrEnum):
 
 
 Inputs = Annotated[list[str], typer.Argument(
-    help="Trace files, directories, globs or .gz files; - reads stdin.", show_default=False,
+    help="Trace files, directories, globs, .gz files or named pipes; - reads stdin.",
+    show_default=False,
     metavar="TRACES")]
 Prices = Annotated[Path | None, typer.Option(
     "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]

@@ -27,7 +27,7 @@ def start_helper_for(inputs: Sequence[str], input_format: str) -> None:
     except InputError:
         return
     for source in sources:
-        if source.path is None:
+        if source.path is None or source.read_once:
             continue
         try:
             if source.path.stat().st_size < 2 * SPAN_CHUNK_BYTES:

@@ -39,9 +39,10 @@ EXAMPLE_LINES = 5
 def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccounting, *,
                 stream: BinaryIO | None = None, missing_task: str = MISSING_TASK
                 ) -> list[pl.DataFrame]:
-    """Canonical steps of one native source. `stream`: an already opened stdin.
-    `missing_task`: the reason given for lines without a task id."""
-    if source.path is not None:
+    """Canonical steps of one native source. `stream`: the source already opened (stdin, a
+    pipe), read from where it stands and left open. `missing_task`: the reason given for lines
+    without a task id."""
+    if source.path is not None and not source.read_once:
         whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting,
                                  missing_task)
         if whole is not None:
@@ -114,8 +115,9 @@ def _read_in_chunks(
     frames: list[pl.DataFrame] = []
     seen_keys: set[str] = set()
     reported_unknown: set[str] = set()
+    owned = stream is None
     stream = stream or open_source(source)
-    with nullcontext(stream) if source.is_stdin else stream:
+    with stream if owned else nullcontext(stream):
         for chunk in prefetch(read_chunks(stream)):
             accounting.lines_read += chunk.line_count
             if chunk.stream_error:

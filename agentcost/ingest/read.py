@@ -66,7 +66,8 @@ def read_steps(
     sources, repeated = expand_inputs(inputs)
     for display in repeated:
         accounting.note(f"{display}: named more than once, read once", display, [], count=1)
-    sizes = [source.path.stat().st_size if source.path else 0 for source in sources]
+    sizes = [0 if source.read_once or source.path is None else source.path.stat().st_size
+             for source in sources]
     if progress is not None:
         progress.start(sum(sizes))
     for source, size in zip(sources, sizes, strict=True):
@@ -89,20 +90,23 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
     with nullcontext(stream) if source.is_stdin else stream:
         head = _peek(stream)
         fmt = sniff(head) if input_format == "auto" else input_format
+        whole = cast(BinaryIO, PrependedStream(head, stream))
         if fmt != "native":
-            whole = cast(BinaryIO, PrependedStream(head, stream))
-            plain = None if isinstance(stream, gzip.GzipFile) else source.path
+            plain = (None if isinstance(stream, gzip.GzipFile) or source.read_once
+                     else source.path)
             return [read_span_source(whole, fmt, source.display, head=head,
                                      task_key=task_key, accounting=accounting,
                                      columns=columns, plain_file=plain)]
-    accounting.formats[FORMAT_NAMES["native"]] = (
-        accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
-    rest = cast(BinaryIO, PrependedStream(head, stream)) if source.is_stdin else None
-    foreign = foreign_log(head) if input_format == "auto" else None
-    missing_task = MISSING_TASK if foreign is None else (
-        f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
-    return read_native(source, wanted_aliases, accounting, stream=rest,
-                       missing_task=missing_task)
+        accounting.formats[FORMAT_NAMES["native"]] = (
+            accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
+        foreign = foreign_log(head) if input_format == "auto" else None
+        missing_task = MISSING_TASK if foreign is None else (
+            f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
+        # What was peeked at cannot be read again from stdin or a pipe: read on from here. A
+        # file is opened afresh by the native reader, which may map it whole.
+        return read_native(source, wanted_aliases, accounting,
+                           stream=whole if source.read_once else None,
+                           missing_task=missing_task)
 
 
 def _peek(stream: BinaryIO) -> bytes:

@@ -28,14 +28,21 @@ READ_PIECE_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Source:
-    """One input: a file path, or stdin when `path` is None."""
+    """One input: a file path, or stdin when `path` is None. `pipe`: the path is a named pipe
+    or a device (`<(zcat log.gz)`, /dev/stdin), whose bytes can be read only once, in order."""
 
     display: str
     path: Path | None
+    pipe: bool = False
 
     @property
     def is_stdin(self) -> bool:
         return self.path is None
+
+    @property
+    def read_once(self) -> bool:
+        """No size, no memory map, no second opening: stdin and pipes."""
+        return self.path is None or self.pipe
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
             sources.extend(Source(str(p), p) for p in found)
         elif path.is_file():
             sources.append(Source(item, path))
+        elif path.exists():  # a named pipe or a device: read as a stream, like stdin
+            sources.append(Source(item, path, pipe=True))
         elif glob.has_magic(item):
             matched = sorted(glob.glob(item, recursive=True))
             files = [Path(m) for m in matched if Path(m).is_file()]
@@ -127,12 +136,17 @@ def _is_trace_file(path: Path) -> bool:
 
 def open_source(source: Source) -> BinaryIO:
     """Open for binary reading; gzip is recognised by its magic bytes, not by the file name."""
-    if source.path is None:
-        stream: BinaryIO = sys.stdin.buffer
+    if source.read_once:  # looked at without being consumed: it cannot be read again
+        try:
+            stream: BinaryIO = (sys.stdin.buffer if source.path is None
+                                else source.path.open("rb"))
+        except OSError as error:
+            raise InputError(f"{source.display}: cannot open: {error.strerror}") from error
         head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
         if head == GZIP_MAGIC:
             return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
         return stream
+    assert source.path is not None
     try:
         handle = source.path.open("rb")
     except OSError as error:
