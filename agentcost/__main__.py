@@ -1,4 +1,15 @@
-from agentcost.cli import main
+"""`python -m agentcost`, and the `agentcost` command's entry point.
 
-if __name__ == "__main__":  # a helper process imports this module too, and must not run it
+A helper process (ingest/helper_process.py) is spawned, and a spawned process imports the main
+module of the one that started it: so this module imports nothing at the top, and the helper
+does not load the whole command line (typer and every command) that it will never run."""
+
+
+def run() -> None:
+    from agentcost.cli import main
+
     main()
+
+
+if __name__ == "__main__":
+    run()
