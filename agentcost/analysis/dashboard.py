@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from agentcost.money import MONEY_DECIMALS, exact_sum
+from agentcost.pricing.cost import has_unpriced_part
 
 HOURS_PER_DAY = 24
 DAYS_PER_MONTH = 30
@@ -93,7 +94,7 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
     POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer.
     The mean is over the steps priced whole (`priced_steps`): an unpriced step's cost is
     unknown, not zero; null where no step at that position is priced."""
-    priced_whole = pl.col("unpriced_reason").is_null() & ~pl.col("tool_unpriced")
+    priced_whole = ~has_unpriced_part()
     # Only the columns it needs: grouping the whole frame by an expression copies it.
     return (
         priced.select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
@@ -129,7 +130,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
              exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
              # Their cost is the priced part only, as a task's total is: say so per row.
-             (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+             has_unpriced_part().sum()
              .alias("unpriced_steps"))
         .collect()
     )

@@ -15,6 +15,7 @@ import polars as pl
 from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.money import exact_sum
+from agentcost.pricing.cost import has_unpriced_part
 
 if TYPE_CHECKING:
     from agentcost.analysis.dashboard import Dashboard
@@ -121,7 +122,7 @@ def build_report(
             tokens_out.sum().alias("tokens_out"),
             *(exact_sum(pl.col(name)) for name in (
                 "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
-            (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+            has_unpriced_part().sum()
             .alias("unpriced_steps"),
             pl.col("start_time").min().alias("start_time"),
         )

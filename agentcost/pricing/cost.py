@@ -43,6 +43,12 @@ BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FOREVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
+def has_unpriced_part() -> pl.Expr:
+    """Whether a priced step has a part without a price (its LLM call or its tool call): its
+    total is then the priced part only."""
+    return pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")
+
+
 def _bucket_prices(prices: PriceSet | None, prefix: str) -> dict[str, float | None]:
     values = {} if prices is None else {
         "input": prices.input, "cache_read": prices.cache_read,

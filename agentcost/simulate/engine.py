@@ -11,7 +11,7 @@ import polars as pl
 
 from agentcost.analysis.report import nearest_rank
 from agentcost.money import EXACT, exact_sum
-from agentcost.pricing.cost import price_steps
+from agentcost.pricing.cost import has_unpriced_part, price_steps
 from agentcost.pricing.table import PriceTable
 from agentcost.simulate.scenario import Scenario
 from agentcost.simulate.strategies import (
@@ -88,7 +88,7 @@ def outcome(priced: pl.DataFrame) -> Outcome:
     per_task = priced.group_by(TASK_COLUMN).agg(
         *(pl.col(name).cast(EXACT).sum() for name in MONEY),
         pl.len().alias("steps"),
-        (pl.col("unpriced_reason").is_not_null() | pl.col("tool_unpriced")).sum()
+        has_unpriced_part().sum()
         .alias("unpriced"),
     )
     totals = per_task.select(*(pl.col(name).sum().cast(pl.Float64) for name in MONEY),
