@@ -59,6 +59,21 @@ def test_a_helper_that_dies_leaves_its_items_to_this_process(warm_helper):
     assert results == [(n * n, parent) for n in range(8)]
 
 
+def slow_where(item: float) -> int:
+    """Sleeps `item` seconds; the pid that did it."""
+    time.sleep(item)
+    return os.getpid()
+
+
+@needs_two_cores
+def test_the_last_item_waits_for_no_busy_helper(warm_helper):
+    """A last item queued behind the helper's current one would finish last of all, while this
+    process sat idle: it is done here instead."""
+    first, last = map_in_order(slow_where, iter([1.0, 0.0]), use_helper=True)
+    assert first != os.getpid()  # the ready helper takes the first
+    assert last == os.getpid()
+
+
 @needs_two_cores
 def test_a_helper_still_starting_gets_nothing_of_a_short_input():
     # Nothing waits for its start-up: four quick items are all done here meanwhile.

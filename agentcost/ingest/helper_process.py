@@ -33,6 +33,7 @@ HELPER_QUEUE = 2
 # What a helper that dies or cannot be started (no /dev/shm, process limits) raises.
 HELPER_FAILURES = (BrokenExecutor, OSError)  # BrokenProcessPool is a BrokenExecutor
 PARENT_CHECK_SECONDS = 0.5
+_END = object()
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -128,9 +129,12 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     with helper:
         slots: deque[_Slot[Item, Result]] = deque()
         helper_alive = True
-        for item in all_items:
+        for item, is_last in _marking_last(all_items):
             slot = None
-            if helper_alive and warm.done() and _queued(slots) < HELPER_QUEUE:
+            # The last item goes to the helper only if it is idle: queued behind another, it
+            # would be finished last of all, while this process waits with nothing to do.
+            wanted_queue = 1 if is_last else HELPER_QUEUE
+            if helper_alive and warm.done() and _queued(slots) < wanted_queue:
                 try:
                     sent = item if for_helper is None else for_helper(item)
                     slot = _Slot(item, future=helper.submit(work, sent))
@@ -141,6 +145,15 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
                 yield slots.popleft().take(work)
         while slots:
             yield slots.popleft().take(work)
+
+
+def _marking_last(items: Iterator[Item]) -> Iterator[tuple[Item, bool]]:
+    """Each item, and whether it is the last: one item is read ahead to know."""
+    current = next(items, _END)
+    while current is not _END:
+        following = next(items, _END)
+        yield current, following is _END  # type: ignore[misc]
+        current = following
 
 
 def _start_helper() -> None:
