@@ -20,7 +20,7 @@ from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
-LOWER_HEX = r"^[0-9a-f]*$"
+NOT_LOWER_HEX = r"[^0-9a-f]"
 
 
 class SpanColumns:
@@ -115,13 +115,11 @@ class SpanColumns:
 
 def _attribute_column(key: str, rows: list[int], values: list[Any], height: int) -> pl.Series:
     """One attribute as a column of text, null where a span does not have it; a key a span
-    repeats keeps its first value."""
-    pairs = pl.DataFrame({"row": pl.Series(rows, dtype=pl.UInt32),
-                          "text": pl.Series(values, dtype=pl.String, strict=False)})
-    if pairs["row"].n_unique() < pairs.height:
-        pairs = pairs.unique("row", keep="first", maintain_order=True)
-    column = pl.repeat(None, height, dtype=pl.String, eager=True).alias(key)
-    return column.scatter(pairs["row"], pairs["text"])
+    repeats keeps its first value (filled last to first, so the first is written last)."""
+    column: list[Any] = [None] * height
+    for row, value in zip(reversed(rows), reversed(values), strict=True):
+        column[row] = value
+    return pl.Series(key, column, dtype=pl.String, strict=False)
 
 
 def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
@@ -164,7 +162,7 @@ def _resource_values(resource_spans: dict[str, Any], wanted: frozenset[str]
 def canonical_ids(ids: pl.Series, hex_length: int) -> pl.Series:
     """A column of ids as lowercase hex, null where there is none. Logs nearly always write them
     so already: one check over the column then spares every id a decoding attempt."""
-    if ids.str.contains(LOWER_HEX).all():
+    if not ids.str.contains(NOT_LOWER_HEX).any():
         return ids.replace("", None)
     return ids.to_frame().select(hex_id(ids.name, hex_length)).to_series()
 
