@@ -42,6 +42,13 @@ BROKEN = [
      "timestamp is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)"),
     ('{"task_id": "x", "timestamp": "9999-12-31T00:00:00Z"}',
      "timestamp is not a time (ISO 8601 or epoch seconds, in 1970 to 2199)"),
+    # polars reads these as text ('{"a": 1}', '["gpt-4o"]', 'true'): the raw JSON says no
+    ('{"task_id": {"a": 1}, "input_tokens": 5}',
+     "field task_id: expected text or a number, got object"),
+    ('{"task_id": "x", "model": ["gpt-4o"], "input_tokens": 5}',
+     "field model: expected text or a number, got array"),
+    ('{"task_id": "x", "tool_name": false}',
+     "field tool_name: expected text or a number, got true/false"),
 ]
 
 
@@ -71,6 +78,35 @@ def test_thousand_good_and_fifty_broken_lines_are_all_accounted(write_jsonl):
     assert steps.height == 1000
     assert steps["input_tokens"].sum() == sum(1000 + i for i in range(1000))
     assert steps["tool_name"].drop_nulls().len() == len(range(0, 1000, 3))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_objects_arrays_and_booleans_are_not_text_but_text_that_looks_so_is(tmp_path, compress):
+    """A clean file is decoded by polars whole, which reads {...}, [...] and true/false as
+    text: the lines are looked at again, and only the real wrong types are skipped."""
+    records = [good_record(i) for i in range(300)]
+    records[10]["task_id"] = {"id": 7}
+    records[120]["model"] = ["gpt-4o", "gpt-4o-mini"]
+    records[250]["tool_name"] = True
+    kept = {5: "[red]x[/red]", 60: "{not json}", 200: "true", 299: "[1, 2]"}
+    for index, task in kept.items():
+        records[index]["task_id"] = task
+    data = "".join(json.dumps(record) + "\n" for record in records).encode()
+    path = tmp_path / ("steps.jsonl.gz" if compress else "steps.jsonl")
+    path.write_bytes(gzip.compress(data) if compress else data)
+
+    ingested = read_steps([str(path)])
+    skipped = {reason: [line for _, line in tally.examples]
+               for reason, tally in ingested.accounting.skipped.items()}
+    assert skipped == {
+        "field task_id: expected text or a number, got object": [11],
+        "field model: expected text or a number, got array": [121],
+        "field tool_name: expected text or a number, got true/false": [251],
+    }
+    assert ingested.accounting.lines_used == 297
+    tasks = set(ingested.steps["task_id"].to_list())
+    assert set(kept.values()) <= tasks
+    assert not any(task.startswith('{"') for task in tasks)
 
 
 def test_aliases_and_cache_semantics(write_jsonl):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable
+import mmap
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -198,14 +199,52 @@ def diagnose(raw: bytes, schema: dict[str, pl.DataType], *, is_last: bool) -> st
         return "truncated line (file ends mid-record)" if is_last else "not valid JSON"
     if not isinstance(value, dict):
         return "not a JSON object"
-    for key in schema:
-        if isinstance(value.get(key), float) and not math.isfinite(value[key]):
+    return field_problem(value, schema) or "unreadable record"
+
+
+def field_problem(record: dict[str, object], keys: Iterable[str]) -> str | None:
+    """The first of `keys` whose value in `record` has the wrong type, in words; or None."""
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
             return f"{key} is not a finite number"
-        if key in value and not _fits(value[key], KIND_OF_KEY.get(key, "json")):
-            found = type(value[key]).__name__.replace("dict", "object").replace("list", "array")
+        if key in record and not _fits(value, KIND_OF_KEY.get(key, "json")):
+            found = type(value).__name__.replace("dict", "object").replace("list", "array")
             found = found.replace("str", "text").replace("bool", "true/false")
             return f"field {key}: expected {EXPECTED_WORDS[KIND_OF_KEY[key]]}, got {found}"
-    return "unreadable record"
+    return None
+
+
+def second_look(raw_lines: dict[int, bytes], keys: Iterable[str]) -> dict[int, str | None]:
+    """For lines polars read but whose text fields may hold an object, an array or true/false
+    (polars gives those as text): the wrong type on each, in words, or None if the line is
+    fine after all."""
+    verdicts: dict[int, str | None] = {}
+    for line, raw in raw_lines.items():
+        try:
+            record = json.loads(raw)
+        except (ValueError, RecursionError):
+            verdicts[line] = "not valid JSON"
+            continue
+        verdicts[line] = field_problem(record, keys) if isinstance(record, dict) else None
+    return verdicts
+
+
+def lines_at(data: bytes | mmap.mmap, first_line: int, wanted: Collection[int]
+             ) -> dict[int, bytes]:
+    """The raw text of the `wanted` lines of `data`, whose first line is `first_line`: found by
+    walking the newlines up to the last one wanted (for the rare lines needing a second look)."""
+    found: dict[int, bytes] = {}
+    targets = set(wanted)
+    line, start = first_line, 0
+    last = max(targets, default=first_line - 1)
+    while line <= last and start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if line in targets:
+            found[line] = bytes(data[start:end])
+        line, start = line + 1, end + 1
+    return found
 
 
 def _fits(value: object, kind: FieldKind) -> bool:

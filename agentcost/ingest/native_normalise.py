@@ -16,6 +16,7 @@ from agentcost.schema import MAX_TOKEN_COUNT, STEP_KINDS
 
 PROBLEM_COLUMN = "problem"
 MISSING_TASK = "missing task_id"
+MAYBE_NOT_TEXT = "(text field to look at again)"  # never shown: settled by a second look
 NOTE_COLUMN = "note"
 START_TIME_COLUMN = "__start_time"
 TOKEN_CONCEPTS = ("prompt_tokens", "uncached_input_tokens", "cache_read_tokens",
@@ -68,10 +69,24 @@ def problems(keys: Collection[str], missing_task: str = MISSING_TASK) -> pl.Expr
     kind = _first("kind", keys, pl.String())
     checks.append((kind.is_not_null() & ~kind.str.to_lowercase().is_in(STEP_KINDS),
                    "kind must be one of " + ", ".join(STEP_KINDS)))
+    text_aliases = [alias for field in NATIVE_FIELDS if field.kind == "text"
+                    for alias in field.aliases if alias in keys]
+    if text_aliases:  # last: only a line with no other problem needs a second look
+        checks.append((pl.any_horizontal(_maybe_not_text(alias) for alias in text_aliases),
+                       MAYBE_NOT_TEXT))
     reason: pl.Expr = pl.lit(None, pl.String())
     for condition, text in reversed(checks):
         reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
     return reason.alias(PROBLEM_COLUMN)
+
+
+def _maybe_not_text(alias: str) -> pl.Expr:
+    """polars reads an object, an array or true/false where text is expected as its JSON text:
+    such a value starts with { or [, or is true or false. So can real text (a task id
+    "[red]x"), so these lines get a second look at their raw JSON (native_decode.second_look)."""
+    column = pl.col(alias)
+    return (column.str.starts_with("{") | column.str.starts_with("[")
+            | column.is_in(["true", "false"]))
 
 
 def start_time(frame: pl.DataFrame, keys: Collection[str]) -> pl.Series:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import mmap
 import os
+from collections.abc import Callable
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,10 +21,13 @@ from agentcost.ingest.native_decode import (
     DecodedChunk,
     KeySighting,
     decode_chunk,
+    lines_at,
     sample_keys,
+    second_look,
 )
 from agentcost.ingest.native_fields import KNOWN_KEYS
 from agentcost.ingest.native_normalise import (
+    MAYBE_NOT_TEXT,
     MISSING_TASK,
     NOTE_COLUMN,
     PROBLEM_COLUMN,
@@ -80,7 +85,8 @@ def _read_clean_file(
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
     # The line column first: a file with no field we read still has its rows.
     decoded = DecodedChunk(frame.with_columns(lines).select(*schema.keys(), LINE_COLUMN), [], [])
-    return _finish(decoded, keys, display, accounting, missing_task)
+    return _finish(decoded, keys, display, accounting, missing_task,
+                   partial(_lines_of_file, path))
 
 
 def count_lines(path: Path) -> int | None:
@@ -95,6 +101,30 @@ def count_lines(path: Path) -> int | None:
     except Exception:  # a raw \x1f in a line: not valid JSON anyway, let the chunks tell
         return None
     return int(counted)
+
+
+RawLines = Callable[[list[int]], dict[int, bytes]]
+
+
+def _lines_of_file(path: Path, lines: list[int]) -> dict[int, bytes]:
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ
+                                              ) as mapped:
+        return lines_at(mapped, 1, lines)
+
+
+def _settle_text_fields(checked: pl.DataFrame, rejected: pl.DataFrame, keys: set[str],
+                        raw_lines: RawLines) -> pl.DataFrame:
+    """Rows held back because a text field may be an object, an array or true/false: their raw
+    JSON says which. The wrong type becomes the row's problem; real text clears it."""
+    doubtful = rejected.filter(pl.col(PROBLEM_COLUMN) == MAYBE_NOT_TEXT)["source_line"]
+    if doubtful.is_empty():
+        return checked
+    verdicts = second_look(raw_lines(doubtful.to_list()), sorted(keys))
+    settled = pl.col("source_line").replace_strict(
+        verdicts, default=None, return_dtype=pl.String())
+    return checked.with_columns(
+        pl.when(pl.col(PROBLEM_COLUMN) == MAYBE_NOT_TEXT).then(settled)
+        .otherwise(pl.col(PROBLEM_COLUMN)).alias(PROBLEM_COLUMN))
 
 
 def _note_unknown_fields(
@@ -135,15 +165,16 @@ def _read_chunk(
     chunk: Chunk, keys: set[str], file: str, accounting: LineAccounting, missing_task: str
 ) -> pl.DataFrame:
     schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
-    return _finish(decode_chunk(chunk, schema), keys, file, accounting, missing_task)
+    return _finish(decode_chunk(chunk, schema), keys, file, accounting, missing_task,
+                   partial(lines_at, chunk.data, chunk.first_line))
 
 
 def _finish(
     decoded: DecodedChunk, keys: set[str], file: str, accounting: LineAccounting,
-    missing_task: str,
+    missing_task: str, raw_lines: RawLines,
 ) -> pl.DataFrame:
     """Account for blank and bad lines, reject rows that fail the checks, and give the rest
-    canonical columns."""
+    canonical columns. `raw_lines` gives the text of lines by number, for a second look."""
     accounting.lines_blank += len(decoded.blank_lines)
     for bad in decoded.bad_lines:
         accounting.skip(bad.reason, file, [bad.line])
@@ -153,6 +184,9 @@ def _finish(
         .with_columns(problems(keys, missing_task)).collect(engine="streaming")
     )
     rejected = checked.filter(pl.col(PROBLEM_COLUMN).is_not_null())
+    if rejected.height:
+        checked = _settle_text_fields(checked, rejected, keys, raw_lines)
+        rejected = checked.filter(pl.col(PROBLEM_COLUMN).is_not_null())
     if rejected.height:
         tallies = rejected.group_by(PROBLEM_COLUMN).agg(
             pl.len().alias("count"), pl.col("source_line").sort().head(EXAMPLE_LINES)
