@@ -4,6 +4,7 @@ that `agentcost --help` stays fast."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -73,4 +74,10 @@ ALLOCATOR_SETTINGS = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:200,muzzy_decay_ms:0"
 
 def main() -> None:
     os.environ.setdefault(*ALLOCATOR_SETTINGS)
-    app()
+    try:
+        app()
+    finally:
+        # The command is done and its objects die with the process: frozen, they are spared
+        # the cyclic collector's last passes at interpreter exit, 0.07-0.1 s with polars,
+        # typer and pydantic loaded. Exit handlers and the flushing of output still run.
+        gc.freeze()
