@@ -205,3 +205,16 @@ def test_native_and_span_files_together(run_cli):
     assert document["summary"]["tasks"] == 2
     assert document["summary"]["tokens"]["input"] == 38_800 + 12
     assert document["lines"]["formats"] == {"OTLP/JSON": 1, "agentcost JSONL": 1}
+
+
+def test_attributes_that_only_fill_a_column_left_out_are_not_kept():
+    from agentcost.ingest.spans import conventions as c
+    from agentcost.ingest.spans.frame import attribute_keys
+
+    everything = attribute_keys("trace")
+    assert set(c.TOOL_ARGS) | set(c.USER) | set(c.SESSION) | set(c.AGENT) <= everything
+    report = attribute_keys("trace", frozenset({"task_id", "model", "tool_name"}))
+    assert not (set(c.TOOL_ARGS) | set(c.USER) | set(c.SESSION) | set(c.AGENT)) & report
+    assert set(c.TOOL_NAME) | set(c.INPUT) | set(c.KIND_KEYS) <= report  # rules read these
+    by_session = attribute_keys("session", frozenset({"task_id", "tool_args"}))
+    assert set(c.SESSION) | set(c.TOOL_ARGS) <= by_session

@@ -36,7 +36,7 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     """Steps of one span source; `columns` limits the canonical columns filled (the others
     are left out, to be null). `plain_file`: the source's path when it is an uncompressed
     file, whose bytes are `stream`'s byte for byte (so another process can read a part)."""
-    keys = attribute_keys(task_key)
+    keys = attribute_keys(task_key, columns)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
     classify_batch = partial(classify, source_file=display, task_key=task_key,
                              ids_required=fmt != "attributes", columns=columns)

@@ -28,9 +28,21 @@ BASE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def attribute_keys(task_key: str) -> frozenset[str]:
-    """Attribute keys to keep: every key a convention reads, and the task key if it is one."""
+# Attributes that only fill a canonical column (no rule reads them): not kept when a command
+# leaves that column out. Tool arguments are the bulk of some spans.
+OUTPUT_ONLY_KEYS = {"tool_args": c.TOOL_ARGS, "user": c.USER, "workflow": c.AGENT,
+                    "session_id": c.SESSION}
+
+
+def attribute_keys(task_key: str, columns: frozenset[str] | None = None) -> frozenset[str]:
+    """Attribute keys to keep: every key a convention reads, and the task key if it is one.
+    `columns`: the canonical columns wanted, when not all are (see OUTPUT_ONLY_KEYS)."""
     keys = set(c.ALL_ATTRIBUTE_KEYS)
+    for column, names in OUTPUT_ONLY_KEYS.items():
+        if columns is not None and column not in columns:
+            keys.difference_update(names)
+    if task_key == "session":
+        keys.update(c.SESSION)
     if task_key.startswith("attribute."):
         keys.add(task_key.removeprefix("attribute."))
     if task_key.startswith("resource."):
