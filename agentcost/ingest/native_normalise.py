@@ -17,6 +17,7 @@ from agentcost.schema import MAX_TOKEN_COUNT, STEP_KINDS
 PROBLEM_COLUMN = "problem"
 MISSING_TASK = "missing task_id"
 MAYBE_NOT_TEXT = "(text field to look at again)"  # never shown: settled by a second look
+JSON_TEXT_START = r'^(\{["}]|\[[\]"\[{0-9tfn-])'
 NOTE_COLUMN = "note"
 START_TIME_COLUMN = "__start_time"
 TOKEN_CONCEPTS = ("prompt_tokens", "uncached_input_tokens", "cache_read_tokens",
@@ -69,8 +70,7 @@ def problems(keys: Collection[str], missing_task: str = MISSING_TASK) -> pl.Expr
     kind = _first("kind", keys, pl.String())
     checks.append((kind.is_not_null() & ~kind.str.to_lowercase().is_in(STEP_KINDS),
                    "kind must be one of " + ", ".join(STEP_KINDS)))
-    text_aliases = [alias for field in NATIVE_FIELDS if field.kind == "text"
-                    for alias in field.aliases if alias in keys]
+    text_aliases = _text_aliases(keys)
     if text_aliases:  # last: only a line with no other problem needs a second look
         checks.append((pl.any_horizontal(_maybe_not_text(alias) for alias in text_aliases),
                        MAYBE_NOT_TEXT))
@@ -80,13 +80,27 @@ def problems(keys: Collection[str], missing_task: str = MISSING_TASK) -> pl.Expr
     return reason.alias(PROBLEM_COLUMN)
 
 
+def _text_aliases(keys: Collection[str]) -> list[str]:
+    return [alias for field in NATIVE_FIELDS if field.kind == "text"
+            for alias in field.aliases if alias in keys]
+
+
 def _maybe_not_text(alias: str) -> pl.Expr:
     """polars reads an object, an array or true/false where text is expected as its JSON text:
     such a value starts with { or [, or is true or false. So can real text (a task id
-    "[red]x"), so these lines get a second look at their raw JSON (native_decode.second_look)."""
+    "[red]x"): these rows are held back for a second look (see looks_like_json)."""
     column = pl.col(alias)
     return (column.str.starts_with("{") | column.str.starts_with("[")
             | column.is_in(["true", "false"]))
+
+
+def looks_like_json(keys: Collection[str]) -> pl.Expr:
+    """For held-back rows only: whether a text field could be JSON polars wrote, an object
+    ({" or {}), an array ([ then a value or ]) or true/false. Rows where none could are
+    real text ("[prod] job 7") and need no look at the raw line, which costs far more."""
+    return pl.any_horizontal(
+        pl.col(alias).str.contains(JSON_TEXT_START) | pl.col(alias).is_in(["true", "false"])
+        for alias in _text_aliases(keys))
 
 
 def start_time(frame: pl.DataFrame, keys: Collection[str]) -> pl.Series:

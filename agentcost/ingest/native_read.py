@@ -32,6 +32,7 @@ from agentcost.ingest.native_normalise import (
     NOTE_COLUMN,
     PROBLEM_COLUMN,
     canonical_columns,
+    looks_like_json,
     problems,
     start_time,
 )
@@ -116,10 +117,11 @@ def _settle_text_fields(checked: pl.DataFrame, rejected: pl.DataFrame, keys: set
                         raw_lines: RawLines) -> pl.DataFrame:
     """Rows held back because a text field may be an object, an array or true/false: their raw
     JSON says which. The wrong type becomes the row's problem; real text clears it."""
-    doubtful = rejected.filter(pl.col(PROBLEM_COLUMN) == MAYBE_NOT_TEXT)["source_line"]
+    doubtful = rejected.filter(pl.col(PROBLEM_COLUMN) == MAYBE_NOT_TEXT)
     if doubtful.is_empty():
         return checked
-    verdicts = second_look(raw_lines(doubtful.to_list()), sorted(keys))
+    to_look_at = doubtful.filter(looks_like_json(keys))["source_line"].to_list()
+    verdicts = second_look(raw_lines(to_look_at), sorted(keys)) if to_look_at else {}
     settled = pl.col("source_line").replace_strict(
         verdicts, default=None, return_dtype=pl.String())
     return checked.with_columns(
