@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.ingest.spans import conventions as c
-from agentcost.schema import conform
+from agentcost.schema import conform, polars_schema
 
 NOT_STEP_REPEATED = "usage repeated by a nested span (counted once, at the deepest)"
 NOT_STEP_AGENT = "agent span (structure; its usage is an aggregate of its calls)"
@@ -136,8 +136,7 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     links = typed.select(plan.links)
     candidates = typed.filter(plan.candidate)
     canonical = candidates.select(plan.canonical)
-    canonical = _estimate_missing_usage(conform(canonical, only_present=True), candidates,
-                                        present)
+    canonical = _estimate_missing_usage(canonical, candidates, present)
     # Task ids (32 hex digits per row) as categories until the batches are joined: a tenth of
     # the memory while every batch of a big file is held (the reader gives text back).
     return Classified(links, canonical.with_columns(pl.col("task_id").cast(pl.Categorical),
@@ -223,6 +222,10 @@ def _plan(present: frozenset[str], source_file: str, task_key: str, ids_required
         canonical = [expr for expr in canonical
                      if expr.meta.output_name() in columns
                      or expr.meta.output_name() in ALWAYS_FILLED]
+    # In canonical order and dtypes (what schema.conform would do, once per chunk, after).
+    by_name = {expr.meta.output_name(): expr for expr in canonical}
+    canonical = [by_name[name].cast(dtype) for name, dtype in polars_schema().items()
+                 if name in by_name]
     return _Plan(typing, links, candidate, canonical)
 
 
