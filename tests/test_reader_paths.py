@@ -116,17 +116,23 @@ def test_order_and_splitting_do_not_change_totals(tmp_path_factory, seed, cut):
        st.booleans(), st.booleans(), st.integers(min_value=1, max_value=64))
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_chunks_know_where_they_are_in_the_file(tmp_path, lines, bom, final_newline, size):
-    """A chunk sent to the helper process by reference is re-read from its offset: the bytes
-    must be the chunk's own, byte order mark and missing final newline included."""
+    """A plain file is cut into references that each process reads for itself: together they
+    are the file's bytes (byte order mark left out), every cut falls after a newline, and only
+    the last chunk can end without one."""
     body = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
     path = tmp_path / "log.jsonl"
     content = (sources.UTF8_BOM if bom else b"") + body
     path.write_bytes(content)
-    with path.open("rb") as handle:
-        chunks = list(sources.read_chunks(handle, size))
-    assert b"".join(chunk.data for chunk in chunks) == content.removeprefix(sources.UTF8_BOM)
-    for chunk in chunks:
-        assert chunk.by_reference(path).load() == chunk.data
+    chunks = list(sources.plain_chunks(path, size))
+    loaded = [chunk.load() for chunk in chunks]
+    assert b"".join(loaded) == content.removeprefix(sources.UTF8_BOM)
+    assert all(data.endswith(b"\n") for data in loaded[:-1])
+    assert [chunk.ends_unterminated for chunk in chunks] == [
+        index == len(chunks) - 1 and not loaded[-1].endswith(b"\n")
+        for index in range(len(chunks))]
+    with path.open("rb") as handle:  # the same lines as a stream read gives
+        streamed = list(sources.read_chunks(handle, size))
+    assert b"".join(chunk.data for chunk in streamed) == b"".join(loaded)
 
 
 def test_a_file_named_twice_is_read_once(tmp_path, monkeypatch):

@@ -103,13 +103,11 @@ def _take_helper() -> tuple[ProcessPoolExecutor, Future[None]]:
 
 
 def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
-                 use_helper: bool | None = None,
-                 for_helper: Callable[[Item], Item] | None = None) -> Iterator[Result]:
+                 use_helper: bool | None = None) -> Iterator[Result]:
     """`map(work, items)`, with a helper process taking items while it is free. `work` and the
     items must pickle; results are yielded in input order, each as soon as it and all before
     it are done, so at most a few results are held at once. `use_helper`: whether a helper may
-    be used; by default, if `allow_helper` was called. `for_helper` turns an item into what is
-    sent to the helper (something cheaper to send that `work` accepts too).
+    be used; by default, if `allow_helper` was called.
 
     The helper gets items only once it has started: until then this process takes them all,
     so a short input never waits for a helper's start-up, and results never pile up behind
@@ -136,8 +134,7 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
             wanted_queue = 1 if is_last else HELPER_QUEUE
             if helper_alive and warm.done() and _queued(slots) < wanted_queue:
                 try:
-                    sent = item if for_helper is None else for_helper(item)
-                    slot = _Slot(item, future=helper.submit(work, sent))
+                    slot = _Slot(item, future=helper.submit(work, item))
                 except HELPER_FAILURES:  # it died, or could not start: carry on here
                     helper_alive = False
             slots.append(slot or _Slot(item, result=work(item)))

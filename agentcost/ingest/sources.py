@@ -5,9 +5,10 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,6 +25,7 @@ TRACE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 READ_PIECE_BYTES = 4 * 1024 * 1024
+NEWLINE_SEARCH_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,9 @@ class Chunk:
     # Where `data` starts in the source's bytes, and its length.
     start: int = 0
     size: int = 0
-    # Set instead of `data` for a chunk of a plain file sent to another process: that process
-    # reads the bytes itself, which is much cheaper than sending them down a pipe.
+    # Set instead of `data` for a chunk of a plain file (plain_chunks): whichever process works
+    # on it reads the bytes itself, which is much cheaper than sending them down a pipe.
     path: Path | None = None
-
-    def by_reference(self, path: Path) -> Chunk:
-        return replace(self, data=b"", path=path)
 
     def load(self) -> bytes:
         if self.path is None:
@@ -194,6 +193,36 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Ch
         next_line += chunk.line_count
         position += len(data)
         yield chunk
+
+
+def plain_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
+    """Line-aligned chunks of an uncompressed file as references to its bytes: nothing is read
+    here but a little past each cut, to find where its line ends, and whoever works on a chunk
+    reads it (two processes never copy the same bytes). Lines are numbered from 1 within each
+    chunk (`line_count` is left 0): the reader counts them, and whoever collects the results
+    numbers them through."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        start = len(UTF8_BOM) if handle.read(len(UTF8_BOM)) == UTF8_BOM else 0
+        handle.seek(max(size - 1, 0))
+        unterminated_end = size > start and handle.read(1) != b"\n"
+        while start < size:
+            end = size if start + chunk_bytes >= size else _line_end(handle,
+                                                                     start + chunk_bytes - 1)
+            yield Chunk(b"", 1, 0, ends_unterminated=end == size and unterminated_end,
+                        start=start, size=end - start, path=path)
+            start = end
+
+
+def _line_end(handle: BinaryIO, position: int) -> int:
+    """Where the line holding byte `position` ends (after its newline), or the file's end."""
+    handle.seek(position)
+    while piece := handle.read(NEWLINE_SEARCH_BYTES):
+        found = piece.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(piece)
+    return position
 
 
 def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:

@@ -21,6 +21,7 @@ from agentcost.ingest.sources import (
     SPAN_CHUNK_BYTES,
     SPAN_CHUNKS_WANTED,
     Chunk,
+    plain_chunks,
     read_chunks,
 )
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
@@ -85,16 +86,16 @@ def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozen
                        classify_batch: Callable[..., Classified]) -> ChunkResult:
     """Parse, walk and classify one chunk of OTLP lines. Pure, so it can run in a worker."""
     columns = SpanColumns(keys, resource_keys)
-    last_line = chunk.first_line + chunk.line_count - 1
     raw_lines = chunk.load().split(b"\n")
     if not chunk.ends_unterminated:
         raw_lines.pop()
+    last_line = chunk.first_line + len(raw_lines) - 1
     blank = sum(1 for raw in raw_lines if not raw.strip())
     bad = []
     for line, reason in parse_lines(_non_blank(raw_lines, chunk.first_line), columns):
         cut = chunk.ends_unterminated and line == last_line and reason == "not valid JSON"
         bad.append((line, TRUNCATED if cut else reason))
-    return ChunkResult(classify_batch(columns.frame()), chunk.first_line, chunk.line_count,
+    return ChunkResult(classify_batch(columns.frame()), chunk.first_line, len(raw_lines),
                        blank, bad, chunk.stream_error)
 
 
@@ -107,27 +108,31 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
     Chunks are shared with a helper process when the file is big (helper_process.py)."""
     batches: list[Classified] = []
-    sequence = 0
+    sequence = lines_before = 0
     work = partial(process_otlp_chunk, keys=keys, resource_keys=resource_keys,
                    classify_batch=classify_batch)
-    by_reference = None if path is None else partial(Chunk.by_reference, path=path)
     size = None if path is None else path.stat().st_size
+    # A plain file is cut into references, each read by the process that works on it; other
+    # sources are read here, one chunk ahead.
+    chunks = (prefetch(read_chunks(stream, _chunk_bytes(size))) if path is None
+              else plain_chunks(path, _chunk_bytes(size)))
     # A plain file under two full chunks is read here alone: a helper would spend longer
     # starting than it could save (the commands start one early for bigger files).
     helper_worth_it = size is None or size >= 2 * SPAN_CHUNK_BYTES
-    for result in map_in_order(work, prefetch(read_chunks(stream, _chunk_bytes(size))),
-                               use_helper=None if helper_worth_it else False,
-                               for_helper=by_reference):
+    for result in map_in_order(work, chunks, use_helper=None if helper_worth_it else False):
+        # A plain file's chunks number their lines from 1: number them through the file.
+        shift = lines_before - (result.first_line - 1)
         accounting.lines_read += result.line_count
         if result.stream_error:
             accounting.note(f"input cut off ({result.stream_error})", display,
-                            [result.first_line + max(result.line_count - 1, 0)])
+                            [lines_before + max(result.line_count, 1)])
         for line, reason in result.bad_lines:
-            accounting.skip(reason, display, [line])
+            accounting.skip(reason, display, [line + shift])
         accounting.lines_blank += result.blank_lines
         accounting.lines_used += result.line_count - result.blank_lines - len(result.bad_lines)
-        batches.append(result.batch.offset(sequence))
+        batches.append(result.batch.offset(sequence, shift))
         sequence += result.batch.links.height
+        lines_before += result.line_count
     return batches
 
 

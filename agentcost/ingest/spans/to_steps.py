@@ -111,10 +111,14 @@ class Classified:
     links: pl.DataFrame
     candidates: pl.DataFrame
 
-    def offset(self, first_sequence: int) -> Classified:
-        """The same batch numbered from `first_sequence` (batches classified apart)."""
-        shift = pl.col("sequence").cast(pl.Int64) + first_sequence
-        return Classified(self.links.with_columns(shift), self.candidates.with_columns(shift))
+    def offset(self, first_sequence: int, line_shift: int = 0) -> Classified:
+        """The same batch numbered from `first_sequence` (batches classified apart), its
+        source lines moved by `line_shift` (chunks numbered from 1 each)."""
+        shifts = [pl.col("sequence").cast(pl.Int64) + first_sequence]
+        if line_shift:
+            shifts.append(pl.col("source_line") + line_shift)
+        return Classified(self.links.with_columns(shifts),
+                          self.candidates.with_columns(shifts))
 
 
 def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
