@@ -60,22 +60,24 @@ def _tally(frame: pl.DataFrame, reason_column: str) -> dict[str, Outcome]:
 
 
 def _below_usage(spans: pl.DataFrame) -> pl.Series:
-    """For each span: does some descendant carry usage? Walks up from every usage-carrying span,
-    one generation per join, until no parent is left."""
-    links = spans.select("span_key", "parent_key").filter(pl.col("span_key").is_not_null())
-    frontier = spans.filter(pl.col("carries") & pl.col("parent_key").is_not_null()).select(
-        pl.col("parent_key").alias("span_key")).unique()
-    marked = frontier.head(0)
+    """For each span: does some descendant carry usage? Each span's parent is found once, as a
+    row number (one join); then, from the parents of the usage-carrying spans, one generation
+    is marked per step until no parent is left. `spans` hold each span key once. A span named
+    as its own parent (an exporter's bug) is taken as a root, not as its own child."""
+    own_parent = pl.col("parent_key") == pl.col("span_key")
+    rows = spans.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "span_key",
+                        pl.when(~own_parent).then(pl.col("parent_key")).alias("parent_key"))
+    parents = rows.select(pl.col("span_key").alias("parent_key"), pl.col("row").alias("parent"))
+    parent = rows.join(parents, on="parent_key", how="left", maintain_order="left")["parent"]
+    marked = pl.repeat(False, spans.height, dtype=pl.Boolean, eager=True)
+    frontier = parent.filter(spans["carries"]).drop_nulls().unique()
     for _ in range(MAX_DEPTH):
         if frontier.is_empty():
             break
-        found = frontier.join(links, on="span_key", how="inner")
-        fresh = found.select("span_key").join(marked, on="span_key", how="anti")
-        marked = pl.concat([marked, fresh])
-        frontier = found.join(fresh, on="span_key", how="semi").filter(
-            pl.col("parent_key").is_not_null()).select(
-            pl.col("parent_key").alias("span_key")).unique()
-    return spans["span_key"].is_in(marked["span_key"].implode()).fill_null(False)
+        fresh = frontier.filter(~marked.gather(frontier))
+        marked = marked.scatter(fresh, True)
+        frontier = parent.gather(fresh).drop_nulls().unique()
+    return marked
 
 
 def _has_duplicates(keys: pl.Series) -> bool:
