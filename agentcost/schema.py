@@ -97,6 +97,18 @@ def polars_schema() -> pl.Schema:
     return pl.Schema({column.name: resolve(column.dtype) for column in COLUMNS})
 
 
+def canonical_expressions(by_name: dict[str, pl.Expr], *, only_present: bool = False
+                          ) -> list[pl.Expr]:
+    """Expressions giving the canonical columns, in order, with canonical dtypes, from
+    `by_name` (column name -> expression). Columns it has no expression for are null (unknown),
+    never zero; `only_present` leaves them out instead."""
+    import polars as pl
+
+    return [by_name[name].cast(dtype).alias(name) if name in by_name
+            else pl.lit(None, dtype).alias(name)
+            for name, dtype in polars_schema().items() if name in by_name or not only_present]
+
+
 def conform(frame: pl.DataFrame, *, only_present: bool = False) -> pl.DataFrame:
     """Give a reader's output exactly the canonical columns, in order, with canonical dtypes.
 
@@ -106,10 +118,7 @@ def conform(frame: pl.DataFrame, *, only_present: bool = False) -> pl.DataFrame:
     """
     import polars as pl
 
-    schema = polars_schema()
     if not frame.columns:
-        return pl.DataFrame(schema=schema)
-    return frame.select(
-        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in schema.items() if name in frame.columns or not only_present
-    )
+        return pl.DataFrame(schema=polars_schema())
+    return frame.select(canonical_expressions({name: pl.col(name) for name in frame.columns},
+                                              only_present=only_present))

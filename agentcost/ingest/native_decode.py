@@ -21,6 +21,7 @@ from agentcost.ingest.native_fields import NATIVE_FIELDS, FieldKind
 from agentcost.ingest.sources import Chunk
 
 LINE_COLUMN = "source_line"
+UNREADABLE = "unreadable record"  # a line that parses, is an object and has the right types
 # Below this many lines a failing block is examined line by line.
 SINGLE_LINE_THRESHOLD = 16
 # Lines taken from the start of a source, and from spread-out windows of every chunk, to learn
@@ -185,8 +186,8 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
-def diagnose(raw: bytes, schema: dict[str, pl.DataType], *, is_last: bool) -> str:
-    """Say in words why one line cannot be read."""
+def diagnose(raw: bytes, keys: Iterable[str], *, is_last: bool) -> str:
+    """Say in words why one line cannot be read (UNREADABLE if nothing shows why)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -199,7 +200,7 @@ def diagnose(raw: bytes, schema: dict[str, pl.DataType], *, is_last: bool) -> st
         return "truncated line (file ends mid-record)" if is_last else "not valid JSON"
     if not isinstance(value, dict):
         return "not a JSON object"
-    return field_problem(value, schema) or "unreadable record"
+    return field_problem(value, keys) or UNREADABLE
 
 
 def field_problem(record: dict[str, object], keys: Iterable[str]) -> str | None:
@@ -217,16 +218,13 @@ def field_problem(record: dict[str, object], keys: Iterable[str]) -> str | None:
 
 def second_look(raw_lines: dict[int, bytes], keys: Iterable[str]) -> dict[int, str | None]:
     """For lines polars read but whose text fields may hold an object, an array or true/false
-    (polars gives those as text): the wrong type on each, in words, or None if the line is
+    (polars gives those as text): what is wrong with each, in words, or None if the line is
     fine after all."""
+    keys = list(keys)
     verdicts: dict[int, str | None] = {}
     for line, raw in raw_lines.items():
-        try:
-            record = json.loads(raw)
-        except (ValueError, RecursionError):
-            verdicts[line] = "not valid JSON"
-            continue
-        verdicts[line] = field_problem(record, keys) if isinstance(record, dict) else None
+        reason = diagnose(raw, keys, is_last=False)
+        verdicts[line] = None if reason == UNREADABLE else reason
     return verdicts
 
 

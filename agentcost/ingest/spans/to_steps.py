@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.ingest.spans import conventions as c
-from agentcost.schema import conform, polars_schema
+from agentcost.schema import canonical_expressions, conform
 
 NOT_STEP_REPEATED = "usage repeated by a nested span (counted once, at the deepest)"
 NOT_STEP_AGENT = "agent span (structure; its usage is an aggregate of its calls)"
@@ -228,10 +228,9 @@ def _plan(present: frozenset[str], source_file: str, task_key: str, ids_required
         canonical = [expr for expr in canonical
                      if expr.meta.output_name() in columns
                      or expr.meta.output_name() in ALWAYS_FILLED]
-    # In canonical order and dtypes (what schema.conform would do, once per chunk, after).
-    by_name = {expr.meta.output_name(): expr for expr in canonical}
-    canonical = [by_name[name].cast(dtype) for name, dtype in polars_schema().items()
-                 if name in by_name]
+    # In canonical order and dtypes here, rather than by schema.conform after, once per chunk.
+    canonical = canonical_expressions({expr.meta.output_name(): expr for expr in canonical},
+                                      only_present=True)
     return _Plan(typing, links, candidate, canonical)
 
 
