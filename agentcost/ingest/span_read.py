@@ -26,6 +26,7 @@ from agentcost.ingest.sources import (
 )
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
+from agentcost.ingest.spans.otlp_model import decode_traces
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
 
 TRUNCATED = "truncated line (file ends mid-record)"
@@ -154,13 +155,12 @@ def _otlp_document(data: bytes, display: str, columns: SpanColumns,
                    accounting: LineAccounting) -> None:
     """One OTLP/JSON document (pretty-printed, or a Tempo export)."""
     try:
-        document = orjson.loads(data)
+        traces = decode_traces(data, columns.keys)
     except orjson.JSONDecodeError as error:
         raise InputError(f"{display}: not valid JSON ({error})") from error
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    accounting.lines_read += lines
-    try:
-        columns.add_document(document, 1)
     except (TypeError, AttributeError, KeyError) as error:
         raise InputError(f"{display}: not a valid OTLP/JSON document ({error})") from error
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    accounting.lines_read += lines
+    columns.add_traces(traces, 1)
     accounting.lines_used += lines

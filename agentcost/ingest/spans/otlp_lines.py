@@ -2,9 +2,9 @@
 pretty-printed document, or a Grafana Tempo export (`batches`), legacy receivers'
 `instrumentationLibrarySpans` included.
 
-Deeply nested JSON is where polars' decoder is slow, so lines are parsed with orjson and walked
-once, keeping only what conventions read; ids, times and the attribute pivot are then polars
-expressions over the whole file.
+Deeply nested JSON is where polars' decoder is slow, so lines are decoded into typed structs
+(otlp_model.py) and walked once, keeping only what conventions read; ids, times and attribute
+columns are then polars expressions over the chunk.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import orjson
 import polars as pl
 
 from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
+from agentcost.ingest.spans.otlp_model import AnyValue, ResourceSpans, TracesData, decode_traces
 
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
@@ -38,39 +39,35 @@ class SpanColumns:
         self._adders = {key: (rows.append, values.append)
                         for key, (rows, values) in self.attributes.items()}
 
-    def add_document(self, document: Any, line: int) -> None:
-        """All spans of one TracesData (or Tempo export) object. The hot loop of OTLP reading:
-        kept flat, no per-value conversion (polars converts whole columns)."""
-        if not isinstance(document, dict):
-            raise TypeError("not a JSON object")
+    def add_traces(self, traces: TracesData, line: int) -> None:
+        """All spans of one TracesData (or Tempo export). The hot loop of OTLP reading: kept
+        flat, no per-value conversion (polars converts whole columns)."""
         wanted = self._adders.get
         add_trace, add_span, add_parent, add_name, add_start, add_end = (
             column.append for column in self.columns)
         add_line = self.source_line.append
         row = len(self.source_line)
-        for resource_spans in document.get("resourceSpans") or document.get("batches") or ():
+        for resource_spans in traces.resourceSpans or traces.batches or ():
             resource = _resource_values(resource_spans, self.resource_keys)
-            scopes = (resource_spans.get("scopeSpans")
-                      or resource_spans.get("instrumentationLibrarySpans") or ())
-            for scope_spans in scopes:
-                for span in scope_spans.get("spans") or ():
-                    get = span.get
-                    add_trace(get("traceId"))
-                    add_span(get("spanId"))
-                    add_parent(get("parentSpanId"))
-                    add_name(get("name"))
-                    add_start(get("startTimeUnixNano"))
-                    add_end(get("endTimeUnixNano"))
+            scopes = resource_spans.scopeSpans or resource_spans.instrumentationLibrarySpans
+            for scope_spans in scopes or ():
+                for span in scope_spans.spans or ():
+                    add_trace(span.traceId)
+                    add_span(span.spanId)
+                    add_parent(span.parentSpanId)
+                    add_name(span.name)
+                    add_start(span.startTimeUnixNano)
+                    add_end(span.endTimeUnixNano)
                     add_line(line)
-                    for item in get("attributes") or ():
-                        adders = wanted(item["key"])
+                    for item in span.attributes or ():
+                        adders = wanted(item.key)
                         if adders is not None:
-                            value = item["value"]
-                            scalar = value.get("stringValue")
+                            value = item.value
+                            scalar = value.stringValue
                             if scalar is None:
-                                scalar = value.get("intValue")
+                                scalar = value.intValue
                                 if scalar is None:
-                                    scalar = _text(value)
+                                    scalar = _other_scalar(value)
                             adders[0](row)
                             adders[1](scalar)
                     for key, text in resource:
@@ -78,18 +75,6 @@ class SpanColumns:
                         adders[0](row)
                         adders[1](text)
                     row += 1
-
-    def mark(self) -> int:
-        return len(self.source_line)
-
-    def rollback(self, spans: int) -> None:
-        """Forget every span from number `spans` on (a bad record adds no span at all)."""
-        for column in (*self.columns, self.source_line):
-            del column[spans:]
-        for rows, values in self.attributes.values():
-            while rows and rows[-1] >= spans:
-                rows.pop()
-                values.pop()
 
     def frame(self) -> pl.DataFrame:
         spans = pl.DataFrame({
@@ -115,11 +100,13 @@ class SpanColumns:
 
 def _attribute_column(key: str, rows: list[int], values: list[Any], height: int) -> pl.Series:
     """One attribute as a column of text, null where a span does not have it; a key a span
-    repeats keeps its first value (filled last to first, so the first is written last)."""
-    column: list[Any] = [None] * height
-    for row, value in zip(reversed(rows), reversed(values), strict=True):
-        column[row] = value
-    return pl.Series(key, column, dtype=pl.String, strict=False)
+    repeats keeps its first value. Only the spans that have it are converted."""
+    found = pl.DataFrame({"row": pl.Series(rows, dtype=pl.Int64),
+                          "value": pl.Series(values, dtype=pl.String, strict=False)})
+    if found["row"].n_unique() < found.height:  # rows only grow: repeats are neighbours
+        found = found.filter(pl.col("row").is_first_distinct())
+    column = pl.Series(key, [None], dtype=pl.String).extend_constant(None, height - 1)
+    return column.scatter(found["row"], found["value"])
 
 
 def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
@@ -137,26 +124,34 @@ def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
     return wide.drop(empty)
 
 
-def _text(value: Any) -> Any:
-    """An OTLP AnyValue's scalar as text (arrays and maps are not read by any convention)."""
-    if not isinstance(value, dict):
-        return None
-    for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
-        if kind in value:
-            scalar = value[kind]
-            if isinstance(scalar, bool):
-                return "true" if scalar else "false"
-            return scalar if isinstance(scalar, str) else str(scalar)
+def _other_scalar(value: AnyValue) -> Any:
+    """An AnyValue's double or boolean as text, where it has no string or int."""
+    for scalar in (value.doubleValue, value.boolValue):
+        if scalar is not None:
+            return _as_text(scalar)
     return None
 
 
-def _resource_values(resource_spans: dict[str, Any], wanted: frozenset[str]
+def _scalar_text(value: AnyValue) -> str | None:
+    for scalar in (value.stringValue, value.intValue, value.doubleValue, value.boolValue):
+        if scalar is not None:
+            return _as_text(scalar)
+    return None
+
+
+def _as_text(scalar: Any) -> str:
+    if isinstance(scalar, bool):
+        return "true" if scalar else "false"
+    return scalar if isinstance(scalar, str) else str(scalar)
+
+
+def _resource_values(resource_spans: ResourceSpans, wanted: frozenset[str]
                      ) -> list[tuple[str, Any]]:
-    if not wanted:
+    if not wanted or resource_spans.resource is None:
         return []
-    attributes = (resource_spans.get("resource") or {}).get("attributes") or ()
-    return [(f"resource.{item.get('key')}", _text(item.get("value"))) for item in attributes
-            if f"resource.{item.get('key')}" in wanted]
+    named = ((f"resource.{item.key}", item.value)
+             for item in resource_spans.resource.attributes or ())
+    return [(key, _scalar_text(value)) for key, value in named if key in wanted]
 
 
 def canonical_ids(ids: pl.Series, hex_length: int) -> pl.Series:
@@ -186,13 +181,10 @@ def parse_lines(lines: Iterator[tuple[int, bytes]], columns: SpanColumns
     TracesData."""
     for number, raw in lines:
         try:
-            document = orjson.loads(raw)
+            traces = decode_traces(raw, columns.keys)
         except orjson.JSONDecodeError:
             yield number, "not valid JSON"
-            continue
-        mark = columns.mark()
-        try:
-            columns.add_document(document, number)
         except (TypeError, AttributeError, KeyError) as error:
-            columns.rollback(mark)  # a bad record adds no span at all
             yield number, f"not an OTLP/JSON TracesData record ({error})"
+        else:
+            columns.add_traces(traces, number)

@@ -1,0 +1,126 @@
+"""The parts of OTLP/JSON TracesData the reader looks at, as typed structs.
+
+msgspec decodes a line straight into these, skipping every field not named here (events,
+links, status, ...) without building it: a quarter less time than decoding to dicts and walking
+them. Scalars are typed `Any`, as producers write ids as numbers and counts as text: polars
+converts each column leniently later. A line of another shape (a value that is not an object, an
+attribute without a key) is decoded by orjson instead and read into the same structs, or
+refused with what is wrong; as in the typed reading, only attributes that will be read must be
+well formed. Decoded JSON holds no cycles: `gc=False` keeps the structs out of
+the garbage collector's way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+
+
+class AnyValue(msgspec.Struct, gc=False):
+    """An attribute's value: only scalars (arrays and maps are not read by any convention)."""
+
+    stringValue: Any = None  # field names as OTLP spells them
+    intValue: Any = None
+    doubleValue: Any = None
+    boolValue: Any = None
+
+
+class KeyValue(msgspec.Struct, gc=False):
+    key: str  # text, so that it can be looked up (a lenient reading keeps only wanted keys)
+    value: AnyValue
+
+
+class Span(msgspec.Struct, gc=False):
+    traceId: Any = None
+    spanId: Any = None
+    parentSpanId: Any = None
+    name: Any = None
+    startTimeUnixNano: Any = None
+    endTimeUnixNano: Any = None
+    attributes: list[KeyValue] | None = None
+
+
+class ScopeSpans(msgspec.Struct, gc=False):
+    spans: list[Span] | None = None
+
+
+class Resource(msgspec.Struct, gc=False):
+    attributes: list[KeyValue] | None = None
+
+
+class ResourceSpans(msgspec.Struct, gc=False):
+    resource: Resource | None = None
+    scopeSpans: list[ScopeSpans] | None = None
+    instrumentationLibrarySpans: list[ScopeSpans] | None = None  # the legacy name
+
+
+class TracesData(msgspec.Struct, gc=False):
+    resourceSpans: list[ResourceSpans] | None = None
+    batches: list[ResourceSpans] | None = None  # Grafana Tempo's name
+
+
+_DECODER = msgspec.json.Decoder(TracesData)
+
+
+def decode_traces(raw: bytes, keys: frozenset[str]) -> TracesData:
+    """One TracesData line. Raises orjson.JSONDecodeError for text that is not JSON, and
+    TypeError, AttributeError or KeyError (with what is wrong) for JSON of another shape.
+    `keys`: the attribute keys that will be read (resource ones as `resource.NAME`); only
+    their values must be well formed."""
+    try:
+        return _DECODER.decode(raw)
+    except msgspec.MsgspecError:
+        pass  # not JSON, or another shape: orjson and the lenient reading decide
+    return lenient_traces(orjson.loads(raw), keys)
+
+
+def lenient_traces(document: Any, keys: frozenset[str]) -> TracesData:
+    """A decoded document as TracesData, values taken with whatever types they have (polars
+    converts each column leniently later); attributes not in `keys` are left out."""
+    if not isinstance(document, dict):
+        raise TypeError("not a JSON object")
+    batches = document.get("resourceSpans") or document.get("batches") or ()
+    resource_keys = frozenset(key for key in keys if key.startswith("resource."))
+    return TracesData(resourceSpans=[_resource_spans(item, keys, resource_keys)
+                                     for item in batches])
+
+
+def _resource_spans(resource_spans: dict[str, Any], keys: frozenset[str],
+                    resource_keys: frozenset[str]) -> ResourceSpans:
+    scopes = (resource_spans.get("scopeSpans")
+              or resource_spans.get("instrumentationLibrarySpans") or ())
+    return ResourceSpans(
+        resource=_resource(resource_spans, resource_keys),
+        scopeSpans=[ScopeSpans([_span(span, keys) for span in scope.get("spans") or ()])
+                    for scope in scopes])
+
+
+def _resource(resource_spans: dict[str, Any], keys: frozenset[str]) -> Resource | None:
+    """Resource attributes are looked at only when some are read; a value that is not an
+    object holds nothing."""
+    if not keys:
+        return None
+    attributes = (resource_spans.get("resource") or {}).get("attributes") or ()
+    found = [KeyValue(item.get("key"), _value(item.get("value"))) for item in attributes
+             if f"resource.{item.get('key')}" in keys]
+    return Resource(found)
+
+
+def _span(span: dict[str, Any], keys: frozenset[str]) -> Span:
+    get = span.get
+    found = [KeyValue(item["key"], _value(item["value"], strict=True))
+             for item in get("attributes") or () if item["key"] in keys]
+    return Span(get("traceId"), get("spanId"), get("parentSpanId"), get("name"),
+                get("startTimeUnixNano"), get("endTimeUnixNano"), found)
+
+
+def _value(value: Any, *, strict: bool = False) -> AnyValue:
+    """An AnyValue; `strict`: one that is not an object is an error (else it holds nothing)."""
+    if not isinstance(value, dict):
+        if strict:
+            raise TypeError(f"an attribute value is {type(value).__name__}, not an object")
+        return AnyValue()
+    return AnyValue(value.get("stringValue"), value.get("intValue"), value.get("doubleValue"),
+                    value.get("boolValue"))
