@@ -6,6 +6,12 @@ does not load the whole command line (typer and every command) that it will neve
 
 
 def run() -> None:
+    import sys
+
+    from agentcost.ingest.early_helper import start_for_command_line
+
+    # Before typer is even imported: a helper wanted for a big file starts as early as it can.
+    start_for_command_line(sys.argv[1:])
     from agentcost.cli import main
 
     main()

@@ -37,7 +37,7 @@ def warm_helper(monkeypatch):
     monkeypatch.setattr(helper_process, "_early", None)
     helper_process.start_early()
     assert helper_process._early is not None
-    helper_process._early[1].result(timeout=120)
+    helper_process._early.warm.result(timeout=120)
 
 
 @needs_two_cores
@@ -75,6 +75,49 @@ def test_the_last_item_waits_for_no_busy_helper(warm_helper):
 
 
 @needs_two_cores
+def test_items_handed_ahead_are_taken_by_the_same_work_over_the_same_items(warm_helper):
+    from agentcost.ingest.helper_process import submit_ahead
+
+    submit_ahead(slow_where, [0.3, 0.3, 0.3])
+    pids = list(map_in_order(slow_where, iter([0.3, 0.3, 0.3, 0.0]), use_helper=True))
+    # Without them, the third would be done here: the helper's queue holds two.
+    assert len(set(pids[:3])) == 1
+    assert pids[0] != os.getpid()
+
+
+@needs_two_cores
+@pytest.mark.parametrize("work, items", [
+    (where_squared, [(5, 0), (6, 0), (7, 0)]),   # other items
+    (where_squared, [(1, 0), (6, 0), (7, 0)]),   # the same first item only
+])
+def test_items_handed_ahead_for_other_work_or_items_are_dropped(warm_helper, work, items):
+    from agentcost.ingest.helper_process import submit_ahead
+
+    submit_ahead(where_squared, [(1, 0), (2, 0)])
+    results = list(map_in_order(work, iter(items), use_helper=True))
+    assert [square for square, _ in results] == [n * n for n, _ in items]
+
+
+def test_items_handed_ahead_for_another_work_are_not_taken(warm_helper):
+    from agentcost.ingest.helper_process import submit_ahead
+
+    submit_ahead(where_squared, [(1, 0), (2, 0)])
+    assert list(map_in_order(abs, iter([-1, -2, -3]), use_helper=True)) == [1, 2, 3]
+
+
+def test_a_helper_never_used_is_dropped(warm_helper):
+    from agentcost.ingest import helper_process
+
+    helper_process.submit_ahead(where_squared, [(1, 0)])
+    early = helper_process._early
+    assert early is not None
+    helper_process.drop_unused_helper()
+    assert helper_process._early is None
+    with pytest.raises(RuntimeError):  # shut down: it takes nothing more
+        early.helper.submit(where_squared, (2, 0))
+
+
+@needs_two_cores
 def test_a_helper_still_starting_gets_nothing_of_a_short_input():
     # Nothing waits for its start-up: four quick items are all done here meanwhile.
     parent = os.getpid()
@@ -101,11 +144,11 @@ def test_one_item_or_no_helper_runs_here(monkeypatch):
 
 def test_the_helper_is_started_early_only_for_a_big_plain_otlp_lines_file(tmp_path,
                                                                           monkeypatch):
-    from agentcost.ingest import early_helper
+    from agentcost.ingest import early_helper, otlp_chunk_work
 
     started: list[bool] = []
     monkeypatch.setattr(early_helper, "start_early", lambda: started.append(True))
-    monkeypatch.setattr(early_helper, "SPAN_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 1024)
     line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
         {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "chat"}]}]}]})
     otlp = tmp_path / "big.jsonl"
@@ -123,6 +166,50 @@ def test_the_helper_is_started_early_only_for_a_big_plain_otlp_lines_file(tmp_pa
         assert started == [], inputs
     early_helper.start_helper_for([str(small), str(otlp)], "auto")
     assert started == [True]
+    # Guessed from the raw command line: option values are passed over, the format obeyed.
+    for args in (["pricing", "show", str(otlp)], ["report", str(otlp), "--input-format", "native"],
+                 ["report", "--input-format=native", str(otlp)], ["report", str(small)], []):
+        early_helper.start_for_command_line(args)
+        assert started == [True], args
+    early_helper.start_for_command_line(
+        ["report", "--format", "json", str(otlp), "-o", str(tmp_path / "out.json")])
+    assert started == [True, True]
+
+
+@needs_two_cores
+def test_the_first_chunks_handed_ahead_are_the_ones_the_reader_takes(tmp_path, monkeypatch,
+                                                                      warm_helper):
+    from polars.testing import assert_frame_equal
+
+    from agentcost.cli.pipeline import REPORT_COLUMNS
+    from agentcost.ingest import early_helper, helper_process, otlp_chunk_work
+    from agentcost.ingest.read import read_steps
+
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 2048)
+    monkeypatch.setattr(otlp_chunk_work, "MIN_SPAN_CHUNK_BYTES", 1024)
+    otlp = tmp_path / "big.jsonl"
+    otlp.write_text("".join(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": f"{n:032x}", "spanId": "cd" * 8, "name": "chat", "attributes": [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": str(n)}}]}]}]}]}) + "\n"
+        for n in range(1, 201)))
+    taken = []
+    take_ahead = helper_process._take_ahead
+
+    def counting(early, work, items, slots):
+        left = take_ahead(early, work, items, slots)
+        taken.append(len(slots))
+        return left
+
+    monkeypatch.setattr(helper_process, "_take_ahead", counting)
+    columns = frozenset(REPORT_COLUMNS)
+    early_helper.read_ahead([str(otlp)], "auto", task_key="trace", columns=columns)
+    shared = read_steps([str(otlp)], columns=REPORT_COLUMNS).steps
+    assert taken == [early_helper.AHEAD_CHUNKS]
+    monkeypatch.setattr(helper_process, "_allowed", False)
+    alone = read_steps([str(otlp)], columns=REPORT_COLUMNS).steps
+    assert_frame_equal(shared, alone)
+    assert shared["input_tokens"].sum() == sum(range(1, 201))
 
 
 KILLED_MAIN = """
@@ -156,10 +243,10 @@ def test_the_helper_does_not_outlive_a_main_process_killed_outright(tmp_path):
 
 LIBRARY_SCRIPT = """
 import sys
-from agentcost.ingest import span_read
+from agentcost.ingest import otlp_chunk_work
 from agentcost.ingest.read import read_steps
 
-span_read.SPAN_CHUNK_BYTES = 1024
+otlp_chunk_work.SPAN_CHUNK_BYTES = 1024
 print(read_steps([sys.argv[1]]).steps.height)
 """
 
@@ -184,17 +271,18 @@ def test_a_library_caller_without_a_main_guard_gets_no_helper(tmp_path):
 
 
 def test_small_span_files_get_smaller_chunks_and_no_late_helper(tmp_path, monkeypatch):
-    from agentcost.ingest import helper_process, span_read
+    from agentcost.ingest import helper_process, otlp_chunk_work
+    from agentcost.ingest.otlp_chunk_work import span_chunk_bytes
     from agentcost.ingest.read import read_steps
 
     mb = 1024 * 1024
     # 24 chunks wanted, 4 to 16 MB each; a stream of unknown size gets 16 MB.
-    assert [span_read._chunk_bytes(size) for size in (None, 1024 * mb, 110 * mb, 10 * mb)] == [
+    assert [span_chunk_bytes(size) for size in (None, 1024 * mb, 110 * mb, 10 * mb)] == [
         16 * mb, 16 * mb, 110 * mb // 24, 4 * mb]
     # A file under two full chunks is read without a helper, however many chunks it makes:
     # one started now would spend longer starting than the whole read takes.
-    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
-    monkeypatch.setattr(span_read, "MIN_SPAN_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 8192)
+    monkeypatch.setattr(otlp_chunk_work, "MIN_SPAN_CHUNK_BYTES", 1024)
     monkeypatch.setattr(helper_process, "_allowed", True)
 
     def no_helper() -> None:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from agentcost.ingest import helper_process, sources, span_read
+from agentcost.ingest import helper_process, otlp_chunk_work, sources
 from agentcost.ingest.read import read_steps
 
 
@@ -101,7 +101,7 @@ def helper_allowed(monkeypatch):
 @pytest.mark.parametrize("chunk_bytes", [sources.SPAN_CHUNK_BYTES, 8192])
 def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes,
                                               helper_allowed):
-    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", chunk_bytes)
     path, line_count, calls, tools, expected_input, expected_cached, expected_output = (
         exporter_log(tmp_path))
     ingested = read_steps([str(path)])
@@ -134,7 +134,7 @@ def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypat
                                                              helper_allowed):
     path = exporter_log(tmp_path)[0]
     whole = read_steps([str(path)]).steps
-    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 8192)
     chunked = read_steps([str(path)])
     assert len(chunked.accounting.formats) == 1
     assert_frame_equal(chunked.steps, whole)
@@ -173,7 +173,7 @@ def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkey
         lines[line_index] = damage[index % len(damage)]
     path.write_text("\n".join(lines))
     whole = read_steps([str(path)])
-    monkeypatch.setattr(span_read, "SPAN_CHUNK_BYTES", 8192)
+    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 8192)
     chunked = read_steps([str(path)])
     assert_frame_equal(chunked.steps, whole.steps)
     named = [line for tally in chunked.accounting.skipped.values()

@@ -52,12 +52,6 @@ def check_task_key(task_key: str) -> None:
 def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_format: str,
           task_key: str, window: Window, by: str | None = None,
           opportunities: bool = False) -> Report:
-    from agentcost.analysis.dashboard import build_dashboard
-    from agentcost.analysis.report import build_report
-    from agentcost.analysis.window import window_filter
-    from agentcost.ingest.read import read_steps
-    from agentcost.pricing.cost import price_steps
-
     check_task_key(task_key)
     columns: tuple[str, ...] = REPORT_COLUMNS
     if table.compute_per_workflow or by in ("workflow", "agent"):
@@ -66,7 +60,16 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         columns = (*columns, "user")
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
+    from agentcost.ingest.early_helper import read_ahead
+
+    # Before polars is imported: the helper works on the first chunks meanwhile.
+    read_ahead(inputs, input_format, task_key=task_key, columns=frozenset(columns))
+    from agentcost.analysis.dashboard import build_dashboard
+    from agentcost.analysis.report import build_report
+    from agentcost.analysis.window import window_filter
     from agentcost.cli.progress import read_progress
+    from agentcost.ingest.read import read_steps
+    from agentcost.pricing.cost import price_steps
 
     with read_progress() as progress:
         ingested = read_steps(inputs, columns=columns, input_format=input_format,

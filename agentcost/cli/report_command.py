@@ -98,13 +98,13 @@ def report(
     from agentcost.ingest.early_helper import start_helper_for
 
     start_helper_for(inputs, input_format.value)  # first: its start-up overlaps our imports
-    from agentcost.analysis.report import sort_tasks
-    from agentcost.render.output import write_output
-
     table = load_table(prices)
     result = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
                    task_key=task_key, window=Window.parse(since, until),
                    by=by.value if by else None, opportunities=opportunities)
+    from agentcost.analysis.report import sort_tasks
+    from agentcost.render.output import write_output
+
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 

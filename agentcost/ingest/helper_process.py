@@ -21,8 +21,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future
+from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing is imported when a helper is started: most runs need none
     from concurrent.futures import ProcessPoolExecutor
@@ -65,7 +66,18 @@ class _Slot(Generic[Item, Result]):
             return work(self.item)
 
 
-_early: tuple[ProcessPoolExecutor, Future[None]] | None = None  # a helper and its warm-up
+@dataclass
+class _Early(Generic[Item, Result]):
+    """A helper started ahead of the reader, its warm-up, and the items it was handed ahead
+    (`submit_ahead`), all for one `work`."""
+
+    helper: ProcessPoolExecutor
+    warm: Future[None]
+    work: Callable[[Item], Result] | None = None
+    ahead: list[_Slot[Item, Result]] = field(default_factory=list)
+
+
+_early: _Early[Any, Any] | None = None
 _allowed = False
 
 
@@ -87,16 +99,45 @@ def start_early() -> None:
             return
 
 
-def _warming_helper() -> tuple[ProcessPoolExecutor, Future[None]]:
+def submit_ahead(work: Callable[[Item], Result], items: list[Item]) -> None:
+    """Hand `items` to the helper started early, before the reader asks: it works on them
+    while this process is still starting up. The `map_in_order` of the same `work` (compared
+    with ==) over items that begin with these takes their results; any other drops them."""
+    if _early is None or _early.ahead:
+        return
+    try:
+        futures = [_early.helper.submit(work, item) for item in items]
+    except HELPER_FAILURES:
+        return
+    _early.work = work
+    _early.ahead = [_Slot(item, future=future) for item, future in zip(items, futures,
+                                                                         strict=True)]
+
+
+def drop_unused_helper() -> None:
+    """Stop a helper started early and never taken (the command failed before reading, or
+    only printed its help). Shut down, it would still finish its start-up and what it was
+    handed before leaving, and this process would wait for it at exit: it is terminated."""
+    global _early
+    if _early is not None:
+        import multiprocessing
+
+        _early.helper.shutdown(wait=False, cancel_futures=True)
+        for process in multiprocessing.active_children():  # the helper: commands start no other
+            process.terminate()
+        _early = None
+
+
+def _warming_helper() -> _Early[Any, Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     helper = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_start_helper)
-    return helper, helper.submit(_warm_up)
+    return _Early(helper, helper.submit(_warm_up))
 
 
-def _take_helper() -> tuple[ProcessPoolExecutor, Future[None]]:
+def _take_helper() -> _Early[Any, Any]:
     global _early
     taken, _early = _early or _warming_helper(), None
     return taken
@@ -112,20 +153,22 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     The helper gets items only once it has started: until then this process takes them all,
     so a short input never waits for a helper's start-up, and results never pile up behind
     items handed to a helper still importing polars."""
-    ahead = list(islice(items, 2))
-    all_items = chain(ahead, items)
+    first_two = list(islice(items, 2))
+    all_items: Iterator[Item] = chain(first_two, items)
     if use_helper is None:
         use_helper = _allowed
-    if len(ahead) < 2 or not use_helper or spare_cores() < 1:
+    if len(first_two) < 2 or not use_helper or spare_cores() < 1:
         yield from map(work, all_items)
         return
     try:
-        helper, warm = _take_helper()
+        early = _take_helper()
     except HELPER_FAILURES:  # it could not start: everything here
         yield from map(work, all_items)
         return
+    helper, warm = early.helper, early.warm
     try:
         slots: deque[_Slot[Item, Result]] = deque()
+        all_items = _take_ahead(early, work, all_items, slots)
         helper_alive = True
         for item, is_last in _marking_last(all_items):
             slot = None
@@ -146,6 +189,24 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
         # Not waiting for the helper to exit (about 0.05 s): it leaves while this process
         # carries on; the executor's exit hook joins it when this process ends.
         helper.shutdown(wait=False, cancel_futures=True)
+
+
+def _take_ahead(early: _Early[Item, Result], work: Callable[[Item], Result],
+                items: Iterator[Item], slots: deque[_Slot[Item, Result]]) -> Iterator[Item]:
+    """Put the items handed ahead to the helper in `slots`, as far as they are the first of
+    `items` and were handed for this same work; cancel the rest. The items left to do."""
+    matching = early.work == work
+    for slot in early.ahead:
+        item = next(items, _END) if matching else _END
+        if item is not _END and item == slot.item:
+            slots.append(slot)
+            continue
+        matching = False
+        if item is not _END:
+            items = chain([item], items)  # type: ignore[list-item]
+        if slot.future is not None:
+            slot.future.cancel()  # if it is running already, its result is just not used
+    return items
 
 
 def _marking_last(items: Iterator[Item]) -> Iterator[tuple[Item, bool]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,15 +15,9 @@ from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
 from agentcost.ingest.helper_process import map_in_order
+from agentcost.ingest.otlp_chunk_work import OtlpChunkWork, span_chunk_bytes, worth_a_helper
 from agentcost.ingest.prefetch import prefetch
-from agentcost.ingest.sources import (
-    MIN_SPAN_CHUNK_BYTES,
-    SPAN_CHUNK_BYTES,
-    SPAN_CHUNKS_WANTED,
-    Chunk,
-    plain_chunks,
-    read_chunks,
-)
+from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces
@@ -45,8 +39,8 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     if fmt == "otlp":
         resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
-            batches = _otlp_lines(stream, display, keys, resource_keys, accounting,
-                                  classify_batch, plain_file)
+            work = OtlpChunkWork(display, task_key, columns)
+            batches = _otlp_lines(stream, display, work, accounting, plain_file)
         else:
             spans = SpanColumns(keys, resource_keys)
             _otlp_document(stream.read(), display, spans, accounting)
@@ -83,10 +77,10 @@ class ChunkResult:
     stream_error: str | None
 
 
-def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozenset[str],
-                       classify_batch: Callable[..., Classified]) -> ChunkResult:
+def process_otlp_chunk(chunk: Chunk, work: OtlpChunkWork) -> ChunkResult:
     """Parse, walk and classify one chunk of OTLP lines. Pure, so it can run in a worker."""
-    columns = SpanColumns(keys, resource_keys)
+    keys = attribute_keys(work.task_key, work.columns)
+    columns = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
     raw_lines = chunk.load().split(b"\n")
     if not chunk.ends_unterminated:
         raw_lines.pop()
@@ -96,31 +90,27 @@ def process_otlp_chunk(chunk: Chunk, keys: frozenset[str], resource_keys: frozen
     for line, reason in parse_lines(_non_blank(raw_lines, chunk.first_line), columns):
         cut = chunk.ends_unterminated and line == last_line and reason == "not valid JSON"
         bad.append((line, TRUNCATED if cut else reason))
-    return ChunkResult(classify_batch(columns.frame()), chunk.first_line, len(raw_lines),
-                       blank, bad, chunk.stream_error)
+    batch = classify(columns.frame(), source_file=work.display, task_key=work.task_key,
+                     columns=work.columns)
+    return ChunkResult(batch, chunk.first_line, len(raw_lines), blank, bad, chunk.stream_error)
 
 
-def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
-                resource_keys: frozenset[str], accounting: LineAccounting,
-                classify_batch: Callable[..., Classified], path: Path | None
-                ) -> list[Classified]:
+def _otlp_lines(stream: BinaryIO, display: str, work: OtlpChunkWork,
+                accounting: LineAccounting, path: Path | None) -> list[Classified]:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
     lines around it are kept. Each chunk's spans are classified before more is read: what is
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
     Chunks are shared with a helper process when the file is big (helper_process.py)."""
     batches: list[Classified] = []
     sequence = lines_before = 0
-    work = partial(process_otlp_chunk, keys=keys, resource_keys=resource_keys,
-                   classify_batch=classify_batch)
     size = None if path is None else path.stat().st_size
     # A plain file is cut into references, each read by the process that works on it; other
     # sources are read here, one chunk ahead.
-    chunks = (prefetch(read_chunks(stream, _chunk_bytes(size))) if path is None
-              else plain_chunks(path, _chunk_bytes(size)))
-    # A plain file under two full chunks is read here alone: a helper would spend longer
-    # starting than it could save (the commands start one early for bigger files).
-    helper_worth_it = size is None or size >= 2 * SPAN_CHUNK_BYTES
-    for result in map_in_order(work, chunks, use_helper=None if helper_worth_it else False):
+    chunks = (prefetch(read_chunks(stream, span_chunk_bytes(size))) if path is None
+              else plain_chunks(path, span_chunk_bytes(size)))
+    # The commands start the helper early for a big file (early_helper.py).
+    use_helper = None if worth_a_helper(size) else False
+    for result in map_in_order(work, chunks, use_helper=use_helper):
         # A plain file's chunks number their lines from 1: number them through the file.
         shift = lines_before - (result.first_line - 1)
         accounting.lines_read += result.line_count
@@ -135,16 +125,6 @@ def _otlp_lines(stream: BinaryIO, display: str, keys: frozenset[str],
         sequence += result.batch.links.height
         lines_before += result.line_count
     return batches
-
-
-def _chunk_bytes(file_bytes: int | None) -> int:
-    """SPAN_CHUNK_BYTES, or less for a file of fewer than SPAN_CHUNKS_WANTED chunks: with few
-    chunks, the last ones keep one process busy while the other waits. Not under
-    MIN_SPAN_CHUNK_BYTES, as each chunk has a fixed cost. A stream of unknown size gets the
-    full size."""
-    if file_bytes is None:
-        return SPAN_CHUNK_BYTES
-    return min(SPAN_CHUNK_BYTES, max(MIN_SPAN_CHUNK_BYTES, file_bytes // SPAN_CHUNKS_WANTED))
 
 
 def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]]:
