@@ -67,3 +67,17 @@ def test_a_line_off_the_spec_loses_only_what_is_wrong_in_what_is_read(tmp_path):
     assert {reason: [line for _, line in tally.examples]
             for reason, tally in ingested.accounting.skipped.items()} == {
         "not an OTLP/JSON TracesData record (an attribute value is str, not an object)": [4]}
+
+
+def test_lines_msgspec_cannot_decode_are_named_as_json_errors(tmp_path):
+    good = json.dumps(traces_data([chat("0000000000000001", [
+        kv("gen_ai.usage.input_tokens", 100), kv("gen_ai.usage.output_tokens", 10)])]))
+    not_utf8 = good.encode().replace(b'"chat"', b'"ch\xffat"', 1)
+    too_deep = b'{"resourceSpans": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    path = tmp_path / "otlp.jsonl"
+    path.write_bytes(b"\n".join([good.encode(), not_utf8, too_deep]) + b"\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps["input_tokens"].to_list() == [100]
+    assert {reason: [line for _, line in tally.examples]
+            for reason, tally in ingested.accounting.skipped.items()} == {
+        "not valid JSON": [2, 3]}

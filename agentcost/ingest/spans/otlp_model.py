@@ -71,8 +71,10 @@ def decode_traces(raw: bytes, keys: frozenset[str]) -> TracesData:
     their values must be well formed."""
     try:
         return _DECODER.decode(raw)
-    except msgspec.MsgspecError:
-        pass  # not JSON, or another shape: orjson and the lenient reading decide
+    # Not JSON or another shape (msgspec's errors), text that is not UTF-8 (UnicodeDecodeError,
+    # also a ValueError), nesting deeper than msgspec goes: orjson and the lenient reading decide.
+    except (ValueError, RecursionError):
+        pass
     return lenient_traces(orjson.loads(raw), keys)
 
 
