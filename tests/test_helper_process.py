@@ -295,3 +295,33 @@ def test_small_span_files_get_smaller_chunks_and_no_late_helper(tmp_path, monkey
     small.write_text((line + "\n") * 100)  # about 13 KB: several 1 KB chunks, under 16 KB
     assert small.stat().st_size < 2 * 8192
     assert read_steps([str(small)]).accounting.lines_read == 100
+
+
+POLARS_AT_READ_AHEAD = """
+import sys
+from agentcost.ingest import early_helper
+
+def read_ahead(*args, **kwargs):
+    print("loaded" if "polars" in sys.modules else "not loaded", flush=True)
+    raise SystemExit(0)
+
+early_helper.read_ahead = read_ahead
+sys.argv = ["agentcost", *sys.argv[1:]]
+from agentcost.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("options", [["report", "--since", "2020-01-01"],
+                                     ["check", "--until", "2030-01-01"], ["simulate"]])
+def test_the_helper_gets_its_first_chunks_before_polars_is_loaded(tmp_path, options):
+    """The point of handing chunks ahead: the helper works on them while this process loads
+    polars (0.13-0.2 s). Anything that loads polars first takes that away."""
+    script = tmp_path / "polars_at_read_ahead.py"
+    script.write_text(POLARS_AT_READ_AHEAD)
+    log = tmp_path / "traces.jsonl"
+    log.write_text('{"task_id": "t", "model": "gpt-4o", "input_tokens": 1}\n')
+    done = subprocess.run([sys.executable, str(script), options[0], str(log), *options[1:]],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parent.parent)
+    assert (done.returncode, done.stdout.strip()) == (0, "not loaded"), done.stderr
