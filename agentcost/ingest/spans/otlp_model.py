@@ -5,9 +5,9 @@ links, status, ...) without building it: a quarter less time than decoding to di
 them. Scalars are typed `Any`, as producers write ids as numbers and counts as text: polars
 converts each column leniently later. A line of another shape (a value that is not an object, an
 attribute without a key) is decoded by orjson instead and read into the same structs, or
-refused with what is wrong; as in the typed reading, only attributes that will be read must be
-well formed. Decoded JSON holds no cycles: `gc=False` keeps the structs out of
-the garbage collector's way.
+refused with what is wrong: either way, only the attributes that will be read must be well
+formed. Decoded JSON holds no cycles: `gc=False` keeps the structs out of the garbage
+collector's way.
 """
 
 from __future__ import annotations
