@@ -83,7 +83,8 @@ def simulate(
     """
     from agentcost.ingest.early_helper import read_ahead, start_helper_for
 
-    start_helper_for(inputs, input_format.value)  # first: its start-up overlaps our imports
+    # First, so that its start-up overlaps our imports (`run` may have started it already).
+    start_helper_for(inputs, input_format.value)
     # Before polars is imported: the helper works on the first chunks meanwhile.
     read_ahead(inputs, input_format.value, task_key=task_key, columns=frozenset(SIMULATE_COLUMNS))
     from agentcost.ingest.read import read_steps

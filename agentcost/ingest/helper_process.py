@@ -5,7 +5,9 @@ read in chunks; the helper takes a chunk whenever it is free, this process takes
 the results come back in input order. The helper is spawned (never forked: polars' thread pool
 does not survive a fork), either early, when a command sees a big span file among its inputs
 (early_helper.py), or, for input of unknown size (gzip, stdin), once a second chunk shows it
-is big enough to repay its start-up.
+is big enough to repay its start-up. A helper started early may be handed the first items
+before the reader asks for them (`submit_ahead`): the reader takes their results if it asks for
+the same work on the same items.
 
 Only the commands use it (they call `allow_helper`): a program calling the readers as a library
 gets no process it did not ask for (spawning re-imports the caller's main module, which a
@@ -150,9 +152,9 @@ def map_in_order(work: Callable[[Item], Result], items: Iterator[Item], *,
     it are done, so at most a few results are held at once. `use_helper`: whether a helper may
     be used; by default, if `allow_helper` was called.
 
-    The helper gets items only once it has started: until then this process takes them all,
-    so a short input never waits for a helper's start-up, and results never pile up behind
-    items handed to a helper still importing polars."""
+    The helper gets items only once it has started (those handed ahead excepted): until then
+    this process takes them all, so a short input never waits for a helper's start-up, and
+    results never pile up behind items handed to a helper still importing polars."""
     first_two = list(islice(items, 2))
     all_items: Iterator[Item] = chain(first_two, items)
     if use_helper is None:
