@@ -8,13 +8,20 @@ does not load the whole command line (typer and every command) that it will neve
 def run() -> None:
     import sys
 
-    from agentcost.ingest.early_helper import start_for_command_line
+    try:
+        from agentcost.ingest.early_helper import start_for_command_line
 
-    # Before typer is even imported: a helper wanted for a big file starts as early as it can.
-    start_for_command_line(sys.argv[1:])
-    from agentcost.cli import main
+        # Before typer is even imported: a helper wanted for a big file starts as early as it
+        # can.
+        start_for_command_line(sys.argv[1:])
+        from agentcost.cli import main
 
-    main()
+        main()
+    except KeyboardInterrupt:  # Ctrl-C while starting up (typer handles it once it runs)
+        helpers = sys.modules.get("agentcost.ingest.helper_process")
+        if helpers is not None:
+            helpers.stop_helpers()
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def warm_helper(monkeypatch):
 
     monkeypatch.setattr(helper_process, "_allowed", True)
     monkeypatch.setattr(helper_process, "_early", None)
+    monkeypatch.setattr(helper_process, "_started", [])
     helper_process.start_early()
     assert helper_process._early is not None
     helper_process._early.warm.result(timeout=120)
@@ -105,13 +106,13 @@ def test_items_handed_ahead_for_another_work_are_not_taken(warm_helper):
     assert list(map_in_order(abs, iter([-1, -2, -3]), use_helper=True)) == [1, 2, 3]
 
 
-def test_a_helper_never_used_is_dropped(warm_helper):
+def test_a_helper_never_used_is_stopped(warm_helper):
     from agentcost.ingest import helper_process
 
     helper_process.submit_ahead(where_squared, [(1, 0)])
     early = helper_process._early
     assert early is not None
-    helper_process.drop_unused_helper()
+    helper_process.stop_helpers()
     assert helper_process._early is None
     with pytest.raises(RuntimeError):  # shut down: it takes nothing more
         early.helper.submit(where_squared, (2, 0))
@@ -297,15 +298,19 @@ def test_small_span_files_get_smaller_chunks_and_no_late_helper(tmp_path, monkey
     assert read_steps([str(small)]).accounting.lines_read == 100
 
 
-POLARS_AT_READ_AHEAD = """
+MODULES_WHEN_HANDED_AHEAD = """
 import sys
-from agentcost.ingest import early_helper
+from agentcost.ingest import early_helper, otlp_chunk_work
 
-def read_ahead(*args, **kwargs):
-    print("loaded" if "polars" in sys.modules else "not loaded", flush=True)
+def submit_ahead(work, chunks):
+    print("loaded" if "agentcost.ingest.span_read" in sys.modules else "not loaded", len(chunks),
+          flush=True)
     raise SystemExit(0)
 
-early_helper.read_ahead = read_ahead
+otlp_chunk_work.SPAN_CHUNK_BYTES = 1024
+otlp_chunk_work.MIN_SPAN_CHUNK_BYTES = 512
+early_helper.start_early = lambda: None
+early_helper.submit_ahead = submit_ahead
 sys.argv = ["agentcost", *sys.argv[1:]]
 from agentcost.cli import main
 main()
@@ -314,14 +319,17 @@ main()
 
 @pytest.mark.parametrize("options", [["report", "--since", "2020-01-01"],
                                      ["check", "--until", "2030-01-01"], ["simulate"]])
-def test_the_helper_gets_its_first_chunks_before_polars_is_loaded(tmp_path, options):
-    """The point of handing chunks ahead: the helper works on them while this process loads
-    polars (0.13-0.2 s). Anything that loads polars first takes that away."""
-    script = tmp_path / "polars_at_read_ahead.py"
-    script.write_text(POLARS_AT_READ_AHEAD)
-    log = tmp_path / "traces.jsonl"
-    log.write_text('{"task_id": "t", "model": "gpt-4o", "input_tokens": 1}\n')
-    done = subprocess.run([sys.executable, str(script), options[0], str(log), *options[1:]],
+def test_chunks_are_handed_ahead_once_their_results_can_be_read(tmp_path, options):
+    """Results come back to another thread, which unpickles them: had it to import their
+    modules while this thread imports them too, a Ctrl-C in between could leave the two
+    waiting on each other for ever. So they are imported before any chunk is handed over."""
+    script = tmp_path / "modules_when_handed_ahead.py"
+    script.write_text(MODULES_WHEN_HANDED_AHEAD)
+    line = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "chat"}]}]}]})
+    otlp = tmp_path / "big.jsonl"
+    otlp.write_text((line + "\n") * 40)  # about 5 KB: chunks of 1 KB and more
+    done = subprocess.run([sys.executable, str(script), options[0], str(otlp), *options[1:]],
                           capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).parent.parent)
-    assert (done.returncode, done.stdout.strip()) == (0, "not loaded"), done.stderr
+    assert (done.returncode, done.stdout.strip()) == (0, "loaded 3"), done.stderr

@@ -77,9 +77,9 @@ def main() -> None:
     try:
         app()
     finally:
-        from agentcost.ingest.helper_process import drop_unused_helper
+        from agentcost.ingest.helper_process import stop_helpers
 
-        drop_unused_helper()  # started for a file the command did not get to read
+        stop_helpers()
         # The command is done and its objects die with the process: frozen, they are spared
         # the cyclic collector's last passes at interpreter exit, 0.07-0.1 s with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.

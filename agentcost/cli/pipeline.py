@@ -62,7 +62,7 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         columns = (*columns, "name", "tool_args")
     from agentcost.ingest.early_helper import read_ahead
 
-    # Before polars is imported: the helper works on the first chunks meanwhile.
+    # First: the helper works on the first chunks while the command loads its modules.
     read_ahead(inputs, input_format, task_key=task_key, columns=frozenset(columns))
     from agentcost.analysis.dashboard import build_dashboard
     from agentcost.analysis.report import build_report

@@ -85,7 +85,7 @@ def simulate(
 
     # First, so that its start-up overlaps our imports (`run` may have started it already).
     start_helper_for(inputs, input_format.value)
-    # Before polars is imported: the helper works on the first chunks meanwhile.
+    # First: the helper works on the first chunks while the command loads its modules.
     read_ahead(inputs, input_format.value, task_key=task_key, columns=frozenset(SIMULATE_COLUMNS))
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.table import load_price_table

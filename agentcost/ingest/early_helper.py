@@ -2,7 +2,7 @@
 whether it will be wanted; if so start it now: a big OTLP/JSON lines file is read in chunks
 shared with it, and its start-up (about a third of a second) then overlaps the main process's
 own. Once a command knows what it will read, the helper is handed the file's first chunks, to
-work on while the main process is still loading polars and the command's modules."""
+work on while the main process is still loading the command's modules."""
 
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ def read_ahead(inputs: Sequence[str], input_format: str, *, task_key: str,
         chunks = list(islice(plain_chunks(source.path, chunk_bytes), AHEAD_CHUNKS))
     except OSError:
         return
+    # Results come back to another thread of this process, which unpickles them: the modules
+    # they need are imported here first. Else both threads may import them at once, and a
+    # Ctrl-C in the middle can leave each waiting on the other's import lock for ever.
+    import agentcost.ingest.span_read  # noqa: F401
+
     submit_ahead(OtlpChunkWork(source.display, task_key, columns), chunks)
 
 

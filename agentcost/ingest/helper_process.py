@@ -23,12 +23,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing is imported when a helper is started: most runs need none
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.process import BaseProcess
 
 # Items handed to the helper ahead of time: one being worked on and one waiting, so that it
 # never sits idle while this process is busy with an item of its own.
@@ -75,11 +77,13 @@ class _Early(Generic[Item, Result]):
 
     helper: ProcessPoolExecutor
     warm: Future[None]
+    processes: list[BaseProcess]  # the helper's own process
     work: Callable[[Item], Result] | None = None
     ahead: list[_Slot[Item, Result]] = field(default_factory=list)
 
 
 _early: _Early[Any, Any] | None = None
+_started: list[_Early[Any, Any]] = []  # every helper started, for stop_helpers
 _allowed = False
 
 
@@ -116,18 +120,20 @@ def submit_ahead(work: Callable[[Item], Result], items: list[Item]) -> None:
                                                                          strict=True)]
 
 
-def drop_unused_helper() -> None:
-    """Stop a helper started early and never taken (the command failed before reading, or
-    only printed its help). Shut down, it would still finish its start-up and what it was
-    handed before leaving, and this process would wait for it at exit: it is terminated."""
+def stop_helpers() -> None:
+    """Stop every helper this process started: at the end of a command, or when Ctrl-C
+    interrupts it. A helper still starting up (one started for a file the command never got
+    to read) is terminated: shut down, it would first finish importing, and this process would
+    wait for it at exit. One that has started is only shut down: killed while sending a result,
+    it would leave the pipe half written and this process waiting on it for ever."""
     global _early
-    if _early is not None:
-        import multiprocessing
-
-        _early.helper.shutdown(wait=False, cancel_futures=True)
-        for process in multiprocessing.active_children():  # the helper: commands start no other
-            process.terminate()
-        _early = None
+    _early = None
+    while _started:
+        started = _started.pop()
+        started.helper.shutdown(wait=False, cancel_futures=True)
+        if not started.warm.done():
+            for process in started.processes:
+                process.terminate()
 
 
 def _warming_helper() -> _Early[Any, Any]:
@@ -136,7 +142,13 @@ def _warming_helper() -> _Early[Any, Any]:
 
     helper = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_start_helper)
-    return _Early(helper, helper.submit(_warm_up))
+    before = set(multiprocessing.active_children())
+    with _ctrl_c_held_from_new_processes():
+        warm = helper.submit(_warm_up)  # starts the process
+        own = list(set(multiprocessing.active_children()) - before)
+        started: _Early[Any, Any] = _Early(helper, warm, own)
+        _started.append(started)  # before a held Ctrl-C comes through: stop_helpers finds it
+    return started
 
 
 def _take_helper() -> _Early[Any, Any]:
@@ -218,6 +230,22 @@ def _marking_last(items: Iterator[Item]) -> Iterator[tuple[Item, bool]]:
         following = next(items, _END)
         yield current, following is _END  # type: ignore[misc]
         current = following
+
+
+@contextmanager
+def _ctrl_c_held_from_new_processes() -> Iterator[None]:
+    """Ctrl-C reaches every process of the terminal's group. A process started with SIGINT
+    blocked keeps it blocked: the helper leaves no KeyboardInterrupt traceback, even when
+    interrupted while still importing. Here, a Ctrl-C that comes meanwhile waits until the
+    block is lifted, then interrupts as usual."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: the initializer ignores it
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _start_helper() -> None:
