@@ -96,7 +96,7 @@ def allow_helper() -> None:
 def start_early() -> None:
     """Start the helper now, so that its start-up (a Python importing polars) overlaps this
     process's own; the next `map_in_order` takes it instead of starting one. A helper started
-    and never used is shut down at exit."""
+    and never used is stopped with the others (`stop_helpers`) when the command ends."""
     global _early
     if _allowed and _early is None and spare_cores() >= 1:
         try:
