@@ -10,26 +10,34 @@ from typing import TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+# How long the reader thread is waited for once the consumer stops early (Ctrl-C, an error):
+# it may be inside a read that only returns with more input (stdin). It is a daemon thread.
+STOP_WAIT_SECONDS = 1.0
 
 
 def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand_over(item: object) -> bool:
+        """Put `item` in the queue, unless the consumer stops listening meanwhile: a
+        producer blocked on a full queue would otherwise never return."""
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(item):
                     return
-            handoff.put(_DONE)
+            hand_over(_DONE)
         except BaseException as error:  # handed to the consumer, raised there
-            handoff.put(error)
+            hand_over(error)
 
     worker = threading.Thread(target=produce, name="agentcost-prefetch", daemon=True)
     worker.start()
@@ -43,4 +51,4 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             yield item  # type: ignore[misc]
     finally:
         stop.set()
-        worker.join()
+        worker.join(timeout=STOP_WAIT_SECONDS)
