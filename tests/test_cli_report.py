@@ -142,6 +142,23 @@ def test_a_pipe_or_device_is_written_in_place_not_replaced(run_cli, tmp_path):
     assert stat.S_ISFIFO(pipe.stat().st_mode)
 
 
+def test_an_interrupted_write_leaves_the_old_report_and_no_temporary_file(tmp_path,
+                                                                         monkeypatch):
+    from agentcost.render import output
+
+    report = tmp_path / "report.json"
+    report.write_text("yesterday's report")
+
+    def interrupted(descriptor: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        output.write_output("today's report", report)
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
+    assert report.read_text() == "yesterday's report"
+
+
 def test_a_symlinked_output_keeps_its_link(run_cli, tmp_path):
     real = tmp_path / "reports" / "latest.json"
     real.parent.mkdir()

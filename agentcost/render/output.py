@@ -30,15 +30,18 @@ def write_output(text: str | bytes, destination: Path | None) -> None:
     except OSError as error:
         raise AgentCostError(f"{destination}: cannot write: {error.strerror}") from error
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:  # an error or a Ctrl-C: no stray temporary file either way
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise AgentCostError(f"{destination}: cannot write: {error.strerror}") from error
 
 
