@@ -124,25 +124,18 @@ def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
     return wide.drop(empty)
 
 
-def _other_scalar(value: AnyValue) -> Any:
+def _other_scalar(value: AnyValue) -> str | None:
     """An AnyValue's double or boolean as text, where it has no string or int."""
-    for scalar in (value.doubleValue, value.boolValue):
+    return _first_text(value.doubleValue, value.boolValue)
+
+
+def _first_text(*scalars: Any) -> str | None:
+    for scalar in scalars:
         if scalar is not None:
-            return _as_text(scalar)
+            if isinstance(scalar, bool):
+                return "true" if scalar else "false"
+            return scalar if isinstance(scalar, str) else str(scalar)
     return None
-
-
-def _scalar_text(value: AnyValue) -> str | None:
-    for scalar in (value.stringValue, value.intValue, value.doubleValue, value.boolValue):
-        if scalar is not None:
-            return _as_text(scalar)
-    return None
-
-
-def _as_text(scalar: Any) -> str:
-    if isinstance(scalar, bool):
-        return "true" if scalar else "false"
-    return scalar if isinstance(scalar, str) else str(scalar)
 
 
 def _resource_values(resource_spans: ResourceSpans, wanted: frozenset[str]
@@ -151,7 +144,9 @@ def _resource_values(resource_spans: ResourceSpans, wanted: frozenset[str]
         return []
     named = ((f"resource.{item.key}", item.value)
              for item in resource_spans.resource.attributes or ())
-    return [(key, _scalar_text(value)) for key, value in named if key in wanted]
+    return [(key, _first_text(value.stringValue, value.intValue, value.doubleValue,
+                              value.boolValue))
+            for key, value in named if key in wanted]
 
 
 def canonical_ids(ids: pl.Series, hex_length: int) -> pl.Series:
