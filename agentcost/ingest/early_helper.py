@@ -6,6 +6,7 @@ work on while the main process is still loading the command's modules."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import islice, pairwise
 
@@ -42,7 +43,7 @@ def start_helper_for(inputs: Sequence[str], input_format: str) -> None:
     or more. Anything odd (a missing file, a glob matching nothing) is left for the reader to
     report."""
     allow_helper()
-    if _big_otlp_lines_file(inputs, input_format) is not None:
+    if _big_otlp_lines_file(tuple(inputs), input_format) is not None:
         start_early()
 
 
@@ -51,7 +52,7 @@ def read_ahead(inputs: Sequence[str], input_format: str, *, task_key: str,
     """Hand the first chunks of the first big OTLP lines file among `inputs` to the helper,
     with the work the reader will ask of them (the same `task_key` and `columns` as given to
     read_steps)."""
-    source = _big_otlp_lines_file(inputs, input_format)
+    source = _big_otlp_lines_file(tuple(inputs), input_format)
     if source is None or source.path is None:
         return
     start_early()
@@ -68,10 +69,12 @@ def read_ahead(inputs: Sequence[str], input_format: str, *, task_key: str,
     submit_ahead(OtlpChunkWork(source.display, task_key, columns), chunks)
 
 
-def _big_otlp_lines_file(inputs: Sequence[str], input_format: str) -> Source | None:
+@functools.lru_cache(maxsize=4)
+def _big_otlp_lines_file(inputs: tuple[str, ...], input_format: str) -> Source | None:
     """The first input that is an uncompressed OTLP lines file worth a helper, if any. Each
     input is looked at alone: one that does not exist (or an option's value, when guessing
-    from the command line) is passed over."""
+    from the command line) is passed over. Remembered: a command asks twice (to start the
+    helper, then to hand it chunks), and a directory of inputs is walked only once."""
     if input_format not in ("auto", "otlp"):
         return None
     for text in inputs:
