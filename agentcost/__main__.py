@@ -4,6 +4,8 @@ A helper process (ingest/helper_process.py) is spawned, and a spawned process im
 module of the one that started it: so this module imports nothing at the top, and the helper
 does not load the whole command line (typer and every command) that it will never run."""
 
+EXIT_INTERRUPTED = 130
+
 
 def run() -> None:
     import sys
@@ -18,10 +20,21 @@ def run() -> None:
 
         main()
     except KeyboardInterrupt:  # Ctrl-C while starting up (typer handles it once it runs)
-        helpers = sys.modules.get("agentcost.ingest.helper_process")
-        if helpers is not None:
-            helpers.stop_helpers()
-        sys.exit(130)
+        _interrupted()
+    except RuntimeError as error:
+        # A Ctrl-C while a class is being made (at import) comes wrapped in a RuntimeError.
+        if not isinstance(error.__cause__, KeyboardInterrupt):
+            raise
+        _interrupted()
+
+
+def _interrupted() -> None:
+    import sys
+
+    helpers = sys.modules.get("agentcost.ingest.helper_process")
+    if helpers is not None:
+        helpers.stop_helpers()
+    sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -252,3 +252,38 @@ def test_a_shown_total_is_the_sum_of_its_shown_parts(run_cli):
     result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--top", "50", "--no-color")
     row = next(line for line in result.stdout.splitlines() if line.startswith("task-0000225"))
     assert [cell.strip() for cell in row.split("│")][4:7] == ["$0.303573", "$0.033", "$0.336573"]
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_ctrl_c_while_starting_up_exits_130_without_a_traceback(monkeypatch, wrapped):
+    """A Ctrl-C that lands while a class is being made at import time reaches us wrapped in a
+    RuntimeError; plain or wrapped, it is an interruption, exit code 130."""
+    import agentcost.cli
+    from agentcost.__main__ import EXIT_INTERRUPTED, run
+
+    def interrupted() -> None:
+        if not wrapped:
+            raise KeyboardInterrupt
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as cause:
+            raise RuntimeError("Error calling __set_name__") from cause
+
+    monkeypatch.setattr(sys, "argv", ["agentcost", "--version"])
+    monkeypatch.setattr(agentcost.cli, "main", interrupted)
+    with pytest.raises(SystemExit) as ended:
+        run()
+    assert ended.value.code == EXIT_INTERRUPTED == 130
+
+
+def test_a_runtime_error_of_our_own_is_not_taken_for_ctrl_c(monkeypatch):
+    import agentcost.cli
+    from agentcost.__main__ import run
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sys, "argv", ["agentcost", "--version"])
+    monkeypatch.setattr(agentcost.cli, "main", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run()
