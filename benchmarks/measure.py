@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import time
@@ -26,6 +27,15 @@ def timed(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def timed_with_cpu(command: list[str]) -> tuple[float, float]:
+    """Wall seconds of one run, and the CPU seconds (user and system, all its threads) it used:
+    on a machine with few cores, CPU time is the budget the wall time is made of."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed(command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def peak_mb(command: list[str]) -> float:
