@@ -47,6 +47,16 @@ def test_check_prints_one_line_per_violation_and_exits_4(run_cli, write_jsonl):
     assert run_cli("check", str(unpriced)).exit_code == 0
 
 
+def test_the_costliest_task_over_the_limit_is_named_ties_by_task_id(run_cli, write_jsonl):
+    # 300 tasks: 200 over $0.50, 100 of them tied at $3.00 (t02 first by id), in whatever
+    # order they group.
+    path = tasks_log(write_jsonl, [60_000, 10_000, 300_000, 90_000, 10_000, 300_000] * 50)
+    result = run_cli("check", str(path), "--max-task-cost", "0.50")
+    assert result.exit_code == 4
+    assert result.stdout.strip() == (
+        "agentcost check: task cost above $0.50: 200 tasks (most: t02 at $3.00)")
+
+
 def test_p90_drift_against_a_baseline_report(run_cli, write_jsonl, tmp_path):
     before = tasks_log(write_jsonl, [10_000] * 10, day="2026-11-26")
     baseline = tmp_path / "yesterday.json"

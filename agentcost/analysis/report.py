@@ -68,7 +68,7 @@ class Distribution:
 class Report:
     summary: Summary
     distribution: Distribution | None
-    tasks: pl.DataFrame
+    tasks: pl.DataFrame  # in no set order: sort_tasks orders it for showing (once)
     by_model: pl.DataFrame
     by_tool: pl.DataFrame
     unpriced_models: pl.DataFrame
@@ -96,7 +96,6 @@ def build_report(
                  + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
     tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
     summary_q = priced.select(
-        pl.col("task_id").n_unique().alias("tasks"),
         pl.len().alias("steps"),
         (pl.col("kind") == "llm").sum().alias("llm_steps"),
         pl.col("tool_name").is_not_null().sum().alias("tool_calls"),
@@ -126,7 +125,6 @@ def build_report(
             .alias("unpriced_steps"),
             pl.col("start_time").min().alias("start_time"),
         )
-        .sort("total_cost_usd", "task_id", descending=[True, False])
     )
     models_q = (
         priced.filter(pl.col("model").is_not_null() & pl.col("unpriced_reason").is_null())
@@ -171,7 +169,8 @@ def build_report(
     (summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
      differing) = pl.collect_all([summary_q, tasks_q, models_q, tools_q, unpriced_models_q,
                                   unpriced_tools_q, compared_q, reconciliation_q])
-    summary = _summary(summary_df.row(0, named=True))
+    # Counted by the group-by that makes the task table: n_unique would hash every id again.
+    summary = _summary({**summary_df.row(0, named=True), "tasks": tasks.height})
     distribution = _distribution(tasks["total_cost_usd"].sort().to_list())
     threshold = distribution.flag_threshold if distribution else math.inf
     tasks = tasks.with_columns((pl.col("total_cost_usd") > threshold).alias("flagged"))

@@ -49,6 +49,7 @@ def check(
 
     Example: agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30
     """
+    from agentcost.analysis.report import sort_tasks
     from agentcost.render.text import money, plural, safe_text, unpriced_counts
 
     drift_limit = _percent(max_p90_drift) if max_p90_drift else None
@@ -65,7 +66,7 @@ def check(
     if max_task_cost is not None:
         over = report.tasks.filter(report.tasks["total_cost_usd"] > max_task_cost)
         if over.height:
-            worst = over.row(0, named=True)  # tasks are sorted by cost, most first
+            worst = sort_tasks(over, "total_cost_usd", top=1).row(0, named=True)
             violations.append(
                 f"task cost above {money(max_task_cost)}: {plural(over.height, 'task')} (most: "
                 f"{safe_text(worst['task_id'])} at {money(worst['total_cost_usd'])})")
