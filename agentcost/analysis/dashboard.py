@@ -81,12 +81,11 @@ def histogram(costs: list[float]) -> list[Bin]:
 
 def top_share(costs: list[float], percent: float) -> tuple[int, float]:
     """(how many tasks are the top `percent`, their share of total spend): the top 1% of 250
-    tasks is the 3 costliest (rounded up)."""
+    tasks is the 3 costliest (rounded up). `costs` in ascending order."""
     if not costs or not sum(costs):
         return 0, 0.0
     count = max(math.ceil(percent / 100 * len(costs)), 1)
-    top = sorted(costs, reverse=True)[:count]
-    return count, sum(top) / sum(costs)
+    return count, sum(reversed(costs[-count:])) / sum(costs)  # costliest first, as shown
 
 
 def by_position(priced: pl.DataFrame) -> pl.DataFrame:
@@ -163,6 +162,7 @@ class Dashboard:
 def build_dashboard(priced: pl.DataFrame, task_costs: list[float], *, window_start: datetime |
                     None, window_end: datetime | None, total_usd: float, by: str | None
                     ) -> Dashboard:
+    """`task_costs`: every task's cost, ascending."""
     return Dashboard(
         spend_rate(priced, window_start, window_end, total_usd),
         histogram(task_costs),

@@ -62,6 +62,7 @@ class Distribution:
     max: float
     mean: float
     flag_threshold: float  # tasks above this (2 x P50) are flagged
+    costs: list[float]  # every task's cost, ascending (for the dashboard's histogram and shares)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def _distribution(costs: list[float]) -> Distribution | None:
         max=costs[-1],
         mean=sum(costs) / len(costs),
         flag_threshold=FLAG_MULTIPLE_OF_MEDIAN * percentiles[50],
+        costs=costs,
     )
 
 

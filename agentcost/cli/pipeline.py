@@ -91,7 +91,7 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
     del steps  # from here on the priced table holds all the report reads: let the rest go
     report = build_report(priced.lazy(), accounting, price_table=table.file,
                           cost_mode=cost_mode)
-    costs = report.tasks["total_cost_usd"].sort().to_list()
+    costs = report.distribution.costs if report.distribution else []
     s = report.summary
     dashboard = build_dashboard(priced, costs, window_start=s.window_start,
                                 window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
