@@ -77,9 +77,6 @@ def main() -> None:
     try:
         app()
     finally:
-        from agentcost.ingest.helper_process import stop_helpers
-
-        stop_helpers()
         # The command is done and its objects die with the process: frozen, they are spared
         # the cyclic collector's last passes at interpreter exit, 0.07-0.1 s with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.

@@ -55,9 +55,6 @@ def check(
     drift_limit = _percent(max_p90_drift) if max_p90_drift else None
     if drift_limit is not None and baseline is None:
         raise UsageError("--max-p90-drift needs --baseline (an earlier JSON report)")
-    from agentcost.ingest.early_helper import start_helper_for
-
-    start_helper_for(inputs, input_format.value)
     table = load_table(prices)
     report = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
                    task_key=task_key, window=Window.parse(since, until))

@@ -60,10 +60,6 @@ def build(inputs: Sequence[str], table: PriceTable, *, cost_mode: str, input_for
         columns = (*columns, "user")
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
-    from agentcost.ingest.early_helper import read_ahead
-
-    # First: the helper works on the first chunks while the command loads its modules.
-    read_ahead(inputs, input_format, task_key=task_key, columns=frozenset(columns))
     from agentcost.analysis.dashboard import build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter

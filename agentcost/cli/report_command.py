@@ -95,10 +95,6 @@ def report(
 
     Example: agentcost report traces.jsonl --sort total --top 10
     """
-    from agentcost.ingest.early_helper import start_helper_for
-
-    # First, so that its start-up overlaps our imports (`run` may have started it already).
-    start_helper_for(inputs, input_format.value)
     table = load_table(prices)
     result = build(inputs, table, cost_mode=cost_mode.value, input_format=input_format.value,
                    task_key=task_key, window=Window.parse(since, until),

@@ -81,12 +81,6 @@ def simulate(
     Example: agentcost simulate traces.jsonl --route summarize=gpt-4o-mini --cache web_search:1h
     --compress-after 5 --keep-last 3 --budget 0.50
     """
-    from agentcost.ingest.early_helper import read_ahead, start_helper_for
-
-    # First, so that its start-up overlaps our imports (`run` may have started it already).
-    start_helper_for(inputs, input_format.value)
-    # First: the helper works on the first chunks while the command loads its modules.
-    read_ahead(inputs, input_format.value, task_key=task_key, columns=frozenset(SIMULATE_COLUMNS))
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.table import load_price_table
     from agentcost.render.output import write_output
