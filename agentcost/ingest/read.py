@@ -80,7 +80,7 @@ def read_steps(
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
-    return Ingested(canonical_tool_args(_number_steps(steps)), accounting)
+    return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
 def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
@@ -116,7 +116,7 @@ def _peek(stream: BinaryIO) -> bytes:
         return b""
 
 
-def _number_steps(steps: pl.DataFrame) -> pl.DataFrame:
+def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
     """Fill missing step numbers: 1-based within the task by start time, ties in input order."""
     if steps.is_empty() or steps["step"].null_count() == 0:
         return steps
