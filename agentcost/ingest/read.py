@@ -6,7 +6,7 @@ import gzip
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, Literal, Protocol, cast
 
 import polars as pl
 
@@ -51,6 +51,7 @@ def read_steps(
     input_format: str = "auto",
     task_key: str = "trace",
     progress: ReadProgress | None = None,
+    jobs: int | Literal["auto"] = 1,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
     filled (others stay null): native fields nobody asked for are not even decoded.
