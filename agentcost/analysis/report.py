@@ -16,6 +16,7 @@ from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.money import exact_sum
 from agentcost.pricing.cost import has_unpriced_part
+from agentcost.stats import nearest_rank
 
 if TYPE_CHECKING:
     from agentcost.analysis.dashboard import Dashboard
@@ -82,11 +83,6 @@ class Report:
     drift: list[Change] | None = None  # against an earlier report, when one is given
     dashboard: Dashboard | None = None
     opportunities: list[Opportunity] | None = None
-
-
-def nearest_rank(sorted_values: list[float], percentile: float) -> float:
-    rank = max(math.ceil(percentile / 100 * len(sorted_values)), 1)
-    return sorted_values[rank - 1]
 
 
 def build_report(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from agentcost.analysis.report import nearest_rank
+from agentcost.stats import nearest_rank
 from agentcost.money import EXACT, exact_sum
 from agentcost.pricing.cost import has_unpriced_part, price_steps
 from agentcost.pricing.table import PriceTable
