@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,13 @@ from agentcost.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_traces"
 REAL_TRACES = ROOT.parent / "shared" / "traces" / "real"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI has the shared traces beside the clone: there, a test that would skip for want of
+    them is a failure, not a skip."""
+    if os.environ.get("CI") and not REAL_TRACES.is_dir():
+        raise pytest.UsageError(f"CI: {REAL_TRACES} is missing; the real-trace tests need it")
 
 
 @pytest.fixture

@@ -144,7 +144,7 @@ def test_a_pipe_or_device_is_written_in_place_not_replaced(run_cli, tmp_path):
 
 def test_an_interrupted_write_leaves_the_old_report_and_no_temporary_file(tmp_path,
                                                                          monkeypatch):
-    from agentcost.render import output
+    from agentcost.renderers import output
 
     report = tmp_path / "report.json"
     report.write_text("yesterday's report")
@@ -241,7 +241,7 @@ def test_schema_command_publishes_the_format(run_cli):
     (-0.5, "-$0.50"),
 ])
 def test_money_rounds_half_up_as_a_hand_calculation_does(value, shown):
-    from agentcost.render.text import money
+    from agentcost.renderers.text import money
 
     assert money(value) == shown
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from agentcost.ingest.read import read_steps
 from agentcost.pricing.table import load_price_table
-from agentcost.simulate.engine import simulate
-from agentcost.simulate.scenario import CacheRule, Compression, Route, Scenario
+from agentcost.simulation.engine import simulate
+from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
 
 PRICES = """
 models:

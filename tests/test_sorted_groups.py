@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_series_equal
 
-from agentcost.simulate import sorted_groups as groups
+from agentcost.simulation import sorted_groups as groups
 
 rows = st.lists(st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(-50, 50))),
                 max_size=60)

@@ -15,8 +15,8 @@ from agentcost.money import exact_sum
 from agentcost.pricing.cost import price_steps
 from agentcost.pricing.resolve import resolve_model
 from agentcost.pricing.table import PriceTable
-from agentcost.simulate.scenario import CacheRule, Compression, Route
-from agentcost.simulate.strategies import (
+from agentcost.simulation.scenario import CacheRule, Compression, Route
+from agentcost.simulation.strategies import (
     RUNAWAY_MULTIPLE,
     apply_budget,
     apply_cache,

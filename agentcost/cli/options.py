@@ -52,6 +52,9 @@ CostModeOption = Annotated[CostMode, typer.Option(
 TaskKey = Annotated[str, typer.Option(
     "--task-key", help="For span formats, what makes a task: trace (default), session "
     "(conversation / session id), resource.NAME or attribute.NAME.")]
+Jobs = Annotated[str, typer.Option(
+    "--jobs", help="Processes for reading big span files: N, or auto (the cores this process "
+    "may use, when the input is big enough to repay them).")]
 Since = Annotated[str | None, typer.Option(
     help="Only steps that started at or after this: a span back from now (24h, 7d) or an ISO "
     "8601 date or time.")]

@@ -42,7 +42,7 @@ def list_prices(prices: PricesOption = None) -> None:
 
     Example: agentcost pricing list --prices my-prices.yaml
     """
-    from agentcost.render.text import plural, safe_text
+    from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
     print(f"{table.file}: {len(table.models)} models, {len(table.tools)} tools")
@@ -78,7 +78,7 @@ def show(name: Annotated[str, typer.Argument(help="Model name (as traces write i
 
 
 def _describe(model: ModelPrice) -> None:
-    from agentcost.render.text import safe_text
+    from agentcost.renderers.text import safe_text
 
     print(f"{safe_text(model.name)} ({model.provider or 'provider not given'})")
     for period in model.periods:
@@ -105,7 +105,7 @@ def which(name: Annotated[str, typer.Argument(help="A model name as a trace writ
     Example: agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0
     """
     from agentcost.pricing.resolve import resolve_model
-    from agentcost.render.text import safe_text
+    from agentcost.renderers.text import safe_text
 
     table = _table(prices)
     resolution = resolve_model(name, table)
@@ -131,7 +131,7 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     from agentcost.ingest.read import read_steps
     from agentcost.pricing.resolve import resolve_model, resolve_tool
-    from agentcost.render.text import plural, safe_text
+    from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
     steps = read_steps(inputs, columns=("model", "tool_name")).steps
@@ -168,8 +168,8 @@ def import_litellm(
     from agentcost.pricing.litellm_import import import_litellm as convert
     from agentcost.pricing.litellm_import import to_yaml
     from agentcost.pricing.table import load_price_table
-    from agentcost.render.output import write_output
-    from agentcost.render.text import safe_text  # names in the file are untrusted text
+    from agentcost.renderers.output import write_output
+    from agentcost.renderers.text import safe_text  # names in the file are untrusted text
 
     imported = convert(source)
     write_output(to_yaml(imported, source), output)

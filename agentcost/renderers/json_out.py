@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from agentcost.analysis.report import Report
-from agentcost.render.document import report_document
+from agentcost.renderers.document import report_document
 
 PLACEHOLDER = "\u0000table:{}"
 

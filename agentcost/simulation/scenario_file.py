@@ -21,7 +21,7 @@ from typing import Any
 
 from agentcost.errors import AgentCostError, UsageError
 from agentcost.pricing.yaml_nodes import Node, YamlError, load
-from agentcost.simulate.scenario import (
+from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,
     DEFAULT_SUMMARY_MODEL,
     DEFAULT_SUMMARY_TOKENS,

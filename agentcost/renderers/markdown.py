@@ -7,7 +7,7 @@ import re
 import polars as pl
 
 from agentcost.analysis.report import Report
-from agentcost.render import views
+from agentcost.renderers import views
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 

@@ -12,8 +12,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from agentcost.analysis.report import Report
-from agentcost.render import views
-from agentcost.render.text import align_points
+from agentcost.renderers import views
+from agentcost.renderers.text import align_points
 
 
 def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,

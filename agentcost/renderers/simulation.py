@@ -9,10 +9,10 @@ from typing import Any
 import polars as pl
 
 from agentcost import __version__
-from agentcost.render.text import count, money, plural, safe_text
-from agentcost.render.views import Block, Section, Table
-from agentcost.simulate.engine import Simulation
-from agentcost.simulate.scenario import Scenario
+from agentcost.renderers.text import count, money, plural, safe_text
+from agentcost.renderers.views import Block, Section, Table
+from agentcost.simulation.engine import Simulation
+from agentcost.simulation.scenario import Scenario
 
 NAMES = {"routing": "model routing", "caching": "tool caching",
          "compression": "history compression", "budget": "budgets"}

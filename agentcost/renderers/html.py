@@ -10,8 +10,8 @@ import math
 import polars as pl
 
 from agentcost.analysis.report import Report
-from agentcost.render import views
-from agentcost.render.text import money
+from agentcost.renderers import views
+from agentcost.renderers.text import money
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:16px;

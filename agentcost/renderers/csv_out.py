@@ -7,7 +7,7 @@ import io
 
 import polars as pl
 
-from agentcost.render.text import safe_text
+from agentcost.renderers.text import safe_text
 
 CSV_COLUMNS = ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd", "tool_cost_usd",
                "compute_cost_usd", "total_cost_usd", "unpriced_steps", "flagged")

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from agentcost.stats import nearest_rank
 from agentcost.money import EXACT, exact_sum
 from agentcost.pricing.cost import has_unpriced_part, price_steps
 from agentcost.pricing.table import PriceTable
-from agentcost.simulate.scenario import Scenario
-from agentcost.simulate.strategies import (
+from agentcost.simulation.scenario import Scenario
+from agentcost.simulation.strategies import (
     RUNAWAY_MULTIPLE,
     TASK_COLUMN,
     Touched,
@@ -25,6 +24,7 @@ from agentcost.simulate.strategies import (
     number_steps,
     zero_hits,
 )
+from agentcost.stats import nearest_rank
 
 ORDER = ("routing", "caching", "compression", "budget")
 CAVEATS = {

@@ -11,7 +11,7 @@ import polars as pl
 
 from agentcost.analysis.dashboard import SpendRate
 from agentcost.analysis.report import Report
-from agentcost.render.text import (
+from agentcost.renderers.text import (
     count,
     duration,
     lines_list,

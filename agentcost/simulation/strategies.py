@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.money import EXACT, exact_sum
-from agentcost.simulate import sorted_groups as groups
-from agentcost.simulate.scenario import CacheRule, Compression, Route
+from agentcost.simulation import sorted_groups as groups
+from agentcost.simulation.scenario import CacheRule, Compression, Route
 
 TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")

@@ -1,0 +1,313 @@
+"""The library: read, price, report, check and render, as plain function calls.
+
+No printing, no processes unless `jobs` asks for them, no global state. The command line is a
+thin layer over these functions; a notebook or a scheduler calls them directly:
+
+    >>> import agentcost
+    >>> report = agentcost.report(["sample_traces/research_agent.jsonl"])
+    >>> report.summary.total_cost_usd
+    0.142
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeGuard
+
+from agentcost.errors import AgentCostError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from agentcost.analysis.checks import Crossed
+    from agentcost.analysis.report import Report
+    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.read import Ingested, ReadProgress
+    from agentcost.pricing.table import PriceTable
+    from agentcost.simulation.engine import Simulation, SweepPoint
+    from agentcost.simulation.scenario import Scenario
+
+# What the readers take: one path or many (files, directories, globs, .gz files, pipes, "-"
+# for stdin). A DataFrame of canonical steps, or steps already read, skip reading.
+Inputs = str | PathLike[str] | Sequence[str | PathLike[str]]
+Jobs = int | Literal["auto"]
+Moment = str | dt.datetime | None
+
+TASK_KEYS = ("trace", "session")
+# The columns every report reads; breakdowns and opportunities add theirs.
+REPORT_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "tool_name",
+                  "reported_cost_usd", "reported_tool_cost_usd")
+PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model", "service_tier",
+                  "input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                  "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
+                  "tokens_estimated", "tool_name", "reported_cost_usd",
+                  "reported_tool_cost_usd", "source_file", "source_line")
+OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args")
+SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
+                    "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
+FRAME_SOURCE = "(DataFrame)"
+# The name of the scenario made of the command line's own flags.
+FLAGS_SCENARIO = "command line"
+
+
+class NoUsableInput(AgentCostError):
+    """Lines were read but none could be used; `accounting` says why, line by line."""
+
+    def __init__(self, accounting: LineAccounting) -> None:
+        super().__init__(f"no usable line in {accounting.lines_read:,} lines read")
+        self.accounting = accounting
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios replayed on the same steps, side by side, and a budget sweep."""
+
+    simulations: tuple[Simulation, ...]
+    budget_sweep: tuple[SweepPoint, ...] = ()
+
+
+def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
+    """The price table at `path`, or the shipped one: validated, frozen, per-token prices."""
+    from agentcost.pricing.table import load_price_table
+
+    return load_price_table(None if path is None else Path(path))
+
+
+def read_steps(inputs: Inputs, *, input_format: str = "auto", task_key: str = "trace",
+               columns: Sequence[str] | None = None, jobs: Jobs = 1,
+               progress: ReadProgress | None = None) -> Ingested:
+    """Every input read into the canonical step table (`.steps`, a polars DataFrame) and the
+    account of every line read (`.accounting`). `input_format` forces a reader instead of
+    recognising each file; `task_key` groups spans into tasks by trace, session,
+    `resource.NAME` or `attribute.NAME`; `columns` limits the canonical columns filled (the
+    rest are null); `jobs` reads big span files on that many processes ("auto": the cores
+    this process may use, when the input is big enough to repay them)."""
+    from agentcost.ingest.read import read_steps as read
+
+    check_task_key(task_key)
+    return read(_paths(inputs), columns=columns, input_format=input_format, task_key=task_key,
+                progress=progress, jobs=jobs)
+
+
+def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
+           prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
+           until: Moment = None, by: str | None = None, cost_mode: str = "computed",
+           input_format: str = "auto", task_key: str = "trace", opportunities: bool = False,
+           baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
+           progress: ReadProgress | None = None) -> Report:
+    """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
+    DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
+    and the line accounting. `since`/`until` keep the steps that started in [since, until):
+    a datetime, an ISO 8601 text or a span back from now ("24h", "7d"). `by` adds a cost
+    breakdown (user, workflow, agent, model, tool, day, hour); `opportunities` looks for
+    savings by replaying each strategy; `baseline`, an earlier JSON report, adds the drift."""
+    from agentcost.analysis.dashboard import BREAKDOWNS, build_dashboard
+    from agentcost.analysis.report import build_report
+    from agentcost.analysis.window import window_filter
+    from agentcost.pricing.cost import price_steps
+
+    table = _price_table(prices)
+    if by is not None and by not in BREAKDOWNS:
+        raise UsageError(f"by={by!r}: use one of {', '.join(BREAKDOWNS)}")
+    window_start, window_end = _window(since, until)
+    columns: tuple[str, ...] = REPORT_COLUMNS
+    if table.compute_per_workflow or by in ("workflow", "agent"):
+        columns = (*columns, "workflow")
+    if by == "user":
+        columns = (*columns, "user")
+    if opportunities:  # step labels for routing, tool arguments for caching
+        columns = (*columns, "name", "tool_args")
+    ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
+                         columns=columns, jobs=jobs, progress=progress)
+    accounting = ingested.accounting
+    steps, untimed = window_filter(ingested.steps, window_start, window_end)
+    del ingested  # its steps live on in `steps` as long as they are needed, and no longer
+    if untimed:
+        accounting.note("steps without a start time, left out by the time window", "-", [],
+                        count=untimed)
+    # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
+    steps = steps.select(*PRICED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
+    for_opportunities = steps if opportunities else None
+    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
+    del steps  # from here on the priced table holds all the report reads: let the rest go
+    result = build_report(priced.lazy(), accounting, price_table=table.file,
+                          cost_mode=cost_mode)
+    costs = result.distribution.costs if result.distribution else []
+    s = result.summary
+    dashboard = build_dashboard(priced, costs, window_start=s.window_start,
+                                window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
+    found = None
+    if for_opportunities is not None:
+        from agentcost.analysis.opportunities import find_opportunities
+
+        median = result.distribution.percentiles[50] if result.distribution else 0.0
+        named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else []
+        found = find_opportunities(for_opportunities, table, named, median)
+    result = replace(result, dashboard=dashboard, opportunities=found)
+    if baseline is not None:
+        from agentcost.analysis.drift import drift, load_baseline
+
+        result = replace(result, drift=drift(result, load_baseline(Path(baseline))))
+    return result
+
+
+def check(report: Report, *, max_task_cost: float | None = None,
+          max_total: float | None = None, max_p90: float | None = None,
+          max_p90_drift: float | None = None, baseline: str | PathLike[str] | None = None,
+          fail_on_unpriced: bool = False) -> list[Crossed]:
+    """The thresholds `report` crosses, in the order given here; empty when all hold.
+    `max_p90_drift` is a percentage rise of P90 against `baseline`, an earlier JSON report."""
+    from agentcost.analysis.checks import Thresholds, crossed_thresholds
+
+    if max_p90_drift is not None and baseline is None:
+        raise UsageError("max_p90_drift needs a baseline (an earlier JSON report)")
+    limits = Thresholds(max_task_cost=max_task_cost, max_total=max_total, max_p90=max_p90,
+                        max_p90_drift=max_p90_drift, fail_on_unpriced=fail_on_unpriced)
+    for name, value in limits.amounts():
+        if value < 0:
+            raise UsageError(f"{name}={value:g}: a threshold is zero or more")
+    loaded = None
+    if baseline is not None and max_p90_drift is not None:
+        from agentcost.analysis.drift import load_baseline
+
+        loaded = load_baseline(Path(baseline))
+    return crossed_thresholds(report, limits, loaded)
+
+
+def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenario, *,
+             prices: PriceTable | str | PathLike[str] | None = None,
+             cost_mode: str = "computed", input_format: str = "auto",
+             task_key: str = "trace", jobs: Jobs = 1,
+             progress: ReadProgress | None = None) -> Simulation:
+    """Replay the steps under `scenario`: the baseline, each strategy alone, and all of them
+    in order as a waterfall, with what each touched."""
+    comparison = compare(inputs_or_steps, [scenario], prices=prices, cost_mode=cost_mode,
+                         input_format=input_format, task_key=task_key, jobs=jobs,
+                         progress=progress)
+    return comparison.simulations[0]
+
+
+def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequence[Scenario],
+            *, budgets: Sequence[float] = (),
+            prices: PriceTable | str | PathLike[str] | None = None,
+            cost_mode: str = "computed", input_format: str = "auto", task_key: str = "trace",
+            jobs: Jobs = 1, progress: ReadProgress | None = None) -> Comparison:
+    """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
+    alone, the tasks it would cut and the money not spent."""
+    from agentcost.simulation.engine import budget_sweep
+    from agentcost.simulation.engine import simulate as replay
+
+    table = _price_table(prices)
+    _require_priced_models(scenarios, table)
+    if any(budget <= 0 for budget in budgets):
+        raise UsageError("budgets must be above 0")
+    steps = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
+                      columns=SIMULATE_COLUMNS, jobs=jobs, progress=progress).steps
+    simulations = tuple(replay(steps, table, scenario, cost_mode=cost_mode)
+                        for scenario in scenarios)
+    points = budget_sweep(steps, table, list(budgets), cost_mode=cost_mode) if budgets else []
+    return Comparison(simulations, tuple(points))
+
+
+def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",
+           *, sort: str = "total", top: int | None = None, width: int | None = None,
+           color: bool = False) -> str:
+    """`result` as text in `fmt` (table, json, csv, markdown, html). A report's task table is
+    sorted by `sort` (task, steps, tokens_in, tokens_out, llm, tool, compute, total) and cut
+    to `top` tasks (default: 20 in a table, all elsewhere)."""
+    from agentcost.renderers.dispatch import render_bytes
+
+    return render_bytes(result, fmt, sort=sort, top=top, width=width,
+                        color=color).decode("utf-8")
+
+
+def check_task_key(task_key: str) -> None:
+    if task_key not in TASK_KEYS and not task_key.startswith(("resource.", "attribute.")):
+        raise UsageError(f"task_key {task_key!r}: use trace, session, resource.NAME or "
+                         "attribute.NAME")
+
+
+def _price_table(prices: PriceTable | str | PathLike[str] | None) -> PriceTable:
+    from agentcost.pricing.table import PriceTable
+
+    return prices if isinstance(prices, PriceTable) else load_prices(prices)
+
+
+def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> None:
+    """A route or summary model the price table does not know would reprice steps at $0 and
+    show a saving that is not there: refuse it up front."""
+    from agentcost.pricing.resolve import resolve_model
+
+    for scenario in scenarios:
+        where = "" if scenario.name == FLAGS_SCENARIO else f" in scenario {scenario.name!r}"
+        wanted = [(f"route {route.pattern}={route.target}", route.target)
+                  for route in scenario.routes]
+        if scenario.compression:
+            wanted.append(("summary model", scenario.compression.summary_model))
+        for what, model in wanted:
+            if resolve_model(model, table).model is None:
+                raise UsageError(
+                    f"{what}{where}: {model!r} is not in the price table, so its steps could "
+                    "not be priced; `agentcost pricing list` shows the names it knows")
+
+
+def _window(since: Moment, until: Moment) -> tuple[dt.datetime | None, dt.datetime | None]:
+    from agentcost.analysis.window import parse_moment
+
+    now = dt.datetime.now(dt.UTC)
+
+    def moment(value: Moment) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return parse_moment(value, now=now)
+
+    start, end = moment(since), moment(until)
+    if start is not None and end is not None and start >= end:
+        raise UsageError("since must be before until")
+    return start, end
+
+
+def _is_inputs(value: Inputs | pl.DataFrame | Ingested) -> TypeGuard[Inputs]:
+    import polars as pl
+
+    from agentcost.ingest.read import Ingested
+
+    return not isinstance(value, pl.DataFrame | Ingested)
+
+
+def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format: str,
+              task_key: str, columns: Sequence[str], jobs: Jobs,
+              progress: ReadProgress | None) -> Ingested:
+    """Steps from inputs, or as given: a DataFrame of canonical steps is conformed (missing
+    columns are null, never zero) and accounted as one source whose rows are its lines."""
+    import polars as pl
+
+    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.read import Ingested, number_steps
+    from agentcost.schema import conform
+
+    if isinstance(inputs_or_steps, Ingested):
+        return inputs_or_steps
+    if isinstance(inputs_or_steps, pl.DataFrame):
+        steps = conform(inputs_or_steps)
+        accounting = LineAccounting(files=[FRAME_SOURCE], lines_read=steps.height,
+                                    lines_used=steps.height)
+        return Ingested(number_steps(steps), accounting)
+    ingested = read_steps(inputs_or_steps, input_format=input_format, task_key=task_key,
+                          columns=columns, jobs=jobs, progress=progress)
+    accounting = ingested.accounting
+    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
+        raise NoUsableInput(accounting)
+    return ingested
+
+
+def _paths(inputs: Inputs) -> list[str]:
+    if isinstance(inputs, str | PathLike):
+        return [str(inputs)]
+    return [str(item) for item in inputs]

@@ -1,0 +1,111 @@
+"""What the reading commands share around the library call: the --jobs value, the progress bar,
+the lines skipped on stderr, and the terminal's width and colour."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentcost.api import Jobs
+    from agentcost.ingest.accounting import LineAccounting, Tally
+    from agentcost.ingest.read import ReadProgress
+
+
+@contextmanager
+def reading(jobs: str) -> Iterator[Jobs]:
+    """The --jobs value checked; lines a read could not use are printed on stderr when it
+    finds none usable, before the error that ends the command."""
+    from agentcost.api import NoUsableInput
+
+    parsed = parse_jobs(jobs)
+    try:
+        yield parsed
+    except NoUsableInput as error:
+        print_skips(error.accounting)
+        raise
+
+
+def parse_jobs(text: str) -> Jobs:
+    from agentcost.errors import UsageError
+
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise UsageError(f"--jobs {text!r}: write a number of processes (1 or more) or auto")
+    return jobs
+
+
+def width() -> int:
+    return shutil.get_terminal_size((120, 40)).columns
+
+
+def use_color(color: bool | None, *, to_file: bool) -> bool:
+    return color if color is not None else (not to_file and sys.stdout.isatty())
+
+
+def print_skips(accounting: LineAccounting) -> None:
+    from agentcost.renderers.text import lines_list, safe_text
+
+    def most_first(tallies: dict[str, Tally]) -> list[tuple[str, Tally, str]]:
+        ordered = sorted(tallies.items(), key=lambda item: (-item[1].count, item[0]))
+        return [(safe_text(reason), tally, lines_list(tally.examples, single_file=False))
+                for reason, tally in ordered]
+
+    if accounting.lines_skipped:
+        print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines "
+              "skipped", file=sys.stderr)
+    for reason, tally, where in most_first(accounting.skipped):
+        print(f"  {tally.count:,} x {reason}: {where}", file=sys.stderr)
+    for reason, tally, where in most_first(accounting.spans_skipped):
+        print(f"agentcost: {tally.count:,} spans skipped, {reason}: {where}", file=sys.stderr)
+
+
+class BarProgress:
+    """Tells a rich progress bar what is being read."""
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+        self._task: Any = None
+
+    def start(self, total_bytes: int) -> None:
+        self._task = self._bar.add_task("reading", total=total_bytes or None)
+
+    def reading(self, name: str) -> None:
+        from agentcost.renderers.text import safe_text
+
+        self._bar.update(self._task, description=f"reading {safe_text(name)}")
+
+    def read(self, size_bytes: int) -> None:
+        self._bar.advance(self._task, size_bytes)
+
+
+@contextmanager
+def read_progress() -> Iterator[ReadProgress | None]:
+    """A progress bar on stderr while inputs are read, only when stderr is a terminal (a cron
+    job's log stays clean)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                   BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True)
+    with bar:
+        yield BarProgress(bar)
