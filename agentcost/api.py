@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from agentcost.errors import AgentCostError, UsageError
+from agentcost.parallel import Jobs
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 # What the readers take: one path or many (files, directories, globs, .gz files, pipes, "-"
 # for stdin). A DataFrame of canonical steps, or steps already read, skip reading.
 Inputs = str | PathLike[str] | Sequence[str | PathLike[str]]
-Jobs = int | Literal["auto"]
+
 Moment = str | dt.datetime | None
 
 TASK_KEYS = ("trace", "session")

@@ -6,6 +6,7 @@ Exit codes (also in `agentcost --help` and the README):
     2  usage error (unknown option, bad flag value)
     3  --strict failed: some step was unpriced or some input line was skipped
     4  `agentcost check`: a threshold was crossed
+    130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_STRICT = 3
 EXIT_CHECK = 4
+EXIT_INTERRUPTED = 130
 
 
 class AgentCostError(Exception):

@@ -269,8 +269,12 @@ def test_ctrl_c_while_starting_up_exits_130_without_a_traceback(monkeypatch, wra
         except KeyboardInterrupt as cause:
             raise RuntimeError("Error calling __set_name__") from cause
 
+    def exit_now(code: int) -> None:
+        raise SystemExit(code)
+
     monkeypatch.setattr(sys, "argv", ["agentcost", "--version"])
     monkeypatch.setattr(agentcost.cli, "main", interrupted)
+    monkeypatch.setattr(os, "_exit", exit_now)
     with pytest.raises(SystemExit) as ended:
         run()
     assert ended.value.code == EXIT_INTERRUPTED == 130

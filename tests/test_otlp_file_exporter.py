@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from agentcost.ingest import helper_process, otlp_chunk_work, sources
+from agentcost.ingest import sources
 from agentcost.ingest.read import read_steps
 
 
@@ -90,21 +90,13 @@ def exporter_log(tmp_path):
     return path, len(lines), calls, tools, expected_input, expected_cached, expected_output
 
 
-@pytest.fixture
-def helper_allowed(monkeypatch):
-    """Chunks are shared with the helper process, as the commands have it."""
-    monkeypatch.setattr(helper_process, "_allowed", False)  # put back after the test
-    helper_process.allow_helper()
-
-
-# 8 KiB chunks: the log is read in about 70 chunks, shared with the helper process.
-@pytest.mark.parametrize("chunk_bytes", [sources.SPAN_CHUNK_BYTES, 8192])
-def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes,
-                                              helper_allowed):
-    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", chunk_bytes)
+# 8 KiB chunks: the log is read in about 70 chunks, shared out among two processes.
+@pytest.mark.parametrize(("chunk_bytes", "jobs"), [(sources.SPAN_CHUNK_BYTES, 1), (8192, 2)])
+def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes, jobs):
+    monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", chunk_bytes)
     path, line_count, calls, tools, expected_input, expected_cached, expected_output = (
         exporter_log(tmp_path))
-    ingested = read_steps([str(path)])
+    ingested = read_steps([str(path)], jobs=jobs)
     steps = ingested.steps
     llm = steps.filter(pl.col("kind") == "llm")
     assert llm.height == calls == 600
@@ -130,12 +122,11 @@ def test_file_exporter_log_gives_exact_totals(tmp_path, monkeypatch, chunk_bytes
     assert first_task["kind"].to_list() == ["llm", "llm", "llm", "tool"]
 
 
-def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypatch,
-                                                             helper_allowed):
+def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypatch):
     path = exporter_log(tmp_path)[0]
     whole = read_steps([str(path)]).steps
-    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 8192)
-    chunked = read_steps([str(path)])
+    monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", 8192)
+    chunked = read_steps([str(path)], jobs=2)
     assert len(chunked.accounting.formats) == 1
     assert_frame_equal(chunked.steps, whole)
 
@@ -159,10 +150,9 @@ def test_unreadable_token_counts_skip_the_span_by_name(tmp_path):
     assert tally.examples == [(str(path), line) for line in (2, 3, 4, 5)]
 
 
-def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkeypatch,
-                                                                helper_allowed):
+def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkeypatch):
     """Lines that are not JSON, not objects, or of the wrong shape, spread over a file read in
-    many chunks (shared with the helper process): every one named, the good spans all kept."""
+    many chunks (shared out among two processes): every one named, the good spans all kept."""
     path = exporter_log(tmp_path)[0]
     lines = path.read_text().split("\n")
     rng = random.Random(11)
@@ -173,8 +163,8 @@ def test_bad_lines_are_named_the_same_however_the_file_is_split(tmp_path, monkey
         lines[line_index] = damage[index % len(damage)]
     path.write_text("\n".join(lines))
     whole = read_steps([str(path)])
-    monkeypatch.setattr(otlp_chunk_work, "SPAN_CHUNK_BYTES", 8192)
-    chunked = read_steps([str(path)])
+    monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", 8192)
+    chunked = read_steps([str(path)], jobs=2)
     assert_frame_equal(chunked.steps, whole.steps)
     named = [line for tally in chunked.accounting.skipped.values()
              for _, line in tally.examples]

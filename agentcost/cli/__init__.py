@@ -19,12 +19,12 @@ from agentcost.cli import (
     schema_command,
     simulate_command,
 )
-from agentcost.errors import AgentCostError
+from agentcost.errors import EXIT_INTERRUPTED, AgentCostError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 bad data or configuration (unreadable input, invalid price "
     "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines); "
-    "4 a `check` threshold was crossed."
+    "4 a `check` threshold was crossed; 130 interrupted (Ctrl-C)."
 )
 
 P = ParamSpec("P")
@@ -42,6 +42,8 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
         except AgentCostError as error:
             print(f"agentcost: error: {error}", file=sys.stderr)
             raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return run
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agentcost.api import Jobs
+    from agentcost.parallel import Jobs
     from agentcost.ingest.accounting import LineAccounting, Tally
     from agentcost.ingest.read import ReadProgress
 
@@ -22,11 +22,24 @@ def reading(jobs: str) -> Iterator[Jobs]:
     from agentcost.api import NoUsableInput
 
     parsed = parse_jobs(jobs)
+    interruptible_reads()
     try:
         yield parsed
     except NoUsableInput as error:
         print_skips(error.accounting)
         raise
+
+
+def interruptible_reads() -> None:
+    """Let Ctrl-C end a read that waits on a pipe, a FIFO or a terminal. polars, once
+    imported, handles SIGINT with a handler that has such reads restart instead of fail, so
+    Python never sees the interruption; the handler is kept, the restarting is turned off."""
+    import signal
+
+    import polars  # noqa: F401  (its handler is installed at import: change it after)
+
+    if hasattr(signal, "siginterrupt"):
+        signal.siginterrupt(signal.SIGINT, True)
 
 
 def parse_jobs(text: str) -> Jobs:

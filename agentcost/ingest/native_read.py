@@ -36,8 +36,8 @@ from agentcost.ingest.native_normalise import (
     problems,
     start_time,
 )
-from agentcost.ingest.prefetch import prefetch
 from agentcost.ingest.sources import GZIP_MAGIC, Chunk, Source, open_source, read_chunks
+from agentcost.parallel import read_ahead
 
 EXAMPLE_LINES = 5
 
@@ -150,7 +150,7 @@ def _read_in_chunks(
     owned = stream is None
     stream = stream or open_source(source)
     with stream if owned else nullcontext(stream):
-        for chunk in prefetch(read_chunks(stream)):
+        for chunk in read_ahead(read_chunks(stream)):
             accounting.lines_read += chunk.line_count
             if chunk.stream_error:
                 last = chunk.first_line + max(chunk.line_count - 1, 0)

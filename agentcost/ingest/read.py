@@ -6,7 +6,7 @@ import gzip
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, Protocol, cast
+from typing import BinaryIO, Protocol, cast
 
 import polars as pl
 
@@ -18,6 +18,7 @@ from agentcost.ingest.native_normalise import MISSING_TASK
 from agentcost.ingest.native_read import read_native
 from agentcost.ingest.sources import PrependedStream, Source, expand_inputs, open_source
 from agentcost.ingest.span_read import read_span_source
+from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
 # Concepts every command needs: identity, ordering, and all token buckets (the uncached input
@@ -51,13 +52,14 @@ def read_steps(
     input_format: str = "auto",
     task_key: str = "trace",
     progress: ReadProgress | None = None,
-    jobs: int | Literal["auto"] = 1,
+    jobs: Jobs = 1,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
     filled (others stay null): native fields nobody asked for are not even decoded.
     `input_format` forces a format instead of recognising it; `task_key` groups spans into
     tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`. `progress`
-    hears of each source as it is read (for a progress bar)."""
+    hears of each source as it is read (for a progress bar). `jobs`: the processes a big span
+    file is read on ("auto": every usable core, for a file big enough to repay them)."""
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
         wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
@@ -75,9 +77,10 @@ def read_steps(
         accounting.files.append(source.display)
         if progress is not None:
             progress.reading(source.display)
+        source_jobs = jobs_for(jobs, None if source.read_once or source.path is None else size)
         frames.extend(conform(frame) for frame in _read_any(
             source, wanted_aliases, accounting, input_format, task_key,
-            None if columns is None else frozenset(columns)))
+            None if columns is None else frozenset(columns), source_jobs))
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
@@ -85,7 +88,7 @@ def read_steps(
 
 
 def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
-              input_format: str, task_key: str, columns: frozenset[str] | None
+              input_format: str, task_key: str, columns: frozenset[str] | None, jobs: int
               ) -> list[pl.DataFrame]:
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
@@ -97,7 +100,7 @@ def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounti
                      else source.path)
             return [read_span_source(whole, fmt, source.display, head=head,
                                      task_key=task_key, accounting=accounting,
-                                     columns=columns, plain_file=plain)]
+                                     columns=columns, plain_file=plain, jobs=jobs)]
         accounting.formats[FORMAT_NAMES["native"]] = (
             accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
         foreign = foreign_log(head) if input_format == "auto" else None

@@ -16,8 +16,8 @@ from agentcost.errors import InputError
 
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
-# Span files are walked in Python: chunks small enough that the helper process gets a share of
-# a file of a few chunks; smaller still for a small file (span_read.py).
+# Span files are walked in Python: chunks small enough that every process reading a file of a
+# few chunks gets a share; smaller still for a small file (span_chunk_bytes).
 SPAN_CHUNK_BYTES = 16 * 1024 * 1024
 SPAN_CHUNKS_WANTED = 24
 MIN_SPAN_CHUNK_BYTES = 4 * 1024 * 1024
@@ -74,6 +74,16 @@ class Chunk:
         if len(data) != self.size:
             raise InputError(f"{self.path}: file changed while being read")
         return data
+
+
+def span_chunk_bytes(file_bytes: int | None) -> int:
+    """SPAN_CHUNK_BYTES, or less for a file of fewer than SPAN_CHUNKS_WANTED chunks: with few
+    chunks, the last ones keep one process busy while the others wait. Not under
+    MIN_SPAN_CHUNK_BYTES, as each chunk has a fixed cost. A stream of unknown size gets the
+    full size."""
+    if file_bytes is None:
+        return SPAN_CHUNK_BYTES
+    return min(SPAN_CHUNK_BYTES, max(MIN_SPAN_CHUNK_BYTES, file_bytes // SPAN_CHUNKS_WANTED))
 
 
 def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:

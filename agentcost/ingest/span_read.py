@@ -14,24 +14,23 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
-from agentcost.ingest.helper_process import map_in_order
-from agentcost.ingest.otlp_chunk_work import OtlpChunkWork, span_chunk_bytes, worth_a_helper
-from agentcost.ingest.prefetch import prefetch
-from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks
+from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
+from agentcost.parallel import ordered_map, read_ahead
 
 TRUNCATED = "truncated line (file ends mid-record)"
 
 
 def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
                      accounting: LineAccounting, columns: frozenset[str] | None = None,
-                     plain_file: Path | None = None) -> pl.DataFrame:
+                     plain_file: Path | None = None, jobs: int = 1) -> pl.DataFrame:
     """Steps of one span source; `columns` limits the canonical columns filled (the others
     are left out, to be null). `plain_file`: the source's path when it is an uncompressed
-    file, whose bytes are `stream`'s byte for byte (so another process can read a part)."""
+    file, whose bytes are `stream`'s byte for byte (so another process can read a part).
+    `jobs`: the processes an OTLP lines source is read on."""
     keys = attribute_keys(task_key, columns)
     accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
     classify_batch = partial(classify, source_file=display, task_key=task_key,
@@ -39,8 +38,8 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     if fmt == "otlp":
         resource_keys = frozenset(k for k in keys if k.startswith("resource."))
         if is_json_lines(head):
-            work = OtlpChunkWork(display, task_key, columns)
-            batches = _otlp_lines(stream, display, work, accounting, plain_file)
+            work = ChunkWork(display, task_key, columns)
+            batches = _otlp_lines(stream, display, work, accounting, plain_file, jobs)
         else:
             spans = SpanColumns(keys, resource_keys)
             _otlp_document(stream.read(), display, spans, accounting)
@@ -67,6 +66,20 @@ def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, t
     return converted.steps
 
 
+@dataclass(frozen=True)
+class ChunkWork:
+    """Parse, walk and classify one chunk of OTLP lines of the source shown as `display`,
+    spans grouped into tasks by `task_key`, only `columns` filled (all when None). A value, so
+    that it pickles for a worker process."""
+
+    display: str
+    task_key: str
+    columns: frozenset[str] | None
+
+    def __call__(self, chunk: Chunk) -> ChunkResult:
+        return process_otlp_chunk(chunk, self)
+
+
 @dataclass
 class ChunkResult:
     batch: Classified
@@ -77,7 +90,7 @@ class ChunkResult:
     stream_error: str | None
 
 
-def process_otlp_chunk(chunk: Chunk, work: OtlpChunkWork) -> ChunkResult:
+def process_otlp_chunk(chunk: Chunk, work: ChunkWork) -> ChunkResult:
     """Parse, walk and classify one chunk of OTLP lines. Pure, so it can run in a worker."""
     keys = attribute_keys(work.task_key, work.columns)
     columns = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
@@ -95,22 +108,20 @@ def process_otlp_chunk(chunk: Chunk, work: OtlpChunkWork) -> ChunkResult:
     return ChunkResult(batch, chunk.first_line, len(raw_lines), blank, bad, chunk.stream_error)
 
 
-def _otlp_lines(stream: BinaryIO, display: str, work: OtlpChunkWork,
-                accounting: LineAccounting, path: Path | None) -> list[Classified]:
+def _otlp_lines(stream: BinaryIO, display: str, work: ChunkWork, accounting: LineAccounting,
+                path: Path | None, jobs: int) -> list[Classified]:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
     lines around it are kept. Each chunk's spans are classified before more is read: what is
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
-    Chunks are shared with a helper process when the file is big (helper_process.py)."""
+    With `jobs` above 1, chunks are shared out among that many processes."""
     batches: list[Classified] = []
     sequence = lines_before = 0
     size = None if path is None else path.stat().st_size
     # A plain file is cut into references, each read by the process that works on it; other
     # sources are read here, one chunk ahead.
-    chunks = (prefetch(read_chunks(stream, span_chunk_bytes(size))) if path is None
+    chunks = (read_ahead(read_chunks(stream, span_chunk_bytes(size))) if path is None
               else plain_chunks(path, span_chunk_bytes(size)))
-    # The commands start the helper early for a big file (early_helper.py).
-    use_helper = None if worth_a_helper(size) else False
-    for result in map_in_order(work, chunks, use_helper=use_helper):
+    for result in ordered_map(work, chunks, jobs=jobs):
         # A plain file's chunks number their lines from 1: number them through the file.
         shift = lines_before - (result.first_line - 1)
         accounting.lines_read += result.line_count

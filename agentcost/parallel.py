@@ -1,0 +1,202 @@
+"""Every thread and process agentcost starts: an ordered map over chunks on N processes, and a
+reader thread that keeps one chunk ahead. Nothing else in the package starts either.
+
+Parsing JSON and walking it is Python work, held to one core by the GIL: a big span file is cut
+into chunks, and with `jobs=N` this process and N - 1 worker processes each take chunks, the
+results coming back in input order. The pool lives inside one call: made when the call has a
+second chunk to give, shut down when it returns or is interrupted. Workers are spawned (polars'
+thread pool does not survive a fork), run polars on one thread each (the cores are shared out
+by processes), ignore Ctrl-C (the parent handles it and shuts them down), and leave by
+themselves if the parent dies.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Future
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+Jobs = int | Literal["auto"]
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# Chunks queued per worker: one being worked on and one waiting, so that a worker never sits
+# idle while this process is busy with a chunk of its own, and few results are held at once.
+QUEUED_PER_WORKER = 2
+# Below this much input, "auto" stays on one process: a worker's start (a Python importing
+# polars) would cost more than it could save.
+AUTO_MIN_BYTES = 32 * 1024 * 1024
+# What a worker that dies or cannot start (no /dev/shm, process limits) raises.
+WORKER_FAILURES = (BrokenExecutor, OSError)
+PARENT_CHECK_SECONDS = 0.5
+# How long a reader thread is waited for once its consumer stops (Ctrl-C, an error): it may be
+# inside a read that returns only with more input (a pipe). It is a daemon thread.
+READER_STOP_SECONDS = 0.2
+_DONE = object()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which containers and taskset limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def jobs_for(jobs: Jobs, input_bytes: int | None) -> int:
+    """The processes to read an input of `input_bytes` (None: unknown, a stream) with: `jobs`
+    as given, or for "auto", every usable core when the input is big enough to repay them."""
+    if jobs != "auto":
+        return max(1, jobs)
+    if input_bytes is not None and input_bytes < AUTO_MIN_BYTES:
+        return 1
+    return usable_cores()
+
+
+class _Slot(Generic[Item, Result]):
+    """One item's result: computed here, or on its way back from a worker."""
+
+    def __init__(self, item: Item, work: Callable[[Item], Result],
+                 future: Future[Result] | None) -> None:
+        self.item, self.work, self.future = item, work, future
+        self.result = work(item) if future is None else None
+
+    def ready(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def take(self) -> Result:
+        if self.future is None:
+            return cast(Result, self.result)
+        try:
+            return self.future.result()
+        except WORKER_FAILURES:  # the worker died (killed, out of memory): do it here
+            return self.work(self.item)
+
+
+def ordered_map(work: Callable[[Item], Result], items: Iterable[Item], *,
+                jobs: int) -> Iterator[Result]:
+    """`map(work, items)` on `jobs` processes, this one included; results are yielded in input
+    order, each as soon as it and all before it are done. `work` and the items must pickle.
+    Workers get items only once one of them has started: until then this process takes them
+    all, so a short input never waits for a worker's start."""
+    iterator = iter(items)
+    first_two = list(islice(iterator, 2))
+    all_items = chain(first_two, iterator)
+    if jobs <= 1 or len(first_two) < 2:
+        yield from map(work, all_items)
+        return
+    try:
+        pool, started = _pool(jobs - 1)
+    except WORKER_FAILURES:  # no workers then: everything is done here
+        yield from map(work, all_items)
+        return
+    finished = False
+    try:
+        slots: deque[_Slot[Item, Result]] = deque()
+        workers_alive, queue_limit = True, QUEUED_PER_WORKER * (jobs - 1)
+        for item in all_items:
+            future = None
+            if workers_alive and started.done() and _queued(slots) < queue_limit:
+                try:
+                    future = pool.submit(work, item)
+                except WORKER_FAILURES:  # they died: carry on here
+                    workers_alive = False
+            slots.append(_Slot(item, work, future))
+            while slots and slots[0].ready():
+                yield slots.popleft().take()
+        while slots:
+            yield slots.popleft().take()
+        finished = True
+    finally:
+        # Done, the workers are idle and leave at once: the call returns with none left. Cut
+        # short (Ctrl-C, an error), it does not wait for the chunks they are working on.
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _pool(workers: int) -> tuple[ProcessPoolExecutor, Future[None]]:
+    """A pool of `workers` spawned processes, and a future done once the first is ready."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                               mp_context=multiprocessing.get_context("spawn"))
+    return pool, pool.submit(_ready)
+
+
+def _queued(slots: deque[_Slot[Item, Result]]) -> int:
+    return sum(1 for slot in slots if slot.future is not None and not slot.future.done())
+
+
+def _start_worker() -> None:
+    """Runs first in each worker, before any chunk work imports polars."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A parent killed outright (out of memory, kill -9) cannot shut its workers down, and a
+    worker's own end of its task pipe would keep it waiting for ever: it leaves once the parent
+    is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _ready() -> None:
+    """A worker's first task: its answer says the pool has started."""
+
+
+def read_ahead(items: Iterator[Item], depth: int = 1) -> Iterator[Item]:
+    """`items`, produced one ahead on a thread, so that reading the next chunk overlaps with
+    decoding this one (both release the GIL). An error raised by `items` is raised here, where
+    the item would have been used."""
+    handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        """Put `item` in the queue, unless the consumer stops listening meanwhile: a producer
+        blocked on a full queue would otherwise never return."""
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        # Ctrl-C is for the main thread, which waits on the queue and can act on it.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for item in items:
+                if not hand_over(item):
+                    return
+            hand_over(_DONE)
+        except BaseException as error:  # handed to the consumer, raised there
+            hand_over(error)
+
+    reader = threading.Thread(target=produce, name="agentcost-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(Item, item)
+    finally:
+        stop.set()
+        reader.join(timeout=READER_STOP_SECONDS)

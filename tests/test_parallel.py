@@ -1,0 +1,88 @@
+"""The one parallel module: results in input order, workers really used, a dead worker's items
+done here, no process for one job, and a reader thread that never keeps its consumer waiting."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+
+import pytest
+
+from agentcost.parallel import AUTO_MIN_BYTES, jobs_for, ordered_map, read_ahead, usable_cores
+
+
+def where_squared(item: tuple[int, int]) -> tuple[int, int]:
+    """(item squared, the pid that computed it), a little slowly, so that workers start before
+    this process has done all. Given the parent's pid, a worker taking an item dies instead;
+    given 0, every process computes."""
+    number, parent = item
+    if parent and os.getpid() != parent:
+        os._exit(1)
+    time.sleep(0.02)
+    return number * number, os.getpid()
+
+
+def polars_threads(_: int) -> str | None:
+    time.sleep(0.02)
+    return os.environ.get("POLARS_MAX_THREADS")
+
+
+def test_results_come_back_in_input_order_and_workers_take_some():
+    results = list(ordered_map(where_squared, [(n, 0) for n in range(40)], jobs=3))
+    assert [square for square, _ in results] == [n * n for n in range(40)]
+    assert len({pid for _, pid in results} - {os.getpid()}) >= 1
+    assert multiprocessing.active_children() == []  # the pool is gone with the call
+
+
+def test_items_a_dead_worker_had_are_done_here():
+    parent = os.getpid()
+    results = list(ordered_map(where_squared, [(n, parent) for n in range(60)], jobs=2))
+    assert results == [(n * n, parent) for n in range(60)]
+
+
+def test_workers_run_polars_on_one_thread():
+    found = set(ordered_map(polars_threads, range(30), jobs=2))
+    assert "1" in found
+
+
+def test_one_job_or_one_item_starts_no_process():
+    assert list(ordered_map(where_squared, [(n, os.getpid()) for n in range(5)], jobs=1)) == [
+        (n * n, os.getpid()) for n in range(5)]
+    assert list(ordered_map(where_squared, [(3, os.getpid())], jobs=4)) == [(9, os.getpid())]
+
+
+def test_auto_uses_every_usable_core_for_big_input_only():
+    assert jobs_for("auto", AUTO_MIN_BYTES - 1) == 1
+    assert jobs_for("auto", AUTO_MIN_BYTES) == usable_cores() == len(os.sched_getaffinity(0))
+    assert jobs_for("auto", None) == usable_cores()  # a stream: big or not, unknown
+    assert jobs_for(3, 10) == 3
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_item_is_used():
+    assert list(read_ahead(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def failing():
+        yield 1
+        raise OSError("cut off")
+
+    read = read_ahead(failing())
+    assert next(read) == 1
+    with pytest.raises(OSError, match="cut off"):
+        next(read)
+
+
+def test_a_consumer_that_stops_early_is_not_kept_waiting():
+    """The reader has handed over its last item and waits to say it is done, the queue being
+    full: a consumer stopping then must not wait for it for ever."""
+    def consume_one_and_stop():
+        read = read_ahead(iter([1, 2]))
+        assert next(read) == 1
+        threading.Event().wait(0.3)  # the reader puts 2, then waits to put the end
+        read.close()
+
+    consumer = threading.Thread(target=consume_one_and_stop, daemon=True)
+    consumer.start()
+    consumer.join(timeout=10)
+    assert not consumer.is_alive()
