@@ -14,6 +14,7 @@ from agentcost.ingest.read import read_steps
 from agentcost.pricing.table import load_price_table
 from agentcost.simulation.engine import simulate
 from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
+from agentcost.simulation.strategies.compression import CompressionTouched
 
 PRICES = """
 models:
@@ -69,8 +70,8 @@ def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):
     result = simulate(steps, table, Scenario(cache=(CacheRule("web_search", 3_600),)))
     assert result.baseline.tool_usd == pytest.approx(11 * 0.01)
     assert result.result.tool_usd == pytest.approx(8 * 0.01)
-    per_tool = result.touched["caching"].details["per_tool"].row(0, named=True)
-    assert (per_tool["calls"], per_tool["hits"], per_tool["no_args"]) == (11, 3, 1)
+    [per_tool] = result.touched["caching"].per_tool
+    assert (per_tool.calls, per_tool.hits, per_tool.no_args) == (11, 3, 1)
     assert any("1 of 11 web_search calls carry no arguments" in c for c in result.caveats)
     short = simulate(steps, table, Scenario(cache=(CacheRule("*", 60),)))
     assert short.touched["caching"].steps == 0
@@ -89,8 +90,8 @@ def test_compression_after_step_5_of_a_10_step_task(write_jsonl, table):
     old = [1_000, 1_500, 2_000, 2_500, 3_000]
     removed = sum(o - 200 for o in old)  # 9,000 input tokens at $3/M
     summaries = (sum(old) * 0.2 + 5 * 200 * 1.0) / 1e6
-    assert result.touched["compression"].details == {"tokens_removed": removed,
-                                                     "summary_calls": 5}
+    assert result.touched["compression"] == CompressionTouched(
+        steps=5, tasks=1, tokens_removed=removed, summary_calls=5)
     assert result.baseline.total_usd - result.result.total_usd == pytest.approx(
         removed * 3 / 1e6 - summaries)
 
@@ -106,7 +107,7 @@ def test_budget_cuts_two_of_a_hundred_tasks(write_jsonl, table):
     touched = result.touched["budget"]
     # Each runaway reaches $5.00 at step 20 (kept) and loses steps 21..50: 30 x $0.25.
     assert (touched.tasks, touched.steps) == (2, 60)
-    assert touched.details["runaways_cut"] == 2 and touched.details["normal_tasks_cut"] == 0
+    assert touched.runaways_cut == 2 and touched.normal_tasks_cut == 0
     assert result.baseline.total_usd - result.result.total_usd == pytest.approx(2 * 30 * 0.25)
     limited = simulate(steps, table, Scenario(max_steps=4))
     assert limited.touched["budget"].tasks == 100
