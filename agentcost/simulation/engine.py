@@ -86,7 +86,8 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
         simulation.waterfall.append((strategy.name, applied.after.total_usd))
         simulation.alone.append((strategy.name, strategy.alone(applied, scenario, baseline)))
         replay = applied.after
-    simulation.result = outcome(replay.priced)  # distributions only for these two
+    # Per-task distributions only for the baseline and the result: the stages need totals.
+    simulation.result = outcome(replay.priced)
     simulation.caveats = [strategy.caveat for strategy in enabled] + [
         caveat for touched in simulation.touched.values() for caveat in touched.caveats()]
     return simulation
