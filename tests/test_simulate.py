@@ -14,6 +14,10 @@ from agentcost.ingest.read import read_steps
 from agentcost.pricing.table import load_price_table
 from agentcost.simulation.engine import simulate
 from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
+from agentcost.simulation.strategies.budget import BudgetTouched
+from agentcost.simulation.strategies.caching import CachingTouched, ToolHits
+from agentcost.simulation.strategies.compression import CompressionTouched
+from agentcost.simulation.strategies.routing import RoutingTouched
 
 PRICES = """
 models:
@@ -69,8 +73,8 @@ def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):
     result = simulate(steps, table, Scenario(cache=(CacheRule("web_search", 3_600),)))
     assert result.baseline.tool_usd == pytest.approx(11 * 0.01)
     assert result.result.tool_usd == pytest.approx(8 * 0.01)
-    per_tool = result.touched["caching"].details["per_tool"].row(0, named=True)
-    assert (per_tool["calls"], per_tool["hits"], per_tool["no_args"]) == (11, 3, 1)
+    [per_tool] = result.touched["caching"].per_tool
+    assert (per_tool.calls, per_tool.hits, per_tool.no_args) == (11, 3, 1)
     assert any("1 of 11 web_search calls carry no arguments" in c for c in result.caveats)
     short = simulate(steps, table, Scenario(cache=(CacheRule("*", 60),)))
     assert short.touched["caching"].steps == 0
@@ -89,8 +93,8 @@ def test_compression_after_step_5_of_a_10_step_task(write_jsonl, table):
     old = [1_000, 1_500, 2_000, 2_500, 3_000]
     removed = sum(o - 200 for o in old)  # 9,000 input tokens at $3/M
     summaries = (sum(old) * 0.2 + 5 * 200 * 1.0) / 1e6
-    assert result.touched["compression"].details == {"tokens_removed": removed,
-                                                     "summary_calls": 5}
+    assert result.touched["compression"] == CompressionTouched(
+        steps=5, tasks=1, tokens_removed=removed, summary_calls=5)
     assert result.baseline.total_usd - result.result.total_usd == pytest.approx(
         removed * 3 / 1e6 - summaries)
 
@@ -106,10 +110,89 @@ def test_budget_cuts_two_of_a_hundred_tasks(write_jsonl, table):
     touched = result.touched["budget"]
     # Each runaway reaches $5.00 at step 20 (kept) and loses steps 21..50: 30 x $0.25.
     assert (touched.tasks, touched.steps) == (2, 60)
-    assert touched.details["runaways_cut"] == 2 and touched.details["normal_tasks_cut"] == 0
+    assert touched.runaways_cut == 2 and touched.normal_tasks_cut == 0
     assert result.baseline.total_usd - result.result.total_usd == pytest.approx(2 * 30 * 0.25)
     limited = simulate(steps, table, Scenario(max_steps=4))
     assert limited.touched["budget"].tasks == 100
+
+
+ROUND_PRICES = """
+models:
+  big: {input: 10.0, output: 10.0}
+  small: {input: 1.0, output: 1.0}
+tools:
+  web_search: {per_call: 0.01}
+"""
+
+
+def four_strategy_log(write_jsonl):
+    """Task a: prompts of 1,000, 2,000, 3,000 and 4,000 tokens on `big` ($10/M: $0.01 a
+    thousand), step 2 labelled summarize, and a web search; task b: one 1,000-token step and
+    the same search a minute later. Baseline: a $0.11, b $0.02."""
+    def llm(task, step, tokens, label="plan"):
+        return {"task_id": task, "step_number": step, "model": "big", "step_name": label,
+                "input_tokens": tokens, "output_tokens": 0, "timestamp": 1_795_000_000 + step}
+
+    def search(task, step, at):
+        return {"task_id": task, "step_number": step, "tool": "web_search",
+                "tool_args": {"q": "x"}, "timestamp": 1_795_000_000 + at}
+
+    return steps_of(write_jsonl, [
+        llm("a", 1, 1_000), llm("a", 2, 2_000, "summarize"), search("a", 3, 3),
+        llm("a", 4, 3_000), llm("a", 5, 4_000), llm("b", 1, 1_000), search("b", 2, 60)])
+
+
+FOUR_STRATEGIES = Scenario(
+    routes=(Route("summarize", "small"),), cache=(CacheRule("web_search", 3_600),),
+    compression=Compression(after_step=2, keep_last=1, summary_model="small",
+                            summary_tokens=100),
+    budget_usd=0.025)
+
+
+def test_all_four_strategies_waterfall_and_alone_by_hand(write_jsonl, write_prices):
+    table = load_price_table(write_prices(ROUND_PRICES))
+    result = simulate(four_strategy_log(write_jsonl), table, FOUR_STRATEGIES)
+    assert result.baseline.total_usd == pytest.approx(0.13)
+    # Routing: a's step 2 at $1/M, $0.02 -> $0.002. Caching: b's search repeats a's, $0.01.
+    # Compression (LLM positions 3 and 4 of a; each step added 1,000 tokens): 900 and 1,900
+    # old tokens go ($0.028), for summaries reading 1,000 and 2,000 and writing 100 on
+    # `small` ($0.0032). Budget: a then costs 0.01, 0.002, 0.01 (search), 0.0011 (summary),
+    # 0.021, 0.0021 (summary), 0.021; it reaches $0.025 at its step 4 and loses the rest.
+    assert [name for name, _ in result.waterfall] == [
+        "routing", "caching", "compression", "budget"]
+    assert [total for _, total in result.waterfall] == pytest.approx(
+        [0.112, 0.102, 0.102 - 0.028 + 0.0032, 0.0772 - 0.0231])
+    # Alone, on the recorded steps: caching and compression save the same; the budget cuts a
+    # after $0.03 (steps 1 and 2) and saves its last three steps, $0.08.
+    assert [name for name, _ in result.alone] == [name for name, _ in result.waterfall]
+    assert [total for _, total in result.alone] == pytest.approx(
+        [0.112, 0.12, 0.13 - 0.0248, 0.05])
+    assert result.result.total_usd == pytest.approx(0.0541)
+    assert (result.result.steps, result.result.tasks) == (7, 2)  # 7 + 2 summaries - 2 cut
+
+
+def test_each_strategy_reports_a_typed_record(write_jsonl, write_prices):
+    table = load_price_table(write_prices(ROUND_PRICES))
+    touched = simulate(four_strategy_log(write_jsonl), table, FOUR_STRATEGIES).touched
+    assert touched["routing"] == RoutingTouched(steps=1, tasks=1, unmatched=())
+    assert touched["caching"] == CachingTouched(steps=1, tasks=1, per_tool=(
+        ToolHits("web_search", calls=2, no_args=0, hits=1, saved_usd=0.01),))
+    assert touched["compression"] == CompressionTouched(
+        steps=2, tasks=1, tokens_removed=900 + 1_900, summary_calls=2)
+    budget = touched["budget"]
+    assert isinstance(budget, BudgetTouched)
+    # Task a ($0.11) is over 5x the median task ($0.02): the one runaway, and the one cut.
+    assert (budget.steps, budget.tasks, budget.runaway_tasks, budget.runaways_cut,
+            budget.normal_tasks_cut) == (2, 1, 1, 1, 0)
+    assert (budget.saved_usd, budget.saved_on_runaways_usd, budget.saved_on_normal_usd) == (
+        pytest.approx(0.0231), pytest.approx(0.0231), 0.0)
+    assert budget.detail() == ("1 of 1 runaway tasks cut (saving $0.0231), 0 normal tasks cut "
+                               "(saving $0.00)")
+    assert list(budget.figures()) == [
+        "steps", "tasks", "runaway_tasks", "runaways_cut", "normal_tasks_cut",
+        "saved_on_runaways_usd", "saved_on_normal_usd", "saved_usd"]
+    assert touched["caching"].figures()["per_tool"] == [
+        {"tool_name": "web_search", "calls": 2, "no_args": 0, "hits": 1, "saved_usd": 0.01}]
 
 
 @settings(max_examples=15, deadline=None,

@@ -6,30 +6,17 @@ import csv
 import io
 from typing import Any
 
-import polars as pl
-
 from agentcost import __version__
-from agentcost.renderers.text import count, money, plural, safe_text
+from agentcost.renderers.text import count, money, safe_text
 from agentcost.renderers.views import Block, Section, Table
 from agentcost.simulation.engine import Simulation
 from agentcost.simulation.scenario import Scenario
-
-NAMES = {"routing": "model routing", "caching": "tool caching",
-         "compression": "history compression", "budget": "budgets"}
+from agentcost.simulation.strategies import STRATEGIES, titled
+from agentcost.simulation.strategies.caching import CachingTouched
 
 
 def describe(scenario: Scenario) -> list[str]:
-    lines = [f"route {route.describe()}" for route in scenario.routes]
-    lines += [f"cache {rule.tool} for {rule.ttl_seconds:g} s" for rule in scenario.cache]
-    if scenario.compression:
-        c = scenario.compression
-        lines.append(f"compress history after step {c.after_step}, keeping the last "
-                     f"{c.keep_last} steps; summaries of {c.summary_tokens} tokens by "
-                     f"{c.summary_model}")
-    if scenario.budget_usd is not None:
-        lines.append(f"budget {money(scenario.budget_usd)} per task")
-    if scenario.max_steps is not None:
-        lines.append(f"at most {scenario.max_steps} steps per task")
+    lines = [line for strategy in STRATEGIES for line in strategy.settings(scenario)]
     return lines or ["no change (the baseline)"]
 
 
@@ -59,7 +46,7 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
     if simulation.waterfall:
         rows, previous = [], base.total_usd
         for strategy, total in simulation.waterfall:
-            rows.append((NAMES[strategy], money(total), money(previous - total),
+            rows.append((titled(strategy), money(total), money(previous - total),
                          _percent(previous - total, base.total_usd)))
             previous = total
         blocks.append(Table("Waterfall (applied in this order; savings compound)",
@@ -67,39 +54,23 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
                             (False, True, True, True)))
         blocks.append(Table(
             "Each strategy alone", ("strategy", "total", "saving", "of baseline"),
-            [(NAMES[s], money(total), money(base.total_usd - total),
+            [(titled(s), money(total), money(base.total_usd - total),
               _percent(base.total_usd - total, base.total_usd))
              for s, total in simulation.alone], (False, True, True, True)))
         blocks.append(Table(
             "What each strategy touched", ("strategy", "steps", "tasks", "detail"),
-            [(NAMES[s], count(t.steps), count(t.tasks), _detail(s, t.details))
+            [(titled(s), count(t.steps), count(t.tasks), t.detail())
              for s, t in simulation.touched.items()], (False, True, True, False)))
     caching = simulation.touched.get("caching")
-    if caching is not None:
-        per_tool = caching.details["per_tool"]
-        assert isinstance(per_tool, pl.DataFrame)
+    if isinstance(caching, CachingTouched):
         blocks.append(Table(
             "Tool caching by tool", ("tool", "calls", "hits", "hit rate", "saved"),
-            [(safe_text(tool), count(calls), count(hits), _percent(hits, calls), money(saved))
-             for tool, calls, _, hits, saved in per_tool.iter_rows()],
+            [(safe_text(t.tool_name), count(t.calls), count(t.hits), _percent(t.hits, t.calls),
+              money(t.saved_usd)) for t in caching.per_tool],
             (False, True, True, True, True)))
     if simulation.caveats:
         blocks.append(Section("Caveats", [safe_text(c) for c in simulation.caveats]))
     return blocks
-
-
-def _detail(strategy: str, details: dict[str, object]) -> str:
-    if strategy == "compression":
-        return (f"{count(int(details['tokens_removed']))} input tokens removed, "  # type: ignore[call-overload]
-                f"{plural(int(details['summary_calls']), 'summary call')}")  # type: ignore[call-overload]
-    if strategy == "budget":
-        return (f"{details['runaways_cut']} of {details['runaway_tasks']} runaway tasks cut "
-                f"(saving {money(details['saved_on_runaways_usd'])}), "  # type: ignore[arg-type]
-                f"{details['normal_tasks_cut']} normal tasks cut "
-                f"(saving {money(details['saved_on_normal_usd'])})")  # type: ignore[arg-type]
-    if strategy == "caching":
-        return "cache hits"
-    return "steps repriced"
 
 
 def simulation_document(simulation: Simulation) -> dict[str, Any]:
@@ -109,16 +80,6 @@ def simulation_document(simulation: Simulation) -> dict[str, Any]:
                 "steps": o.steps, "tasks": o.tasks, "unpriced_steps": o.unpriced_steps,
                 **{f"p{p}_usd": round(v, 10) for p, v in o.percentiles.items()}}
 
-    touched: dict[str, Any] = {}
-    for strategy, t in simulation.touched.items():
-        details = {k: round(v, 10) if isinstance(v, float) else v
-                   for k, v in t.details.items()
-                   if not isinstance(v, pl.DataFrame | pl.Series)}
-        if "per_tool" in t.details:
-            per_tool = t.details["per_tool"]
-            assert isinstance(per_tool, pl.DataFrame)
-            details["per_tool"] = per_tool.with_columns(pl.col("saved_usd").round(10)).to_dicts()
-        touched[strategy] = {"steps": t.steps, "tasks": t.tasks, **details}
     return {
         "schema_version": 1,
         "generator": {"name": "agentcost", "version": __version__},
@@ -127,9 +88,20 @@ def simulation_document(simulation: Simulation) -> dict[str, Any]:
         "result": outcome(simulation.result),
         "waterfall": [{"strategy": s, "total_usd": round(t, 10)} for s, t in simulation.waterfall],
         "alone": [{"strategy": s, "total_usd": round(t, 10)} for s, t in simulation.alone],
-        "touched": touched,
+        "touched": {s: _rounded(t.figures()) for s, t in simulation.touched.items()},
         "caveats": simulation.caveats,
     }
+
+
+def _rounded(value: Any) -> Any:
+    """Money to ten places, however deep in the record."""
+    if isinstance(value, float):
+        return round(value, 10)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def simulations_csv(simulations: list[Simulation]) -> str:

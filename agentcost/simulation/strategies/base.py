@@ -1,0 +1,108 @@
+"""The strategy protocol and the records it passes: what a strategy touched, the running state
+before and after it, and the baseline its figure alone is taken from."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Generic, Protocol, TypeVar
+
+import polars as pl
+
+from agentcost.simulation.replay import Replay
+from agentcost.simulation.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a strategy touched: how many steps and tasks, then the strategy's own figures as
+    further fields (a subclass per strategy), listed in the order they are declared."""
+
+    steps: int
+    tasks: int
+
+    def detail(self) -> str:
+        """The words beside the counts in the table of what each strategy touched."""
+        return "steps changed"
+
+    def caveats(self) -> list[str]:
+        """Caveats that depend on what was found, such as a route that matched nothing."""
+        return []
+
+    def figures(self) -> dict[str, object]:
+        """Every field, in order, as plain values (records as dicts, tuples as lists): what the
+        JSON document lists."""
+        return {field.name: _plain(getattr(self, field.name)) for field in fields(self)}
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+T = TypeVar("T", bound=Touched)
+
+
+@dataclass(frozen=True, eq=False)
+class Applied(Generic[T]):
+    """One strategy applied to the running state."""
+
+    before: Replay
+    after: Replay
+    touched: T
+    # The rows it priced afresh, as priced (before standing adjustments), when it changed
+    # what is priced: a figure over the same rows need not price them again.
+    fresh: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """The replay before any strategy, and its total as the outcome reports it (per-task exact
+    sums): the figure each strategy's total alone is taken from."""
+
+    replay: Replay
+    total_usd: float
+
+
+class Strategy(Protocol[T]):
+    """One what-if strategy: a pure transform of the priced step table and a typed record of
+    what it touched. `name` keys its results (waterfall, alone, touched, JSON); `title` names
+    it in tables; `caveat` is what the replay cannot know, shown whenever it runs. A class
+    that subclasses this protocol inherits the default `alone`."""
+
+    name: str
+    title: str
+    caveat: str
+
+    def enabled(self, scenario: Scenario) -> bool:
+        """Whether the scenario asks for this strategy."""
+        ...
+
+    def settings(self, scenario: Scenario) -> list[str]:
+        """The scenario's settings for this strategy, one line each."""
+        ...
+
+    def apply(self, replay: Replay, scenario: Scenario) -> Applied[T]:
+        """The running state after this strategy, and what it touched."""
+        ...
+
+    def alone(self, applied: Applied[T], scenario: Scenario, baseline: Baseline) -> float:
+        """The total with this strategy alone: what it left, when it ran on the baseline (it
+        was the first enabled), or else the strategy applied to the baseline."""
+        if applied.before is baseline.replay:
+            return applied.after.total_usd
+        return self.apply(baseline.replay, scenario).after.total_usd
+
+
+def glob_regex(pattern: str) -> str:
+    """A shell glob as an anchored regular expression polars' engine reads (fnmatch writes
+    Python's `\\Z`, which it does not)."""
+    translated = fnmatch.translate(pattern)
+    return "^" + translated.removesuffix(r"\Z") + "$"
+
+
+def matches(column: str, pattern: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.contains(glob_regex(pattern))

@@ -1,0 +1,127 @@
+"""Budgets: each task stops at the step at which its cumulative cost reaches the per-task budget,
+and/or after a number of steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from agentcost.money import EXACT, exact_sum
+from agentcost.renderers.text import money
+from agentcost.simulation import sorted_groups as groups
+from agentcost.simulation.replay import ORDER_COLUMN, TASK_COLUMN, WITHIN_TASK, Replay
+from agentcost.simulation.scenario import Scenario
+from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched
+from agentcost.stats import nearest_rank
+
+RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
+
+
+@dataclass(frozen=True)
+class BudgetTouched(Touched):
+    runaway_tasks: int  # in the baseline, cut or not
+    runaways_cut: int
+    normal_tasks_cut: int
+    saved_on_runaways_usd: float
+    saved_on_normal_usd: float
+    saved_usd: float
+
+    def detail(self) -> str:
+        return (f"{self.runaways_cut} of {self.runaway_tasks} runaway tasks cut "
+                f"(saving {money(self.saved_on_runaways_usd)}), "
+                f"{self.normal_tasks_cut} normal tasks cut "
+                f"(saving {money(self.saved_on_normal_usd)})")
+
+
+def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
+    """The `_task` of each task costing more than 5x the median task (nearest-rank P50)."""
+    per_task = priced.group_by(TASK_COLUMN).agg(
+        exact_sum(pl.col("total_cost_usd")).alias("cost"))
+    costs = per_task["cost"].sort().to_list()
+    median = nearest_rank(costs, 50) if costs else 0.0
+    return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)[TASK_COLUMN]
+
+
+def mark_cut(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | None
+             ) -> pl.DataFrame:
+    """`_row`, `_task` and cost of every step, with `_keep`: false from the step after the one
+    at which the task's cumulative cost reaches the budget (that step is kept: it is the one
+    that crossed), and after `max_steps` steps."""
+    # The cut is worked out on the four columns it needs (sorting every column would cost more
+    # than the rest), then applied to the steps by their `_row`.
+    # Running totals summed exactly: a float running total over a sorted million rows drifts,
+    # and a task whose costs add up to the budget exactly must be cut at the same step always.
+    cost = pl.col("total_cost_usd").fill_null(0).cast(EXACT)
+    ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
+        TASK_COLUMN, *WITHIN_TASK).with_columns(
+        groups.cumulative_sum(cost, TASK_COLUMN).alias("_cumulative"),
+        groups.position(TASK_COLUMN).alias("_position"),
+    )
+    before = (pl.col("_cumulative") - cost).cast(pl.Float64)
+    keep = pl.lit(True)
+    if budget_usd is not None:
+        keep = keep & (before < budget_usd)
+    if max_steps is not None:
+        keep = keep & (pl.col("_position") <= max_steps)
+    return ordered.with_columns(keep.alias("_keep"))
+
+
+def saved_usd(marked: pl.DataFrame) -> float:
+    """The cost of the steps cut."""
+    return float(marked.select(
+        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")))).item())
+
+
+def cut_figures(marked: pl.DataFrame, runaways: pl.Series) -> BudgetTouched:
+    """What the cut touched. `runaways`: the `_task` of tasks whose baseline cost is over 5x
+    the median task's."""
+    task_costs = marked.group_by(TASK_COLUMN).agg(
+        (~pl.col("_keep")).any().alias("cut"),
+        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd"))).alias("saved"))
+    runaway = pl.col(TASK_COLUMN).is_in(runaways.implode())
+    cut = task_costs.filter(pl.col("cut"))
+
+    def saved_on(tasks: pl.DataFrame) -> float:
+        return float(tasks.select(exact_sum(pl.col("saved"))).item())
+
+    return BudgetTouched(
+        int((~marked["_keep"]).sum()), cut.height,
+        runaway_tasks=runaways.len(),
+        runaways_cut=cut.filter(runaway).height,
+        normal_tasks_cut=cut.filter(~runaway).height,
+        saved_on_runaways_usd=saved_on(cut.filter(runaway)),
+        saved_on_normal_usd=saved_on(cut.filter(~runaway)),
+        saved_usd=saved_usd(marked),
+    )
+
+
+class Budget(Strategy[BudgetTouched]):
+    name = "budget"
+    title = "budgets"
+    caveat = ("Tasks cut by a budget would not have finished: the saving is money not spent, "
+              "not the same work done for less.")
+
+    def enabled(self, scenario: Scenario) -> bool:
+        return scenario.budget_usd is not None or scenario.max_steps is not None
+
+    def settings(self, scenario: Scenario) -> list[str]:
+        lines = []
+        if scenario.budget_usd is not None:
+            lines.append(f"budget {money(scenario.budget_usd)} per task")
+        if scenario.max_steps is not None:
+            lines.append(f"at most {scenario.max_steps} steps per task")
+        return lines
+
+    def apply(self, replay: Replay, scenario: Scenario) -> Applied[BudgetTouched]:
+        marked = mark_cut(replay.priced, scenario.budget_usd, scenario.max_steps)
+        touched = cut_figures(marked, runaway_tasks(replay.recorded))
+        dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
+        kept = replay.priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
+        return Applied(replay, replay.with_prices(kept, rows_removed=touched.steps > 0),
+                       touched)
+
+    def alone(self, applied: Applied[BudgetTouched], scenario: Scenario,
+              baseline: Baseline) -> float:
+        marked = mark_cut(baseline.replay.priced, scenario.budget_usd, scenario.max_steps)
+        return baseline.total_usd - saved_usd(marked)
