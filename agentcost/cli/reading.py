@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agentcost.parallel import Jobs
     from agentcost.ingest.accounting import LineAccounting, Tally
     from agentcost.ingest.read import ReadProgress
+    from agentcost.parallel import Jobs
 
 
 @contextmanager
