@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from agentcost.errors import InputError
-from agentcost.ingest.formats import sniff
 from agentcost.ingest.read import read_steps
+from agentcost.ingest.readers import recognise
 from tests.conftest import REAL_TRACES, SAMPLES
 
 
@@ -157,7 +157,7 @@ def test_broken_document_is_a_clear_error(tmp_path):
     (b'{"data": [{"traceID": "a", "spans": []}]}', "jaeger"),
 ])
 def test_sniffing(head, expected):
-    assert sniff(head) == expected
+    assert recognise(head).name == expected
 
 
 def test_report_cli_accepts_format_and_task_key(run_cli, tmp_path):

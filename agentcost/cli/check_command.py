@@ -12,7 +12,6 @@ import typer
 from agentcost.cli.options import (
     CostMode,
     CostModeOption,
-    InputFormat,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -23,6 +22,7 @@ from agentcost.cli.options import (
 )
 from agentcost.cli.reading import read_progress, reading
 from agentcost.errors import EXIT_CHECK, UsageError
+from agentcost.ingest.readers import AUTO
 
 
 def check(
@@ -41,7 +41,7 @@ def check(
         help="An earlier JSON report, for --max-p90-drift.")] = None,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
-    input_format: InputFormatOption = InputFormat.auto,
+    input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
     since: Since = None,
     until: Until = None,
@@ -58,7 +58,7 @@ def check(
         raise UsageError("--max-p90-drift needs --baseline (an earlier JSON report)")
     with reading(jobs) as parsed_jobs, read_progress() as progress:
         report = api.report(inputs, prices=prices, since=since, until=until,
-                                  cost_mode=cost_mode.value, input_format=input_format.value,
+                                  cost_mode=cost_mode.value, input_format=input_format,
                                   task_key=task_key, jobs=parsed_jobs, progress=progress)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                               max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,

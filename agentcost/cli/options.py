@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from agentcost.ingest.readers import AUTO, BY_NAME
+
 
 class OutputFormat(StrEnum):
     table = "table"
@@ -17,14 +19,13 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
-class InputFormat(StrEnum):
-    auto = "auto"
-    native = "native"
-    otlp = "otlp"
-    jaeger = "jaeger"
-    spans = "spans"
-    langfuse = "langfuse"
-    attributes = "attributes"
+INPUT_FORMATS = (AUTO, *sorted(BY_NAME))
+
+
+def _known_format(value: str) -> str:
+    if value not in INPUT_FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(INPUT_FORMATS)}")
+    return value
 
 
 class CostMode(StrEnum):
@@ -44,8 +45,9 @@ Output = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file (atomically) instead of stdout.")]
 Color = Annotated[bool | None, typer.Option(
     "--color/--no-color", help="Colour the table. Default: only on a terminal.")]
-InputFormatOption = Annotated[InputFormat, typer.Option(
-    "--input-format", help="Read the inputs as this format instead of recognising it.")]
+InputFormatOption = Annotated[str, typer.Option(
+    "--input-format", metavar=f"[{'|'.join(INPUT_FORMATS)}]", callback=_known_format,
+    help="Read the inputs as this format instead of recognising it.")]
 CostModeOption = Annotated[CostMode, typer.Option(
     "--cost-mode", help="computed: price from the table; reported: use the cost the traces "
     "record; auto: the recorded cost where there is one, the table's elsewhere.")]

@@ -14,7 +14,6 @@ from agentcost.cli.options import (
     CostMode,
     CostModeOption,
     Format,
-    InputFormat,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -27,6 +26,7 @@ from agentcost.cli.options import (
 )
 from agentcost.cli.reading import print_skips, read_progress, reading, use_color, width
 from agentcost.errors import EXIT_STRICT
+from agentcost.ingest.readers import AUTO
 
 
 class Breakdown(StrEnum):
@@ -64,7 +64,7 @@ def report(
     strict: Annotated[bool, typer.Option(
         help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
     color: Color = None,
-    input_format: InputFormatOption = InputFormat.auto,
+    input_format: InputFormatOption = AUTO,
     cost_mode: CostModeOption = CostMode.computed,
     task_key: TaskKey = "trace",
     since: Since = None,
@@ -90,7 +90,7 @@ def report(
     with reading(jobs) as parsed_jobs, read_progress() as progress:
         result = api.report(
             inputs, prices=prices, since=since, until=until, by=by.value if by else None,
-            cost_mode=cost_mode.value, input_format=input_format.value, task_key=task_key,
+            cost_mode=cost_mode.value, input_format=input_format, task_key=task_key,
             opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
             progress=progress)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,

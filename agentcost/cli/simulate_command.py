@@ -13,7 +13,6 @@ from agentcost.cli.options import (
     CostMode,
     CostModeOption,
     Format,
-    InputFormat,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -24,6 +23,7 @@ from agentcost.cli.options import (
 )
 from agentcost.cli.reading import read_progress, reading, use_color, width
 from agentcost.errors import UsageError
+from agentcost.ingest.readers import AUTO
 from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,
     DEFAULT_SUMMARY_MODEL,
@@ -63,7 +63,7 @@ def simulate(
     output_format: Format = OutputFormat.table,
     output: Output = None,
     cost_mode: CostModeOption = CostMode.computed,
-    input_format: InputFormatOption = InputFormat.auto,
+    input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
     color: Color = None,
     jobs: Jobs = "auto",
@@ -104,7 +104,7 @@ def simulate(
     budgets = _budgets(budget_sweep) if budget_sweep else []
     with reading(jobs) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=prices,
-                                 cost_mode=cost_mode.value, input_format=input_format.value,
+                                 cost_mode=cost_mode.value, input_format=input_format,
                                  task_key=task_key, jobs=parsed_jobs, progress=progress)
     write_output(render_bytes(comparison, output_format.value, width=width(),
                               color=use_color(color, to_file=output is not None)), output)

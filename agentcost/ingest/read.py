@@ -12,12 +12,10 @@ import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
-from agentcost.ingest.formats import FORMAT_NAMES, foreign_log, sniff
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
-from agentcost.ingest.native_normalise import MISSING_TASK
-from agentcost.ingest.native_read import read_native
-from agentcost.ingest.sources import PrependedStream, Source, expand_inputs, open_source
-from agentcost.ingest.span_read import read_span_source
+from agentcost.ingest.readers import AUTO, reader_named, recognise
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.sources import PrependedStream, expand_inputs, open_source
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -63,7 +61,8 @@ def read_steps(
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
         wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
-    wanted_aliases = {alias for concept in wanted for alias in FIELDS_BY_CONCEPT[concept].aliases}
+    wanted_aliases = frozenset(alias for concept in wanted
+                               for alias in FIELDS_BY_CONCEPT[concept].aliases)
     accounting = LineAccounting()
     frames: list[pl.DataFrame] = []
     sources, repeated = expand_inputs(inputs)
@@ -73,44 +72,35 @@ def read_steps(
              for source in sources]
     if progress is not None:
         progress.start(sum(sizes))
+    forced = None if input_format == AUTO else reader_named(input_format)
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
         if progress is not None:
             progress.reading(source.display)
-        source_jobs = jobs_for(jobs, None if source.read_once or source.path is None else size)
-        frames.extend(conform(frame) for frame in _read_any(
-            source, wanted_aliases, accounting, input_format, task_key,
-            None if columns is None else frozenset(columns), source_jobs))
+        context = ReadContext(
+            source, accounting, task_key, None if columns is None else frozenset(columns),
+            wanted_aliases, plain_file=None, forced=forced is not None,
+            jobs=jobs_for(jobs, None if source.read_once or source.path is None else size))
+        frames.extend(conform(frame) for frame in _read_source(context, forced))
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
-def _read_any(source: Source, wanted_aliases: set[str], accounting: LineAccounting,
-              input_format: str, task_key: str, columns: frozenset[str] | None, jobs: int
-              ) -> list[pl.DataFrame]:
+def _read_source(context: ReadContext, forced: Reader | None) -> list[pl.DataFrame]:
+    """One source read by the reader named, or by the one that recognises its head."""
+    source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
         head = _peek(stream)
-        fmt = sniff(head) if input_format == "auto" else input_format
+        reader = forced or recognise(head)
+        formats = context.accounting.formats
+        formats[reader.label] = formats.get(reader.label, 0) + 1
+        if not (isinstance(stream, gzip.GzipFile) or source.read_once):
+            context.plain_file = source.path
         whole = cast(BinaryIO, PrependedStream(head, stream))
-        if fmt != "native":
-            plain = (None if isinstance(stream, gzip.GzipFile) or source.read_once
-                     else source.path)
-            return [read_span_source(whole, fmt, source.display, head=head,
-                                     task_key=task_key, accounting=accounting,
-                                     columns=columns, plain_file=plain, jobs=jobs)]
-        accounting.formats[FORMAT_NAMES["native"]] = (
-            accounting.formats.get(FORMAT_NAMES["native"], 0) + 1)
-        foreign = foreign_log(head) if input_format == "auto" else None
-        missing_task = MISSING_TASK if foreign is None else (
-            f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
-        # What was peeked at cannot be read again from stdin or a pipe: read on from here. A
-        # file is opened afresh by the native reader, which may map it whole.
-        return read_native(source, wanted_aliases, accounting,
-                           stream=whole if source.read_once else None,
-                           missing_task=missing_task)
+        return reader.read(whole, Head.of(head), context)
 
 
 def _peek(stream: BinaryIO) -> bytes:

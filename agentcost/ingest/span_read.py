@@ -1,61 +1,94 @@
-"""Read one span-format source (OTLP, Jaeger, span lists, Langfuse...) into canonical steps."""
+"""Spans into canonical steps, for every span format: OTLP/JSON lines in chunks (on several
+processes for a big file) or as a document, and the documents other readers find spans in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 import polars as pl
 
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
-from agentcost.ingest.formats import FORMAT_NAMES, is_json_lines, read_spans
+from agentcost.ingest.readers.base import is_json_lines
 from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
+from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
+from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan
 from agentcost.parallel import ordered_map, read_ahead
+
+if TYPE_CHECKING:
+    from agentcost.ingest.readers.base import ReadContext
 
 TRUNCATED = "truncated line (file ends mid-record)"
 
 
-def read_span_source(stream: BinaryIO, fmt: str, display: str, *, head: bytes, task_key: str,
-                     accounting: LineAccounting, columns: frozenset[str] | None = None,
-                     plain_file: Path | None = None, jobs: int = 1) -> pl.DataFrame:
-    """Steps of one span source; `columns` limits the canonical columns filled (the others
-    are left out, to be null). `plain_file`: the source's path when it is an uncompressed
-    file, whose bytes are `stream`'s byte for byte (so another process can read a part).
-    `jobs`: the processes an OTLP lines source is read on."""
-    keys = attribute_keys(task_key, columns)
-    accounting.formats[FORMAT_NAMES[fmt]] = accounting.formats.get(FORMAT_NAMES[fmt], 0) + 1
-    classify_batch = partial(classify, source_file=display, task_key=task_key,
-                             ids_required=fmt != "attributes", columns=columns)
-    if fmt == "otlp":
-        resource_keys = frozenset(k for k in keys if k.startswith("resource."))
-        if is_json_lines(head):
-            work = ChunkWork(display, task_key, columns)
-            batches = _otlp_lines(stream, display, work, accounting, plain_file, jobs)
-        else:
-            spans = SpanColumns(keys, resource_keys)
-            _otlp_document(stream.read(), display, spans, accounting)
-            batches = [classify_batch(spans.frame())]
+def read_otlp(stream: BinaryIO, head: bytes, context: ReadContext) -> pl.DataFrame:
+    """Steps of an OTLP/JSON source: file exporter lines, read in chunks on `context.jobs`
+    processes, or one document."""
+    if is_json_lines(head):
+        work = ChunkWork(context.display, context.task_key, context.columns)
+        batches = _otlp_lines(stream, context.display, work, context.accounting,
+                              context.plain_file, context.jobs)
     else:
-        data = stream.read()
-        read = read_spans(data, fmt, display)
-        accounting.lines_read += read.lines_read
-        accounting.lines_blank += read.blank_lines
-        for line, reason in read.bad_lines:
-            accounting.skip(reason, display, [line])
-        accounting.lines_used += read.lines_read - read.blank_lines - len(read.bad_lines)
-        accounting.spans_read += len(read.bad_spans)
-        for number, reason in read.bad_spans:
-            accounting.span_skip(reason, display, [number])
-        batches = [classify_batch(spans_frame(read.spans, keys))]
+        keys = attribute_keys(context.task_key, context.columns)
+        spans = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
+        _otlp_document(stream.read(), context.display, spans, context.accounting)
+        batches = [_classify(spans.frame(), context)]
+    return _steps(batches, context)
+
+
+def read_document(data: bytes, context: ReadContext, label: str,
+                  spans_of: Callable[[Any], Iterable[Span | BadSpan]], *,
+                  ids_required: bool = True) -> pl.DataFrame:
+    """Steps of a whole JSON document whose spans `spans_of` finds; a span that cannot be read
+    is named and skipped, the others kept."""
+    display, accounting = context.display, context.accounting
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise InputError(f"{display}: not valid JSON ({error})") from error
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    accounting.lines_read += lines
+    spans: list[Span] = []
+    try:
+        for span in spans_of(document):
+            if isinstance(span, BadSpan):
+                accounting.spans_read += 1
+                accounting.span_skip(f"not a valid {label} span: {span.reason}", display,
+                                     [span.number])
+            else:
+                spans.append(span)
+    except SPAN_ERRORS as error:  # the document's own shape, around its spans
+        raise InputError(f"{display}: not a valid {label} document: {error}") from error
+    accounting.lines_used += lines
+    return steps_of_spans(spans, context, ids_required=ids_required)
+
+
+def steps_of_spans(spans: list[Span], context: ReadContext, *, ids_required: bool = True
+                   ) -> pl.DataFrame:
+    keys = attribute_keys(context.task_key, context.columns)
+    return _steps([_classify(spans_frame(spans, keys), context, ids_required=ids_required)],
+                  context)
+
+
+def _classify(frame: pl.DataFrame, context: ReadContext, *, ids_required: bool = True
+              ) -> Classified:
+    return classify(frame, source_file=context.display, task_key=context.task_key,
+                    ids_required=ids_required, columns=context.columns)
+
+
+def _steps(batches: list[Classified], context: ReadContext) -> pl.DataFrame:
+    """Spans become steps once all of a source's are known: a parent may come after its
+    child. What did not become a step is accounted for, by reason."""
+    display, accounting = context.display, context.accounting
     accounting.spans_read += sum(batch.links.height for batch in batches)
     converted = resolve(batches)
     for reason, outcome in converted.skipped.items():

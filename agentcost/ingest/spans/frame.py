@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from agentcost.ingest.spans import conventions as c
+from agentcost.ingest.spans.ids import canonical_ids
 from agentcost.ingest.spans.model import Span
 
 BASE_SCHEMA: dict[str, pl.DataType] = {
@@ -95,6 +96,9 @@ def spans_frame(spans: Iterable[Span], keys: frozenset[str]) -> pl.DataFrame:
             if len(column) < count:
                 column.append(None)
     frame = pl.DataFrame(base, schema=BASE_SCHEMA)
+    frame = frame.with_columns(canonical_ids(frame["trace_id"], 32),
+                               canonical_ids(frame["span_id"], 16),
+                               canonical_ids(frame["parent_span_id"], 16))
     return frame.with_columns(
         pl.Series(key, values, dtype=pl.String()) for key, values in sorted(attributes.items())
     )

@@ -16,12 +16,12 @@ import orjson
 import polars as pl
 
 from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
+from agentcost.ingest.spans.ids import canonical_ids
 from agentcost.ingest.spans.otlp_model import AnyValue, ResourceSpans, TracesData, decode_traces
 
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
-NOT_LOWER_HEX = r"[^0-9a-f]"
 
 
 class SpanColumns:
@@ -147,27 +147,6 @@ def _resource_values(resource_spans: ResourceSpans, wanted: frozenset[str]
     return [(key, _first_text(value.stringValue, value.intValue, value.doubleValue,
                               value.boolValue))
             for key, value in named if key in wanted]
-
-
-def canonical_ids(ids: pl.Series, hex_length: int) -> pl.Series:
-    """A column of ids as lowercase hex, null where there is none. Logs nearly always write them
-    so already: one check over the column then spares every id a decoding attempt."""
-    if not ids.str.contains(NOT_LOWER_HEX).any():
-        return ids.replace("", None)
-    return ids.to_frame().select(hex_id(ids.name, hex_length)).to_series()
-
-
-def hex_id(column: str, hex_length: int) -> pl.Expr:
-    """Ids are hex by the spec; some exporters write base64 (24 or 12 characters)."""
-    text = pl.col(column).replace("", None)
-    is_hex = text.str.contains(r"^[0-9a-fA-F]+$")
-    base64_length = 24 if hex_length == 32 else 12
-    decoded = text.str.decode("base64", strict=False).bin.encode("hex")
-    return (
-        pl.when(is_hex).then(text.str.to_lowercase())
-        .when(text.str.len_chars() == base64_length).then(pl.coalesce(decoded, text))
-        .otherwise(text)
-    ).alias(column)
 
 
 def parse_lines(lines: Iterator[tuple[int, bytes]], columns: SpanColumns

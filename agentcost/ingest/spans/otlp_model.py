@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 import orjson
 
+from agentcost.ingest.spans.values import id_text
+
 
 class AnyValue(msgspec.Struct, gc=False):
     """An attribute's value: only scalars (arrays and maps are not read by any convention)."""
@@ -32,7 +34,7 @@ class KeyValue(msgspec.Struct, gc=False):
     value: AnyValue
 
 
-class Span(msgspec.Struct, gc=False):
+class OtlpSpan(msgspec.Struct, gc=False):
     traceId: Any = None
     spanId: Any = None
     parentSpanId: Any = None
@@ -43,7 +45,7 @@ class Span(msgspec.Struct, gc=False):
 
 
 class ScopeSpans(msgspec.Struct, gc=False):
-    spans: list[Span] | None = None
+    spans: list[OtlpSpan] | None = None
 
 
 class Resource(msgspec.Struct, gc=False):
@@ -110,12 +112,13 @@ def _resource(resource_spans: dict[str, Any], keys: frozenset[str]) -> Resource 
     return Resource(found)
 
 
-def _span(span: dict[str, Any], keys: frozenset[str]) -> Span:
+def _span(span: dict[str, Any], keys: frozenset[str]) -> OtlpSpan:
     get = span.get
     found = [KeyValue(item["key"], _value(item["value"], strict=True))
              for item in get("attributes") or () if item["key"] in keys]
-    return Span(get("traceId"), get("spanId"), get("parentSpanId"), get("name"),
-                get("startTimeUnixNano"), get("endTimeUnixNano"), found)
+    return OtlpSpan(id_text(get("traceId"), 32), id_text(get("spanId"), 16),
+                    id_text(get("parentSpanId"), 16), get("name"),
+                    get("startTimeUnixNano"), get("endTimeUnixNano"), found)
 
 
 def _value(value: Any, *, strict: bool = False) -> AnyValue:

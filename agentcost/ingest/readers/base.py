@@ -1,0 +1,125 @@
+"""What every reader declares, what recognising a file looks at, and what a read is given.
+
+A reader module holds one input format: its name (the `--input-format` value), its label (for
+"Recognised:"), how it recognises a file from its head, and how it reads one into canonical
+steps. Recognising is cheap and imports no polars; reading imports what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from agentcost.ingest.sources import UTF8_BOM
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.sources import Source
+
+
+@dataclass(frozen=True)
+class Head:
+    """A file's first bytes and its first record, as recognising sees them."""
+
+    data: bytes
+    # The first JSON object: the first line of JSON Lines, or a document's top-level keys
+    # (read from a document cut off at the head's end). None for a list or no JSON.
+    record: dict[str, Any] | None
+    # For a file that is a JSON list: its first item, when that is an object.
+    list_item: dict[str, Any] | None
+    is_list: bool
+    # More lines follow the first record (JSON Lines, not one document).
+    lines: bool
+
+    @classmethod
+    def of(cls, data: bytes) -> Head:
+        text = data.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
+        if text.startswith(b"["):
+            return cls(data, None, _first_list_item(text), is_list=True, lines=False)
+        first_line, _, rest = text.partition(b"\n")
+        value = _json_or_none(first_line)
+        if isinstance(value, dict):  # JSON Lines (or a one-line document)
+            return cls(data, value, None, is_list=False, lines=bool(rest.strip()))
+        return cls(data, _prefix_object(text), None, is_list=False, lines=False)
+
+    def record_keys(self) -> set[str]:
+        return set(self.record or ())
+
+
+@dataclass
+class ReadContext:
+    """What a reader is given besides the bytes: where they come from, what to fill, and where
+    to account for every line."""
+
+    source: Source
+    accounting: LineAccounting
+    # Spans become tasks by trace, session, resource.NAME or attribute.NAME.
+    task_key: str
+    # The canonical columns wanted (all when None): the others may be left out, to be null.
+    columns: frozenset[str] | None
+    # Native field names wanted (every alias of every concept the columns need).
+    wanted_aliases: frozenset[str]
+    # The source's path when it is an uncompressed file, whose bytes are the stream's byte for
+    # byte: another process may read a part of it.
+    plain_file: Path | None
+    # Processes to read a big span file with.
+    jobs: int
+    # The user named the format (--input-format) instead of having it recognised.
+    forced: bool
+
+    @property
+    def display(self) -> str:
+        return self.source.display
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    label: str
+    recognises: Callable[[Head], bool]
+    # Canonical step frames (conformed later) from the whole stream, the head included.
+    read: Callable[[BinaryIO, Head, ReadContext], list[pl.DataFrame]]
+
+
+def is_json_lines(data: bytes) -> bool:
+    """Whether the data's first line is a whole JSON object (JSON Lines, not a document)."""
+    return isinstance(_json_or_none(data.lstrip().split(b"\n", 1)[0]), dict)
+
+
+def _json_or_none(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _first_list_item(text: bytes) -> dict[str, Any] | None:
+    decoder = json.JSONDecoder()
+    body = text.decode("utf-8", errors="replace")[1:].lstrip()
+    try:
+        item, _ = decoder.raw_decode(body)
+    except (ValueError, RecursionError):
+        return None
+    return item if isinstance(item, dict) else None
+
+
+# Keys that tell a format when a document is cut off at the head's end and cannot be parsed.
+MARKERS = ("resourceSpans", "resourceLogs", "batches", "observations", "trace", "data",
+           "context", "spanContext", "span_kind")
+
+
+def _prefix_object(text: bytes) -> dict[str, Any] | None:
+    """The top-level keys of a (possibly cut-off) JSON object: enough to tell the format."""
+    body = text.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        found: dict[str, Any] = {marker: [] if marker == "data" else {} for marker in MARKERS
+                                 if f'"{marker}"' in body[:4096]}
+        return found or None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,64 @@
+"""agentcost JSONL: one agent step per line, fields named as any of the common producers name
+them. The format of last resort: what no other reader recognises is read as this."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, BinaryIO
+
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.sources import UTF8_BOM
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# Session logs of coding agents: usage per API response, but no task ids, and repeats that need
+# their own rules. Recognised from the first record, so that a user hears what the file is.
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
+CODEX_RECORD_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
+                                "compacted"})
+CLAUDE_CODE_RECORD_TYPES = frozenset({"file-history-snapshot", "summary", "user", "assistant",
+                                      "system", "progress"})
+CLAUDE_CODE_KEYS = frozenset({"message", "messageId", "snapshot", "uuid", "parentUuid",
+                              "sessionId", "leafUuid", "requestId"})
+
+
+def recognises(head: Head) -> bool:
+    return True
+
+
+def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
+    from agentcost.ingest.native_normalise import MISSING_TASK
+    from agentcost.ingest.native_read import read_native
+
+    foreign = None if context.forced else foreign_log(head.data)
+    missing_task = MISSING_TASK if foreign is None else (
+        f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
+    source = context.source
+    # What was peeked at cannot be read again from stdin or a pipe: read on from here. A file
+    # is opened afresh by the native reader, which may map it whole.
+    return read_native(source, set(context.wanted_aliases), context.accounting,
+                       stream=stream if source.read_once else None, missing_task=missing_task)
+
+
+def foreign_log(head: bytes) -> str | None:
+    """What a JSON lines file is when it is a coding agent's session log (Claude Code, Codex
+    CLI), from its first record; None for anything else."""
+    first_line = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n").partition(b"\n")[0]
+    try:
+        value = json.loads(first_line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or set(value) & TASK_ID_NAMES:
+        return None
+    keys = set(value)
+    if "payload" in keys and value.get("type") in CODEX_RECORD_TYPES:
+        return "Codex CLI session log"
+    claude_record = value.get("type") in CLAUDE_CODE_RECORD_TYPES and bool(keys & CLAUDE_CODE_KEYS)
+    if claude_record or {"sessionId", "message"} <= keys or {"requestId", "message"} <= keys:
+        return "Claude Code session log"
+    return None
+
+
+READER = Reader("native", "agentcost JSONL", recognises, read)

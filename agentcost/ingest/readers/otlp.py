@@ -1,0 +1,26 @@
+"""OTLP/JSON: the file exporter's one TracesData per line, one pretty-printed document, or a
+Grafana Tempo export (`batches`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, BinaryIO
+
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
+
+if TYPE_CHECKING:
+    import polars as pl
+
+OTLP_KEYS = frozenset({"resourceSpans", "resourceLogs", "resourceMetrics", "batches"})
+
+
+def recognises(head: Head) -> bool:
+    return bool(head.record_keys() & OTLP_KEYS)
+
+
+def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
+    from agentcost.ingest.span_read import read_otlp
+
+    return [read_otlp(stream, head.data, context)]
+
+
+READER = Reader("otlp", "OTLP/JSON", recognises, read)
