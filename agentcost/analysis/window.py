@@ -1,18 +1,13 @@
-"""Time windows on the steps' own timestamps: --since 24h, --since 2026-11-27, --until ...
-
-Parsing a window needs no polars: the commands parse theirs before polars is loaded, while the
-helper process gets to work (early_helper.py)."""
+"""Time windows on the steps' own timestamps: --since 24h, --since 2026-11-27, --until ..."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+
+import polars as pl
 
 from agentcost.errors import UsageError
-
-if TYPE_CHECKING:
-    import polars as pl
 
 RELATIVE = re.compile(r"^(?P<count>\d+(?:\.\d+)?)(?P<unit>m|h|d|w)$")
 UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -38,8 +33,6 @@ def window_filter(steps: pl.DataFrame, since: dt.datetime | None, until: dt.date
     """Steps that started in [since, until), and how many were left out for having no time."""
     if since is None and until is None:
         return steps, 0
-    import polars as pl
-
     timed = pl.col("start_time").is_not_null()
     inside = timed
     if since is not None:

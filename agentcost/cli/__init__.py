@@ -67,10 +67,10 @@ for command in pricing_command.app.registered_commands:
 app.add_typer(pricing_command.app, name="pricing")
 
 
-# polars' allocator (jemalloc) keeps freed memory for up to 1.5 s before giving it back; a
-# report's phases are shorter than that, so each would pile its garbage on the last one's.
-# 200 ms then straight back: peak memory -15 to -20% at the same speed (0 ms, purging on every
-# free, cost 25% more time). A value the user set is kept. Set before polars is imported.
+# polars' allocator (jemalloc) keeps freed memory a while before giving it back, longer than a
+# report's phases last: each would pile its garbage on the last one's. Given back soon, and
+# straight back once decayed, peak memory is lower at the same speed (benchmarks/README.md).
+# A value the user set is kept. Set before polars is imported.
 ALLOCATOR_SETTINGS = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:200,muzzy_decay_ms:0")
 
 
@@ -80,6 +80,6 @@ def main() -> None:
         app()
     finally:
         # The command is done and its objects die with the process: frozen, they are spared
-        # the cyclic collector's last passes at interpreter exit, 0.07-0.1 s with polars,
+        # the cyclic collector's last passes at interpreter exit, which are long with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.
         gc.freeze()

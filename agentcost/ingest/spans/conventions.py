@@ -2,8 +2,8 @@
 one alias per concept, so a span carrying two conventions is never counted twice).
 
 OTel GenAI semantic conventions (current and deprecated names), OpenInference, OpenLLMetry /
-Traceloop, Vercel AI SDK, pydantic-ai, and Langfuse's usage details. Source of the names:
-../shared/reference/trace-formats.md section 2.
+Traceloop, Vercel AI SDK, pydantic-ai, and Langfuse's usage details, as each project's own
+specification and instrumentation write them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Spans to canonical steps, counting each logical model call once, as polars expressions.
 
-Rules (../shared/reference/trace-formats.md section 4):
+Rules:
 1. The same span exported twice (same trace id and span id) is read once.
 2. When a span and one of its descendants both carry usage, only the deepest counts: wrappers
    such as ADK `call_llm` or pydantic-ai `agent run` repeat their children's usage.
