@@ -142,3 +142,19 @@ def test_a_plain_import_gives_the_worked_example():
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                                text=True, check=True)
     assert completed.stdout == "0.142 DataFrame\n"
+
+
+def test_the_readmes_library_example_runs_as_written(monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Library", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    names: dict[str, object] = {}
+    exec(block, names)
+    assert names["report"].summary.total_cost_usd == pytest.approx(0.142, abs=1e-12)
+    assert names["steps"].accounting.files == [str(SAMPLES.relative_to(ROOT) / "agents.jsonl"),
+                                               str(SAMPLES.relative_to(ROOT)
+                                                   / "research_agent.jsonl")]
+    simulation = names["simulation"]
+    assert simulation.result.total_usd < simulation.baseline.total_usd
+    assert names["crossed"] == []
+    assert names["text"].startswith("# agentcost report")
