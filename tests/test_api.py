@@ -127,12 +127,29 @@ def test_simulate_a_route_reprices_by_hand():
     assert simulation.result.total_usd == pytest.approx(0.18 + 0.06 + 0.005, abs=1e-12)
 
 
-def test_library_calls_start_no_thread_and_no_process():
+def test_library_calls_start_no_thread_and_no_process(run_cli, monkeypatch, tmp_path):
+    """Not even after a command ran in this process, on an OTLP file read in many chunks:
+    processes are for callers who pass `jobs`."""
+    from multiprocessing.process import BaseProcess
+
+    from agentcost.ingest import sources
+
+    started: list[BaseProcess] = []
+    real_start = BaseProcess.start
+    monkeypatch.setattr(BaseProcess, "start",
+                        lambda process: (started.append(process), real_start(process))[1])
+    monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", 2048)
+    otlp = tmp_path / "otlp.jsonl"
+    line = (REAL_TRACES / "otlp" / "kagent-tempo-export.json").read_text()
+    otlp.write_text("\n".join(json.dumps(json.loads(line)) for _ in range(8)) + "\n")
+    assert run_cli("report", str(otlp), "--jobs", "1").exit_code == 0
     threads = threading.active_count()
+    read = agentcost.read_steps(otlp)
+    agentcost.report(read)
     agentcost.report([SAMPLE])
-    if REAL_TRACES.is_dir():
-        agentcost.report([str(REAL_TRACES / "otlp" / "kagent-tempo-export.json")])
+    assert read.accounting.lines_read == 8
     assert threading.active_count() == threads
+    assert started == []
     assert multiprocessing.active_children() == []
 
 
