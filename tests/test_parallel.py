@@ -86,3 +86,24 @@ def test_a_consumer_that_stops_early_is_not_kept_waiting():
     consumer.start()
     consumer.join(timeout=10)
     assert not consumer.is_alive()
+
+
+def test_no_other_module_starts_a_thread_or_a_process():
+    """Concurrency lives in agentcost/parallel.py: no other module even imports the means."""
+    import ast
+    from pathlib import Path
+
+    import agentcost
+
+    means = {"threading", "_thread", "multiprocessing", "concurrent", "subprocess"}
+    package = Path(agentcost.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name.split(".")[0] in means for name in names):
+                found.append(path.relative_to(package).as_posix())
+        if "os.fork" in path.read_text():
+            found.append(path.relative_to(package).as_posix())
+    assert sorted(set(found)) == ["parallel.py"]
