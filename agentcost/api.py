@@ -242,13 +242,12 @@ def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> 
     """A route or summary model the price table does not know would reprice steps at $0 and
     show a saving that is not there: refuse it up front."""
     from agentcost.pricing.resolve import resolve_model
+    from agentcost.simulation.strategies import STRATEGIES
 
     for scenario in scenarios:
         where = "" if scenario.name == FLAGS_SCENARIO else f" in scenario {scenario.name!r}"
-        wanted = [(f"route {route.pattern}={route.target}", route.target)
-                  for route in scenario.routes]
-        if scenario.compression:
-            wanted.append(("summary model", scenario.compression.summary_model))
+        wanted = [needed for strategy in STRATEGIES if strategy.enabled(scenario)
+                  for needed in strategy.models_priced(scenario)]
         for what, model in wanted:
             if resolve_model(model, table).model is None:
                 raise UsageError(

@@ -62,8 +62,10 @@ class Scenario:
 
     @property
     def is_identity(self) -> bool:
-        return not (self.routes or self.cache or self.compression
-                    or self.budget_usd is not None or self.max_steps is not None)
+        """No strategy is enabled: the replay is the baseline."""
+        from agentcost.simulation.strategies import STRATEGIES
+
+        return not any(strategy.enabled(self) for strategy in STRATEGIES)
 
 
 def parse_duration(text: str) -> float:

@@ -1,7 +1,7 @@
 """The strategies a scenario can ask for, in the order the waterfall applies them: routing and
 history compression change what is priced (models, tokens), tool caching and budgets act on
 prices. This tuple is the only list of them; adding a strategy is a module here, its line
-below, and its flag and `Scenario` field."""
+below, and its `Scenario` field with its flag (and key in scenario files)."""
 
 from __future__ import annotations
 

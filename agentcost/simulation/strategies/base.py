@@ -89,6 +89,11 @@ class Strategy(Protocol[T]):
         """The running state after this strategy, and what it touched."""
         ...
 
+    def models_priced(self, scenario: Scenario) -> list[tuple[str, str]]:
+        """(what, model) for each model the scenario has this strategy price steps at: a model
+        the price table does not know would show a saving that is not there."""
+        return []
+
     def alone(self, applied: Applied[T], scenario: Scenario, baseline: Baseline) -> float:
         """The total with this strategy alone: what it left, when it ran on the baseline (it
         was the first enabled), or else the strategy applied to the baseline."""

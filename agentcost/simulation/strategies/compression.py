@@ -125,6 +125,11 @@ class HistoryCompression(Strategy[CompressionTouched]):
         return [f"compress history after step {c.after_step}, keeping the last {c.keep_last} "
                 f"steps; summaries of {c.summary_tokens} tokens by {c.summary_model}"]
 
+    def models_priced(self, scenario: Scenario) -> list[tuple[str, str]]:
+        if scenario.compression is None:
+            return []
+        return [("summary model", scenario.compression.summary_model)]
+
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[CompressionTouched]:
         if scenario.compression is None:
             return Applied(replay, replay, CompressionTouched(0, 0, 0, 0))

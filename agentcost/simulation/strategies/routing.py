@@ -66,6 +66,9 @@ class Routing(Strategy[RoutingTouched]):
     def settings(self, scenario: Scenario) -> list[str]:
         return [f"route {each.describe()}" for each in scenario.routes]
 
+    def models_priced(self, scenario: Scenario) -> list[tuple[str, str]]:
+        return [(f"route {each.pattern}={each.target}", each.target) for each in scenario.routes]
+
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[RoutingTouched]:
         changed, touched = route(replay.steps, scenario.routes)
         if not touched.steps:
