@@ -1,8 +1,10 @@
 """Benchmark `agentcost report` on a generated OTLP/JSON file exporter log (>= 250,000 spans).
 
-Prints spans per second and peak memory beside a floor measured in the same run: a plain
-`orjson.loads` loop over the lines that only walks the spans (no attributes, no conventions,
-no pricing).
+Times `--jobs 1` and `--jobs 2` beside a floor measured in the same run, the three taking turns:
+a plain `orjson.loads` loop over the lines, in one process, that only walks the spans (no
+attributes, no conventions, no pricing). Prints wall time (best, median), CPU time (the command
+and its workers), peak memory (summed over all processes), spans per second and the ratio to
+the floor; fails if a target is missed, `--jobs 2` being slower than `--jobs 1` among them.
 
     python benchmarks/bench_otlp.py [--spans 250000] [--runs 3] [--keep]
 """
@@ -16,7 +18,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import byte_compile_agentcost, peak_mb, timed  # noqa: E402  (the benchmarks run as scripts)
+from measure import (  # noqa: E402  (the benchmarks run as scripts)
+    interleaved,
+    jobs_not_slower,
+    print_table,
+    usable_cores,
+    use_this_checkout,
+)
 
 FLOOR = """
 import sys, orjson
@@ -49,29 +57,32 @@ def main() -> None:
     floor = [sys.executable, "-c", FLOOR, str(log)]
     spans = int(subprocess.run(floor, check=True, capture_output=True, text=True).stdout)
     report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
-    byte_compile_agentcost()
-    floor_walls, report_walls = [], []
-    for _ in range(args.runs):
-        floor_walls.append(timed(floor))
-        report_walls.append(timed(report))
-    floor_wall, report_wall = min(floor_walls), min(report_walls)
-    peak = peak_mb(report)
-    rate = spans / report_wall
-    print(f"log: {log.name}, {spans:,} spans, {size_gb * 1000:,.0f} MB")
-    print(f"orjson floor     : {floor_wall:6.2f} s  ({spans / floor_wall:,.0f} spans/s)")
-    print(f"agentcost report : {report_wall:6.2f} s  ({rate:,.0f} spans/s), peak {peak:,.0f} MB "
-          "(all processes)")
-    print(f"ratio            : {report_wall / floor_wall:.2f}x the floor")
-    fast = rate >= TARGET_SPANS_PER_SECOND
-    print(f"speed            : {'within' if fast else 'OUTSIDE'} target "
-          f"(>= {TARGET_SPANS_PER_SECOND:,} spans/s)")
+    where = use_this_checkout()
+    floor_runs, one, two = interleaved({"orjson floor": floor,
+                                        "report --jobs 1": [*report, "--jobs", "1"],
+                                        "report --jobs 2": [*report, "--jobs", "2"]}, args.runs)
+    print(f"log: {log.name}, {spans:,} spans, {size_gb * 1000:,.0f} MB; usable cores "
+          f"{usable_cores()}; agentcost from {where}")
+    print_table([floor_runs, one, two], floor_runs, spans, "spans")
+    fast = True
+    for each in (one, two):
+        within = spans / each.best >= TARGET_SPANS_PER_SECOND
+        fast = fast and within
+        print(f"speed {each.name[7:]:11}: {'within' if within else 'OUTSIDE'} target "
+              f"(>= {TARGET_SPANS_PER_SECOND:,} spans/s)")
     if size_gb >= 1:
-        small = peak < TARGET_PEAK_MB_PER_GB
-        print(f"memory           : {'within' if small else 'OUTSIDE'} target (< 1 GB for 1 GB)")
+        small = True
+        for each in (one, two):
+            within = each.peak < TARGET_PEAK_MB_PER_GB
+            small = small and within
+            print(f"memory {each.name[7:]:10}: {'within' if within else 'OUTSIDE'} target "
+                  "(< 1 GB for 1 GB, all processes)")
     else:
         small = True
         print("memory           : target is for a 1 GB log (--spans 2300000)")
-    ok = fast and small
+    not_slower = jobs_not_slower(one, two)
+    ok = fast and small and not_slower
+    print("result           : " + ("within targets" if ok else "OUTSIDE targets"))
     sys.exit(0 if ok else 1)
 
 

@@ -2,24 +2,105 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SAMPLE_SECONDS = 0.01
+CHECKOUT = Path(__file__).resolve().parent.parent
+# --jobs 2 may take this much longer than --jobs 1 (the median of the per-round ratios) and
+# still pass as "not slower": the rest is the noise of a shared machine.
+JOBS_NOISE = 0.05
 
 
-def byte_compile_agentcost() -> None:
-    """Compile the agentcost package `python -m agentcost` will import, as `pip install` does:
-    run from a checkout with bytecode writing off (PYTHONDONTWRITEBYTECODE), every timed run
-    would otherwise compile it from source again."""
+def use_this_checkout() -> str:
+    """Make every command started from here import agentcost from the checkout these
+    benchmarks are in (first on PYTHONPATH, which spawned workers inherit too), byte-compiled,
+    and return where it is imported from. Compiled as `pip install` does: run from a checkout
+    with bytecode writing off (PYTHONDONTWRITEBYTECODE), every timed run would otherwise
+    compile it from source again."""
+    paths = [str(CHECKOUT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     where = subprocess.run(
         [sys.executable, "-c", "import agentcost, os; print(os.path.dirname(agentcost.__file__))"],
         check=True, capture_output=True, text=True).stdout.strip()
     subprocess.run([sys.executable, "-m", "compileall", "-q", where], check=True,
                    stdout=subprocess.DEVNULL)
+    return where
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: what `--jobs auto` uses for a big input."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class Runs:
+    """One command's timed runs: wall and CPU seconds of each, and its peak memory."""
+
+    name: str
+    command: list[str]
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    peak: float = 0.0
+
+    @property
+    def best(self) -> float:
+        return min(self.walls)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        """The median CPU seconds of the runs."""
+        return statistics.median(self.cpus)
+
+
+def interleaved(commands: dict[str, list[str]], runs: int) -> list[Runs]:
+    """Each command timed `runs` times, taking turns (the order turning by one each round), so
+    that all of them see the same machine; then the peak memory of each, in a run of its own
+    (sampling would disturb the timed runs)."""
+    measured = [Runs(name, command) for name, command in commands.items()]
+    for round_number in range(runs):
+        shift = round_number % len(measured)
+        for each in measured[shift:] + measured[:shift]:
+            wall, cpu = timed_with_cpu(each.command)
+            each.walls.append(wall)
+            each.cpus.append(cpu)
+    for each in measured:
+        each.peak = peak_mb(each.command)
+    return measured
+
+
+def print_table(measured: list[Runs], floor: Runs, count: int, unit: str) -> None:
+    """Wall (best, median), CPU, peak and rate of each command, and its ratio to the floor."""
+    print(f"{'':18} {'best s':>7} {'median s':>8} {'cpu s':>7} {'peak MB':>8} "
+          f"{unit + '/s':>11} {'x floor':>7}  runs (s)")
+    for each in measured:
+        print(f"{each.name:18} {each.best:7.2f} {each.median:8.2f} {each.cpu:7.2f} "
+              f"{each.peak:8.0f} {count / each.best:11,.0f} {each.best / floor.best:7.2f}  "
+              + ", ".join(f"{wall:.2f}" for wall in each.walls))
+
+
+def jobs_not_slower(one: Runs, two: Runs) -> bool:
+    """Print and judge whether `two` (--jobs 2) is slower than `one` (--jobs 1), from the
+    median of their ratios round by round (each pair ran side by side)."""
+    pair_ratio = statistics.median(b / a for a, b in zip(one.walls, two.walls, strict=True))
+    ok = pair_ratio <= 1 + JOBS_NOISE
+    print(f"--jobs 2 / --jobs 1 : {pair_ratio:.2f}x wall (median of the rounds' ratios; "
+          f"{two.median / one.median:.2f}x of the medians, {two.cpu / one.cpu:.2f}x the CPU): "
+          f"{'within' if ok else 'OUTSIDE'} target (not slower, <= {1 + JOBS_NOISE:.2f}x)")
+    return ok
 
 
 def timed(command: list[str]) -> float:
