@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future
+from contextlib import contextmanager
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 
@@ -39,6 +40,7 @@ AUTO_MIN_BYTES = 32 * 1024 * 1024
 # What a worker that dies or cannot start (no /dev/shm, process limits) raises.
 WORKER_FAILURES = (BrokenExecutor, OSError)
 PARENT_CHECK_SECONDS = 0.5
+POLARS_THREADS = "POLARS_MAX_THREADS"
 # How long a reader thread is waited for once its consumer stops (Ctrl-C, an error): it may be
 # inside a read that returns only with more input (a pipe). It is a daemon thread.
 READER_STOP_SECONDS = 0.2
@@ -108,7 +110,8 @@ def ordered_map(work: Callable[[Item], Result], items: Iterable[Item], *,
             future = None
             if workers_alive and started.done() and _queued(slots) < queue_limit:
                 try:
-                    future = pool.submit(work, item)
+                    with _spawning():
+                        future = pool.submit(work, item)
                 except WORKER_FAILURES:  # they died: carry on here
                     workers_alive = False
             slots.append(_Slot(item, work, future))
@@ -128,9 +131,36 @@ def _pool(workers: int) -> tuple[ProcessPoolExecutor, Future[None]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                               mp_context=multiprocessing.get_context("spawn"))
-    return pool, pool.submit(_ready)
+    with _spawning():
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return pool, pool.submit(_ready)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+@contextmanager
+def _spawning() -> Iterator[None]:
+    """Around a submit, which may start a worker. Started with SIGINT blocked, a worker cannot
+    be interrupted before it ignores Ctrl-C (a Ctrl-C meanwhile waits here, then interrupts
+    this process as usual). Started with POLARS_MAX_THREADS set, its polars is on one thread
+    even when importing the caller's main module loads polars before the initializer runs."""
+    previous_threads = os.environ.get(POLARS_THREADS)
+    os.environ[POLARS_THREADS] = "1"
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if previous_threads is None:
+            del os.environ[POLARS_THREADS]
+        else:
+            os.environ[POLARS_THREADS] = previous_threads
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
 def _queued(slots: deque[_Slot[Item, Result]]) -> int:
@@ -140,7 +170,7 @@ def _queued(slots: deque[_Slot[Item, Result]]) -> int:
 def _start_worker() -> None:
     """Runs first in each worker, before any chunk work imports polars."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ["POLARS_MAX_THREADS"] = "1"
+    os.environ[POLARS_THREADS] = "1"
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
 
 

@@ -29,7 +29,7 @@ def waiting_on_input(pid: int) -> bool:
 
 
 def agentcost(*args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "agentcost", "report", *args], stdin=stdin,
+    return subprocess.Popen([sys.executable, "-m", "agentcost", *args], stdin=stdin,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -39,8 +39,9 @@ def test_ctrl_c_while_waiting_on_a_pipe_or_a_fifo_exits_130_within_a_second(tmp_
     os.mkfifo(fifo)
     silent_read, silent_write = os.pipe()  # nothing ever comes: blocked in the first read
     slow_read, slow_write = os.pipe()  # some lines, then nothing: blocked reading ahead
-    waiting = [agentcost(str(fifo)), agentcost("-", stdin=silent_read),
-               agentcost("-", stdin=slow_read)]
+    waiting = [agentcost("report", str(fifo)), agentcost("report", "-", stdin=silent_read),
+               agentcost("simulate", "-", stdin=slow_read),
+               agentcost("pricing", "check", "-", stdin=silent_read)]
     # More than the pipe holds: written as the command reads, past its first look at the input.
     threading.Thread(target=os.write, args=(slow_write, LINE * 4000), daemon=True).start()
     try:
@@ -58,6 +59,6 @@ def test_ctrl_c_while_waiting_on_a_pipe_or_a_fifo_exits_130_within_a_second(tmp_
             process.kill()
         for fd in (silent_write, slow_write):
             os.close(fd)
-    assert codes == [130, 130, 130]
+    assert codes == [130, 130, 130, 130]
     assert took < 1.0
-    assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b"", b""]
+    assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b"", b"", b""]

@@ -24,9 +24,11 @@ def where_squared(item: tuple[int, int]) -> tuple[int, int]:
     return number * number, os.getpid()
 
 
-def polars_threads(_: int) -> str | None:
+def polars_threads(_: int) -> tuple[int, int]:
+    import polars
+
     time.sleep(0.02)
-    return os.environ.get("POLARS_MAX_THREADS")
+    return polars.thread_pool_size(), os.getpid()
 
 
 def test_results_come_back_in_input_order_and_workers_take_some():
@@ -44,7 +46,7 @@ def test_items_a_dead_worker_had_are_done_here():
 
 def test_workers_run_polars_on_one_thread():
     found = set(ordered_map(polars_threads, range(30), jobs=2))
-    assert "1" in found
+    assert {threads for threads, pid in found if pid != os.getpid()} == {1}
 
 
 def test_one_job_or_one_item_starts_no_process():
@@ -107,3 +109,18 @@ def test_no_other_module_starts_a_thread_or_a_process():
         if "os.fork" in path.read_text():
             found.append(path.relative_to(package).as_posix())
     assert sorted(set(found)) == ["parallel.py"]
+
+
+def test_workers_are_started_unable_to_take_ctrl_c_and_with_polars_on_one_thread(monkeypatch):
+    """What a worker inherits at its start: SIGINT blocked, POLARS_MAX_THREADS=1; both put
+    back afterwards."""
+    import signal
+
+    from agentcost import parallel
+
+    monkeypatch.setenv("POLARS_MAX_THREADS", "7")
+    with parallel._spawning():
+        assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        assert os.environ["POLARS_MAX_THREADS"] == "1"
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert os.environ["POLARS_MAX_THREADS"] == "7"

@@ -126,3 +126,22 @@ def test_input_format_choices_come_from_the_registry(run_cli):
     assert result.exit_code == 2
     assert "auto, attributes, jaeger, langfuse, native, otlp, spans" in " ".join(
         result.stderr.split())
+
+
+def test_an_integer_id_is_the_same_id_whichever_way_its_line_is_decoded(tmp_path):
+    """Two OTLP lines of one trace: one with the id as a number (read leniently), one as
+    hex text (decoded strictly). One task. An id that is true or false is a bad line."""
+    trace = f"{123:032x}"
+    lenient = json.loads(otlp_line(trace, SPAN, 100))
+    lenient["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] = 123
+    broken = json.loads(otlp_line(trace, "2" * 16, 100))
+    broken["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["spanId"] = True
+    path = tmp_path / "otlp.jsonl"
+    path.write_text("\n".join([json.dumps(lenient), otlp_line(trace, "1" * 16, 200),
+                               json.dumps(broken)]) + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps["task_id"].to_list() == [trace, trace]
+    assert ingested.steps["input_tokens"].sum() == 300
+    [(reason, tally)] = ingested.accounting.skipped.items()
+    assert reason.startswith("not an OTLP/JSON TracesData record (id True is not an id")
+    assert tally.examples == [(str(path), 3)]

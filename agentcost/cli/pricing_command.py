@@ -129,12 +129,14 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
     """
     import polars as pl
 
-    from agentcost.ingest.read import read_steps
+    from agentcost import api
+    from agentcost.cli.reading import reading
     from agentcost.pricing.resolve import resolve_model, resolve_tool
     from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
-    steps = read_steps(inputs, columns=("model", "tool_name")).steps
+    with reading("auto") as jobs:
+        steps = api.read_steps(inputs, columns=("model", "tool_name"), jobs=jobs).steps
     models = steps.group_by(pl.col("model").cast(pl.String)).len().drop_nulls().sort("model")
     tools = steps.group_by(pl.col("tool_name").cast(pl.String)).len().drop_nulls().sort(
         "tool_name")

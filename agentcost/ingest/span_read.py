@@ -21,7 +21,7 @@ from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces
 from agentcost.ingest.spans.to_steps import Classified, classify, resolve
-from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan
+from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan, ContainerError
 from agentcost.parallel import ordered_map, read_ahead
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def _otlp_document(data: bytes, display: str, columns: SpanColumns,
         traces = decode_traces(data, columns.keys)
     except orjson.JSONDecodeError as error:
         raise InputError(f"{display}: not valid JSON ({error})") from error
-    except (TypeError, AttributeError, KeyError) as error:
+    except (TypeError, AttributeError, KeyError, ContainerError) as error:
         raise InputError(f"{display}: not a valid OTLP/JSON document ({error})") from error
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     accounting.lines_read += lines

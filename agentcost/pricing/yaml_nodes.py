@@ -16,7 +16,7 @@ class Node:
     line: int
 
 
-# libyaml's loader when PyYAML was built with it: ten times faster on the shipped table.
+# libyaml's loader when PyYAML was built with it: it parses in C.
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

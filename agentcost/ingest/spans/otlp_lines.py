@@ -18,6 +18,7 @@ import polars as pl
 from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
 from agentcost.ingest.spans.ids import canonical_ids
 from agentcost.ingest.spans.otlp_model import AnyValue, ResourceSpans, TracesData, decode_traces
+from agentcost.ingest.spans.values import ContainerError
 
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
@@ -158,7 +159,7 @@ def parse_lines(lines: Iterator[tuple[int, bytes]], columns: SpanColumns
             traces = decode_traces(raw, columns.keys)
         except orjson.JSONDecodeError:
             yield number, "not valid JSON"
-        except (TypeError, AttributeError, KeyError) as error:
+        except (TypeError, AttributeError, KeyError, ContainerError) as error:
             yield number, f"not an OTLP/JSON TracesData record ({error})"
         else:
             columns.add_traces(traces, number)

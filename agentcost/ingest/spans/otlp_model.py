@@ -1,9 +1,9 @@
 """The parts of OTLP/JSON TracesData the reader looks at, as typed structs.
 
 msgspec decodes a line straight into these, skipping every field not named here (events,
-links, status, ...) without building it: a quarter less time than decoding to dicts and walking
-them. Scalars are typed `Any`, as producers write ids as numbers and counts as text: polars
-converts each column leniently later. A line of another shape (a value that is not an object, an
+links, status, ...) without building it. Ids are text; other scalars are typed `Any`, as
+producers write counts as text and times as numbers: polars converts each column leniently
+later. A line of another shape (an id that is not text, a value that is not an object, an
 attribute without a key) is decoded by orjson instead and read into the same structs, or
 refused with what is wrong: either way, only the attributes that will be read must be well
 formed. Decoded JSON holds no cycles: `gc=False` keeps the structs out of the garbage
@@ -35,9 +35,11 @@ class KeyValue(msgspec.Struct, gc=False):
 
 
 class OtlpSpan(msgspec.Struct, gc=False):
-    traceId: Any = None
-    spanId: Any = None
-    parentSpanId: Any = None
+    # Ids are text by the spec. One written otherwise (a number) fails here and is read
+    # leniently, through the same `id_text` as every other reader's.
+    traceId: str | None = None
+    spanId: str | None = None
+    parentSpanId: str | None = None
     name: Any = None
     startTimeUnixNano: Any = None
     endTimeUnixNano: Any = None

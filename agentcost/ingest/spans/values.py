@@ -42,7 +42,7 @@ def id_text(value: Any, hex_length: int) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise TypeError(f"id {value!r} is not an id")
+        raise ContainerError(f"id {value!r} is not an id")
     if isinstance(value, int):
         return f"{value:0{hex_length}x}"
     return str(value)
