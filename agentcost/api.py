@@ -11,8 +11,9 @@ thin layer over these functions; a notebook or a scheduler calls them directly:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -50,7 +51,6 @@ PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model"
 OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args")
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
-FRAME_SOURCE = "(DataFrame)"
 # The name of the scenario made of the command line's own flags.
 FLAGS_SCENARIO = "command line"
 
@@ -90,6 +90,7 @@ def read_steps(inputs: Inputs, *, input_format: str = "auto", task_key: str = "t
     from agentcost.ingest.read import read_steps as read
 
     check_task_key(task_key)
+    _checked(jobs, "computed")
     return read(_paths(inputs), columns=columns, input_format=input_format, task_key=task_key,
                 progress=progress, jobs=jobs)
 
@@ -111,6 +112,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     from agentcost.analysis.window import window_filter
     from agentcost.pricing.cost import price_steps
 
+    _checked(jobs, cost_mode)
     table = _price_table(prices)
     if by is not None and by not in BREAKDOWNS:
         raise UsageError(f"by={by!r}: use one of {', '.join(BREAKDOWNS)}")
@@ -146,7 +148,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         from agentcost.analysis.opportunities import find_opportunities
 
         median = result.distribution.percentiles[50] if result.distribution else 0.0
-        named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else []
+        # The simulate command each opportunity names reads the same inputs.
+        named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else ["TRACES"]
         found = find_opportunities(for_opportunities, table, named, median)
     result = replace(result, dashboard=dashboard, opportunities=found)
     if baseline is not None:
@@ -202,6 +205,7 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     from agentcost.simulation.engine import budget_sweep
     from agentcost.simulation.engine import simulate as replay
 
+    _checked(jobs, cost_mode)
     table = _price_table(prices)
     _require_priced_models(scenarios, table)
     if any(budget <= 0 for budget in budgets):
@@ -288,16 +292,15 @@ def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format
     columns are null, never zero) and accounted as one source whose rows are its lines."""
     import polars as pl
 
-    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.frame_input import steps_from_frame
     from agentcost.ingest.read import Ingested, number_steps
-    from agentcost.schema import conform
 
     if isinstance(inputs_or_steps, Ingested):
-        return inputs_or_steps
+        # Its accounting gets what this call notes (steps outside the window): a copy, so that
+        # the caller's, and any report made from it before, stay as they were.
+        return Ingested(inputs_or_steps.steps, copy.deepcopy(inputs_or_steps.accounting))
     if isinstance(inputs_or_steps, pl.DataFrame):
-        steps = conform(inputs_or_steps)
-        accounting = LineAccounting(files=[FRAME_SOURCE], lines_read=steps.height,
-                                    lines_used=steps.height)
+        steps, accounting = steps_from_frame(inputs_or_steps)
         return Ingested(number_steps(steps), accounting)
     ingested = read_steps(inputs_or_steps, input_format=input_format, task_key=task_key,
                           columns=columns, jobs=jobs, progress=progress)
@@ -308,6 +311,21 @@ def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format
 
 
 def _paths(inputs: Inputs) -> list[str]:
-    if isinstance(inputs, str | PathLike):
-        return [str(inputs)]
-    return [str(item) for item in inputs]
+    if isinstance(inputs, bytes | bytearray) or not isinstance(inputs, str | PathLike | Iterable):
+        raise UsageError(f"inputs: a path or a list of paths, not {type(inputs).__name__}")
+    items = [inputs] if isinstance(inputs, str | PathLike) else list(inputs)
+    paths = [str(item) for item in items if isinstance(item, str | PathLike)]
+    if len(paths) != len(items):
+        raise UsageError("inputs: each input is a path (text or a path object)")
+    if not paths:
+        raise UsageError("inputs: name at least one file, directory, glob or '-'")
+    return paths
+
+
+def _checked(jobs: Jobs, cost_mode: str) -> None:
+    from agentcost.pricing.cost import COST_MODES
+
+    if jobs != "auto" and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise UsageError(f"jobs={jobs!r}: a number of processes (1 or more) or 'auto'")
+    if cost_mode not in COST_MODES:
+        raise UsageError(f"cost_mode={cost_mode!r}: use one of {', '.join(COST_MODES)}")

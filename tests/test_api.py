@@ -175,3 +175,70 @@ def test_the_readmes_library_example_runs_as_written(monkeypatch):
     assert simulation.result.total_usd < simulation.baseline.total_usd
     assert names["crossed"] == []
     assert names["text"].startswith("# agentcost report")
+
+
+def test_a_callers_frame_is_checked_row_by_row_like_any_input():
+    """Rows 2 and 4 cannot be used (negative tokens, an unknown kind) and row 5 has no task:
+    each is skipped and named by its row, the rest priced by hand ($2.50 + $0.50)."""
+    frame = own_steps().vstack(own_steps()).head(5).with_columns(
+        task_id=pl.Series(["a", "a", "b", "b", None]),
+        input_tokens=pl.Series([1_000_000, -5, 200_000, 10, 10]),
+        kind=pl.Series(["llm", "llm", "LLM", "bogus", "llm"]),
+        tool_name=pl.Series([None, None, None, None, None], dtype=pl.String),
+    )
+    report = agentcost.report(frame)
+    skipped = {reason: tally.examples for reason, tally in report.accounting.skipped.items()}
+    assert skipped == {"input_tokens is negative": [("(DataFrame)", 2)],
+                       "kind must be one of llm, tool, agent, embedding, other":
+                           [("(DataFrame)", 4)],
+                       "missing task_id": [("(DataFrame)", 5)]}
+    assert (report.accounting.lines_read, report.accounting.lines_used) == (5, 2)
+    assert report.summary.total_cost_usd == pytest.approx(3.00, abs=1e-12)
+
+
+def test_a_frame_with_unknown_columns_or_types_is_refused_by_name():
+    with pytest.raises(UsageError, match="'input_tokenz' are not canonical step columns"):
+        agentcost.report(own_steps().rename({"input_tokens": "input_tokenz"}))
+    with pytest.raises(UsageError, match="column 'output_tokens'"):
+        agentcost.report(own_steps().with_columns(pl.lit("many").alias("output_tokens")))
+
+
+def test_a_frames_kind_and_tool_arguments_are_made_as_a_reader_makes_them():
+    frame = own_steps().drop("kind").with_columns(
+        tool_args=pl.Series([None, None, '{"q": "x",  "a": 1}']))
+    report = agentcost.report(frame)
+    assert report.summary.llm_steps == 3
+    from agentcost.ingest.frame_input import steps_from_frame
+
+    made, _ = steps_from_frame(frame)
+    assert made["kind"].cast(pl.String).to_list() == ["llm", "llm", "llm"]
+    assert made["tool_args"].to_list() == [None, None, '{"a":1,"q":"x"}']
+
+
+def test_reporting_twice_on_steps_read_once_leaves_them_as_they_were():
+    read = agentcost.read_steps([str(SAMPLES / "agents.jsonl")])
+    first = agentcost.report(read, since="2026-11-27T09:30:00Z")
+    noted = {what: tally.count for what, tally in first.accounting.notes.items()}
+    second = agentcost.report(read, since="2026-11-27T09:30:00Z")
+    assert {what: tally.count for what, tally in first.accounting.notes.items()} == noted
+    assert first.accounting.notes.keys() == second.accounting.notes.keys()
+    assert read.accounting.notes == {}
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: agentcost.report(SAMPLE, cost_mode="bogus"), "cost_mode='bogus'"),
+    (lambda: agentcost.report(SAMPLE, jobs=0), "jobs=0"),
+    (lambda: agentcost.report(SAMPLE, jobs="many"), "jobs='many'"),  # type: ignore[arg-type]
+    (lambda: agentcost.report(b"traces.jsonl"), "not bytes"),  # type: ignore[arg-type]
+    (lambda: agentcost.report([]), "name at least one"),
+])
+def test_bad_arguments_are_usage_errors(call, message):
+    with pytest.raises(UsageError, match=message):
+        call()
+
+
+def test_opportunities_on_a_frame_name_the_inputs_to_give():
+    labelled = own_steps().with_columns(name=pl.lit("summarize"))
+    report = agentcost.report(labelled, opportunities=True)
+    assert report.opportunities
+    assert all(" TRACES " in o.command for o in report.opportunities)
