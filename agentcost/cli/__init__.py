@@ -76,6 +76,7 @@ ALLOCATOR_SETTINGS = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:200,muzzy_decay_ms:0"
 
 def main() -> None:
     os.environ.setdefault(*ALLOCATOR_SETTINGS)
+    sys.unraisablehook = _quiet_about_interruptions
     try:
         app()
     finally:
@@ -83,3 +84,12 @@ def main() -> None:
         # the cyclic collector's last passes at interpreter exit, which are long with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.
         gc.freeze()
+
+
+def _quiet_about_interruptions(unraisable: sys.UnraisableHookArgs) -> None:
+    """A Ctrl-C can reach us twice, from Python's handler and from polars' own check: the
+    second may land in a generator being closed, where Python would print it as an ignored
+    exception. The command is ending with exit code 130 already."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
