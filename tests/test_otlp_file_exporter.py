@@ -126,7 +126,7 @@ def test_chunked_read_gives_the_same_steps_in_the_same_order(tmp_path, monkeypat
     path = exporter_log(tmp_path)[0]
     whole = read_steps([str(path)]).steps
     monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", 8192)
-    chunked = read_steps([str(path)], jobs=2)
+    chunked = read_steps([str(path)])
     assert len(chunked.accounting.formats) == 1
     assert_frame_equal(chunked.steps, whole)
 

@@ -13,46 +13,40 @@ import pytest
 from agentcost.parallel import AUTO_MIN_BYTES, jobs_for, ordered_map, read_ahead, usable_cores
 
 
-def where_squared(item: tuple[int, int]) -> tuple[int, int]:
-    """(item squared, the pid that computed it), a little slowly, so that workers start before
-    this process has done all. Given the parent's pid, a worker taking an item dies instead;
-    given 0, every process computes."""
+def where_squared(item: tuple[int, int]) -> tuple[int, int, int]:
+    """(item squared, the pid that computed it, its polars threads), a little slowly, so that
+    workers start before this process has done all. Given the parent's pid, a worker taking
+    an item dies instead; given 0, every process computes."""
+    import polars
+
     number, parent = item
     if parent and os.getpid() != parent:
         os._exit(1)
-    time.sleep(0.02)
-    return number * number, os.getpid()
+    time.sleep(0.01)
+    return number * number, os.getpid(), polars.thread_pool_size()
 
 
-def polars_threads(_: int) -> tuple[int, int]:
-    import polars
-
-    time.sleep(0.02)
-    return polars.thread_pool_size(), os.getpid()
-
-
-def test_results_come_back_in_input_order_and_workers_take_some():
+def test_results_come_back_in_input_order_from_workers_with_polars_on_one_thread():
     results = list(ordered_map(where_squared, [(n, 0) for n in range(40)], jobs=3))
-    assert [square for square, _ in results] == [n * n for n in range(40)]
-    assert len({pid for _, pid in results} - {os.getpid()}) >= 1
+    assert [square for square, _, _ in results] == [n * n for n in range(40)]
+    in_workers = {(pid, threads) for _, pid, threads in results if pid != os.getpid()}
+    assert in_workers and {threads for _, threads in in_workers} == {1}
     assert multiprocessing.active_children() == []  # the pool is gone with the call
 
 
 def test_items_a_dead_worker_had_are_done_here():
     parent = os.getpid()
-    results = list(ordered_map(where_squared, [(n, parent) for n in range(60)], jobs=2))
-    assert results == [(n * n, parent) for n in range(60)]
-
-
-def test_workers_run_polars_on_one_thread():
-    found = set(ordered_map(polars_threads, range(30), jobs=2))
-    assert {threads for threads, pid in found if pid != os.getpid()} == {1}
+    results = list(ordered_map(where_squared, [(n, parent) for n in range(40)], jobs=2))
+    assert [(square, pid) for square, pid, _ in results] == [(n * n, parent) for n in range(40)]
 
 
 def test_one_job_or_one_item_starts_no_process():
-    assert list(ordered_map(where_squared, [(n, os.getpid()) for n in range(5)], jobs=1)) == [
-        (n * n, os.getpid()) for n in range(5)]
-    assert list(ordered_map(where_squared, [(3, os.getpid())], jobs=4)) == [(9, os.getpid())]
+    parent = os.getpid()
+    assert [(square, pid) for square, pid, _ in ordered_map(
+        where_squared, [(n, parent) for n in range(5)], jobs=1)] == [(n * n, parent)
+                                                                   for n in range(5)]
+    assert [(square, pid) for square, pid, _ in ordered_map(
+        where_squared, [(3, parent)], jobs=4)] == [(9, parent)]
 
 
 def test_auto_uses_every_usable_core_for_big_input_only():

@@ -91,7 +91,7 @@ def test_bisection_across_many_chunks_keeps_every_good_line(tmp_path, monkeypatc
     assert uncached == expected
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), cut=st.floats(0.05, 0.95))
 def test_order_and_splitting_do_not_change_totals(tmp_path_factory, seed, cut):

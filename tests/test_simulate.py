@@ -195,7 +195,7 @@ def test_each_strategy_reports_a_typed_record(write_jsonl, write_prices):
         {"tool_name": "web_search", "calls": 2, "no_args": 0, "hits": 1, "saved_usd": 0.01}]
 
 
-@settings(max_examples=15, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 100_000))
 def test_identity_scenario_reproduces_the_baseline(tmp_path_factory, seed):
