@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from agentcost.ingest.read import read_steps
-from agentcost.ingest.readers import BY_NAME, READERS, reader_named, recognise
+from agentcost.ingest.readers import BY_NAME, READERS, head_of, reader_named, recognise
 from agentcost.ingest.spans.ids import canonical_ids
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -102,7 +102,7 @@ def test_a_span_list_with_blank_lines_is_scanned_once(tmp_path, monkeypatch):
 def test_the_registry_names_each_format_once_and_native_takes_the_rest():
     assert len(BY_NAME) == len(READERS) == 6
     assert READERS[-1].name == "native"
-    assert recognise(b'{"anything": 1}\n').name == "native"
+    assert recognise(head_of(b'{"anything": 1}\n')).name == "native"
     assert {reader.label for reader in READERS} == {
         "agentcost JSONL", "OTLP/JSON", "Jaeger JSON",
         "span list (Phoenix / OpenInference / OTel SDK)", "Langfuse trace export",
@@ -145,3 +145,27 @@ def test_an_integer_id_is_the_same_id_whichever_way_its_line_is_decoded(tmp_path
     [(reason, tally)] = ingested.accounting.skipped.items()
     assert reason.startswith("not an OTLP/JSON TracesData record (id True is not an id")
     assert tally.examples == [(str(path), 3)]
+
+
+@pytest.mark.parametrize(("fmt", "document"), [
+    ("jaeger", lambda spans: {"data": [{"traceID": TRACE, "processes": {"p1": {"tags": []}},
+                                        "spans": [{"traceID": TRACE, "spanID": f"{n:016x}",
+                                                   "operationName": "chat", "startTime": n,
+                                                   "duration": 1, "processID": "p1",
+                                                   "tags": [{"key": k, "value": v} for k, v
+                                                            in chat(10).items()]}
+                                                  for n in spans]}]}),
+    ("langfuse", lambda spans: {"trace": {"id": TRACE}, "observations": [
+        {"id": f"{n:016x}", "traceId": TRACE, "type": "GENERATION", "model": "gpt-4o",
+         "startTime": "2026-11-27T10:00:00Z", "usageDetails": {"input": 10, "output": 10}}
+        for n in spans]}),
+])
+def test_a_document_bigger_than_the_head_is_recognised_by_its_markers(tmp_path, fmt, document):
+    """Pretty-printed and 2,000 spans long, the document does not end within the head read to
+    recognise it: its reader is known from the keys near its start."""
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(document(range(1, 2001)), indent=2))
+    assert path.stat().st_size > 256 * 1024
+    ingested = read_steps([str(path)])
+    assert list(ingested.accounting.formats) == [BY_NAME[fmt].label]
+    assert ingested.steps.height == 2000

@@ -11,7 +11,7 @@ import pytest
 
 from agentcost.errors import InputError
 from agentcost.ingest.read import read_steps
-from agentcost.ingest.readers import recognise
+from agentcost.ingest.readers import head_of, recognise
 from tests.conftest import REAL_TRACES, SAMPLES
 
 
@@ -157,7 +157,7 @@ def test_broken_document_is_a_clear_error(tmp_path):
     (b'{"data": [{"traceID": "a", "spans": []}]}', "jaeger"),
 ])
 def test_sniffing(head, expected):
-    assert recognise(head).name == expected
+    assert recognise(head_of(head)).name == expected
 
 
 def test_report_cli_accepts_format_and_task_key(run_cli, tmp_path):

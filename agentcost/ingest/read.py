@@ -13,8 +13,8 @@ import polars as pl
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
-from agentcost.ingest.readers import AUTO, reader_named, recognise
-from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
+from agentcost.ingest.readers.base import ReadContext, Reader
 from agentcost.ingest.sources import PrependedStream, expand_inputs, open_source
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
@@ -93,14 +93,15 @@ def _read_source(context: ReadContext, forced: Reader | None) -> list[pl.DataFra
     source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
-        head = _peek(stream)
+        data = _peek(stream)
+        head = head_of(data)
         reader = forced or recognise(head)
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
         if not (isinstance(stream, gzip.GzipFile) or source.read_once):
             context.plain_file = source.path
-        whole = cast(BinaryIO, PrependedStream(head, stream))
-        return reader.read(whole, Head.of(head), context)
+        whole = cast(BinaryIO, PrependedStream(data, stream))
+        return reader.read(whole, head, context)
 
 
 def _peek(stream: BinaryIO) -> bytes:

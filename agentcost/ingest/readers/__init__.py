@@ -23,10 +23,17 @@ BY_NAME = {reader.name: reader for reader in READERS}
 AUTO = "auto"
 
 
-def recognise(head: bytes) -> Reader:
-    """The reader of a file whose first bytes (up to a few hundred KB) are `head`."""
-    seen = Head.of(head)
-    return next(reader for reader in READERS if reader.recognises(seen))
+MARKERS = tuple(dict.fromkeys(key for reader in READERS for key in reader.markers))
+
+
+def head_of(data: bytes) -> Head:
+    """What recognising sees of a file whose first bytes (a few hundred KB) are `data`."""
+    return Head.of(data, MARKERS)
+
+
+def recognise(head: Head) -> Reader:
+    """The reader of a file with this head: the first in READERS that recognises it."""
+    return next(reader for reader in READERS if reader.recognises(head))
 
 
 def reader_named(name: str) -> Reader:

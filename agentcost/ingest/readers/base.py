@@ -8,12 +8,15 @@ steps. Recognising is cheap and imports no polars; reading imports what it needs
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentcost.ingest.sources import UTF8_BOM
+
+# Where the marker keys of a cut-off document are looked for: its top-level keys come first.
+MARKER_SEARCH_CHARACTERS = 4096
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,8 +39,13 @@ class Head:
     # More lines follow the first record (JSON Lines, not one document).
     lines: bool
 
+    # For a document too big to parse from its head: the readers' marker keys found near its
+    # start (the values are not known, only that the keys are there).
+    cut_keys: frozenset[str] = frozenset()
+
     @classmethod
-    def of(cls, data: bytes) -> Head:
+    def of(cls, data: bytes, markers: Iterable[str] = ()) -> Head:
+        """`markers`: the keys to look for in a document cut off at the head's end."""
         text = data.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
         if text.startswith(b"["):
             return cls(data, None, _first_list_item(text), is_list=True, lines=False)
@@ -45,10 +53,18 @@ class Head:
         value = _json_or_none(first_line)
         if isinstance(value, dict):  # JSON Lines (or a one-line document)
             return cls(data, value, None, is_list=False, lines=bool(rest.strip()))
-        return cls(data, _prefix_object(text), None, is_list=False, lines=False)
+        body = text.decode("utf-8", errors="replace")
+        whole = _json_or_none(body)
+        if whole is not None:
+            return cls(data, whole if isinstance(whole, dict) else None, None, is_list=False,
+                       lines=False)
+        start = body[:MARKER_SEARCH_CHARACTERS]
+        found = frozenset(key for key in markers if f'"{key}"' in start)
+        return cls(data, None, None, is_list=False, lines=False, cut_keys=found)
 
     def record_keys(self) -> set[str]:
-        return set(self.record or ())
+        """The first record's keys, or the markers found in a document cut off."""
+        return set(self.record or ()) | self.cut_keys
 
 
 @dataclass
@@ -84,6 +100,9 @@ class Reader:
     recognises: Callable[[Head], bool]
     # Canonical step frames (conformed later) from the whole stream, the head included.
     read: Callable[[BinaryIO, Head, ReadContext], list[pl.DataFrame]]
+    # Top-level keys that show this format near the start of a document too big to parse
+    # from its head (`Head.cut_keys`).
+    markers: tuple[str, ...] = ()
 
 
 def is_json_lines(data: bytes) -> bool:
@@ -91,7 +110,7 @@ def is_json_lines(data: bytes) -> bool:
     return isinstance(_json_or_none(data.lstrip().split(b"\n", 1)[0]), dict)
 
 
-def _json_or_none(text: bytes) -> Any:
+def _json_or_none(text: bytes | str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
@@ -108,18 +127,3 @@ def _first_list_item(text: bytes) -> dict[str, Any] | None:
     return item if isinstance(item, dict) else None
 
 
-# Keys that tell a format when a document is cut off at the head's end and cannot be parsed.
-MARKERS = ("resourceSpans", "resourceLogs", "batches", "observations", "trace", "data",
-           "context", "spanContext", "span_kind")
-
-
-def _prefix_object(text: bytes) -> dict[str, Any] | None:
-    """The top-level keys of a (possibly cut-off) JSON object: enough to tell the format."""
-    body = text.decode("utf-8", errors="replace")
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        found: dict[str, Any] = {marker: [] if marker == "data" else {} for marker in MARKERS
-                                 if f'"{marker}"' in body[:4096]}
-        return found or None
-    return value if isinstance(value, dict) else None

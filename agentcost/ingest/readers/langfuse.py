@@ -86,4 +86,5 @@ def usage(details: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-READER = Reader("langfuse", "Langfuse trace export", recognises, read)
+READER = Reader("langfuse", "Langfuse trace export", recognises, read,
+                markers=("observations", "trace"))

@@ -23,4 +23,5 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     return [read_otlp(stream, head.data, context)]
 
 
-READER = Reader("otlp", "OTLP/JSON", recognises, read)
+READER = Reader("otlp", "OTLP/JSON", recognises, read,
+                markers=("resourceSpans", "resourceLogs", "batches"))

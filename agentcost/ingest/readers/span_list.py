@@ -98,4 +98,5 @@ def listed_span(raw: dict[str, Any], number: int) -> Span:
     )
 
 
-READER = Reader("spans", "span list (Phoenix / OpenInference / OTel SDK)", recognises, read)
+READER = Reader("spans", "span list (Phoenix / OpenInference / OTel SDK)", recognises, read,
+                markers=("context", "spanContext", "span_kind"))
