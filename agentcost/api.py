@@ -221,18 +221,19 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
 def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",
            *, sort: str = "total", top: int | None = None, width: int | None = None,
            color: bool = False) -> str:
-    """`result` as text in `fmt` (table, json, csv, markdown, html). A report's task table is
-    sorted by `sort` (task, steps, tokens_in, tokens_out, llm, tool, compute, total) and cut
-    to `top` tasks (default: 20 in a table, all elsewhere)."""
+    """`result` as text in `fmt`: a report as table, json, csv, markdown or html; a simulation
+    or a comparison as table, json, csv or markdown; crossed thresholds as table or json. A
+    report's task table is sorted by `sort` (task, steps, tokens_in, tokens_out, llm, tool,
+    compute, total) and cut to `top` tasks (default: 20 in a table, all elsewhere)."""
     from agentcost.renderers.dispatch import render_bytes
 
     return render_bytes(result, fmt, sort=sort, top=top, width=width,
                         color=color).decode("utf-8")
 
 
-def check_task_key(task_key: str) -> None:
+def check_task_key(task_key: str, *, called: str = "task_key") -> None:
     if task_key not in TASK_KEYS and not task_key.startswith(("resource.", "attribute.")):
-        raise UsageError(f"task_key {task_key!r}: use trace, session, resource.NAME or "
+        raise UsageError(f"{called} {task_key!r}: use trace, session, resource.NAME or "
                          "attribute.NAME")
 
 
@@ -323,9 +324,11 @@ def _paths(inputs: Inputs) -> list[str]:
 
 
 def _checked(jobs: Jobs, cost_mode: str) -> None:
+    from agentcost.parallel import MAX_JOBS
     from agentcost.pricing.cost import COST_MODES
 
-    if jobs != "auto" and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
-        raise UsageError(f"jobs={jobs!r}: a number of processes (1 or more) or 'auto'")
+    if jobs != "auto" and (not isinstance(jobs, int) or isinstance(jobs, bool)
+                           or not 1 <= jobs <= MAX_JOBS):
+        raise UsageError(f"jobs={jobs!r}: a number of processes (1 to {MAX_JOBS}) or 'auto'")
     if cost_mode not in COST_MODES:
         raise UsageError(f"cost_mode={cost_mode!r}: use one of {', '.join(COST_MODES)}")

@@ -1,13 +1,15 @@
 """Every thread and process agentcost starts: an ordered map over chunks on N processes, and a
-reader thread that keeps one chunk ahead. Nothing else in the package starts either.
+reader thread that keeps one chunk ahead. Nothing else in the package starts either (the
+libraries it uses start two for it: multiprocessing's resource tracker with the first pool, and
+rich's refresh thread for the commands' progress bar on a terminal).
 
 Parsing JSON and walking it is Python work, held to one core by the GIL: a big span file is cut
 into chunks, and with `jobs=N` this process and N - 1 worker processes each take chunks, the
 results coming back in input order. The pool lives inside one call: made when the call has a
-second chunk to give, shut down when it returns or is interrupted. Workers are spawned (polars'
-thread pool does not survive a fork), run polars on one thread each (the cores are shared out
-by processes), ignore Ctrl-C (the parent handles it and shuts them down), and leave by
-themselves if the parent dies.
+second chunk to give, shut down when it returns (its workers gone) or is interrupted. Workers
+are spawned (polars' thread pool does not survive a fork), run polars on one thread each (the
+cores are shared out by processes), ignore Ctrl-C (the parent handles it and shuts them down),
+and leave by themselves if the parent dies.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ Result = TypeVar("Result")
 # Chunks queued per worker: one being worked on and one waiting, so that a worker never sits
 # idle while this process is busy with a chunk of its own, and few results are held at once.
 QUEUED_PER_WORKER = 2
-# Below this much input, "auto" stays on one process: a worker's start (a Python importing
-# polars) would cost more than it could save.
-AUTO_MIN_BYTES = 32 * 1024 * 1024
+# "auto" gives a process to each this much input, up to the usable cores: below twice this,
+# one process, as a worker's start (a Python importing polars) would cost more than it saves.
+AUTO_BYTES_PER_PROCESS = 16 * 1024 * 1024
+MAX_JOBS = 256
 # What a worker that dies or cannot start (no /dev/shm, process limits) raises.
 WORKER_FAILURES = (BrokenExecutor, OSError)
 PARENT_CHECK_SECONDS = 0.5
@@ -48,7 +51,8 @@ _DONE = object()
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its affinity, which containers and taskset limit)."""
+    """The cores this process may run on: its CPU affinity (taskset, cpusets). A container's
+    CPU quota is not counted: give --jobs N there."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -56,13 +60,14 @@ def usable_cores() -> int:
 
 
 def jobs_for(jobs: Jobs, input_bytes: int | None) -> int:
-    """The processes to read an input of `input_bytes` (None: unknown, a stream) with: `jobs`
-    as given, or for "auto", every usable core when the input is big enough to repay them."""
+    """The processes to read an input of `input_bytes` with (None: unknown, as for a stream or
+    a gzip file): `jobs` as given, or for "auto", one per AUTO_BYTES_PER_PROCESS of input up to
+    the usable cores (all of them for an input of unknown size)."""
     if jobs != "auto":
         return max(1, jobs)
-    if input_bytes is not None and input_bytes < AUTO_MIN_BYTES:
-        return 1
-    return usable_cores()
+    if input_bytes is None:
+        return usable_cores()
+    return max(1, min(usable_cores(), input_bytes // AUTO_BYTES_PER_PROCESS))
 
 
 class _Slot(Generic[Item, Result]):
@@ -90,7 +95,8 @@ def ordered_map(work: Callable[[Item], Result], items: Iterable[Item], *,
     """`map(work, items)` on `jobs` processes, this one included; results are yielded in input
     order, each as soon as it and all before it are done. `work` and the items must pickle.
     Workers get items only once one of them has started: until then this process takes them
-    all, so a short input never waits for a worker's start."""
+    all, so that no item waits for a worker's start (the call's end waits for the workers to
+    leave, a short one for the first to have started)."""
     iterator = iter(items)
     first_two = list(islice(iterator, 2))
     all_items = chain(first_two, iterator)
@@ -189,8 +195,8 @@ def _ready() -> None:
 
 def read_ahead(items: Iterator[Item], depth: int = 1) -> Iterator[Item]:
     """`items`, produced one ahead on a thread, so that reading the next chunk overlaps with
-    decoding this one (both release the GIL). An error raised by `items` is raised here, where
-    the item would have been used."""
+    working on this one (reading releases the GIL, as polars' decoding does). An error raised
+    by `items` is raised here, where the item would have been used."""
     handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

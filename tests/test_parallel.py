@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from agentcost.parallel import AUTO_MIN_BYTES, jobs_for, ordered_map, read_ahead, usable_cores
+from agentcost.parallel import jobs_for, ordered_map, read_ahead, usable_cores
 
 
 def where_squared(item: tuple[int, int]) -> tuple[int, int, int]:
@@ -49,10 +49,15 @@ def test_one_job_or_one_item_starts_no_process():
         where_squared, [(3, parent)], jobs=4)] == [(9, parent)]
 
 
-def test_auto_uses_every_usable_core_for_big_input_only():
-    assert jobs_for("auto", AUTO_MIN_BYTES - 1) == 1
-    assert jobs_for("auto", AUTO_MIN_BYTES) == usable_cores() == len(os.sched_getaffinity(0))
-    assert jobs_for("auto", None) == usable_cores()  # a stream: big or not, unknown
+def test_auto_gives_a_process_to_each_16_mib_up_to_the_usable_cores(monkeypatch):
+    from agentcost import parallel
+
+    assert usable_cores() == len(os.sched_getaffinity(0))
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
+    mib = 1024 * 1024
+    assert [jobs_for("auto", size * mib) for size in (1, 31, 32, 47, 48, 500)] == [
+        1, 1, 2, 2, 3, 8]
+    assert jobs_for("auto", None) == 8  # a stream or a gzip file: big or not, unknown
     assert jobs_for(3, 10) == 3
 
 

@@ -56,13 +56,13 @@ def check(
     drift_limit = _percent(max_p90_drift) if max_p90_drift else None
     if drift_limit is not None and baseline is None:
         raise UsageError("--max-p90-drift needs --baseline (an earlier JSON report)")
-    with reading(jobs) as parsed_jobs, read_progress() as progress:
+    with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         report = api.report(inputs, prices=prices, since=since, until=until,
-                                  cost_mode=cost_mode.value, input_format=input_format,
-                                  task_key=task_key, jobs=parsed_jobs, progress=progress)
+                            cost_mode=cost_mode.value, input_format=input_format,
+                            task_key=task_key, jobs=parsed_jobs, progress=progress)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
-                              max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
-                              fail_on_unpriced=fail_on_unpriced)
+                        max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
+                        fail_on_unpriced=fail_on_unpriced)
     if crossed:
         sys.stdout.write(api.render(crossed))
         sys.stdout.flush()

@@ -55,8 +55,8 @@ TaskKey = Annotated[str, typer.Option(
     "--task-key", help="For span formats, what makes a task: trace (default), session "
     "(conversation / session id), resource.NAME or attribute.NAME.")]
 Jobs = Annotated[str, typer.Option(
-    "--jobs", help="Processes for reading big span files: N, or auto (the cores this process "
-    "may use, when the input is big enough to repay them).")]
+    "--jobs", metavar="N|auto", help="Processes for reading big OTLP/JSON lines files: N, or "
+    "auto (one per 16 MiB of file, up to the cores this process may use).")]
 Since = Annotated[str | None, typer.Option(
     help="Only steps that started at or after this: a span back from now (24h, 7d) or an ISO "
     "8601 date or time.")]

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def reading(jobs: str) -> Iterator[Jobs]:
-    """The --jobs value checked; lines a read could not use are printed on stderr when it
-    finds none usable, before the error that ends the command."""
-    from agentcost.api import NoUsableInput
+def reading(jobs: str, task_key: str = "trace") -> Iterator[Jobs]:
+    """The --jobs and --task-key values checked; lines a read could not use are printed on
+    stderr when it finds none usable, before the error that ends the command."""
+    from agentcost.api import NoUsableInput, check_task_key
 
+    check_task_key(task_key, called="--task-key")
     parsed = parse_jobs(jobs)
     interruptible_reads()
     try:
@@ -44,6 +45,7 @@ def interruptible_reads() -> None:
 
 def parse_jobs(text: str) -> Jobs:
     from agentcost.errors import UsageError
+    from agentcost.parallel import MAX_JOBS
 
     if text.strip() == "auto":
         return "auto"
@@ -51,8 +53,9 @@ def parse_jobs(text: str) -> Jobs:
         jobs = int(text)
     except ValueError:
         jobs = 0
-    if jobs < 1:
-        raise UsageError(f"--jobs {text!r}: write a number of processes (1 or more) or auto")
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {text!r}: write a number of processes (1 to {MAX_JOBS}) or "
+                         "auto")
     return jobs
 
 

@@ -87,7 +87,7 @@ def report(
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
 
-    with reading(jobs) as parsed_jobs, read_progress() as progress:
+    with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
             inputs, prices=prices, since=since, until=until, by=by.value if by else None,
             cost_mode=cost_mode.value, input_format=input_format, task_key=task_key,

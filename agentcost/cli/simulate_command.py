@@ -102,7 +102,7 @@ def simulate(
     if not flags.is_identity or not scenarios:
         scenarios.insert(0, flags)
     budgets = _budgets(budget_sweep) if budget_sweep else []
-    with reading(jobs) as parsed_jobs, read_progress() as progress:
+    with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=prices,
                                  cost_mode=cost_mode.value, input_format=input_format,
                                  task_key=task_key, jobs=parsed_jobs, progress=progress)

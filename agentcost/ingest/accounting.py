@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 EXAMPLES_KEPT = 5
+# The reason given for the last line of a file that ends mid-record, in every format.
+TRUNCATED = "truncated line (file ends mid-record)"
 
 
 @dataclass

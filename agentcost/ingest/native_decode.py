@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from agentcost.ingest.accounting import TRUNCATED
 from agentcost.ingest.native_fields import NATIVE_FIELDS, FieldKind
 from agentcost.ingest.sources import Chunk
 
@@ -197,7 +198,7 @@ def diagnose(raw: bytes, keys: Iterable[str], *, is_last: bool) -> str:
     except RecursionError:
         return "nested too deeply to read"
     except ValueError:
-        return "truncated line (file ends mid-record)" if is_last else "not valid JSON"
+        return TRUNCATED if is_last else "not valid JSON"
     if not isinstance(value, dict):
         return "not a JSON object"
     return field_problem(value, keys) or UNREADABLE

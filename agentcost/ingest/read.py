@@ -79,16 +79,16 @@ def read_steps(
             progress.reading(source.display)
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
-            wanted_aliases, plain_file=None, forced=forced is not None,
-            jobs=jobs_for(jobs, None if source.read_once or source.path is None else size))
-        frames.extend(conform(frame) for frame in _read_source(context, forced))
+            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1)
+        frames.extend(conform(frame) for frame in _read_source(context, forced, jobs))
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
-def _read_source(context: ReadContext, forced: Reader | None) -> list[pl.DataFrame]:
+def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
+                 ) -> list[pl.DataFrame]:
     """One source read by the reader named, or by the one that recognises its head."""
     source = context.source
     stream = open_source(source)
@@ -100,6 +100,9 @@ def _read_source(context: ReadContext, forced: Reader | None) -> list[pl.DataFra
         formats[reader.label] = formats.get(reader.label, 0) + 1
         if not (isinstance(stream, gzip.GzipFile) or source.read_once):
             context.plain_file = source.path
+        # A gzip file's size on disk says little of what it holds: its size is unknown.
+        plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
+        context.jobs = jobs_for(jobs, plain_size)
         whole = cast(BinaryIO, PrependedStream(data, stream))
         return reader.read(whole, head, context)
 

@@ -13,7 +13,7 @@ import orjson
 import polars as pl
 
 from agentcost.errors import InputError
-from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.readers.base import is_json_lines
 from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
@@ -27,7 +27,6 @@ from agentcost.parallel import ordered_map, read_ahead
 if TYPE_CHECKING:
     from agentcost.ingest.readers.base import ReadContext
 
-TRUNCATED = "truncated line (file ends mid-record)"
 
 
 def read_otlp(stream: BinaryIO, head: bytes, context: ReadContext) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from agentcost.ingest.accounting import TRUNCATED
 from agentcost.ingest.readers.base import Head, ReadContext, Reader, is_json_lines
 from agentcost.ingest.spans.model import Span, flatten
 from agentcost.ingest.spans.values import BadSpan, ContainerError, guarded, id_text, nanoseconds
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 SPAN_LIST_KEYS = frozenset({"context", "spanContext", "span_kind"})
-TRUNCATED = "truncated line (file ends mid-record)"
 
 
 def recognises(head: Head) -> bool:

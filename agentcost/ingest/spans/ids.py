@@ -1,6 +1,7 @@
 """Span and trace ids as lowercase hex, the one rule every reader's ids go through: hex as is
 (lowercased), `0x`-prefixed hex unprefixed and padded, base64 (some OTLP exporters write it)
-decoded. Anything else is kept as written: an id is compared, never computed with."""
+decoded when it gives an id of the right length. Anything else is kept as written: ids are only
+compared, so an id in no known encoding still groups and links spans."""
 
 from __future__ import annotations
 
