@@ -15,7 +15,7 @@ from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
 from agentcost.ingest.readers.base import ReadContext, Reader
-from agentcost.ingest.sources import PrependedStream, expand_inputs, open_source
+from agentcost.ingest.sources import READ_PIECE_BYTES, PrependedStream, expand_inputs, open_source
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -108,10 +108,23 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
 
 
 def _peek(stream: BinaryIO) -> bytes:
+    """The first SNIFF_BYTES, and on to the end of the first line however long it is: a JSON
+    Lines file is recognised from its first whole record (an OTLP exporter's line holds a
+    whole batch of spans, often megabytes)."""
+    pieces: list[bytes] = []
+    started = False  # blank lines before the first record do not end it
     try:
-        return stream.read(SNIFF_BYTES)
-    except (OSError, EOFError):
-        return b""
+        piece = stream.read(SNIFF_BYTES)
+        while piece:
+            pieces.append(piece)
+            rest = piece if started else piece.lstrip()
+            started = started or bool(rest)
+            if b"\n" in rest:
+                break
+            piece = stream.read(READ_PIECE_BYTES)
+    except (OSError, EOFError):  # what was read is kept: the reader meets the error again
+        pass
+    return b"".join(pieces)
 
 
 def number_steps(steps: pl.DataFrame) -> pl.DataFrame:

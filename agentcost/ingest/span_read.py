@@ -14,7 +14,6 @@ import polars as pl
 
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
-from agentcost.ingest.readers.base import is_json_lines
 from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
@@ -25,14 +24,14 @@ from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan, ContainerError
 from agentcost.parallel import ordered_map, read_ahead
 
 if TYPE_CHECKING:
-    from agentcost.ingest.readers.base import ReadContext
+    from agentcost.ingest.readers.base import Head, ReadContext
 
 
 
-def read_otlp(stream: BinaryIO, head: bytes, context: ReadContext) -> pl.DataFrame:
+def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> pl.DataFrame:
     """Steps of an OTLP/JSON source: file exporter lines, read in chunks on `context.jobs`
     processes, or one document."""
-    if is_json_lines(head):
+    if head.json_lines:
         work = ChunkWork(context.display, context.task_key, context.columns)
         batches = _otlp_lines(stream, context.display, work, context.accounting,
                               context.plain_file, context.jobs)

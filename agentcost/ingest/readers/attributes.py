@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 from agentcost.ingest.spans.model import Span, flatten
 from agentcost.ingest.spans.values import BadSpan
@@ -14,10 +15,14 @@ if TYPE_CHECKING:
     import polars as pl
 
 ATTRIBUTE_PREFIXES = ("gen_ai.", "llm.", "ai.", "openinference.")
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
 
 
 def recognises(head: Head) -> bool:
-    return not head.lines and any(key.startswith(ATTRIBUTE_PREFIXES) for key in head.record_keys())
+    """One object of span attributes, with no task id (a native step has one)."""
+    keys = set(head.record or ())
+    return (not head.lines and not keys & TASK_ID_NAMES
+            and any(key.startswith(ATTRIBUTE_PREFIXES) for key in keys))
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import orjson
+
 from agentcost.ingest.sources import UTF8_BOM
 
 # Where the marker keys of a cut-off document are looked for: its top-level keys come first.
@@ -27,43 +29,49 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Head:
-    """A file's first bytes and its first record, as recognising sees them."""
+    """A file's first bytes (its whole first line, however long) and its first record, as
+    recognising sees them."""
 
     data: bytes
-    # The first JSON object: the first line of JSON Lines, or a document's top-level keys
-    # (read from a document cut off at the head's end). None for a list or no JSON.
+    # The first JSON object: the first line of JSON Lines, or the whole document when the head
+    # holds all of it. None for a list, no JSON, or a document longer than the head.
     record: dict[str, Any] | None
     # For a file that is a JSON list: its first item, when that is an object.
     list_item: dict[str, Any] | None
     is_list: bool
     # More lines follow the first record (JSON Lines, not one document).
     lines: bool
-
-    # For a document too big to parse from its head: the readers' marker keys found near its
-    # start (the values are not known, only that the keys are there).
+    # The first line alone is a whole JSON object: JSON Lines, or a one-line document.
+    json_lines: bool = False
+    # The head is one whole JSON document (an object or a list), parsed.
+    document: bool = False
+    # For a document longer than the head: the readers' marker keys found near its start (the
+    # values are not known, only that the keys are there).
     cut_keys: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, data: bytes, markers: Iterable[str] = ()) -> Head:
-        """`markers`: the keys to look for in a document cut off at the head's end."""
+        """`markers`: the keys to look for in a document longer than the head."""
         text = data.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
+        first_line, _, rest = text.partition(b"\n")
+        value = parse_json(first_line)
+        if isinstance(value, dict):  # JSON Lines (or a one-line document)
+            return cls(data, value, None, is_list=False, lines=bool(rest.strip()),
+                       json_lines=True, document=not rest.strip())
+        whole = parse_json(text) if text[:1] in (b"{", b"[") else None
+        if isinstance(whole, list):
+            first = whole[0] if whole and isinstance(whole[0], dict) else None
+            return cls(data, None, first, is_list=True, lines=False, document=True)
+        if isinstance(whole, dict):
+            return cls(data, whole, None, is_list=False, lines=False, document=True)
         if text.startswith(b"["):
             return cls(data, None, _first_list_item(text), is_list=True, lines=False)
-        first_line, _, rest = text.partition(b"\n")
-        value = _json_or_none(first_line)
-        if isinstance(value, dict):  # JSON Lines (or a one-line document)
-            return cls(data, value, None, is_list=False, lines=bool(rest.strip()))
-        body = text.decode("utf-8", errors="replace")
-        whole = _json_or_none(body)
-        if whole is not None:
-            return cls(data, whole if isinstance(whole, dict) else None, None, is_list=False,
-                       lines=False)
-        start = body[:MARKER_SEARCH_CHARACTERS]
+        start = text[:MARKER_SEARCH_CHARACTERS].decode("utf-8", errors="replace")
         found = frozenset(key for key in markers if f'"{key}"' in start)
         return cls(data, None, None, is_list=False, lines=False, cut_keys=found)
 
     def record_keys(self) -> set[str]:
-        """The first record's keys, or the markers found in a document cut off."""
+        """The first record's keys, or the markers found in a document longer than the head."""
         return set(self.record or ()) | self.cut_keys
 
 
@@ -105,12 +113,14 @@ class Reader:
     markers: tuple[str, ...] = ()
 
 
-def is_json_lines(data: bytes) -> bool:
-    """Whether the data's first line is a whole JSON object (JSON Lines, not a document)."""
-    return isinstance(_json_or_none(data.lstrip().split(b"\n", 1)[0]), dict)
-
-
-def _json_or_none(text: bytes | str) -> Any:
+def parse_json(text: bytes) -> Any:
+    """The JSON value of `text`, or None when it is not JSON. orjson first (it is fast on a
+    first line of many megabytes); what it refuses and the standard parser reads (NaN, an
+    integer past 64 bits) is still JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 def recognises(head: Head) -> bool:
-    return {"observations", "trace"} <= head.record_keys()
+    record = head.record or {}
+    return (isinstance(record.get("trace"), dict) and isinstance(record.get("observations"), list)
+            ) or {"observations", "trace"} <= head.cut_keys
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:

@@ -3,12 +3,10 @@ them. The format of last resort: what no other reader recognises is read as this
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, BinaryIO
 
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
-from agentcost.ingest.sources import UTF8_BOM
 
 if TYPE_CHECKING:
     import polars as pl
@@ -32,7 +30,7 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     from agentcost.ingest.native_normalise import MISSING_TASK
     from agentcost.ingest.native_read import read_native
 
-    foreign = None if context.forced else foreign_log(head.data)
+    foreign = None if context.forced else foreign_log(head)
     missing_task = MISSING_TASK if foreign is None else (
         f"missing task_id: the file looks like a {foreign}, which agentcost does not read")
     source = context.source
@@ -42,15 +40,11 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
                        stream=stream if source.read_once else None, missing_task=missing_task)
 
 
-def foreign_log(head: bytes) -> str | None:
+def foreign_log(head: Head) -> str | None:
     """What a JSON lines file is when it is a coding agent's session log (Claude Code, Codex
     CLI), from its first record; None for anything else."""
-    first_line = head.removeprefix(UTF8_BOM).lstrip(b" \t\r\n").partition(b"\n")[0]
-    try:
-        value = json.loads(first_line)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(value, dict) or set(value) & TASK_ID_NAMES:
+    value = head.record if head.json_lines else None
+    if value is None or set(value) & TASK_ID_NAMES:
         return None
     keys = set(value)
     if "payload" in keys and value.get("type") in CODEX_RECORD_TYPES:

@@ -14,13 +14,17 @@ OTLP_KEYS = frozenset({"resourceSpans", "resourceLogs", "resourceMetrics", "batc
 
 
 def recognises(head: Head) -> bool:
-    return bool(head.record_keys() & OTLP_KEYS)
+    """A list of resource batches under one of OTLP's keys (a native line with a field of the
+    same name is not OTLP)."""
+    record = head.record or {}
+    return any(isinstance(record.get(key), list) for key in OTLP_KEYS) \
+        or bool(head.cut_keys & OTLP_KEYS)
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import read_otlp
 
-    return [read_otlp(stream, head.data, context)]
+    return [read_otlp(stream, head, context)]
 
 
 READER = Reader("otlp", "OTLP/JSON", recognises, read,

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentcost.ingest.accounting import TRUNCATED
-from agentcost.ingest.readers.base import Head, ReadContext, Reader, is_json_lines
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
 from agentcost.ingest.spans.model import Span, flatten
 from agentcost.ingest.spans.values import BadSpan, ContainerError, guarded, id_text, nanoseconds
 
@@ -16,25 +17,61 @@ if TYPE_CHECKING:
     import polars as pl
 
 SPAN_LIST_KEYS = frozenset({"context", "spanContext", "span_kind"})
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
+# Where a document holds its spans, beside other keys (a run's output, metadata...).
+CONTAINER_KEYS = ("spans", "data", "traces")
 
 
 def recognises(head: Head) -> bool:
+    """Span records by their structure (see looks_like_span): a native step with a `context`
+    field of its own is not one."""
     if head.is_list:
-        return head.list_item is None or bool(set(head.list_item) & SPAN_LIST_KEYS)
-    return bool(head.record_keys() & SPAN_LIST_KEYS)
+        return head.list_item is None or looks_like_span(head.list_item)
+    if head.record is not None:
+        return looks_like_span(head.record) or _contained(head.record) is not None
+    return bool(head.cut_keys & SPAN_LIST_KEYS)
+
+
+def looks_like_span(record: Any) -> bool:
+    """A span context (an object, its ids possibly missing) or a span kind, and no task id: a
+    native step always has one."""
+    if not isinstance(record, dict) or set(record) & TASK_ID_NAMES:
+        return False
+    return any(isinstance(record.get(key), dict) for key in ("context", "spanContext")) \
+        or "span_kind" in record
+
+
+def _contained(document: dict[str, Any]) -> str | None:
+    """The key under which a document holds a list of spans, if it does."""
+    for key in CONTAINER_KEYS:
+        items = document.get(key)
+        if isinstance(items, list) and items and looks_like_span(items[0]):
+            return key
+    return None
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import read_document, steps_of_spans
 
     data = stream.read()
-    if not is_json_lines(data):
-        return [read_document(data, context, READER.label, document_spans)]
-    return [steps_of_spans(_json_lines_spans(data, context), context)]
+    one_container = head.record is not None and _contained(head.record) is not None
+    if head.json_lines and not one_container:
+        return [steps_of_spans(_json_lines_spans(data, context), context)]
+    document = head.record if head.document and head.record is not None else None
+    if document is not None and (key := _contained(document)) is not None:
+        others = sorted(name for name in document if name != key)
+        if others:
+            context.accounting.note(f"top-level keys beside the spans, left out: "
+                                    f"{', '.join(others)}", context.display, [1])
+    return [read_document(data, context, READER.label, document_spans)]
 
 
 def document_spans(document: Any) -> Iterator[Span | BadSpan]:
-    items = document if isinstance(document, list) else document.get("data") or [document]
+    if isinstance(document, list):
+        items = document
+    else:
+        key = _contained(document)
+        items = document[key] if key is not None else document.get("data") or [document]
     for number, item in enumerate(items, start=1):
         yield guarded(number, listed_span, item, number)
 
