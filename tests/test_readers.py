@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import polars as pl
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from agentcost.ingest.read import read_steps
 from agentcost.ingest.readers import BY_NAME, READERS, head_of, reader_named, recognise
 from agentcost.ingest.spans.ids import canonical_ids
+from tests.conftest import REAL_TRACES, SAMPLES
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 SPAN = "b7ad6b7169203331"
@@ -169,3 +171,101 @@ def test_a_document_bigger_than_the_head_is_recognised_by_its_markers(tmp_path, 
     ingested = read_steps([str(path)])
     assert list(ingested.accounting.formats) == [BY_NAME[fmt].label]
     assert ingested.steps.height == 2000
+
+
+def otlp_batch_line(trace_number: int, spans: int) -> str:
+    """One exporter line holding a batch of `spans` chat spans of 100 input and 10 output
+    tokens each, padded as real attributes are, so that the line is long."""
+    batch = json.loads(otlp_line(f"{trace_number:032x}", SPAN, 100))
+    template = batch["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    template["attributes"].append({"key": "filler", "value": {"stringValue": "x" * 300}})
+    batch["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+        dict(template, spanId=f"{trace_number:08x}{n:08x}") for n in range(spans)]
+    return json.dumps(batch)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_otlp_lines_longer_than_the_head_are_read_whole(tmp_path, compressed):
+    """Three exporter lines of about 1.1 MB each (a batch of 2,000 spans): 6,000 steps of
+    $0.00035 each ($2.50 and $10 a million tokens), $2.10."""
+    import gzip
+
+    text = "\n".join(otlp_batch_line(n, 2000) for n in (1, 2, 3)) + "\n"
+    assert len(text) / 3 > 1_000_000
+    path = tmp_path / ("batches.jsonl.gz" if compressed else "batches.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    ingested = read_steps([str(path)])
+    assert ingested.steps.height == 6000
+    assert ingested.accounting.lines_read == ingested.accounting.lines_used == 3
+    import agentcost
+
+    assert agentcost.report(ingested).summary.total_cost_usd == pytest.approx(2.10, abs=1e-9)
+
+
+def test_a_document_holding_its_spans_beside_other_keys_reads_as_the_bare_list(tmp_path):
+    spans = [{"name": "chat", "context": {"trace_id": TRACE, "span_id": f"{n + 1:016x}"},
+              "start_time": 1764000000000000000 + n, "attributes": chat(100 * (n + 1))}
+             for n in range(3)]
+    bare, held = tmp_path / "bare.json", tmp_path / "held.json"
+    bare.write_text(json.dumps(spans))
+    held.write_text(json.dumps({"final_output": "done", "spans": spans, "run": {"id": 7}},
+                               indent=2))
+    from polars.testing import assert_frame_equal
+
+    from_bare, from_held = read_steps([str(bare)]), read_steps([str(held)])
+    assert_frame_equal(from_held.steps.drop("source_file"), from_bare.steps.drop("source_file"))
+    assert from_held.steps["input_tokens"].to_list() == [100, 200, 300]
+    assert list(from_held.accounting.notes) == [
+        "top-level keys beside the spans, left out: final_output, run"]
+
+
+def test_a_big_document_is_recognised_from_its_whole_structure(tmp_path):
+    """2,000 spans under `spans`, pretty-printed: past the head, with no reader's marker near
+    its start, the document is read whole to be recognised."""
+    spans = [{"name": "chat", "context": {"trace_id": TRACE, "span_id": f"{n + 1:016x}"},
+              "start_time": 1764000000000000000 + n, "attributes": chat(10)}
+             for n in range(2000)]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"output": "x" * 5000, "spans": spans}, indent=2))
+    assert path.stat().st_size > 256 * 1024
+    assert read_steps([str(path)]).steps.height == 2000
+
+
+def test_a_native_record_with_a_span_like_field_is_still_native(tmp_path):
+    """The first line has `context` (and a gen_ai key): still two native steps, $3.50."""
+    import agentcost
+
+    path = tmp_path / "steps.jsonl"
+    path.write_text(
+        '{"task_id": "t1", "step": 1, "model": "gpt-4o", "input_tokens": 1000000, '
+        '"output_tokens": 0, "context": {"user": "u1"}, "gen_ai.system": "openai"}\n'
+        '{"task_id": "t1", "step": 2, "model": "gpt-4o", "input_tokens": 0, '
+        '"output_tokens": 100000}\n')
+    report = agentcost.report(path)
+    assert report.accounting.formats == {"agentcost JSONL": 1}
+    assert report.summary.total_cost_usd == pytest.approx(3.50, abs=1e-12)
+    one_line = tmp_path / "one.jsonl"
+    one_line.write_text(path.read_text().splitlines()[0] + "\n")
+    assert agentcost.report(one_line).accounting.formats == {"agentcost JSONL": 1}
+
+
+def test_valid_json_of_no_trace_format_is_named_as_such_and_the_rest_is_read(tmp_path):
+    import agentcost
+
+    other = tmp_path / "settings.json"
+    other.write_text(json.dumps({"theme": "dark", "retries": 3}, indent=2))
+    report = agentcost.report([other, SAMPLES / "research_agent.jsonl"])
+    assert report.summary.total_cost_usd == pytest.approx(0.142, abs=1e-12)
+    [(reason, tally)] = report.accounting.skipped.items()
+    assert reason == "valid JSON, not a trace format agentcost reads: top-level keys theme, retries"
+    assert (tally.count, tally.examples) == (4, [(str(other), 1)])
+
+
+def test_a_forced_format_that_gives_nothing_names_what_the_file_looks_like():
+    from agentcost.errors import InputError
+
+    langfuse = REAL_TRACES / "langfuse" / "pydantic-ai-tools-2025-12-04.trace.json"
+    expected = ("read as OTLP/JSON (--input-format otlp), it gives no step; it looks like "
+                "Langfuse trace export")
+    with pytest.raises(InputError, match=re.escape(expected)):
+        read_steps([str(langfuse)], input_format="otlp")

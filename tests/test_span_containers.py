@@ -103,10 +103,11 @@ def test_phoenix_jsonl_gzipped_and_forced_format(tmp_path):
     assert steps["input_tokens"].to_list() == [100, 200, 300]
     assert steps["model"].unique().to_list() == ["gpt-4o-mini"]
     assert ingested.accounting.skipped["not valid JSON"].examples == [(str(path), 4)]
-    # Forcing the native format on the same file: every line is read as a (bad) native step.
-    forced = read_steps([str(path)], input_format="native")
-    assert forced.steps.height == 0
-    assert forced.accounting.skipped["missing task_id"].count == 3
+    # Forcing the native format on the same file gives no step: an error that says what the
+    # file looks like, not a run that reports nothing.
+    with pytest.raises(InputError, match=r"read as agentcost JSONL \(--input-format native\), "
+                                         r"it gives no step; it looks like span list"):
+        read_steps([str(path)], input_format="native")
 
 
 def test_task_key_session_and_resource(tmp_path):

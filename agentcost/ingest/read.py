@@ -10,12 +10,20 @@ from typing import BinaryIO, Protocol, cast
 
 import polars as pl
 
+from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
-from agentcost.ingest.readers.base import ReadContext, Reader
-from agentcost.ingest.sources import READ_PIECE_BYTES, PrependedStream, expand_inputs, open_source
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.readers.native import READER as NATIVE
+from agentcost.ingest.sources import (
+    READ_PIECE_BYTES,
+    UTF8_BOM,
+    PrependedStream,
+    expand_inputs,
+    open_source,
+)
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -27,6 +35,7 @@ CORE_CONCEPTS = frozenset({
     "reasoning_tokens", "tool_name", "service_tier",
 })
 SNIFF_BYTES = 256 * 1024
+NOT_A_TRACE_KEYS_SHOWN = 8
 
 
 class ReadProgress(Protocol):
@@ -95,7 +104,14 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
     with nullcontext(stream) if source.is_stdin else stream:
         data = _peek(stream)
         head = head_of(data)
-        reader = forced or recognise(head)
+        if _document_past_the_head(head):  # recognised from its whole structure
+            data += _rest(stream)
+            head = head_of(data)
+        recognised = recognise(head)
+        if forced is None and recognised is NATIVE and head.document and not head.json_lines:
+            _not_a_trace(head, context)
+            return []
+        reader = forced or recognised
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
         if not (isinstance(stream, gzip.GzipFile) or source.read_once):
@@ -104,7 +120,48 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
         whole = cast(BinaryIO, PrependedStream(data, stream))
-        return reader.read(whole, head, context)
+        spans_before = context.accounting.spans_read
+        frames = reader.read(whole, head, context)
+        if (forced is not None and recognised is not forced and data.strip()
+                and not any(frame.height for frame in frames)
+                and context.accounting.spans_read == spans_before):
+            looks = ("no trace format agentcost reads" if recognised is NATIVE and head.document
+                     else recognised.label)
+            raise InputError(f"{source.display}: read as {forced.label} (--input-format "
+                             f"{forced.name}), it gives no step; it looks like {looks}")
+        return frames
+
+
+def _document_past_the_head(head: Head) -> bool:
+    """A JSON document (not JSON Lines) that does not end within the head and shows no
+    reader's marker near its start: only its whole structure can tell what it is."""
+    starts = head.data.removeprefix(UTF8_BOM).lstrip()[:1]
+    return (starts in (b"{", b"[") and not head.json_lines and not head.document
+            and not head.cut_keys)
+
+
+def _rest(stream: BinaryIO) -> bytes:
+    try:
+        return stream.read()
+    except (OSError, EOFError):  # the reader meets the error again and says so
+        return b""
+
+
+def _not_a_trace(head: Head, context: ReadContext) -> None:
+    """A valid JSON document of no format agentcost reads: one reason for all its lines, not
+    a bad line each."""
+    lines = head.data.count(b"\n") + (0 if head.data.endswith(b"\n") else 1)
+    if head.is_list:
+        what = "a list"
+    else:
+        keys = list(head.record or ())
+        shown = ", ".join(keys[:NOT_A_TRACE_KEYS_SHOWN]) + (
+            ", ..." if len(keys) > NOT_A_TRACE_KEYS_SHOWN else "")
+        what = f"top-level keys {shown}" if keys else "an empty object"
+    accounting = context.accounting
+    accounting.lines_read += lines
+    accounting.skip(f"valid JSON, not a trace format agentcost reads: {what}", context.display,
+                    [1], count=lines)
 
 
 def _peek(stream: BinaryIO) -> bytes:
