@@ -17,3 +17,13 @@ def test_command_has_an_example_and_help(run_cli, name, callback):
     result = run_cli(*name.split(), "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
+
+
+def test_version(run_cli):
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = run_cli("--version")
+    assert (result.exit_code, result.stdout) == (0, f"agentcost {version}\n")

@@ -8,10 +8,11 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
+from agentcost import __version__
 from agentcost.cli import (
     check_command,
     pricing_command,
@@ -56,6 +57,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"agentcost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    pass
+
+
 app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
 app.command("simulate", epilog=EXIT_CODES_HELP)(
     user_errors_to_exit_codes(simulate_command.simulate))

@@ -42,7 +42,8 @@ Prices = Annotated[Path | None, typer.Option(
     "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 Output = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file (atomically) instead of stdout.")]
+    "--output", "-o",
+    help="Write to this file (atomically) instead of stdout; into a device or pipe.")]
 Color = Annotated[bool | None, typer.Option(
     "--color/--no-color", help="Colour the table. Default: only on a terminal.")]
 InputFormatOption = Annotated[str, typer.Option(

@@ -1,0 +1,208 @@
+"""`-o` onto what is not a regular file: `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/N`, a FIFO,
+whatever stdout is (a pipe, a file, a terminal), and a reader that stops early (`| head`).
+
+What needs a real descriptor handed over by a parent runs the command in a subprocess (about
+half a second each); the rest calls `write_output` in this process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from agentcost.errors import AgentCostError
+from agentcost.renderers import output
+from agentcost.renderers.output import write_output
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
+                                reason="needs /dev/stdout and /proc/self/fd (Linux)")
+
+SMALL = SAMPLES / "research_agent.jsonl"
+# Its JSON report (about 100 KB) outgrows a pipe's buffer (64 KB): a reader that stops after
+# 100 bytes leaves the writer blocked, then failing with EPIPE.
+BIG = SAMPLES / "agents.jsonl"
+NOISE = ("Traceback", "Exception ignored", "BrokenPipe", "Broken pipe", "error")
+
+
+def agentcost(*args: str) -> list[str]:
+    return [sys.executable, "-m", "agentcost", *args]
+
+
+def report_json(source: Path, *options: str) -> list[str]:
+    return agentcost("report", str(source), "--format", "json", *options)
+
+
+def test_dev_stdout_onto_a_pipe():
+    result = subprocess.run(report_json(SMALL, "-o", "/dev/stdout"), capture_output=True,
+                            timeout=120, check=False)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert json.loads(result.stdout)["summary"]["steps"] == 10
+
+
+def test_dev_stderr_onto_a_pipe():
+    result = subprocess.run(report_json(SMALL, "-o", "/dev/stderr"), capture_output=True,
+                            timeout=120, check=False)
+    assert (result.returncode, result.stdout) == (0, b"")
+    assert json.loads(result.stderr)["summary"]["steps"] == 10
+
+
+def test_dev_stdout_onto_a_file_is_written_at_its_offset_not_replaced(tmp_path):
+    """`>> log` or `{ echo header; agentcost … -o /dev/stdout; } > log`: the report follows
+    what is there, in the file the shell opened (renaming over it would leave the shell writing
+    to a deleted file; reopening it would truncate it)."""
+    log = tmp_path / "log"
+    log.write_bytes(b"header\n")
+    inode = log.stat().st_ino
+    with log.open("ab") as stdout:
+        result = subprocess.run(report_json(SMALL, "-o", "/dev/stdout"), stdout=stdout,
+                                stderr=subprocess.PIPE, timeout=120, check=False)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert log.stat().st_ino == inode
+    header, report = log.read_bytes().split(b"\n", 1)
+    assert header == b"header"
+    assert json.loads(report)["summary"]["steps"] == 10
+    assert [path.name for path in tmp_path.iterdir()] == ["log"]
+
+
+def test_dev_stdout_onto_a_terminal():
+    pty = pytest.importorskip("pty")
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(report_json(SMALL, "-o", "/dev/stdout"), stdout=terminal,
+                                   stderr=subprocess.PIPE)
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:  # until the command's end closes the terminal's last descriptor (EIO)
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        assert (process.wait(timeout=120), errors) == (0, b"")
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    assert json.loads(shown.replace(b"\r\n", b"\n"))["summary"]["steps"] == 10
+
+
+@pytest.mark.parametrize("options", [(), ("-o", "/dev/stdout")], ids=["stdout", "-o /dev/stdout"])
+def test_a_reader_that_stops_early_ends_the_report_quietly(options):
+    """`agentcost report … -f json [-o /dev/stdout] | head -c 100` prints the first 100 bytes
+    and exits 0, with nothing on stderr but the report's own notes."""
+    if shutil.which("head") is None:
+        pytest.skip("needs head")
+    writer = subprocess.Popen(report_json(BIG, *options), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    head = subprocess.Popen(["head", "-c", "100"], stdin=writer.stdout, stdout=subprocess.PIPE)
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.close()
+    shown, _ = head.communicate(timeout=120)
+    errors = writer.stderr.read().decode()
+    assert writer.wait(timeout=120) == 0, errors
+    assert len(shown) == 100 and shown.startswith(b'{\n  "schema_version": 1,')
+    assert not any(word in errors for word in NOISE), errors
+
+
+def test_the_spellings_of_a_descriptor(tmp_path):
+    link = tmp_path / "out"
+    link.symlink_to("/dev/stdout")
+    named = {"/dev/stdout": 1, "/dev/stderr": 2, "/dev/fd/5": 5, "/proc/self/fd/5": 5,
+             f"/proc/{os.getpid()}/fd/5": 5, "/proc/thread-self/fd/5": 5, str(link): 1,
+             f"/proc/{os.getppid()}/fd/5": None, "/dev/null": None,
+             str(tmp_path / "report.json"): None, "/proc/self/fd": None}
+    assert {path: output._own_descriptor(Path(path)) for path in named} == named
+
+
+def handed_over_pipe() -> tuple[int, int]:
+    """A pipe whose writing end is inheritable, as one a parent hands over (`3>&1`)."""
+    reading, writing = os.pipe()
+    os.set_inheritable(writing, True)
+    return reading, writing
+
+
+def test_proc_self_fd_onto_a_pipe():
+    reading, writing = handed_over_pipe()
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(_read_all(reading)), daemon=True)
+    reader.start()
+    report = b"x" * 200_000 + b"\n"  # more than the pipe holds: written whole, in pieces
+    try:
+        write_output(report, Path(f"/proc/self/fd/{writing}"))
+    finally:
+        os.close(writing)
+    reader.join(timeout=30)
+    os.close(reading)
+    assert received == [report]
+
+
+def test_a_descriptor_whose_reader_is_gone_swallows_the_rest():
+    reading, writing = handed_over_pipe()
+    os.close(reading)
+    try:
+        write_output(b"x" * 200_000, Path(f"/dev/fd/{writing}"))
+        os.write(writing, b"later")  # now the null device: no EPIPE at exit either
+    finally:
+        os.close(writing)
+
+
+def test_a_descriptor_not_handed_over_is_refused(tmp_path):
+    """A close-on-exec descriptor was opened in this process (by Python, by polars): writing a
+    report into it would corrupt whatever uses it."""
+    reading, writing = os.pipe()
+    try:
+        with pytest.raises(AgentCostError, match="not a descriptor that agentcost was given"):
+            write_output("report", Path(f"/proc/self/fd/{writing}"))
+        with pytest.raises(AgentCostError, match="No such file or directory"):
+            write_output("report", Path("/proc/self/fd/999999"))
+    finally:
+        os.close(reading)
+        os.close(writing)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_whose_reader_stops_early(tmp_path):
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+
+    def read_a_little() -> None:
+        with pipe.open("rb", buffering=0) as stream:
+            received.append(stream.read(100))
+
+    reader = threading.Thread(target=read_a_little, daemon=True)
+    reader.start()
+    write_output(b"y" * 200_000, pipe)
+    reader.join(timeout=30)
+    assert received == [b"y" * 100]
+
+
+def test_a_regular_file_is_still_replaced_whole(tmp_path):
+    """A new file under the old name: a reader holding the old one keeps reading it whole."""
+    report = tmp_path / "report.json"
+    report.write_text("yesterday's report")
+    kept = tmp_path / "kept"
+    os.link(report, kept)
+    write_output("today's report", report)
+    assert report.read_text() == "today's report"
+    assert kept.read_text() == "yesterday's report"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept", "report.json"]
+
+
+def _read_all(descriptor: int) -> bytes:
+    chunks = []
+    while chunk := os.read(descriptor, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
