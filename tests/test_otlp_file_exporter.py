@@ -188,8 +188,9 @@ def test_trace_ids_come_out_lowercase_hex_whatever_the_exporter_wrote(ids):
 
 def test_parent_links_that_loop_end_and_a_span_that_is_its_own_parent_is_a_root(tmp_path):
     """Bad data: a span named as its own parent, and two spans each the other's parent. The
-    nesting rule ends. The first is a root, so its call counts. In the loop neither span is the
-    deepest: both are left out as repeated usage, and the report says so."""
+    nesting rule ends. The first is a root, so its call counts. The loop is broken at the span
+    seen first (b1), taken as a root: b2 is its child and the deepest, so its call counts
+    once, and the report says the cycle was broken."""
     trace = "0af7651916cd43dd8448eb211c80319c"
     usage = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
              "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10}
@@ -204,11 +205,13 @@ def test_parent_links_that_loop_end_and_a_span_that_is_its_own_parent_is_a_root(
     path = tmp_path / "loops.jsonl"
     path.write_text(json.dumps(traces_data(spans)) + "\n")
     ingested = read_steps([str(path)])
-    assert ingested.steps["span_id"].to_list() == ["00000000000000a1"]
-    assert ingested.steps["input_tokens"].to_list() == [100]
+    assert ingested.steps["span_id"].to_list() == ["00000000000000a1", "00000000000000b2"]
+    assert ingested.steps["input_tokens"].to_list() == [100, 100]
     accounting = ingested.accounting
     assert accounting.spans_read == 3
-    assert accounting.spans_used == 1
+    assert accounting.spans_used == 2
     repeated = accounting.spans_not_steps[
         "usage repeated by a nested span (counted once, at the deepest)"]
-    assert (repeated.count, [line for _, line in repeated.examples]) == (2, [1, 1])
+    assert (repeated.count, [line for _, line in repeated.examples]) == (1, [1])
+    assert [tally.count for what, tally in accounting.notes.items()
+            if what.startswith("parent cycle broken")] == [1]

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,10 +28,24 @@ def where_squared(item: tuple[int, int]) -> tuple[int, int, int]:
 
 
 def test_results_come_back_in_input_order_from_workers_with_polars_on_one_thread():
-    results = list(ordered_map(where_squared, [(n, 0) for n in range(40)], jobs=3))
-    assert [square for square, _, _ in results] == [n * n for n in range(40)]
-    in_workers = {(pid, threads) for _, pid, threads in results if pid != os.getpid()}
-    assert in_workers and {threads for _, threads in in_workers} == {1}
+    """Items are fed until a worker's result has come back (a busy machine may take seconds to
+    start one): the results are in input order all along."""
+    from_worker: list[int] = []
+
+    def items() -> Iterator[tuple[int, int]]:
+        deadline = time.monotonic() + 120
+        number = 0
+        while not from_worker and time.monotonic() < deadline:
+            yield number, 0
+            number += 1
+
+    results = []
+    for square, pid, threads in ordered_map(where_squared, items(), jobs=3):
+        results.append(square)
+        if pid != os.getpid():
+            from_worker.append(threads)
+    assert results == [n * n for n in range(len(results))]
+    assert from_worker and set(from_worker) == {1}
     assert multiprocessing.active_children() == []  # the pool is gone with the call
 
 

@@ -269,3 +269,54 @@ def test_a_forced_format_that_gives_nothing_names_what_the_file_looks_like():
                 "Langfuse trace export")
     with pytest.raises(InputError, match=re.escape(expected)):
         read_steps([str(langfuse)], input_format="otlp")
+
+
+def test_an_otlp_file_and_its_copy_give_the_totals_of_one_and_say_so(tmp_path):
+    """Rotated or collected twice: the second file's spans are duplicates of the first's."""
+    import shutil
+
+    import agentcost
+
+    original = tmp_path / "traces.jsonl"
+    original.write_text("\n".join(otlp_line(TRACE, f"{n:016x}", 100 * n) for n in (1, 2, 3))
+                        + "\n")
+    copy = tmp_path / "traces-copy.jsonl"
+    shutil.copy(original, copy)
+    one, both = agentcost.report(original), agentcost.report([original, copy])
+    assert both.summary == one.summary
+    assert both.summary.input_tokens == 600
+    duplicates = both.accounting.spans_skipped["duplicate span (same trace and span id)"]
+    assert (duplicates.count, duplicates.examples) == (3, [(str(copy), 1), (str(copy), 2),
+                                                           (str(copy), 3)])
+
+
+def test_a_wrapper_span_in_one_file_and_its_child_in_the_next_count_once(tmp_path):
+    """ADK's call_llm repeats its child's usage: across two exporter files, still once."""
+    wrapper = json.loads(otlp_line(TRACE, "a" * 16, 500))
+    child = json.loads(otlp_line(TRACE, "b" * 16, 500))
+    child["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["parentSpanId"] = "a" * 16
+    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    first.write_text(json.dumps(wrapper) + "\n")
+    second.write_text(json.dumps(child) + "\n")
+    ingested = read_steps([str(first), str(second)])
+    assert ingested.steps["span_id"].to_list() == ["b" * 16]
+    assert ingested.steps["source_file"].cast(pl.String).to_list() == [str(second)]
+    repeated = ingested.accounting.spans_not_steps
+    assert [tally.examples for tally in repeated.values()] == [[(str(first), 1)]]
+
+
+def test_two_llm_spans_each_the_others_parent_count_once_and_the_cycle_is_noted(tmp_path):
+    """Bad data: a's parent is b and b's parent is a. The first seen (a) is taken as a root,
+    so b is its child and carries the usage once: 200 tokens, not 0 and not 300."""
+    a = json.loads(otlp_line(TRACE, "a" * 16, 100))
+    b = json.loads(otlp_line(TRACE, "b" * 16, 200))
+    a["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["parentSpanId"] = "b" * 16
+    b["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["parentSpanId"] = "a" * 16
+    path = tmp_path / "cycle.jsonl"
+    path.write_text(json.dumps(a) + "\n" + json.dumps(b) + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps["span_id"].to_list() == ["b" * 16]
+    assert ingested.steps["input_tokens"].to_list() == [200]
+    [tally] = [tally for what, tally in ingested.accounting.notes.items()
+               if what.startswith("parent cycle broken")]
+    assert (tally.count, tally.examples) == (1, [(str(path), 1)])

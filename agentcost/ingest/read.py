@@ -21,9 +21,11 @@ from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
     UTF8_BOM,
     PrependedStream,
+    Source,
     expand_inputs,
     open_source,
 )
+from agentcost.ingest.span_read import RunSpans
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -73,7 +75,7 @@ def read_steps(
     wanted_aliases = frozenset(alias for concept in wanted
                                for alias in FIELDS_BY_CONCEPT[concept].aliases)
     accounting = LineAccounting()
-    frames: list[pl.DataFrame] = []
+    frames: list[tuple[str, pl.DataFrame]] = []
     sources, repeated = expand_inputs(inputs)
     for display in repeated:
         accounting.note(f"{display}: named more than once, read once", display, [], count=1)
@@ -82,17 +84,25 @@ def read_steps(
     if progress is not None:
         progress.start(sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
+    run_spans = RunSpans()
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
         if progress is not None:
             progress.reading(source.display)
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
-            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1)
-        frames.extend(conform(frame) for frame in _read_source(context, forced, jobs))
+            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans)
+        frames.extend((source.display, conform(frame))
+                      for frame in _read_source(context, forced, jobs))
         if progress is not None:
             progress.read(size)
-    steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
+    # Span files' steps take their file's place among the others, once all spans are known.
+    span_steps = run_spans.steps(accounting)
+    ordered = [frame for _, frame in frames]
+    for inserted, display in enumerate(name for name in run_spans.files if name in span_steps):
+        ordered.insert(_place(frames, sources, display) + inserted,
+                       conform(span_steps[display]))
+    steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
@@ -120,16 +130,22 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
         whole = cast(BinaryIO, PrependedStream(data, stream))
-        spans_before = context.accounting.spans_read
+        spans_before = context.spans.spans
         frames = reader.read(whole, head, context)
         if (forced is not None and recognised is not forced and data.strip()
                 and not any(frame.height for frame in frames)
-                and context.accounting.spans_read == spans_before):
+                and context.spans.spans == spans_before):
             looks = ("no trace format agentcost reads" if recognised is NATIVE and head.document
                      else recognised.label)
             raise InputError(f"{source.display}: read as {forced.label} (--input-format "
                              f"{forced.name}), it gives no step; it looks like {looks}")
         return frames
+
+
+def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], display: str) -> int:
+    """Where a span file's steps go among the frames of the files before it."""
+    order = {source.display: index for index, source in enumerate(sources)}
+    return sum(1 for name, _ in frames if order[name] < order[display])
 
 
 def _document_past_the_head(head: Head) -> bool:

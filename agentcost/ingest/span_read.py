@@ -4,8 +4,9 @@ processes for a big file) or as a document, and the documents other readers find
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -19,7 +20,7 @@ from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces
-from agentcost.ingest.spans.to_steps import Classified, classify, resolve
+from agentcost.ingest.spans.to_steps import Classified, Outcome, classify, resolve
 from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan, ContainerError
 from agentcost.parallel import ordered_map, read_ahead
 
@@ -28,9 +29,60 @@ if TYPE_CHECKING:
 
 
 
-def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> pl.DataFrame:
-    """Steps of an OTLP/JSON source: file exporter lines, read in chunks on `context.jobs`
-    processes, or one document."""
+@dataclass
+class RunSpans:
+    """The classified spans of every span source of a run. The once-only rules (a span
+    exported twice, usage repeated by a wrapper span) apply across files, as a trace may
+    straddle them (rotated exporter files, overlapping exports); steps come out per file."""
+
+    batches: list[Classified] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # each file's first span number
+    spans: int = 0
+
+    def add(self, batches: list[Classified], display: str) -> None:
+        self.files.append(display)
+        self.starts.append(self.spans)
+        for batch in batches:
+            self.batches.append(batch.offset(self.spans))
+        self.spans += sum(batch.links.height for batch in batches)
+
+    def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
+        """Each file's steps, once all spans are known; what did not become a step is
+        accounted for, by reason and where."""
+        accounting.spans_read += self.spans
+        converted = resolve(self.batches)
+        self.batches = []
+        for reason, outcome in converted.skipped.items():
+            for file, lines, count in self._by_file(outcome):
+                accounting.span_skip(reason, file, lines, count=count)
+        for reason, outcome in converted.not_steps.items():
+            for file, lines, count in self._by_file(outcome):
+                accounting.not_step(reason, file, lines, count=count)
+        for what, outcome in converted.cycles_broken.items():
+            for file, lines, count in self._by_file(outcome):
+                accounting.note(what, file, lines, count=count)
+        accounting.spans_used += converted.steps.height
+        if converted.steps.is_empty():
+            return {}
+        parts = converted.steps.partition_by("source_file", as_dict=True, maintain_order=True)
+        return {str(key[0]): part for key, part in parts.items()}
+
+    def _by_file(self, outcome: Outcome) -> Iterator[tuple[str, list[int], int]]:
+        """The outcome's examples grouped by file, in input order; its count goes with the
+        first group."""
+        count = outcome.count
+        grouped: dict[int, list[int]] = {}
+        for sequence, line in outcome.first:
+            grouped.setdefault(bisect_right(self.starts, sequence) - 1, []).append(line)
+        for index, lines in grouped.items():
+            yield self.files[index], lines, count
+            count = 0
+
+
+def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> None:
+    """An OTLP/JSON source's spans, into the run's: file exporter lines, read in chunks on
+    `context.jobs` processes, or one document."""
     if head.json_lines:
         work = ChunkWork(context.display, context.task_key, context.columns)
         batches = _otlp_lines(stream, context.display, work, context.accounting,
@@ -40,14 +92,14 @@ def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> pl.DataFram
         spans = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
         _otlp_document(stream.read(), context.display, spans, context.accounting)
         batches = [_classify(spans.frame(), context)]
-    return _steps(batches, context)
+    context.spans.add(batches, context.display)
 
 
 def read_document(data: bytes, context: ReadContext, label: str,
                   spans_of: Callable[[Any], Iterable[Span | BadSpan]], *,
-                  ids_required: bool = True) -> pl.DataFrame:
-    """Steps of a whole JSON document whose spans `spans_of` finds; a span that cannot be read
-    is named and skipped, the others kept."""
+                  ids_required: bool = True) -> None:
+    """The spans of a whole JSON document, found by `spans_of`, into the run's; a span that
+    cannot be read is named and skipped, the others kept."""
     display, accounting = context.display, context.accounting
     try:
         document = json.loads(data)
@@ -67,34 +119,20 @@ def read_document(data: bytes, context: ReadContext, label: str,
     except SPAN_ERRORS as error:  # the document's own shape, around its spans
         raise InputError(f"{display}: not a valid {label} document: {error}") from error
     accounting.lines_used += lines
-    return steps_of_spans(spans, context, ids_required=ids_required)
+    add_spans(spans, context, ids_required=ids_required)
 
 
-def steps_of_spans(spans: list[Span], context: ReadContext, *, ids_required: bool = True
-                   ) -> pl.DataFrame:
+def add_spans(spans: list[Span], context: ReadContext, *, ids_required: bool = True) -> None:
+    """Spans read in Python, into the run's."""
     keys = attribute_keys(context.task_key, context.columns)
-    return _steps([_classify(spans_frame(spans, keys), context, ids_required=ids_required)],
-                  context)
+    context.spans.add([_classify(spans_frame(spans, keys), context, ids_required=ids_required)],
+                      context.display)
 
 
 def _classify(frame: pl.DataFrame, context: ReadContext, *, ids_required: bool = True
               ) -> Classified:
     return classify(frame, source_file=context.display, task_key=context.task_key,
                     ids_required=ids_required, columns=context.columns)
-
-
-def _steps(batches: list[Classified], context: ReadContext) -> pl.DataFrame:
-    """Spans become steps once all of a source's are known: a parent may come after its
-    child. What did not become a step is accounted for, by reason."""
-    display, accounting = context.display, context.accounting
-    accounting.spans_read += sum(batch.links.height for batch in batches)
-    converted = resolve(batches)
-    for reason, outcome in converted.skipped.items():
-        accounting.span_skip(reason, display, outcome.first_lines, count=outcome.count)
-    for reason, outcome in converted.not_steps.items():
-        accounting.not_step(reason, display, outcome.first_lines, count=outcome.count)
-    accounting.spans_used += converted.steps.height
-    return converted.steps
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.sources import Source
+    from agentcost.ingest.span_read import RunSpans
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ class ReadContext:
     jobs: int
     # The user named the format (--input-format) instead of having it recognised.
     forced: bool
+    # The run's spans, for span readers to add theirs to: the rules that make steps of them
+    # apply across every file of the run.
+    spans: RunSpans
 
     @property
     def display(self) -> str:
@@ -106,7 +110,8 @@ class Reader:
     name: str
     label: str
     recognises: Callable[[Head], bool]
-    # Canonical step frames (conformed later) from the whole stream, the head included.
+    # Canonical step frames (conformed later) from the whole stream, the head included; a span
+    # reader adds its spans to `context.spans` instead and returns none.
     read: Callable[[BinaryIO, Head, ReadContext], list[pl.DataFrame]]
     # Top-level keys that show this format near the start of a document too big to parse
     # from its head (`Head.cut_keys`).

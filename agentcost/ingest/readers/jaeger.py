@@ -24,7 +24,8 @@ def recognises(head: Head) -> bool:
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import read_document
 
-    return [read_document(stream.read(), context, READER.label, spans)]
+    read_document(stream.read(), context, READER.label, spans)
+    return []
 
 
 def spans(document: Any) -> Iterator[Span | BadSpan]:

@@ -24,7 +24,8 @@ def recognises(head: Head) -> bool:
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import read_otlp
 
-    return [read_otlp(stream, head, context)]
+    read_otlp(stream, head, context)
+    return []
 
 
 READER = Reader("otlp", "OTLP/JSON", recognises, read,

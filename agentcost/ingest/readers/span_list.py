@@ -51,19 +51,21 @@ def _contained(document: dict[str, Any]) -> str | None:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.span_read import read_document, steps_of_spans
+    from agentcost.ingest.span_read import add_spans, read_document
 
     data = stream.read()
     one_container = head.record is not None and _contained(head.record) is not None
     if head.json_lines and not one_container:
-        return [steps_of_spans(_json_lines_spans(data, context), context)]
+        add_spans(_json_lines_spans(data, context), context)
+        return []
     document = head.record if head.document and head.record is not None else None
     if document is not None and (key := _contained(document)) is not None:
         others = sorted(name for name in document if name != key)
         if others:
             context.accounting.note(f"top-level keys beside the spans, left out: "
                                     f"{', '.join(others)}", context.display, [1])
-    return [read_document(data, context, READER.label, document_spans)]
+    read_document(data, context, READER.label, document_spans)
+    return []
 
 
 def document_spans(document: Any) -> Iterator[Span | BadSpan]:

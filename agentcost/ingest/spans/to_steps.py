@@ -20,6 +20,8 @@ from agentcost.ingest.spans import conventions as c
 from agentcost.schema import canonical_expressions, conform
 
 NOT_STEP_REPEATED = "usage repeated by a nested span (counted once, at the deepest)"
+CYCLE_BROKEN = ("parent cycle broken (spans each other's ancestor): the first seen taken as "
+                "a root")
 NOT_STEP_AGENT = "agent span (structure; its usage is an aggregate of its calls)"
 NOT_STEP_STRUCTURE = "structure span (chain, workflow, request...)"
 SKIP_DUPLICATE = "duplicate span (same trace and span id)"
@@ -27,6 +29,7 @@ SKIP_NO_IDS = "span without a trace id or span id"
 SKIP_BAD_USAGE = "token count not a whole number of zero or more"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
+DOUBLINGS = 9  # 2**9 steps up: past MAX_DEPTH, every chain without a root is in a cycle
 HASH_SEED = 20261128
 # Canonical columns a span step always carries, whichever columns a command asked for.
 ALWAYS_FILLED = frozenset({
@@ -41,7 +44,8 @@ TOKEN_BUCKETS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "
 @dataclass
 class Outcome:
     count: int
-    first_lines: list[int]
+    # The first places, as (span sequence number, source line), in input order.
+    first: list[tuple[int, int]]
 
 
 @dataclass
@@ -49,26 +53,34 @@ class SpanSteps:
     steps: pl.DataFrame
     not_steps: dict[str, Outcome] = field(default_factory=dict)
     skipped: dict[str, Outcome] = field(default_factory=dict)
+    # Spans taken as roots to break a cycle of parents, which would otherwise hide each
+    # other's usage.
+    cycles_broken: dict[str, Outcome] = field(default_factory=dict)
 
 
 def _tally(frame: pl.DataFrame, reason_column: str) -> dict[str, Outcome]:
     if frame.is_empty():
         return {}
-    grouped = frame.group_by(reason_column).agg(
-        pl.len(), pl.col("source_line").sort().head(EXAMPLES))
-    return {reason: Outcome(n, lines) for reason, n, lines in grouped.iter_rows()}
+    grouped = frame.sort("sequence").group_by(reason_column, maintain_order=True).agg(
+        pl.len(), pl.col("sequence").head(EXAMPLES), pl.col("source_line").head(EXAMPLES))
+    return {reason: Outcome(n, list(zip(sequences, lines, strict=True)))
+            for reason, n, sequences, lines in grouped.iter_rows()}
 
 
-def _below_usage(spans: pl.DataFrame) -> pl.Series:
-    """For each span: does some descendant carry usage? Each span's parent is found once, as a
-    row number (one join); then, from the parents of the usage-carrying spans, one generation
-    is marked per step until no parent is left. `spans` hold each span key once. A span named
-    as its own parent (an exporter's bug) is taken as a root, not as its own child."""
+def _below_usage(spans: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """For each span: does some descendant carry usage? And the rows of the spans taken as
+    roots to break a cycle of parents. Each span's parent is found once, as a row number (one
+    join); then, from the parents of the usage-carrying spans, one generation is marked per
+    step until no parent is left. `spans` hold each span key once, in input order. A span
+    named as its own parent (an exporter's bug) is taken as a root, not as its own child."""
     own_parent = pl.col("parent_key") == pl.col("span_key")
     rows = spans.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "span_key",
                         pl.when(~own_parent).then(pl.col("parent_key")).alias("parent_key"))
     parents = rows.select(pl.col("span_key").alias("parent_key"), pl.col("row").alias("parent"))
     parent = rows.join(parents, on="parent_key", how="left", maintain_order="left")["parent"]
+    broken = _cycle_breakers(parent)
+    if not broken.is_empty():
+        parent = parent.scatter(broken, None)
     marked = pl.repeat(False, spans.height, dtype=pl.Boolean, eager=True)
     frontier = parent.filter(spans["carries"]).drop_nulls().unique()
     for _ in range(MAX_DEPTH):
@@ -77,7 +89,33 @@ def _below_usage(spans: pl.DataFrame) -> pl.Series:
         fresh = frontier.filter(~marked.gather(frontier))
         marked = marked.scatter(fresh, True)
         frontier = parent.gather(fresh).drop_nulls().unique()
-    return marked
+    return marked, broken
+
+
+def _cycle_breakers(parent: pl.Series) -> pl.Series:
+    """The rows to take as roots so that no span is its own ancestor: in each cycle of parents
+    (bad data: two spans each the other's parent), the one seen first. Found by doubling: after
+    2**k steps up, a span still with an ancestor is in a cycle or below one, and that ancestor
+    is in the cycle."""
+    ancestor = parent
+    for _ in range(DOUBLINGS):
+        ancestor = _up(ancestor, ancestor)
+    in_cycles = ancestor.drop_nulls().unique()
+    if in_cycles.is_empty():
+        return pl.Series("row", [], dtype=pl.UInt32)
+    # The first-seen row of each cycle: the least row met going up from each of its spans.
+    least = pl.int_range(parent.len(), dtype=pl.UInt32, eager=True)
+    ancestor = parent
+    for _ in range(DOUBLINGS):
+        least = pl.select(pl.min_horizontal(least, _up(least, ancestor))).to_series()
+        ancestor = _up(ancestor, ancestor)
+    return in_cycles.filter(least.gather(in_cycles) == in_cycles).sort()
+
+
+def _up(values: pl.Series, ancestor: pl.Series) -> pl.Series:
+    """`values` of each row's ancestor, null where there is none."""
+    gathered = values.gather(ancestor.fill_null(0)) if len(values) else values
+    return pl.select(pl.when(ancestor.is_not_null()).then(gathered)).to_series()
 
 
 def _has_duplicates(keys: pl.Series) -> bool:
@@ -235,7 +273,8 @@ def _plan(present: frozenset[str], source_file: str, task_key: str, ids_required
 
 
 def resolve(batches: list[Classified]) -> SpanSteps:
-    """Apply the once-only rules over all batches of a source and keep the steps."""
+    """Apply the once-only rules over all batches of a run (every file: a trace may straddle
+    them) and keep the steps. Batches are numbered through (`sequence`), in input order."""
     if not batches:
         return SpanSteps(conform(pl.DataFrame()))
     links = pl.concat([batch.links for batch in batches], rechunk=False)
@@ -251,7 +290,11 @@ def resolve(batches: list[Classified]) -> SpanSteps:
     result = SpanSteps(conform(pl.DataFrame()))
     result.skipped = _tally(links.filter(pl.col("why").is_not_null()), "why")
     unique = links.filter(pl.col("why").is_null()).drop("why")
-    unique = unique.with_columns(_below_usage(unique).alias("below_usage"))
+    below_usage, broken = _below_usage(unique)
+    unique = unique.with_columns(below_usage.alias("below_usage"))
+    if not broken.is_empty():
+        result.cycles_broken = _tally(unique[broken].with_columns(
+            pl.lit(CYCLE_BROKEN).alias("cycle")), "cycle")
     role = (
         pl.when(pl.col("kind").is_in(["llm", "embedding"]) & pl.col("below_usage"))
         .then(pl.lit(NOT_STEP_REPEATED))
