@@ -94,3 +94,12 @@ def test_import_litellm_drops_damaged_entries_and_keeps_the_rest(run_cli, tmp_pa
     assert table.models["odd-provider"].output == pytest.approx(4.0)
     assert "(no mode) 1" in result.stderr and "\\x1b[2J 1" in result.stderr
     assert "\x1b" not in result.stderr
+
+
+def test_pricing_check_of_nothing_readable_is_not_a_pass(run_cli, tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text('{\n  "theme": "dark"\n}\n')
+    result = run_cli("pricing", "check", str(settings))
+    assert result.exit_code == 1
+    assert "valid JSON, not a trace format agentcost reads: top-level keys theme" in result.stderr
+    assert "no usable line in 3 lines read" in result.stderr

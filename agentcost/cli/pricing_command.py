@@ -136,7 +136,13 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     table = _table(prices)
     with reading("auto") as jobs:
-        steps = api.read_steps(inputs, columns=("model", "tool_name"), jobs=jobs).steps
+        read = api.read_steps(inputs, columns=("model", "tool_name"), jobs=jobs)
+    if read.steps.is_empty():  # nothing checked is not "everything priced"
+        from agentcost.cli.reading import print_skips
+
+        print_skips(read.accounting)
+        raise api.NoUsableInput(read.accounting)
+    steps = read.steps
     models = steps.group_by(pl.col("model").cast(pl.String)).len().drop_nulls().sort("model")
     tools = steps.group_by(pl.col("tool_name").cast(pl.String)).len().drop_nulls().sort(
         "tool_name")
