@@ -46,13 +46,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
+    parser.add_argument("--tasks-per-line", type=int, default=1,
+                        help="tasks' spans per line: 40 gives an exporter's 250-370 KB lines")
     args = parser.parse_args()
     out_dir = HERE / "out"
     out_dir.mkdir(exist_ok=True)
-    log = out_dir / f"otlp-{args.spans}-{args.seed}.jsonl"
+    batched = f"-x{args.tasks_per_line}" if args.tasks_per_line > 1 else ""
+    log = out_dir / f"otlp-{args.spans}-{args.seed}{batched}.jsonl"
     if not (args.keep and log.exists()):
         subprocess.run([sys.executable, str(HERE / "generate_otlp.py"), "--spans",
-                        str(args.spans), "--seed", str(args.seed), "-o", str(log)], check=True)
+                        str(args.spans), "--seed", str(args.seed), "--tasks-per-line",
+                        str(args.tasks_per_line), "-o", str(log)], check=True)
     size_gb = log.stat().st_size / 1e9
     floor = [sys.executable, "-c", FLOOR, str(log)]
     spans = int(subprocess.run(floor, check=True, capture_output=True, text=True).stdout)

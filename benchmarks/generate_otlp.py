@@ -3,6 +3,7 @@ nested wrapper spans that repeat usage, tool spans with repeated arguments, and 
 grows every step.
 
     python benchmarks/generate_otlp.py --spans 250000 -o benchmarks/out/otlp.jsonl
+    python benchmarks/generate_otlp.py --spans 250000 --tasks-per-line 40 -o big-lines.jsonl
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ def kv(key: str, value: object) -> dict[str, object]:
     return {"key": key, "value": {"stringValue": str(value)}}
 
 
-def generate(out, *, spans: int, seed: int) -> int:  # type: ignore[no-untyped-def]
+def generate(out, *, spans: int, seed: int,  # type: ignore[no-untyped-def]
+             tasks_per_line: int = 1) -> int:
+    """`tasks_per_line` above 1 writes several tasks' spans on each line, as an exporter's batch
+    processor does (about 40 make lines of 250-370 KB)."""
     rng = random.Random(seed)
     written = task = 0
+    pending: list[dict[str, object]] = []
     clock = 1_795_000_000_000_000_000
     while written < spans:
         task += 1
@@ -57,22 +62,34 @@ def generate(out, *, spans: int, seed: int) -> int:  # type: ignore[no-untyped-d
                                              kv("gen_ai.tool.call.arguments",
                                                 json.dumps({"q": f"q{rng.randint(0, 300)}"}))]})
             context += output + rng.randint(100, 900)
-        out.write(json.dumps({"resourceSpans": [{
-            "resource": {"attributes": [kv("service.name", "agents")]},
-            "scopeSpans": [{"scope": {"name": "bench"}, "spans": batch}]}]},
-            separators=(",", ":")) + "\n")
+        pending.extend(batch)
+        if task % tasks_per_line == 0:
+            _write_line(out, pending)
+            pending = []
         written += len(batch)
+    if pending:
+        _write_line(out, pending)
     return written
+
+
+def _write_line(out, spans: list[dict[str, object]]) -> None:  # type: ignore[no-untyped-def]
+    """One TracesData line, as the Collector's file exporter writes a batch."""
+    out.write(json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [kv("service.name", "agents")]},
+        "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]}]},
+        separators=(",", ":")) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=250_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tasks-per-line", type=int, default=1)
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
     with open(args.output, "w", encoding="utf-8") as out:
-        count = generate(out, spans=args.spans, seed=args.seed)
+        count = generate(out, spans=args.spans, seed=args.seed,
+                         tasks_per_line=args.tasks_per_line)
     print(f"wrote {count:,} spans to {args.output}", file=sys.stderr)
 
 
