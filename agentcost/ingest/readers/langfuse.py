@@ -14,6 +14,9 @@ from agentcost.ingest.spans.values import BadSpan, guarded, nanoseconds
 if TYPE_CHECKING:
     import polars as pl
 
+# conventions.TOOL_NAME, which readers do not import: it would load polars before it is needed.
+TOOL_NAMES = ("gen_ai.tool.name", "tool.name", "ai.toolCall.name")
+
 
 def recognises(head: Head) -> bool:
     record = head.record or {}
@@ -48,6 +51,8 @@ def _span(raw: dict[str, Any], trace: dict[str, Any], number: int) -> Span:
         for side in ("input", "output"):
             if raw.get(side) is not None:
                 attributes[f"langfuse.{side}"] = raw[side]
+    if raw.get("input") is not None and _may_be_tool_call(raw.get("type"), attributes):
+        attributes["langfuse.tool.input"] = raw["input"]  # a tool call's input: its arguments
     cost = (raw.get("costDetails") or {}).get("total")
     if cost is not None:
         attributes["langfuse.cost.total"] = cost
@@ -69,6 +74,18 @@ def _span(raw: dict[str, Any], trace: dict[str, Any], number: int) -> Span:
         container_kind=raw.get("type"),
         source_line=number,
     )
+
+
+def _may_be_tool_call(kind: Any, attributes: dict[str, Any]) -> bool:
+    """A TOOL observation, or a SPAN that has a tool call's attributes (exports from before
+    Langfuse had a TOOL type). Only a first sieve, so that the input of other SPANs (often a
+    whole conversation) is not kept: the conventions decide which spans are tool calls."""
+    if kind != "SPAN":
+        return bool(kind == "TOOL")
+    return bool(attributes.get("gen_ai.operation.name") == "execute_tool"
+                or str(attributes.get("openinference.span.kind")).upper() == "TOOL"
+                or attributes.get("traceloop.span.kind") == "tool"
+                or any(key in attributes for key in TOOL_NAMES))
 
 
 def usage(details: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ specification and instrumentation write them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 
 import polars as pl
@@ -47,7 +48,25 @@ SESSION = ("gen_ai.conversation.id", "session.id", "traceloop.association.proper
 USER = ("user.id", "gen_ai.user", "langfuse.user.id")
 AGENT = ("gen_ai.agent.name", "agent.name")
 TOOL_NAME = ("gen_ai.tool.name", "tool.name", "ai.toolCall.name")
-TOOL_ARGS = ("gen_ai.tool.call.arguments", "tool.parameters", "ai.toolCall.args")
+# Tool arguments: OTel GenAI, Google ADK, the Vercel AI SDK, pydantic-ai (before its
+# instrumentation version 3), OpenLLMetry's entity input (wrapped: `unwrap_openllmetry`), a
+# Langfuse observation's `input`, OpenInference's `input.value` (in CONTENT too: on an LLM span it
+# is the prompt) and `tool.parameters` (by its spec and in most instrumentations the tool's JSON
+# schema, the same for every call). `tool_arguments` reads them in this order, on tool spans only.
+GENAI_TOOL_ARGS = "gen_ai.tool.call.arguments"
+ADK_TOOL_ARGS = "gcp.vertex.agent.tool_call_args"
+ADK_TOOL_RESPONSE = "gcp.vertex.agent.tool_response"
+VERCEL_TOOL_ARGS = "ai.toolCall.args"
+PYDANTIC_AI_TOOL_ARGS = "tool_arguments"
+OPENLLMETRY_INPUT = "traceloop.entity.input"
+LANGFUSE_TOOL_INPUT = "langfuse.tool.input"
+OPENINFERENCE_INPUT = "input.value"
+OPENINFERENCE_TOOL_PARAMETERS = "tool.parameters"
+OPENINFERENCE_REDACTED = "__REDACTED__"  # what OpenInference's hide_inputs writes instead
+# The keys only tool arguments need: kept only when the tool_args column is wanted.
+TOOL_ARGS = (GENAI_TOOL_ARGS, ADK_TOOL_ARGS, ADK_TOOL_RESPONSE, VERCEL_TOOL_ARGS,
+             PYDANTIC_AI_TOOL_ARGS, OPENLLMETRY_INPUT, LANGFUSE_TOOL_INPUT,
+             OPENINFERENCE_TOOL_PARAMETERS)
 
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "generate",
                             "completion"})
@@ -104,10 +123,8 @@ def step_kind(present: Collection[str]) -> pl.Expr:
         .otherwise(pl.lit("other"))
     )
     has_tokens = (first(present, INPUT).is_not_null() | first(present, OUTPUT).is_not_null())
-    return (
-        pl.when(container.is_not_null())
-        .then(container.replace_strict(LANGFUSE_KINDS, default="other", return_dtype=pl.String))
-        .when(operation.is_in(list(LLM_OPERATIONS))).then(pl.lit("llm"))
+    by_attributes = (
+        pl.when(operation.is_in(list(LLM_OPERATIONS))).then(pl.lit("llm"))
         .when(operation == "embeddings").then(pl.lit("embedding"))
         .when(operation == "execute_tool").then(pl.lit("tool"))
         .when(operation.is_in(list(AGENT_OPERATIONS))).then(pl.lit("agent"))
@@ -120,6 +137,14 @@ def step_kind(present: Collection[str]) -> pl.Expr:
         .when(first(present, TOOL_NAME).is_not_null()).then(pl.lit("tool"))
         .when(has_tokens).then(pl.lit("llm"))
         .otherwise(pl.lit("other"))
+    )
+    # A Langfuse observation's type says what it is; but exports from before Langfuse had a
+    # TOOL type give tool calls the type SPAN: their attributes tell.
+    return (
+        pl.when(container.is_null()).then(by_attributes)
+        .when((container == "SPAN") & (by_attributes == "tool")).then(pl.lit("tool"))
+        .otherwise(container.replace_strict(LANGFUSE_KINDS, default="other",
+                                            return_dtype=pl.String))
     )
 
 
@@ -163,6 +188,59 @@ def unreadable_usage(values: list[pl.Expr]) -> pl.Expr:
     fractional, too large): the span's usage is unknown, not zero."""
     return pl.any_horizontal(value.is_not_null() & ~_usable(value)
                              for value in values).fill_null(False)
+
+
+def tool_arguments(present: Collection[str]) -> pl.Expr:
+    """A tool span's arguments as text, from the first convention that records them (read on
+    tool spans only: `input.value` is the prompt on an LLM span). Values that stand for
+    arguments not recorded are passed over: ADK's "N/A", and its "{}" beside a "{}" response
+    (content capture off); OpenInference's redacted input; a `tool.parameters` that is a JSON
+    schema (an object of type "object" with "properties"), which would make every call of a
+    tool look the same."""
+    adk = first(present, (ADK_TOOL_ARGS,))
+    adk_withheld = ((adk == "N/A")
+                    | ((adk == "{}") & (first(present, (ADK_TOOL_RESPONSE,)) == "{}")))
+    openinference = first(present, (OPENINFERENCE_INPUT,))
+    parameters = first(present, (OPENINFERENCE_TOOL_PARAMETERS,))
+    schema = ((parameters.str.json_path_match("$.type") == "object")
+              & parameters.str.json_path_match("$.properties").is_not_null())
+    return pl.coalesce(
+        first(present, (GENAI_TOOL_ARGS,)),
+        pl.when(~adk_withheld.fill_null(False)).then(adk),
+        first(present, (VERCEL_TOOL_ARGS, PYDANTIC_AI_TOOL_ARGS, OPENLLMETRY_INPUT,
+                        LANGFUSE_TOOL_INPUT)),
+        pl.when(openinference != OPENINFERENCE_REDACTED).then(openinference),
+        pl.when(~schema.fill_null(False)).then(parameters),
+    )
+
+
+# OpenLLMetry wraps what a tool was called with: its @tool decorator as {"args": [...],
+# "kwargs": {...}}, its LangChain instrumentation as the callback's whole input (in both its
+# entity input and `gen_ai.tool.call.arguments`), where `inputs` are the arguments.
+_DECORATOR_KEYS = frozenset({"args", "kwargs"})
+_LANGCHAIN_KEYS = frozenset({"input_str", "tags", "metadata", "inputs", "kwargs"})
+
+
+def unwrap_openllmetry(text: str) -> str:
+    """The arguments in one of OpenLLMetry's wrappers, as JSON text; other text unchanged.
+    Positional arguments alone are a list, keyword arguments alone an object; both stay
+    wrapped."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(value, dict):
+        return text
+    if value.keys() == _DECORATOR_KEYS:
+        args, kwargs = value["args"], value["kwargs"]
+        if args and kwargs:
+            return text
+        value = args if args else kwargs
+    elif value.keys() == _LANGCHAIN_KEYS:
+        value = value["inputs"] if value["inputs"] is not None else value["input_str"]
+    else:
+        return text
+    return json.dumps(value, ensure_ascii=False)
 
 
 def tool_name(present: Collection[str]) -> pl.Expr:

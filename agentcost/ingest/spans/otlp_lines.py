@@ -15,14 +15,22 @@ from typing import Any
 import orjson
 import polars as pl
 
-from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT
+from agentcost.ingest.spans.conventions import CONTENT, INPUT, OUTPUT, TOOL_ARGS
 from agentcost.ingest.spans.ids import canonical_ids
-from agentcost.ingest.spans.otlp_model import AnyValue, ResourceSpans, TracesData, decode_traces
+from agentcost.ingest.spans.otlp_model import (
+    AnyValue,
+    ResourceSpans,
+    TracesData,
+    decode_traces,
+    structured_json,
+)
 from agentcost.ingest.spans.values import ContainerError
 
 SPAN_FIELDS = ("traceId", "spanId", "parentSpanId", "name", "startTimeUnixNano",
                "endTimeUnixNano")
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns")
+# Attributes a producer may write as a map or array (OTel GenAI's tool arguments), read as JSON.
+STRUCTURED_KEYS = frozenset(TOOL_ARGS)
 
 
 class SpanColumns:
@@ -68,7 +76,7 @@ class SpanColumns:
                             if scalar is None:
                                 scalar = value.intValue
                                 if scalar is None:
-                                    scalar = _other_scalar(value)
+                                    scalar = _other_value(item.key, value)
                             adders[0](row)
                             adders[1](scalar)
                     for key, text in resource:
@@ -125,9 +133,13 @@ def _content_only_without_usage(wide: pl.DataFrame) -> pl.DataFrame:
     return wide.drop(empty)
 
 
-def _other_scalar(value: AnyValue) -> str | None:
-    """An AnyValue's double or boolean as text, where it has no string or int."""
-    return _first_text(value.doubleValue, value.boolValue)
+def _other_value(key: str, value: AnyValue) -> str | None:
+    """An AnyValue's double or boolean as text, where it has no string or int; for tool
+    arguments, a map or array as JSON text."""
+    text = _first_text(value.doubleValue, value.boolValue)
+    if text is None and key in STRUCTURED_KEYS:
+        return structured_json(value)
+    return text
 
 
 def _first_text(*scalars: Any) -> str | None:

@@ -12,6 +12,7 @@ collector's way.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -19,14 +20,19 @@ import orjson
 
 from agentcost.ingest.spans.values import id_text
 
+_ABSENT = msgspec.Raw()
+
 
 class AnyValue(msgspec.Struct, gc=False):
-    """An attribute's value: only scalars (arrays and maps are not read by any convention)."""
+    """An attribute's value: a scalar, or a map or array, left undecoded (`structured_json`
+    decodes the few a convention reads whole)."""
 
     stringValue: Any = None  # field names as OTLP spells them
     intValue: Any = None
     doubleValue: Any = None
     boolValue: Any = None
+    kvlistValue: msgspec.Raw = _ABSENT
+    arrayValue: msgspec.Raw = _ABSENT
 
 
 class KeyValue(msgspec.Struct, gc=False):
@@ -130,4 +136,39 @@ def _value(value: Any, *, strict: bool = False) -> AnyValue:
             raise TypeError(f"an attribute value is {type(value).__name__}, not an object")
         return AnyValue()
     return AnyValue(value.get("stringValue"), value.get("intValue"), value.get("doubleValue"),
-                    value.get("boolValue"))
+                    value.get("boolValue"), _raw(value.get("kvlistValue")),
+                    _raw(value.get("arrayValue")))
+
+
+def _raw(value: Any) -> msgspec.Raw:
+    return _ABSENT if value is None else msgspec.Raw(orjson.dumps(value))
+
+
+def structured_json(value: AnyValue) -> str | None:
+    """A map or array value as the JSON text it stands for (OTel GenAI records tool arguments
+    so where it can); None for a scalar, or for one that is not well formed."""
+    kind = "kvlistValue" if value.kvlistValue else "arrayValue" if value.arrayValue else None
+    if kind is None:
+        return None
+    try:
+        plain = _plain({kind: orjson.loads(bytes(getattr(value, kind)))})
+        return json.dumps(plain, ensure_ascii=False)
+    except (orjson.JSONDecodeError, TypeError, AttributeError, KeyError, ValueError,
+            RecursionError):
+        return None
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    """An OTLP/JSON AnyValue as a plain JSON value: a kvlist as an object, an array as a list,
+    an int64 (text in OTLP/JSON) as a number."""
+    if "kvlistValue" in value:  # proto3 JSON leaves an empty list of values out
+        items = value["kvlistValue"].get("values") or ()
+        return {item["key"]: _plain(item.get("value") or {}) for item in items}
+    if "arrayValue" in value:
+        return [_plain(item) for item in value["arrayValue"].get("values") or ()]
+    if "intValue" in value:
+        return int(value["intValue"])
+    for name in ("stringValue", "doubleValue", "boolValue", "bytesValue"):
+        if name in value:
+            return value[name]
+    return None

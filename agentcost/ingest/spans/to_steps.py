@@ -181,6 +181,7 @@ def classify(spans: pl.DataFrame, *, source_file: str, task_key: str = "trace",
     candidates = typed.filter(plan.candidate)
     canonical = candidates.select(plan.canonical)
     canonical = _estimate_missing_usage(canonical, candidates, present)
+    canonical = _unwrap_openllmetry_arguments(canonical, candidates, present)
     # Task ids (32 hex digits per row) as categories until the batches are joined: a tenth of
     # the memory while every batch of a big file is held (the reader gives text back).
     return Classified(links, canonical.with_columns(pl.col("task_id").cast(pl.Categorical),
@@ -254,7 +255,7 @@ def _plan(present: frozenset[str], source_file: str, task_key: str, ids_required
         bucket(pl.lit(0)).alias("reasoning_tokens"),
         pl.lit(False).alias("tokens_estimated"),
         pl.when(pl.col("kind") == "tool").then(c.tool_name(present)).alias("tool_name"),
-        pl.when(pl.col("kind") == "tool").then(c.first(present, c.TOOL_ARGS)).alias("tool_args"),
+        pl.when(pl.col("kind") == "tool").then(c.tool_arguments(present)).alias("tool_args"),
         pl.when(is_call).then(c.reported_cost(present)).alias("reported_cost_usd"),
         c.first(present, c.USER).alias("user"),
         c.agent_name(present).alias("workflow"),
@@ -315,6 +316,23 @@ def resolve(batches: list[Classified]) -> SpanSteps:
         steps.append(candidates.filter(is_step.gather(candidates["sequence"])).drop("sequence"))
     result.steps = pl.concat(steps, how="vertical_relaxed")
     return result
+
+
+def _unwrap_openllmetry_arguments(canonical: pl.DataFrame, spans: pl.DataFrame,
+                                  present: Collection[str]) -> pl.DataFrame:
+    """The arguments of OpenLLMetry's tool spans (they carry `traceloop.span.kind`) taken out
+    of its wrappers, once per distinct value. `spans`: the rows of `canonical`, with all their
+    columns."""
+    if "traceloop.span.kind" not in present or "tool_args" not in canonical.columns:
+        return canonical
+    rows = (spans["traceloop.span.kind"].is_not_null()
+            & canonical["tool_args"].is_not_null()).arg_true()
+    if rows.is_empty():
+        return canonical
+    wrapped = canonical["tool_args"].gather(rows)
+    unwrapped = {text: c.unwrap_openllmetry(text) for text in wrapped.unique().to_list()}
+    return canonical.with_columns(canonical["tool_args"].scatter(
+        rows, wrapped.replace_strict(unwrapped, return_dtype=pl.String)))
 
 
 def _estimate_missing_usage(canonical: pl.DataFrame, spans: pl.DataFrame,
