@@ -6,7 +6,6 @@ arguments were seen within the hour before it."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import polars as pl
 import pytest
@@ -64,12 +63,19 @@ def test_openinference_input_value_of_tool_spans_on_phoenix():
 
 
 @real_traces
-def test_the_same_phoenix_session_twice_hits_once_per_call(tmp_path):
-    """A copy of the session replays each call within the hour: each is a hit on the first
-    copy's, and only on it (list_datasets' two calls differ, so 2 hits of 4, not 3)."""
-    copy = tmp_path / "pxi-copy.json"
-    shutil.copy(PHOENIX, copy)
-    assert cache_everything([PHOENIX, copy]) == {
+def test_the_same_phoenix_session_run_again_hits_once_per_call(tmp_path):
+    """The session run again (the same calls under new span ids) replays each call within the
+    hour: each is a hit on the first run's, and only on it (list_datasets' two calls differ,
+    so 2 hits of 4, not 3). A plain copy of the file would be the same spans read twice, and
+    count once."""
+    spans = json.loads(PHOENIX.read_text())
+    for span in spans:
+        span["context"]["span_id"] = "again-" + span["context"]["span_id"]
+        if span.get("parent_id"):
+            span["parent_id"] = "again-" + span["parent_id"]
+    again = tmp_path / "pxi-again.json"
+    again.write_text(json.dumps(spans))
+    assert cache_everything([PHOENIX, again]) == {
         "add_spans_to_dataset": (4, 0, 2), "ask_user": (2, 0, 1), "bash": (2, 0, 1),
         "create_dataset": (2, 0, 1), "get_route_info": (2, 0, 1), "list_datasets": (4, 0, 2)}
 
