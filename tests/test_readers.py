@@ -320,3 +320,42 @@ def test_two_llm_spans_each_the_others_parent_count_once_and_the_cycle_is_noted(
     [tally] = [tally for what, tally in ingested.accounting.notes.items()
                if what.startswith("parent cycle broken")]
     assert (tally.count, tally.examples) == (1, [(str(path), 1)])
+
+
+class Recorder:
+    """A progress display that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.total, self.names, self.moves = 0, [], []
+
+    def start(self, total_bytes: int) -> None:
+        self.total = total_bytes
+
+    def reading(self, name: str) -> None:
+        self.names.append(name)
+
+    def read(self, size_bytes: int) -> None:
+        self.moves.append(size_bytes)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_progress_moves_as_a_big_file_is_read_and_ends_at_its_size(tmp_path, monkeypatch,
+                                                                    compressed):
+    """OTLP lines read in 8 KiB chunks: the display moves many times, by the bytes on disk
+    (compressed ones for gzip), and ends at the file's size, once."""
+    import gzip
+
+    from agentcost.ingest import sources
+
+    monkeypatch.setattr(sources, "SPAN_CHUNK_BYTES", 8192)
+    monkeypatch.setattr(sources, "READ_PIECE_BYTES", 8192)
+    text = "\n".join(otlp_batch_line(n, 40) for n in range(1, 31)) + "\n"
+    path = tmp_path / ("big.jsonl.gz" if compressed else "big.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    recorder = Recorder()
+    steps = read_steps([str(path)], progress=recorder).steps
+    assert steps.height == 1200
+    assert recorder.total == path.stat().st_size
+    assert recorder.names == [str(path)]
+    assert sum(recorder.moves) == path.stat().st_size
+    assert len(recorder.moves) >= (3 if compressed else 10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, cast
 
 import polars as pl
@@ -87,15 +87,18 @@ def read_steps(
     run_spans = RunSpans()
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
+        advanced = None
         if progress is not None:
             progress.reading(source.display)
+            advanced = _Advance(progress, None if source.read_once else size)
+            source = replace(source, on_read=advanced)
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans)
         frames.extend((source.display, conform(frame))
                       for frame in _read_source(context, forced, jobs))
-        if progress is not None:
-            progress.read(size)
+        if advanced is not None:
+            advanced.finish()
     # Span files' steps take their file's place among the others, once all spans are known.
     span_steps = run_spans.steps(accounting)
     ordered = [frame for _, frame in frames]
@@ -140,6 +143,27 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
             raise InputError(f"{source.display}: read as {forced.label} (--input-format "
                              f"{forced.name}), it gives no step; it looks like {looks}")
         return frames
+
+
+class _Advance:
+    """Moves the progress display by the bytes of one source as they are read, never past the
+    source's size (a file may be opened twice: to recognise it, then to read it), and to its
+    end when the reader is done (a file decoded whole by polars moves it only then)."""
+
+    def __init__(self, progress: ReadProgress, size: int | None) -> None:
+        self._progress, self._left = progress, size
+
+    def __call__(self, count: int) -> None:
+        if self._left is not None:
+            count = min(count, self._left)
+            self._left -= count
+        if count:
+            self._progress.read(count)
+
+    def finish(self) -> None:
+        if self._left:
+            self._progress.read(self._left)
+            self._left = 0
 
 
 def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], display: str) -> int:

@@ -7,10 +7,10 @@ import gzip
 import io
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from agentcost.errors import InputError
 
@@ -36,6 +36,9 @@ class Source:
     display: str
     path: Path | None
     pipe: bool = False
+    # Told how many bytes were read each time some are (compressed bytes for gzip), for a
+    # progress display: reading does not depend on it.
+    on_read: Callable[[int], None] | None = field(default=None, compare=False)
 
     @property
     def is_stdin(self) -> bool:
@@ -152,6 +155,7 @@ def open_source(source: Source) -> BinaryIO:
         except OSError as error:
             raise InputError(f"{source.display}: cannot open: {error.strerror}") from error
         head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+        stream = _counted(stream, source.on_read)
         if head == GZIP_MAGIC:
             return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
         return stream
@@ -160,11 +164,40 @@ def open_source(source: Source) -> BinaryIO:
         handle = source.path.open("rb")
     except OSError as error:
         raise InputError(f"{source.display}: cannot open: {error.strerror}") from error
-    if handle.read(2) == GZIP_MAGIC:
-        handle.seek(0)
-        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+    is_gzip = handle.read(2) == GZIP_MAGIC
     handle.seek(0)
-    return handle
+    counted = _counted(handle, source.on_read)
+    if is_gzip:
+        return gzip.GzipFile(fileobj=counted)  # type: ignore[return-value]
+    return counted
+
+
+def _counted(stream: BinaryIO, on_read: Callable[[int], None] | None) -> BinaryIO:
+    return stream if on_read is None else cast(BinaryIO, CountingReader(stream, on_read))
+
+
+class CountingReader(io.RawIOBase):
+    """A stream that tells `on_read` how many bytes each read returned."""
+
+    def __init__(self, stream: BinaryIO, on_read: Callable[[int], None]) -> None:
+        self._stream, self._on_read = stream, on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._stream.read(-1 if size is None else size)
+        self._on_read(len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Chunk]:

@@ -86,7 +86,7 @@ def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> None:
     if head.json_lines:
         work = ChunkWork(context.display, context.task_key, context.columns)
         batches = _otlp_lines(stream, context.display, work, context.accounting,
-                              context.plain_file, context.jobs)
+                              context.plain_file, context.jobs, context.source.on_read)
     else:
         keys = attribute_keys(context.task_key, context.columns)
         spans = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
@@ -157,6 +157,7 @@ class ChunkResult:
     blank_lines: int
     bad_lines: list[tuple[int, str]]
     stream_error: str | None
+    size: int  # the chunk's bytes
 
 
 def process_otlp_chunk(chunk: Chunk, work: ChunkWork) -> ChunkResult:
@@ -174,11 +175,13 @@ def process_otlp_chunk(chunk: Chunk, work: ChunkWork) -> ChunkResult:
         bad.append((line, TRUNCATED if cut else reason))
     batch = classify(columns.frame(), source_file=work.display, task_key=work.task_key,
                      columns=work.columns)
-    return ChunkResult(batch, chunk.first_line, len(raw_lines), blank, bad, chunk.stream_error)
+    return ChunkResult(batch, chunk.first_line, len(raw_lines), blank, bad, chunk.stream_error,
+                       chunk.size or len(chunk.data))
 
 
 def _otlp_lines(stream: BinaryIO, display: str, work: ChunkWork, accounting: LineAccounting,
-                path: Path | None, jobs: int) -> list[Classified]:
+                path: Path | None, jobs: int, on_read: Callable[[int], None] | None
+                ) -> list[Classified]:
     """The file exporter's one TracesData per line; a bad line is named and skipped, the good
     lines around it are kept. Each chunk's spans are classified before more is read: what is
     kept of a chunk is its hashed span ids and its step candidates, never its attributes.
@@ -191,6 +194,8 @@ def _otlp_lines(stream: BinaryIO, display: str, work: ChunkWork, accounting: Lin
     chunks = (read_ahead(read_chunks(stream, span_chunk_bytes(size))) if path is None
               else plain_chunks(path, span_chunk_bytes(size)))
     for result in ordered_map(work, chunks, jobs=jobs):
+        if path is not None and on_read is not None:  # read by whichever process took it
+            on_read(result.size)
         # A plain file's chunks number their lines from 1: number them through the file.
         shift = lines_before - (result.first_line - 1)
         accounting.lines_read += result.line_count
