@@ -359,3 +359,21 @@ def test_progress_moves_as_a_big_file_is_read_and_ends_at_its_size(tmp_path, mon
     assert recorder.names == [str(path)]
     assert sum(recorder.moves) == path.stat().st_size
     assert len(recorder.moves) >= (3 if compressed else 10)
+
+
+@pytest.mark.parametrize("container", ["list", "tempo v2", "jaeger v3"])
+def test_otlp_traces_data_in_the_containers_apis_write(tmp_path, container):
+    """The same two TracesData as a list, and one under Tempo's v2 `trace` and Jaeger's v3
+    `result` wrappers: the spans of each, read as OTLP."""
+    first = json.loads(otlp_line(TRACE, "1" * 16, 100))
+    second = json.loads(otlp_line(TRACE, "2" * 16, 200))
+    if container == "list":
+        document, expected = [first, second], [100, 200]
+    else:
+        document = {"trace" if container == "tempo v2" else "result": first}
+        expected = [100]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document, indent=2))
+    ingested = read_steps([str(path)])
+    assert ingested.accounting.formats == {"OTLP/JSON": 1}
+    assert ingested.steps["input_tokens"].to_list() == expected

@@ -19,7 +19,7 @@ from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chun
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
-from agentcost.ingest.spans.otlp_model import decode_traces
+from agentcost.ingest.spans.otlp_model import decode_traces, lenient_traces
 from agentcost.ingest.spans.to_steps import Classified, Outcome, classify, resolve
 from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan, ContainerError
 from agentcost.parallel import ordered_map, read_ahead
@@ -90,7 +90,7 @@ def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> None:
     else:
         keys = attribute_keys(context.task_key, context.columns)
         spans = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
-        _otlp_document(stream.read(), context.display, spans, context.accounting)
+        _otlp_document(stream.read(), head, context.display, spans, context.accounting)
         batches = [_classify(spans.frame(), context)]
     context.spans.add(batches, context.display)
 
@@ -216,16 +216,24 @@ def _non_blank(raw_lines: list[bytes], first: int) -> Iterator[tuple[int, bytes]
     return ((first + offset, raw) for offset, raw in enumerate(raw_lines) if raw.strip())
 
 
-def _otlp_document(data: bytes, display: str, columns: SpanColumns,
+def _otlp_document(data: bytes, head: Head, display: str, columns: SpanColumns,
                    accounting: LineAccounting) -> None:
-    """One OTLP/JSON document (pretty-printed, or a Tempo export)."""
+    """One OTLP/JSON document (pretty-printed, or a Tempo export), or several: a list of
+    TracesData, or one under an API's wrapper key."""
+    from agentcost.ingest.readers.otlp import unwrapped
+
     try:
-        traces = decode_traces(data, columns.keys)
+        if head.is_list or unwrapped(head.record) is not None:
+            document = orjson.loads(data)
+            items = document if isinstance(document, list) else [unwrapped(document)]
+            for number, item in enumerate(items, start=1):
+                columns.add_traces(lenient_traces(item, columns.keys), number)
+        else:
+            columns.add_traces(decode_traces(data, columns.keys), 1)
     except orjson.JSONDecodeError as error:
         raise InputError(f"{display}: not valid JSON ({error})") from error
     except (TypeError, AttributeError, KeyError, ContainerError) as error:
         raise InputError(f"{display}: not a valid OTLP/JSON document ({error})") from error
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     accounting.lines_read += lines
-    columns.add_traces(traces, 1)
     accounting.lines_used += lines
