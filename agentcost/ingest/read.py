@@ -12,19 +12,22 @@ import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
+from agentcost.ingest.duplicates import drop_duplicates
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
 from agentcost.ingest.readers.base import ReadContext, Reader
+from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import PrependedStream, expand_inputs, open_source
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
-# Concepts every command needs: identity, ordering, and all token buckets (the uncached input
-# is derived from the prompt and the cache fields together).
+# Concepts every command needs: identity (the step id tells a native step read twice),
+# ordering, and all token buckets (the uncached input is derived from the prompt and the cache
+# fields together).
 CORE_CONCEPTS = frozenset({
-    "task_id", "step", "start_time", "kind", "model", "prompt_tokens", "uncached_input_tokens",
-    "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
-    "reasoning_tokens", "tool_name", "service_tier",
+    "task_id", "step", "span_id", "start_time", "kind", "model", "prompt_tokens",
+    "uncached_input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+    "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "tool_name", "service_tier",
 })
 SNIFF_BYTES = 256 * 1024
 
@@ -73,6 +76,7 @@ def read_steps(
     if progress is not None:
         progress.start(sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
+    native_files: list[str] = []
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
         if progress is not None:
@@ -80,16 +84,23 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1)
-        frames.extend(conform(frame) for frame in _read_source(context, forced, jobs))
+        reader, read = _read_source(context, forced, jobs)
+        if reader is NATIVE:
+            native_files.append(source.display)
+        frames.extend(conform(frame) for frame in read)
         if progress is not None:
             progress.read(size)
     steps = pl.concat(frames, how="vertical") if frames else conform(pl.DataFrame())
+    if native_files:  # a native step read twice counts once (spans: by span id, when read)
+        steps = drop_duplicates(
+            steps, accounting, None if len(native_files) == len(sources) else native_files)
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
-                 ) -> list[pl.DataFrame]:
-    """One source read by the reader named, or by the one that recognises its head."""
+                 ) -> tuple[Reader, list[pl.DataFrame]]:
+    """One source read by the reader named, or by the one that recognises its head: the
+    reader, and what it read."""
     source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
@@ -104,7 +115,7 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
         whole = cast(BinaryIO, PrependedStream(data, stream))
-        return reader.read(whole, head, context)
+        return reader, reader.read(whole, head, context)
 
 
 def _peek(stream: BinaryIO) -> bytes:
