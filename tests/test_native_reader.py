@@ -224,14 +224,13 @@ def test_byte_order_mark_does_not_cost_the_first_line(tmp_path):
 
 
 def test_numbers_json_cannot_hold_and_deep_nesting_are_named_not_raised(write_jsonl):
-    good = json.dumps(good_record(0))
     path = write_jsonl([
-        good,
+        good_record(0),
         '{"task_id": "t", "input_tokens": NaN}',
         '{"task_id": "t", "input_tokens": 1e400}',
         '{"task_id": "t", "input_tokens": 99999999999999999999999}',
         '{"task_id": "t", "tool_args": ' + "[" * 5000 + "]" * 5000 + "}",
-        good,
+        good_record(1),  # another step: the same one twice would count once
     ])
     accounting = read_steps([str(path)]).accounting
     assert accounting.lines_used == 2

@@ -68,12 +68,16 @@ def use_color(color: bool | None, *, to_file: bool) -> bool:
 
 
 def print_skips(accounting: LineAccounting) -> None:
-    from agentcost.renderers.text import lines_list, safe_text
+    from agentcost.renderers.text import first_of_each, lines_list, safe_text
 
     def most_first(tallies: dict[str, Tally]) -> list[tuple[str, Tally, str]]:
         ordered = sorted(tallies.items(), key=lambda item: (-item[1].count, item[0]))
-        return [(safe_text(reason), tally, lines_list(tally.examples, single_file=False))
-                for reason, tally in ordered]
+        found = []
+        for reason, tally in ordered:
+            where = lines_list(tally.examples, single_file=False)
+            repeats = first_of_each(tally, single_file=False)
+            found.append((safe_text(reason), tally, f"{where} ({repeats})" if repeats else where))
+        return found
 
     if accounting.lines_skipped:
         print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines "

@@ -15,6 +15,9 @@ class Tally:
 
     count: int = 0
     examples: list[tuple[str, int]] = field(default_factory=list)
+    # For a repeat (a step read twice, a step number used twice): the earlier line each
+    # example repeats, in step with the examples; empty for anything else.
+    earlier: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, file: str, lines: list[int], count: int | None = None) -> None:
         self.count += len(lines) if count is None else count
@@ -22,10 +25,20 @@ class Tally:
         if room > 0:
             self.examples.extend((file, line) for line in lines[:room])
 
+    def add_repeats(self, places: list[tuple[str, int]], earlier: list[tuple[str, int]],
+                    count: int) -> None:
+        """`count` repeats, the first of them at `places`, repeating the lines `earlier`."""
+        self.count += count
+        room = EXAMPLES_KEPT - len(self.examples)
+        if room > 0:
+            self.examples.extend(places[:room])
+            self.earlier.extend(earlier[:room])
+
 
 @dataclass
 class LineAccounting:
-    """Every line of every input ends up in exactly one of: used, blank, skipped."""
+    """Every line of every input ends up in exactly one of: used, blank, skipped. A native
+    step read twice is skipped, its reason saying so, at its second reading."""
 
     files: list[str] = field(default_factory=list)
     lines_read: int = 0
@@ -52,6 +65,15 @@ class LineAccounting:
 
     def note(self, what: str, file: str, lines: list[int], count: int | None = None) -> None:
         self.notes.setdefault(what, Tally()).add(file, lines, count)
+
+    def skip_repeats(self, reason: str, places: list[tuple[str, int]],
+                     earlier: list[tuple[str, int]], count: int) -> None:
+        """Lines read and understood but not used, because each repeats an earlier line."""
+        self.skipped.setdefault(reason, Tally()).add_repeats(places, earlier, count)
+
+    def note_repeats(self, what: str, places: list[tuple[str, int]],
+                     earlier: list[tuple[str, int]], count: int) -> None:
+        self.notes.setdefault(what, Tally()).add_repeats(places, earlier, count)
 
     def not_step(self, reason: str, file: str, records: list[int], count: int | None = None
                  ) -> None:

@@ -26,8 +26,9 @@ UNREADABLE = "unreadable record"  # a line that parses, is an object and has the
 # Below this many lines a failing block is examined line by line.
 SINGLE_LINE_THRESHOLD = 16
 # Lines taken from the start of a source, and from spread-out windows of every chunk, to learn
-# which field names it uses (parsing every line in Python just to list its keys would cost more
-# than the whole polars read).
+# which field names it uses: the known ones are decoded as their type, the other known ones
+# are only watched for (see probe_schema); unknown ones are noted (parsing every line in Python
+# just to list its keys would cost more than the whole polars read).
 SAMPLE_HEAD_LINES = 1000
 SAMPLE_WINDOWS = 64
 SAMPLE_WINDOW_LINES = 8
@@ -111,13 +112,34 @@ def _keys_of(raw: bytes) -> Iterable[str]:
     return value.keys() if isinstance(value, dict) else ()
 
 
-def decode_chunk(chunk: Chunk, schema: dict[str, pl.DataType]) -> DecodedChunk:
-    """Decode one chunk with `schema` (field name -> read dtype)."""
-    frame = _try_read(chunk.data, schema)
-    if frame is not None and frame.height == chunk.line_count:
-        lines = pl.int_range(chunk.first_line, chunk.first_line + frame.height, eager=True)
-        return DecodedChunk(frame.with_columns(lines.alias(LINE_COLUMN)), [], [])
-    return _decode_line_by_line(chunk, schema)
+def read_schema(keys: Collection[str]) -> dict[str, pl.DataType]:
+    """`keys` (known field names) with the dtype each is decoded as."""
+    return {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
+
+
+def probe_schema(seen: Collection[str], wanted: Collection[str]) -> dict[str, pl.DataType]:
+    """The wanted fields a sample saw, decoded as their type; the other wanted fields as Null
+    columns. polars refuses a Null column holding a value, so a line carrying a field the
+    sample missed (first written on line 2,000) fails the read, and the reader decodes again
+    with every wanted field typed (read_schema): every known field is read on every line, and
+    a file without such a line pays only for watching, far less than decoding each alias."""
+    typed = read_schema([key for key in wanted if key in seen])
+    return typed | {key: pl.Null() for key in sorted(wanted) if key not in typed}
+
+
+def decode_chunk(chunk: Chunk, schema: dict[str, pl.DataType],
+                 full_schema: dict[str, pl.DataType] | None = None) -> DecodedChunk:
+    """Decode one chunk with `schema` (field name -> read dtype); when that fails, with
+    `full_schema` (every field typed: a probe_schema may fail on a good line), and then line by
+    line with it, naming the bad lines."""
+    full_schema = full_schema or schema
+    attempts = [schema] if full_schema == schema else [schema, full_schema]
+    for attempt in attempts:
+        frame = _try_read(chunk.data, attempt)
+        if frame is not None and frame.height == chunk.line_count:
+            lines = pl.int_range(chunk.first_line, chunk.first_line + frame.height, eager=True)
+            return DecodedChunk(frame.with_columns(lines.alias(LINE_COLUMN)), [], [])
+    return _decode_line_by_line(chunk, full_schema)
 
 
 def _try_read(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame | None:

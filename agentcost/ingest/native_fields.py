@@ -26,7 +26,8 @@ NATIVE_FIELDS: tuple[NativeField, ...] = (
     NativeField("step", ("step_number", "step"), "count",
                 "1-based step number within the task. When absent, steps are numbered by "
                 "start time, then by order in the file."),
-    NativeField("span_id", ("span_id",), "text", "Id of this step's span."),
+    NativeField("span_id", ("span_id", "step_id"), "text",
+                "Id of this step (its span): a step read twice is told by its task and id."),
     NativeField("parent_span_id", ("parent_span_id", "parent_id"), "text",
                 "Id of the enclosing span."),
     NativeField("start_time", ("timestamp", "start_time", "time", "ts"), "time",

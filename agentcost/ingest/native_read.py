@@ -15,13 +15,13 @@ import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.native_decode import (
-    KIND_OF_KEY,
     LINE_COLUMN,
-    READ_DTYPES,
     DecodedChunk,
     KeySighting,
     decode_chunk,
     lines_at,
+    probe_schema,
+    read_schema,
     sample_keys,
     second_look,
 )
@@ -73,21 +73,17 @@ def _read_clean_file(
             whole = Chunk(mapped, 1, line_count,  # type: ignore[arg-type]
                           ends_unterminated=mapped[-1:] != b"\n")
             sightings = sample_keys(whole)
-            keys = {key for key in sightings if key in wanted_aliases}
-            schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
             try:
-                frame = pl.read_ndjson(path, schema=schema or {"__none__": pl.String()})
-            except Exception:  # a bad line: the chunked reader finds and names it
+                frame = pl.read_ndjson(path, schema=probe_schema(sightings, wanted_aliases))
+            except Exception:  # a bad line, or a field the sample missed: the chunks find it
                 return None
             if frame.height != line_count:
                 return None
             _note_unknown_fields(sightings, whole, display, set(), accounting)
     accounting.lines_read += line_count
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
-    # The line column first: a file with no field we read still has its rows.
-    decoded = DecodedChunk(frame.with_columns(lines).select(*schema.keys(), LINE_COLUMN), [], [])
-    return _finish(decoded, keys, display, accounting, missing_task,
-                   partial(_lines_of_file, path))
+    decoded = DecodedChunk(frame.with_columns(lines), [], [])
+    return _finish(decoded, display, accounting, missing_task, partial(_lines_of_file, path))
 
 
 def count_lines(path: Path) -> int | None:
@@ -136,8 +132,14 @@ def _note_unknown_fields(
     for key, sighting in sightings.items():
         if key not in KNOWN_KEYS and key not in reported:
             reported.add(key)
-            accounting.note(f"unknown field {key!r} ignored (count: sampled lines)", display,
-                            [sighting.first_line(chunk)], count=sighting.lines)
+            accounting.note(unknown_field_note(key), display, [sighting.first_line(chunk)],
+                            count=sighting.lines)
+
+
+def unknown_field_note(key: str) -> str:
+    """Unknown fields are looked for in a sample of the lines only (known ones are read on
+    every line): the note says so, and its count is of the sampled lines carrying the field."""
+    return f"unknown field {key!r} ignored (found in a sample of the lines; count: sampled lines)"
 
 
 def _read_in_chunks(
@@ -145,7 +147,8 @@ def _read_in_chunks(
     stream: BinaryIO | None = None,
 ) -> list[pl.DataFrame]:
     frames: list[pl.DataFrame] = []
-    seen_keys: set[str] = set()
+    full_schema = read_schema(wanted_aliases)
+    seen_keys: set[str] = set()  # wanted fields seen so far, in a sample or decoded
     reported_unknown: set[str] = set()
     owned = stream is None
     stream = stream or open_source(source)
@@ -158,29 +161,35 @@ def _read_in_chunks(
             sightings = sample_keys(chunk)
             _note_unknown_fields(sightings, chunk, source.display, reported_unknown, accounting)
             seen_keys.update(key for key in sightings if key in wanted_aliases)
-            frames.append(_read_chunk(chunk, seen_keys, source.display, accounting,
-                                      missing_task))
+            decoded = decode_chunk(chunk, probe_schema(seen_keys, wanted_aliases), full_schema)
+            decoded.frame = _present(decoded.frame)
+            seen_keys.update(name for name in decoded.frame.columns if name != LINE_COLUMN)
+            frames.append(_finish(decoded, source.display, accounting, missing_task,
+                                  partial(lines_at, chunk.data, chunk.first_line)))
     return frames
 
 
-def _read_chunk(
-    chunk: Chunk, keys: set[str], file: str, accounting: LineAccounting, missing_task: str
-) -> pl.DataFrame:
-    schema = {key: READ_DTYPES[KIND_OF_KEY[key]] for key in sorted(keys)}
-    return _finish(decode_chunk(chunk, schema), keys, file, accounting, missing_task,
-                   partial(lines_at, chunk.data, chunk.first_line))
+def _present(frame: pl.DataFrame) -> pl.DataFrame:
+    """The decoded frame without the fields no line of it carries (Null columns of a probe
+    among them): a column of nulls changes no check and no value (a line without any token
+    field still has unknown usage), so the checks and the canonical columns are built from
+    the fields present only."""
+    empty = [name for name in frame.columns
+             if name != LINE_COLUMN and frame[name].null_count() == frame.height]
+    return frame.drop(empty)
 
 
 def _finish(
-    decoded: DecodedChunk, keys: set[str], file: str, accounting: LineAccounting,
-    missing_task: str, raw_lines: RawLines,
+    decoded: DecodedChunk, file: str, accounting: LineAccounting, missing_task: str,
+    raw_lines: RawLines,
 ) -> pl.DataFrame:
     """Account for blank and bad lines, reject rows that fail the checks, and give the rest
     canonical columns. `raw_lines` gives the text of lines by number, for a second look."""
     accounting.lines_blank += len(decoded.blank_lines)
     for bad in decoded.bad_lines:
         accounting.skip(bad.reason, file, [bad.line])
-    frame = decoded.frame
+    frame = _present(decoded.frame)
+    keys = set(frame.columns) - {LINE_COLUMN}
     checked = (
         frame.lazy().with_columns(start_time(frame, keys))
         .with_columns(problems(keys, missing_task)).collect(engine="streaming")

@@ -13,6 +13,7 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
+from agentcost.ingest.duplicates import drop_duplicates
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
@@ -29,12 +30,13 @@ from agentcost.ingest.span_read import RunSpans
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
-# Concepts every command needs: identity, ordering, and all token buckets (the uncached input
-# is derived from the prompt and the cache fields together).
+# Concepts every command needs: identity (the step id tells a native step read twice),
+# ordering, and all token buckets (the uncached input is derived from the prompt and the cache
+# fields together).
 CORE_CONCEPTS = frozenset({
-    "task_id", "step", "start_time", "kind", "model", "prompt_tokens", "uncached_input_tokens",
-    "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
-    "reasoning_tokens", "tool_name", "service_tier",
+    "task_id", "step", "span_id", "start_time", "kind", "model", "prompt_tokens",
+    "uncached_input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+    "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "tool_name", "service_tier",
 })
 SNIFF_BYTES = 256 * 1024
 NOT_A_TRACE_KEYS_SHOWN = 8
@@ -85,6 +87,7 @@ def read_steps(
         progress.start(sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
     run_spans = RunSpans()
+    native_files: list[str] = []
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
         advanced = None
@@ -95,8 +98,10 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans)
-        frames.extend((source.display, conform(frame))
-                      for frame in _read_source(context, forced, jobs))
+        reader, read = _read_source(context, forced, jobs)
+        if reader is NATIVE:
+            native_files.append(source.display)
+        frames.extend((source.display, conform(frame)) for frame in read)
         if advanced is not None:
             advanced.finish()
     # Span files' steps take their file's place among the others, once all spans are known.
@@ -106,12 +111,16 @@ def read_steps(
         ordered.insert(_place(frames, sources, display) + inserted,
                        conform(span_steps[display]))
     steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
+    if native_files:  # a native step read twice counts once (spans: by span id, when read)
+        steps = drop_duplicates(
+            steps, accounting, None if len(native_files) == len(sources) else native_files)
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
-                 ) -> list[pl.DataFrame]:
-    """One source read by the reader named, or by the one that recognises its head."""
+                 ) -> tuple[Reader | None, list[pl.DataFrame]]:
+    """One source read by the reader named, or by the one that recognises its head: the
+    reader (none for a file of no trace format), and what it read."""
     source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
@@ -123,7 +132,7 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         recognised = recognise(head)
         if forced is None and recognised is NATIVE and head.document and not head.json_lines:
             _not_a_trace(head, context)
-            return []
+            return None, []
         reader = forced or recognised
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
@@ -142,7 +151,7 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
                      else recognised.label)
             raise InputError(f"{source.display}: read as {forced.label} (--input-format "
                              f"{forced.name}), it gives no step; it looks like {looks}")
-        return frames
+        return reader, frames
 
 
 class _Advance:

@@ -9,6 +9,7 @@ import polars as pl
 
 from agentcost import __version__
 from agentcost.analysis.report import Report
+from agentcost.ingest.accounting import Tally
 from agentcost.money import MONEY_DECIMALS
 
 SCHEMA_VERSION = 1
@@ -117,18 +118,26 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
             "blank": accounting.lines_blank,
             "skipped": accounting.lines_skipped,
             "skipped_by_reason": [
-                {"reason": reason, "count": tally.count,
-                 "first": [{"file": f, "line": n} for f, n in tally.examples]}
+                {"reason": reason, **_tally(tally)}
                 for reason, tally in sorted(accounting.skipped.items())
             ],
             "formats": dict(sorted(accounting.formats.items())),
             "notes": [
-                {"note": note, "count": tally.count,
-                 "first": [{"file": f, "line": n} for f, n in tally.examples]}
+                {"note": note, **_tally(tally)}
                 for note, tally in sorted(accounting.notes.items())
             ],
         },
     }
+
+
+def _tally(tally: Tally) -> dict[str, Any]:
+    """How many, the first places, and for repeats (a step read twice) the earlier line each
+    of those repeats."""
+    entry: dict[str, Any] = {"count": tally.count,
+                             "first": [{"file": f, "line": n} for f, n in tally.examples]}
+    if tally.earlier:
+        entry["earlier"] = [{"file": f, "line": n} for f, n in tally.earlier]
+    return entry
 
 
 def _dashboard(report: Report) -> dict[str, Any]:

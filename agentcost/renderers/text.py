@@ -6,6 +6,10 @@ import math
 import unicodedata
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentcost.ingest.accounting import Tally
 
 # Control and format characters (escapes, bidi overrides, zero-width) are shown, not obeyed.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
@@ -95,3 +99,10 @@ def lines_list(examples: list[tuple[str, int]], *, single_file: bool) -> str:
     if single_file:
         return ", ".join(str(line) for _, line in examples)
     return ", ".join(f"{safe_text(file)}:{line}" for file, line in examples)
+
+
+def first_of_each(tally: Tally, *, single_file: bool) -> str:
+    """For lines skipped as repeats: where the first of each was read ("" for other skips)."""
+    if not tally.earlier:
+        return ""
+    return f"the first of each at line {lines_list(tally.earlier, single_file=single_file)}"

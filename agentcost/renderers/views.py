@@ -14,6 +14,7 @@ from agentcost.analysis.report import Report
 from agentcost.renderers.text import (
     count,
     duration,
+    first_of_each,
     lines_list,
     money,
     plural,
@@ -336,10 +337,16 @@ def input_section(report: Report) -> Section:
             lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
                          f"(line {lines_list(tally.examples, single_file=single)})")
     for reason, tally in sorted(a.skipped.items(), key=lambda item: (-item[1].count, item[0])):
+        repeats = first_of_each(tally, single_file=single)
         lines.append(f"  skipped {count(tally.count)}: {safe_text(reason)} "
-                     f"(line {lines_list(tally.examples, single_file=single)})")
+                     f"(line {lines_list(tally.examples, single_file=single)}"
+                     f"{'; ' + repeats if repeats else ''})")
     for note, tally in sorted(a.notes.items()):
-        if tally.examples:
+        if tally.earlier:
+            lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
+                         f"{lines_list(tally.examples[:1], single_file=single)}, the earlier "
+                         f"at line {lines_list(tally.earlier[:1], single_file=single)})")
+        elif tally.examples:
             lines.append(f"  note: {safe_text(note)} ({count(tally.count)}; first at line "
                          f"{lines_list(tally.examples[:1], single_file=single)})")
         else:  # about a file or the whole input, not its lines
