@@ -377,3 +377,110 @@ def test_otlp_traces_data_in_the_containers_apis_write(tmp_path, container):
     ingested = read_steps([str(path)])
     assert ingested.accounting.formats == {"OTLP/JSON": 1}
     assert ingested.steps["input_tokens"].to_list() == expected
+
+
+def test_otlp_under_a_wrapper_on_one_line_in_lines_and_past_the_head(tmp_path):
+    """Tempo v2's {"trace": ...} saved by curl on one line, a JSON Lines file of Jaeger v3
+    {"result": ...}, and a pretty-printed wrapper past the head: every span read."""
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"trace": json.loads(otlp_line(TRACE, "1" * 16, 100))}))
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("".join(json.dumps({"result": json.loads(otlp_line(TRACE, f"{n:016x}",
+                                                                        100))}) + "\n"
+                             for n in (1, 2)))
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"trace": json.loads(otlp_batch_line(5, 1000))}, indent=2))
+    assert big.stat().st_size > 256 * 1024
+    assert read_steps([str(one)]).steps.height == 1
+    assert read_steps([str(lines)]).steps.height == 2
+    assert read_steps([str(big)]).steps.height == 1000
+
+
+def test_which_native_lines_are_repeats_does_not_depend_on_what_is_shown(tmp_path):
+    import agentcost
+
+    path = tmp_path / "users.jsonl"
+    line = {"task_id": "t", "step": 1, "model": "gpt-4o", "input_tokens": 1000,
+            "output_tokens": 0}
+    path.write_text(json.dumps({**line, "user": "alice"}) + "\n"
+                    + json.dumps({**line, "user": "bob"}) + "\n")
+    plain, by_user = agentcost.report(path), agentcost.report(path, by="user")
+    assert plain.summary.steps == by_user.summary.steps == 1
+    assert plain.summary.total_cost_usd == by_user.summary.total_cost_usd == 0.0025
+
+
+def test_a_native_file_with_a_bad_first_line_is_not_read_whole_to_be_recognised(
+        tmp_path, monkeypatch):
+    from agentcost.ingest import read
+
+    def refuse(stream):
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(read, "_rest", refuse)
+    path = tmp_path / "steps.jsonl"
+    good = json.dumps({"task_id": "t", "step": 1, "model": "gpt-4o", "input_tokens": 10,
+                       "output_tokens": 1})
+    path.write_text('{"task_id": "t0", "step": \n' + good + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps.height == 1
+    assert ingested.accounting.skipped["not valid JSON"].examples == [(str(path), 1)]
+
+
+def test_a_langfuse_export_past_the_head_or_with_a_null_trace_is_langfuse(tmp_path):
+    source = json.loads((REAL_TRACES / "langfuse" / "microsoft-agent-2025-12-17.trace.json")
+                        .read_text())
+    steps_in_one = read_steps([str(REAL_TRACES / "langfuse"
+                                   / "microsoft-agent-2025-12-17.trace.json")]).steps.height
+    source["trace"]["input"] = "x" * 300_000  # pushes "observations" past the head
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(source, indent=2))
+    assert read_steps([str(big)]).steps.height == steps_in_one
+    source["trace"] = None
+    null = tmp_path / "null.json"
+    null.write_text(json.dumps(source))
+    ingested = read_steps([str(null)])
+    assert ingested.accounting.formats == {"Langfuse trace export": 1}
+
+
+def test_a_forced_span_format_that_makes_no_step_of_a_native_file_is_an_error(tmp_path):
+    from agentcost.errors import InputError
+
+    with pytest.raises(InputError, match="it looks like agentcost JSONL"):
+        read_steps([str(SAMPLES / "research_agent.jsonl")], input_format="spans")
+
+
+def test_json_lines_of_span_containers(tmp_path):
+    def container(n: int) -> str:
+        return json.dumps({"run": n, "spans": [
+            {"name": "chat", "context": {"trace_id": TRACE, "span_id": f"{n:08x}{i:08x}"},
+             "attributes": chat(10)} for i in range(3)]})
+
+    path = tmp_path / "runs.jsonl"
+    path.write_text(container(1) + "\n" + container(2) + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps.height == 6
+    assert ingested.accounting.lines_used == 2
+
+
+def test_progress_has_no_end_to_reach_when_a_stream_is_among_the_inputs(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    recorder = Recorder()
+    stream = io.BytesIO((SAMPLES / "research_agent.jsonl").read_bytes())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    read_steps([str(SAMPLES / "agents.jsonl"), "-"], progress=recorder)
+    assert recorder.total == 0
+    assert sum(recorder.moves) == ((SAMPLES / "agents.jsonl").stat().st_size
+                                   + (SAMPLES / "research_agent.jsonl").stat().st_size)
+
+
+def test_a_long_chain_of_parents_is_not_taken_for_a_cycle():
+    from agentcost.ingest.spans.to_steps import _cycle_breakers
+
+    chain = pl.Series([None, *range(0, 699)], dtype=pl.UInt32)  # row n's parent is n - 1
+    assert _cycle_breakers(chain).to_list() == []
+    upward = pl.Series([*range(1, 700), None], dtype=pl.UInt32)  # row n's parent is n + 1
+    assert _cycle_breakers(upward).to_list() == []
+    ring = pl.Series([*range(1, 700), 0], dtype=pl.UInt32)  # 700 spans in one cycle
+    assert _cycle_breakers(ring).to_list() == [0]

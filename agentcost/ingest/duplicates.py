@@ -6,7 +6,7 @@ A native step's identity:
 
 - with a step id (`step_id` / `span_id`): its task and that id;
 - else, with a step number: its task, its step number and all the rest read from its line
-  (every canonical column the command fills, but the file and line it came from);
+  (the columns every command reads: time, kind, model, tier, tokens, tool);
 - else, the same content from another file, occurrence by occurrence: the second file's first
   such line repeats the first file's first, its second the first's second, and so on. Two
   identical lines without step number or id in one file both count: nothing says they are one
@@ -24,15 +24,17 @@ from collections.abc import Collection
 import polars as pl
 
 from agentcost.ingest.accounting import EXAMPLES_KEPT, LineAccounting
-from agentcost.schema import COLUMN_NAMES
+from agentcost.schema import TOKEN_COLUMNS
 
 DUPLICATE = "duplicate step (same task, step and content as an earlier line)"
 DUPLICATE_ID = "duplicate step (same task and step id as an earlier line)"
 DUPLICATE_ID_OTHER = ("duplicate step id (same task and step id as an earlier line, other "
                       "content: the earlier kept)")
 CLASH = "same task and step number as an earlier line, other content: both counted"
-# What a line says, apart from where it was read.
-CONTENT = tuple(name for name in COLUMN_NAMES if name not in ("source_file", "source_line"))
+# What a line says, apart from where it was read: the columns every command reads, so that
+# which lines are repeats never depends on what a command shows (a --by flag, say).
+CONTENT = ("task_id", "step", "span_id", "start_time", "kind", "model", "service_tier",
+           *TOKEN_COLUMNS, "tool_name")
 HASH_SEED = 20261207
 ROW = "__row"
 

@@ -16,7 +16,7 @@ from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.duplicates import drop_duplicates
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
-from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.readers.base import Head, ReadContext, Reader, parse_json
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
@@ -40,6 +40,8 @@ CORE_CONCEPTS = frozenset({
 })
 SNIFF_BYTES = 256 * 1024
 NOT_A_TRACE_KEYS_SHOWN = 8
+# Lines after a first line that is not JSON looked at to tell JSON Lines from a document.
+LINES_LOOKED_AT = 6
 
 
 class ReadProgress(Protocol):
@@ -84,10 +86,12 @@ def read_steps(
     sizes = [0 if source.read_once or source.path is None else source.path.stat().st_size
              for source in sources]
     if progress is not None:
-        progress.start(sum(sizes))
+        # A stream's size is not known: then the display counts bytes with no end to reach.
+        progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
     run_spans = RunSpans()
     native_files: list[str] = []
+    doubts: list[tuple[str, str]] = []
     for source, size in zip(sources, sizes, strict=True):
         accounting.files.append(source.display)
         advanced = None
@@ -98,14 +102,19 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans)
-        reader, read = _read_source(context, forced, jobs)
+        reader, read, doubt = _read_source(context, forced, jobs)
         if reader is NATIVE:
             native_files.append(source.display)
+        if doubt is not None and not any(frame.height for frame in read):
+            doubts.append((source.display, doubt))
         frames.extend((source.display, conform(frame)) for frame in read)
         if advanced is not None:
             advanced.finish()
     # Span files' steps take their file's place among the others, once all spans are known.
     span_steps = run_spans.steps(accounting)
+    for display, doubt in doubts:  # a forced format that gave no step from this file
+        if display not in span_steps:
+            raise InputError(doubt)
     ordered = [frame for _, frame in frames]
     for inserted, display in enumerate(name for name in run_spans.files if name in span_steps):
         ordered.insert(_place(frames, sources, display) + inserted,
@@ -118,21 +127,23 @@ def read_steps(
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
-                 ) -> tuple[Reader | None, list[pl.DataFrame]]:
+                 ) -> tuple[Reader | None, list[pl.DataFrame], str | None]:
     """One source read by the reader named, or by the one that recognises its head: the
-    reader (none for a file of no trace format), and what it read."""
+    reader (none for a file of no trace format), what it read, and, when the format named is
+    not the one recognised, what to say if it gives no step."""
     source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
         data = _peek(stream)
         head = head_of(data)
-        if _document_past_the_head(head):  # recognised from its whole structure
-            data += _rest(stream)
-            head = head_of(data)
         recognised = recognise(head)
+        if recognised is NATIVE and _document_past_the_head(head):
+            data += _rest(stream)  # only its whole structure can tell what it is
+            head = head_of(data)
+            recognised = recognise(head)
         if forced is None and recognised is NATIVE and head.document and not head.json_lines:
             _not_a_trace(head, context)
-            return None, []
+            return None, [], None
         reader = forced or recognised
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
@@ -142,16 +153,14 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
         whole = cast(BinaryIO, PrependedStream(data, stream))
-        spans_before = context.spans.spans
         frames = reader.read(whole, head, context)
-        if (forced is not None and recognised is not forced and data.strip()
-                and not any(frame.height for frame in frames)
-                and context.spans.spans == spans_before):
+        doubt = None
+        if forced is not None and recognised is not forced and data.strip():
             looks = ("no trace format agentcost reads" if recognised is NATIVE and head.document
                      else recognised.label)
-            raise InputError(f"{source.display}: read as {forced.label} (--input-format "
-                             f"{forced.name}), it gives no step; it looks like {looks}")
-        return reader, frames
+            doubt = (f"{source.display}: read as {forced.label} (--input-format "
+                     f"{forced.name}), it gives no step; it looks like {looks}")
+        return reader, frames, doubt
 
 
 class _Advance:
@@ -182,11 +191,13 @@ def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], displa
 
 
 def _document_past_the_head(head: Head) -> bool:
-    """A JSON document (not JSON Lines) that does not end within the head and shows no
-    reader's marker near its start: only its whole structure can tell what it is."""
-    starts = head.data.removeprefix(UTF8_BOM).lstrip()[:1]
-    return (starts in (b"{", b"[") and not head.json_lines and not head.document
-            and not head.cut_keys)
+    """A JSON document that does not end within the head, and not JSON Lines with a bad first
+    line (a line after it would be an object of its own)."""
+    text = head.data.removeprefix(UTF8_BOM).lstrip()
+    if text[:1] not in (b"{", b"[") or head.json_lines or head.document:
+        return False
+    later = text.split(b"\n")[1:LINES_LOOKED_AT]
+    return not any(isinstance(parse_json(line), dict) for line in later if line.strip())
 
 
 def _rest(stream: BinaryIO) -> bytes:

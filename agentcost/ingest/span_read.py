@@ -220,15 +220,11 @@ def _otlp_document(data: bytes, head: Head, display: str, columns: SpanColumns,
                    accounting: LineAccounting) -> None:
     """One OTLP/JSON document (pretty-printed, or a Tempo export), or several: a list of
     TracesData, or one under an API's wrapper key."""
-    from agentcost.ingest.readers.otlp import unwrapped
-
     try:
-        if head.is_list or unwrapped(head.record) is not None:
-            document = orjson.loads(data)
-            items = document if isinstance(document, list) else [unwrapped(document)]
-            for number, item in enumerate(items, start=1):
+        if head.is_list:  # TracesData after TracesData
+            for number, item in enumerate(orjson.loads(data), start=1):
                 columns.add_traces(lenient_traces(item, columns.keys), number)
-        else:
+        else:  # one, perhaps under an API's wrapper key
             columns.add_traces(decode_traces(data, columns.keys), 1)
     except orjson.JSONDecodeError as error:
         raise InputError(f"{display}: not valid JSON ({error})") from error

@@ -20,8 +20,10 @@ TOOL_NAMES = ("gen_ai.tool.name", "tool.name", "ai.toolCall.name")
 
 def recognises(head: Head) -> bool:
     record = head.record or {}
-    return (isinstance(record.get("trace"), dict) and isinstance(record.get("observations"), list)
-            ) or {"observations", "trace"} <= head.cut_keys
+    trace = record.get("trace", False)  # null: a trace exported without its own fields
+    return ((trace is None or isinstance(trace, dict))
+            and isinstance(record.get("observations"), list)) \
+        or {"observations", "trace"} <= head.cut_keys
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:

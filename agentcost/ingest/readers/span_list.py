@@ -55,7 +55,7 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
 
     data = stream.read()
     one_container = head.record is not None and _contained(head.record) is not None
-    if head.json_lines and not one_container:
+    if head.json_lines and (head.lines or not one_container):
         add_spans(_json_lines_spans(data, context), context)
         return []
     document = head.record if head.document and head.record is not None else None
@@ -79,7 +79,8 @@ def document_spans(document: Any) -> Iterator[Span | BadSpan]:
 
 
 def _json_lines_spans(data: bytes, context: ReadContext) -> list[Span]:
-    """One span a line; a line that is not one is named and skipped, the lines around it kept."""
+    """One span a line, or a line holding spans under a key; a line that is neither is named
+    and skipped, the lines around it kept."""
     accounting, display = context.accounting, context.display
     lines = data.split(b"\n")
     unterminated = not data.endswith(b"\n")
@@ -97,13 +98,16 @@ def _json_lines_spans(data: bytes, context: ReadContext) -> list[Span]:
             cut_off = unterminated and number == len(lines)
             accounting.skip(TRUNCATED if cut_off else "not valid JSON", display, [number])
             continue
-        span = guarded(number, listed_span, record, number)
-        if isinstance(span, BadSpan):
-            accounting.skip(f"not a valid {READER.label} record: {span.reason}", display,
+        key = _contained(record) if isinstance(record, dict) else None
+        found = ([guarded(number, listed_span, item, number) for item in record[key]]
+                 if key is not None else [guarded(number, listed_span, record, number)])
+        bad = next((span for span in found if isinstance(span, BadSpan)), None)
+        if bad is not None:
+            accounting.skip(f"not a valid {READER.label} record: {bad.reason}", display,
                             [number])
             continue
         accounting.lines_used += 1
-        spans.append(span)
+        spans.extend(span for span in found if isinstance(span, Span))
     return spans
 
 

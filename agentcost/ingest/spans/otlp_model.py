@@ -80,12 +80,19 @@ def decode_traces(raw: bytes, keys: frozenset[str]) -> TracesData:
     `keys`: the attribute keys that will be read (resource ones as `resource.NAME`); only
     their values must be well formed."""
     try:
-        return _DECODER.decode(raw)
+        traces = _DECODER.decode(raw)
     # Not JSON or another shape (msgspec's errors), text that is not UTF-8 (UnicodeDecodeError,
     # also a ValueError), nesting deeper than msgspec goes: orjson and the lenient reading decide.
     except (ValueError, RecursionError):
-        pass
-    return lenient_traces(orjson.loads(raw), keys)
+        return lenient_traces(orjson.loads(raw), keys)
+    if traces.resourceSpans is None and traces.batches is None:
+        # Perhaps one TracesData under an API's wrapper key (Tempo v2, Jaeger v3).
+        from agentcost.ingest.readers.otlp import unwrapped
+
+        inner = unwrapped(orjson.loads(raw))
+        if inner is not None:
+            return lenient_traces(inner, keys)
+    return traces
 
 
 def lenient_traces(document: Any, keys: frozenset[str]) -> TracesData:

@@ -29,7 +29,6 @@ SKIP_NO_IDS = "span without a trace id or span id"
 SKIP_BAD_USAGE = "token count not a whole number of zero or more"
 EXAMPLES = 5
 MAX_DEPTH = 256  # deeper nesting than this is a cycle in bad data
-DOUBLINGS = 9  # 2**9 steps up: past MAX_DEPTH, every chain without a root is in a cycle
 HASH_SEED = 20261128
 # Canonical columns a span step always carries, whichever columns a command asked for.
 ALWAYS_FILLED = frozenset({
@@ -96,9 +95,10 @@ def _cycle_breakers(parent: pl.Series) -> pl.Series:
     """The rows to take as roots so that no span is its own ancestor: in each cycle of parents
     (bad data: two spans each the other's parent), the one seen first. Found by doubling: after
     2**k steps up, a span still with an ancestor is in a cycle or below one, and that ancestor
-    is in the cycle."""
+    is in the cycle (with more steps than spans, no chain without a cycle is that long)."""
+    doublings = max(1, parent.len().bit_length())  # 2**doublings steps: past any chain
     ancestor = parent
-    for _ in range(DOUBLINGS):
+    for _ in range(doublings):
         ancestor = _up(ancestor, ancestor)
     in_cycles = ancestor.drop_nulls().unique()
     if in_cycles.is_empty():
@@ -106,7 +106,7 @@ def _cycle_breakers(parent: pl.Series) -> pl.Series:
     # The first-seen row of each cycle: the least row met going up from each of its spans.
     least = pl.int_range(parent.len(), dtype=pl.UInt32, eager=True)
     ancestor = parent
-    for _ in range(DOUBLINGS):
+    for _ in range(doublings):
         least = pl.select(pl.min_horizontal(least, _up(least, ancestor))).to_series()
         ancestor = _up(ancestor, ancestor)
     return in_cycles.filter(least.gather(in_cycles) == in_cycles).sort()
