@@ -484,3 +484,16 @@ def test_a_long_chain_of_parents_is_not_taken_for_a_cycle():
     assert _cycle_breakers(upward).to_list() == []
     ring = pl.Series([*range(1, 700), 0], dtype=pl.UInt32)  # 700 spans in one cycle
     assert _cycle_breakers(ring).to_list() == [0]
+
+
+def test_a_pretty_printed_native_step_is_told_how_to_write_it(tmp_path):
+    import agentcost
+
+    path = tmp_path / "step.json"
+    path.write_text(json.dumps({"task_id": "t", "step": 1, "model": "gpt-4o",
+                                "input_tokens": 10}, indent=2))
+    with pytest.raises(agentcost.NoUsableInput) as raised:
+        agentcost.report(path)
+    [reason] = raised.value.accounting.skipped
+    assert reason.endswith("agentcost JSONL steps spread over several lines: write one JSON "
+                           "object per line")

@@ -211,7 +211,12 @@ def _not_a_trace(head: Head, context: ReadContext) -> None:
     """A valid JSON document of no format agentcost reads: one reason for all its lines, not
     a bad line each."""
     lines = head.data.count(b"\n") + (0 if head.data.endswith(b"\n") else 1)
-    if head.is_list:
+    native = set(FIELDS_BY_CONCEPT["task_id"].aliases)
+    records = [head.list_item] if head.is_list else [head.record]
+    if any(record and native & set(record) for record in records):
+        what = ("agentcost JSONL steps spread over several lines: write one JSON object per "
+                "line")
+    elif head.is_list:
         what = "a list"
     else:
         keys = list(head.record or ())
@@ -234,7 +239,9 @@ def _peek(stream: BinaryIO) -> bytes:
         piece = stream.read(SNIFF_BYTES)
         while piece:
             pieces.append(piece)
-            rest = piece if started else piece.lstrip()
+            rest = piece if started else piece.removeprefix(UTF8_BOM).lstrip()
+            if not started and rest and rest[:1] not in (b"{", b"["):
+                break  # not JSON: no record to read to the end of
             started = started or bool(rest)
             if b"\n" in rest:
                 break
