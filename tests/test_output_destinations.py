@@ -206,3 +206,25 @@ def _read_all(descriptor: int) -> bytes:
     while chunk := os.read(descriptor, 65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@pytest.mark.parametrize("command", [["pricing", "list"], ["pricing", "check", "SAMPLE"],
+                                     ["check", "SAMPLE", "--max-total", "0.01"]])
+def test_commands_that_print_end_quietly_when_their_reader_is_gone(command):
+    """The reader closed before a byte was written: no traceback, no "Exception ignored",
+    and the command's own exit code: a crossed threshold (4) or an unpriced name (3) is still
+    said by the exit code when nobody reads the lines."""
+    import subprocess
+    import sys
+
+    args = [str(SAMPLES / "agents.jsonl") if word == "SAMPLE" else word for word in command]
+    process = subprocess.Popen([sys.executable, "-m", "agentcost", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read()
+    code = process.wait(timeout=60)
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr
+    # agents.jsonl has unpriced tools (3), and costs more than $0.01 (4)
+    expected = {"list": 0, "check": 3}[command[1]] if command[0] == "pricing" else 4
+    assert code == expected

@@ -45,6 +45,14 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # `agentcost pricing list | head`: the reader has had enough
+            _stop_writing_to_stdout()
+            raise typer.Exit(0) from None
+        finally:
+            try:  # what is still buffered, while a closed reader can still be handled here
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _stop_writing_to_stdout()
 
     return run
 
@@ -100,6 +108,12 @@ def main() -> None:
         # the cyclic collector's last passes at interpreter exit, which are long with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.
         gc.freeze()
+
+
+def _stop_writing_to_stdout() -> None:
+    from agentcost.renderers.output import discard_further_writes
+
+    discard_further_writes(sys.stdout.fileno())
 
 
 def _quiet_about_interruptions(unraisable: sys.UnraisableHookArgs) -> None:

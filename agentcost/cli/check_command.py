@@ -3,7 +3,6 @@ and 0 when all hold."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -64,8 +63,9 @@ def check(
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
                         fail_on_unpriced=fail_on_unpriced)
     if crossed:
-        sys.stdout.write(api.render(crossed))
-        sys.stdout.flush()
+        from agentcost.renderers.output import write_output
+
+        write_output(api.render(crossed).encode("utf-8"), None)  # a closed reader is no pass
         raise typer.Exit(EXIT_CHECK)
 
 

@@ -148,17 +148,21 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
         "tool_name")
     aliases = table.alias_map()
     unpriced = 0
+    lines = []
     for name, count in models.iter_rows():
         resolution = resolve_model(name, table, aliases)
         status = resolution.model or "UNPRICED"
         unpriced += resolution.model is None
-        print(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
-              f"{safe_text(resolution.how)}")
+        lines.append(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
+                     f"{safe_text(resolution.how)}\n")
     for name, count in tools.iter_rows():
         tool = resolve_tool(name, table)
         unpriced += tool is None
         where = "UNPRICED" if tool is None else f"{tool.per_call:g} per call ({tool.name})"
-        print(f"tool {safe_text(name)} ({plural(count, 'call')}): {safe_text(where)}")
+        lines.append(f"tool {safe_text(name)} ({plural(count, 'call')}): {safe_text(where)}\n")
+    from agentcost.renderers.output import write_output
+
+    write_output("".join(lines).encode("utf-8"), None)  # a closed reader is no pass
     if unpriced:
         print(f"agentcost: {plural(unpriced, 'model or tool name')} unpriced", file=sys.stderr)
         raise typer.Exit(EXIT_STRICT)

@@ -110,7 +110,7 @@ def _write_stdout(data: bytes) -> None:
         binary.flush()
     except BrokenPipeError:
         with contextlib.suppress(OSError, ValueError):
-            _discard_further_writes(sys.stdout.fileno())
+            discard_further_writes(sys.stdout.fileno())
 
 
 def _write_descriptor(data: bytes, descriptor: int) -> None:
@@ -120,7 +120,7 @@ def _write_descriptor(data: bytes, descriptor: int) -> None:
     try:
         _write_all(descriptor, data)
     except BrokenPipeError:
-        _discard_further_writes(descriptor)
+        discard_further_writes(descriptor)
 
 
 def _write_into(data: bytes, path: Path) -> None:
@@ -139,7 +139,7 @@ def _write_all(descriptor: int, data: bytes) -> None:
         view = view[os.write(descriptor, view):]
 
 
-def _discard_further_writes(descriptor: int) -> None:
+def discard_further_writes(descriptor: int) -> None:
     """Its reader is gone: what is still buffered for it, or printed to it later, goes to the
     null device, not into an error at exit ("Exception ignored … BrokenPipeError")."""
     null = os.open(os.devnull, os.O_WRONLY)
