@@ -497,3 +497,18 @@ def test_a_pretty_printed_native_step_is_told_how_to_write_it(tmp_path):
     [reason] = raised.value.accounting.skipped
     assert reason.endswith("agentcost JSONL steps spread over several lines: write one JSON "
                            "object per line")
+
+
+def test_a_gzip_stream_cut_short_on_stdin_keeps_every_line_before_the_cut(tmp_path, monkeypatch):
+    import gzip
+    import io
+    import sys
+
+    cut = gzip.compress((SAMPLES / "agents.jsonl").read_bytes())[:20_000]
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(cut)
+    from_file = read_steps([str(path)])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(cut))))
+    from_stdin = read_steps(["-"])
+    assert from_stdin.steps.height == from_file.steps.height > 600
+    assert any(what.startswith("input cut off") for what in from_stdin.accounting.notes)

@@ -25,6 +25,7 @@ from agentcost.ingest.sources import (
     Source,
     expand_inputs,
     open_source,
+    read_block,
 )
 from agentcost.ingest.span_read import RunSpans
 from agentcost.parallel import Jobs, jobs_for
@@ -236,7 +237,7 @@ def _peek(stream: BinaryIO) -> bytes:
     pieces: list[bytes] = []
     started = False  # blank lines before the first record do not end it
     try:
-        piece = stream.read(SNIFF_BYTES)
+        piece, _ = read_block(stream, SNIFF_BYTES)  # a cut-off stream: what came before it
         while piece:
             pieces.append(piece)
             rest = piece if started else piece.removeprefix(UTF8_BOM).lstrip()
@@ -245,7 +246,7 @@ def _peek(stream: BinaryIO) -> bytes:
             started = started or bool(rest)
             if b"\n" in rest:
                 break
-            piece = stream.read(READ_PIECE_BYTES)
+            piece, _ = read_block(stream, READ_PIECE_BYTES)
     except (OSError, EOFError):  # what was read is kept: the reader meets the error again
         pass
     return b"".join(pieces)

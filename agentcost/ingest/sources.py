@@ -208,7 +208,7 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Ch
     position = 0  # of the next chunk's first byte in the source
     first = True
     while True:
-        block, error = _read_block(stream, max(chunk_bytes, len(UTF8_BOM)) if first
+        block, error = read_block(stream, max(chunk_bytes, len(UTF8_BOM)) if first
                                    else chunk_bytes)
         at_end = not block
         if first:  # a byte order mark (Windows editors, PowerShell) is not part of line 1
@@ -268,14 +268,14 @@ def _line_end(handle: BinaryIO, position: int) -> int:
     return position
 
 
-def _read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
+def read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
     """Read up to `size` bytes in pieces, so that a stream cut short (a truncated gzip file)
     still gives back everything before the cut."""
-    if not isinstance(stream, gzip.GzipFile):
+    if not isinstance(stream, gzip.GzipFile | PrependedStream):
         try:
             return stream.read(size), None
-        except OSError as error:
-            return b"", str(error)
+        except (OSError, EOFError) as error:
+            return b"", str(error) or type(error).__name__
     pieces: list[bytes] = []
     wanted = size
     read = stream.read1  # one decompression step at a time
@@ -316,6 +316,13 @@ class PrependedStream(io.RawIOBase):
             data, self._head = self._head[:size], self._head[size:]
             return data
         return self._rest.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        """At most `size` bytes, from one read of the stream below: a gzip stream cut short
+        loses no more than one decompression step."""
+        if self._head:
+            return self.read(size)
+        return getattr(self._rest, "read1", self._rest.read)(size)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
