@@ -512,3 +512,19 @@ def test_a_gzip_stream_cut_short_on_stdin_keeps_every_line_before_the_cut(tmp_pa
     from_stdin = read_steps(["-"])
     assert from_stdin.steps.height == from_file.steps.height > 600
     assert any(what.startswith("input cut off") for what in from_stdin.accounting.notes)
+
+
+def test_recognised_says_what_it_recognised(tmp_path):
+    lines = tmp_path / "otlp.jsonl"
+    lines.write_text(otlp_line(TRACE, SPAN, 100) + "\n" + otlp_line(TRACE, "2" * 16, 1) + "\n")
+    held = tmp_path / "run.json"
+    held.write_text(json.dumps({"output": 1, "spans": [
+        {"name": "chat", "context": {"trace_id": TRACE, "span_id": SPAN},
+         "attributes": chat(10)}]}))
+    found = read_steps([str(lines), str(held), str(SAMPLES / "research_agent.jsonl")])
+    assert found.accounting.evidence == {
+        "OTLP/JSON": "resource batches under resourceSpans, a request a line",
+        "span list (Phoenix / OpenInference / OTel SDK)": "spans under spans",
+        "agentcost JSONL": "records with no span structure"}
+    forced = read_steps([str(lines)], input_format="otlp")
+    assert forced.accounting.evidence == {"OTLP/JSON": "named by --input-format"}

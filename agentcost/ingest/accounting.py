@@ -54,7 +54,9 @@ class LineAccounting:
     spans_used: int = 0
     spans_not_steps: dict[str, Tally] = field(default_factory=dict)
     spans_skipped: dict[str, Tally] = field(default_factory=dict)  # bad or repeated data
-    formats: dict[str, int] = field(default_factory=dict)  # format name -> files read
+    formats: dict[str, int] = field(default_factory=dict)
+    # format name -> what recognised it, in the first file read as it
+    evidence: dict[str, str] = field(default_factory=dict)  # format name -> files read
 
     @property
     def lines_skipped(self) -> int:

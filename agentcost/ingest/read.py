@@ -148,6 +148,9 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         reader = forced or recognised
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
+        evidence = ("named by --input-format" if forced is not None
+                    else reader.evidence(head) if reader.evidence is not None else "")
+        context.accounting.evidence.setdefault(reader.label, evidence)
         if not (isinstance(stream, gzip.GzipFile) or source.read_once):
             context.plain_file = source.path
         # A gzip file's size on disk says little of what it holds: its size is unknown.

@@ -323,7 +323,8 @@ def input_section(report: Report) -> Section:
     ]
     if a.formats:
         lines.append("Recognised: " + ", ".join(
-            f"{name} ({plural(n, 'file')})"
+            f"{name} ({plural(n, 'file')}" + (f": {a.evidence[name]})" if a.evidence.get(name)
+                                              else ")")
             for name, n in sorted(a.formats.items())))
     if a.spans_read:
         not_steps = a.spans_read - a.spans_used

@@ -36,4 +36,5 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     return []
 
 
-READER = Reader("attributes", "span attribute map", recognises, read)
+READER = Reader("attributes", "span attribute map", recognises, read,
+                evidence=lambda head: "span attributes, no task id")

@@ -116,6 +116,8 @@ class Reader:
     # Top-level keys that show this format near the start of a document too big to parse
     # from its head (`Head.cut_keys`).
     markers: tuple[str, ...] = ()
+    # What in a head it recognised, in a few words, for "Recognised:".
+    evidence: Callable[[Head], str] | None = None
 
 
 def parse_json(text: bytes) -> Any:

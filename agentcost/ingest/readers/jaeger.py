@@ -64,4 +64,5 @@ def _span(raw: dict[str, Any], trace: dict[str, Any], processes: dict[Any, Any],
 
 
 READER = Reader("jaeger", "Jaeger JSON", recognises, read,
+                evidence=lambda head: "traces with spans under data",
                 markers=("data",))

@@ -109,4 +109,5 @@ def usage(details: dict[str, Any]) -> dict[str, Any]:
 
 
 READER = Reader("langfuse", "Langfuse trace export", recognises, read,
+                evidence=lambda head: "a trace and its observations",
                 markers=("observations", "trace"))

@@ -55,4 +55,5 @@ def foreign_log(head: Head) -> str | None:
     return None
 
 
-READER = Reader("native", "agentcost JSONL", recognises, read)
+READER = Reader("native", "agentcost JSONL", recognises, read,
+                evidence=lambda head: "records with no span structure")

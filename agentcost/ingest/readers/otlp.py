@@ -45,5 +45,17 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     return []
 
 
-READER = Reader("otlp", "OTLP/JSON", recognises, read,
+def evidence(head: Head) -> str:
+    if head.is_list:
+        return "a list of TracesData"
+    record = head.record or {}
+    wrapper = next((key for key in WRAPPER_KEYS if is_traces_data(record.get(key))), None)
+    found = [key for key in sorted(OTLP_KEYS) if isinstance(record.get(key), list)]
+    if wrapper is not None:
+        return f"TracesData under {wrapper}"
+    what = " and ".join(found or sorted(head.cut_keys & OTLP_KEYS))
+    return f"resource batches under {what}" + (", a request a line" if head.lines else "")
+
+
+READER = Reader("otlp", "OTLP/JSON", recognises, read, evidence=evidence,
                 markers=("resourceSpans", "resourceLogs", "batches"))

@@ -141,5 +141,15 @@ def listed_span(raw: dict[str, Any], number: int) -> Span:
     )
 
 
+def evidence(head: Head) -> str:
+    key = _contained(head.record) if head.record is not None else None
+    if key is not None:
+        return f"spans under {key}"
+    if head.json_lines:
+        return "a span a line"
+    return "a list of spans"
+
+
 READER = Reader("spans", "span list (Phoenix / OpenInference / OTel SDK)", recognises, read,
+                evidence=evidence,
                 markers=("context", "spanContext", "span_kind"))
