@@ -139,3 +139,20 @@ def input_lines(report: agentcost.Report) -> list[str]:
     from agentcost.renderers.views import input_section
 
     return input_section(report).lines
+
+
+def test_strict_passes_on_a_log_and_its_copy_and_fails_on_a_conflicting_step_id(
+        run_cli, tmp_path):
+    """A copy loses nothing: --strict holds. The same step id with other content drops data:
+    --strict fails with exit 3."""
+    line = {"task_id": "t", "step": 1, "model": "gpt-4o", "input_tokens": 10,
+            "output_tokens": 1}
+    log = tmp_path / "a.jsonl"
+    log.write_text(json.dumps(line) + "\n")
+    copy = tmp_path / "a-copy.jsonl"
+    copy.write_text(log.read_text())
+    assert run_cli("report", str(log), str(copy), "--strict").exit_code == 0
+    conflict = tmp_path / "b.jsonl"
+    conflict.write_text(json.dumps({**line, "step_id": "s1"}) + "\n"
+                        + json.dumps({**line, "step_id": "s1", "input_tokens": 99}) + "\n")
+    assert run_cli("report", str(conflict), "--strict").exit_code == 3

@@ -54,9 +54,11 @@ class LineAccounting:
     spans_used: int = 0
     spans_not_steps: dict[str, Tally] = field(default_factory=dict)
     spans_skipped: dict[str, Tally] = field(default_factory=dict)  # bad or repeated data
-    formats: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, int] = field(default_factory=dict)  # format name -> files read
     # format name -> what recognised it, in the first file read as it
-    evidence: dict[str, str] = field(default_factory=dict)  # format name -> files read
+    evidence: dict[str, str] = field(default_factory=dict)
+    # Skipped lines that only repeat an earlier line, word for word: no data is lost by them.
+    lines_repeated: int = 0
 
     @property
     def lines_skipped(self) -> int:
@@ -69,9 +71,12 @@ class LineAccounting:
         self.notes.setdefault(what, Tally()).add(file, lines, count)
 
     def skip_repeats(self, reason: str, places: list[tuple[str, int]],
-                     earlier: list[tuple[str, int]], count: int) -> None:
-        """Lines read and understood but not used, because each repeats an earlier line."""
+                     earlier: list[tuple[str, int]], count: int, *, same: bool = True) -> None:
+        """Lines read and understood but not used, because each repeats an earlier line
+        (`same`: with the same content, so nothing is lost by leaving them out)."""
         self.skipped.setdefault(reason, Tally()).add_repeats(places, earlier, count)
+        if same:
+            self.lines_repeated += count
 
     def note_repeats(self, what: str, places: list[tuple[str, int]],
                      earlier: list[tuple[str, int]], count: int) -> None:

@@ -70,7 +70,7 @@ def drop_duplicates(steps: pl.DataFrame, accounting: LineAccounting,
     kept = by_content.filter(pl.col("first"))
     clashes = _repeats(kept, pl.struct("task_id", "step")).filter(~pl.col("first"))
     for reason, repeats in _by_reason(dropped):
-        accounting.skip_repeats(reason, *repeats)
+        accounting.skip_repeats(reason, *repeats, same=reason != DUPLICATE_ID_OTHER)
     for _, repeats in _by_reason(clashes.with_columns(pl.lit(CLASH).alias("reason"))):
         accounting.note_repeats(CLASH, *repeats)
     if dropped.is_empty():
