@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from measure import (  # noqa: E402  (the benchmarks run as scripts)
-    interleaved,
+    floor_and_jobs,
     jobs_not_slower,
     print_table,
     usable_cores,
@@ -62,9 +62,7 @@ def main() -> None:
     spans = int(subprocess.run(floor, check=True, capture_output=True, text=True).stdout)
     report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
     where = use_this_checkout()
-    floor_runs, one, two = interleaved({"orjson floor": floor,
-                                        "report --jobs 1": [*report, "--jobs", "1"],
-                                        "report --jobs 2": [*report, "--jobs", "2"]}, args.runs)
+    floor_runs, one, two = floor_and_jobs("orjson floor", floor, report, args.runs)
     print(f"log: {log.name}, {spans:,} spans, {size_gb * 1000:,.0f} MB; usable cores "
           f"{usable_cores()}; agentcost from {where}")
     print_table([floor_runs, one, two], floor_runs, spans, "spans")

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from measure import (  # noqa: E402  (the benchmarks run as scripts)
-    interleaved,
+    floor_and_jobs,
     jobs_not_slower,
     peak_mb,
     print_table,
@@ -64,9 +64,7 @@ def main() -> None:
     report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]
     floor = [sys.executable, "-c", FLOOR, str(log)]
     where = use_this_checkout()
-    floor_runs, one, two = interleaved({"polars floor": floor,
-                                        "report --jobs 1": [*report, "--jobs", "1"],
-                                        "report --jobs 2": [*report, "--jobs", "2"]}, args.runs)
+    floor_runs, one, two = floor_and_jobs("polars floor", floor, report, args.runs)
     print(f"log: {log.name}, {args.steps:,} steps, {size_mb:,.0f} MB; usable cores "
           f"{usable_cores()}; agentcost from {where}")
     print_table([floor_runs, one, two], floor_runs, args.steps, "steps")

@@ -82,6 +82,13 @@ def interleaved(commands: dict[str, list[str]], runs: int) -> list[Runs]:
     return measured
 
 
+def floor_and_jobs(floor_name: str, floor: list[str], report: list[str], runs: int
+                   ) -> list[Runs]:
+    """The floor, `report --jobs 1` and `report --jobs 2`, taking turns round after round."""
+    return interleaved({floor_name: floor, "report --jobs 1": [*report, "--jobs", "1"],
+                        "report --jobs 2": [*report, "--jobs", "2"]}, runs)
+
+
 def print_table(measured: list[Runs], floor: Runs, count: int, unit: str) -> None:
     """Wall (best, median), CPU, peak and rate of each command, and its ratio to the floor."""
     print(f"{'':18} {'best s':>7} {'median s':>8} {'cpu s':>7} {'peak MB':>8} "

@@ -200,7 +200,7 @@ def _document_past_the_head(head: Head) -> bool:
     text = head.data.removeprefix(UTF8_BOM).lstrip()
     if text[:1] not in (b"{", b"[") or head.json_lines or head.document:
         return False
-    later = text.split(b"\n")[1:LINES_LOOKED_AT]
+    later = text.split(b"\n", LINES_LOOKED_AT)[1:LINES_LOOKED_AT]
     return not any(isinstance(parse_json(line), dict) for line in later if line.strip())
 
 

@@ -59,7 +59,10 @@ class Head:
         if isinstance(value, dict):  # JSON Lines (or a one-line document)
             return cls(data, value, None, is_list=False, lines=bool(rest.strip()),
                        json_lines=True, document=not rest.strip())
-        whole = parse_json(text) if text[:1] in (b"{", b"[") else None
+        if not rest.strip():  # one line: its parse was the whole document's
+            whole = value
+        else:
+            whole = parse_json(text) if text[:1] in (b"{", b"[") else None
         if isinstance(whole, list):
             first = whole[0] if whole and isinstance(whole[0], dict) else None
             return cls(data, None, first, is_list=True, lines=False, document=True)
