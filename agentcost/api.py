@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -202,7 +202,7 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             jobs: Jobs = 1, progress: ReadProgress | None = None) -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
     alone, the tasks it would cut and the money not spent."""
-    from agentcost.simulation.engine import budget_sweep
+    from agentcost.simulation.engine import budget_sweep, stages_of
     from agentcost.simulation.engine import simulate as replay
 
     _checked(jobs, cost_mode)
@@ -212,10 +212,32 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
         raise UsageError("budgets must be above 0")
     steps = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                       columns=SIMULATE_COLUMNS, jobs=jobs, progress=progress).steps
-    simulations = tuple(replay(steps, table, scenario, cost_mode=cost_mode)
-                        for scenario in scenarios)
+    stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
+                     + (1 if budgets else 0))
+    simulations = tuple(
+        replay(steps, table, scenario, cost_mode=cost_mode,
+               on_stage=stages.of(scenario.name if len(scenarios) > 1 else None))
+        for scenario in scenarios)
+    if budgets:
+        stages.starting("budget sweep")
     points = budget_sweep(steps, table, list(budgets), cost_mode=cost_mode) if budgets else []
     return Comparison(simulations, tuple(points))
+
+
+class _Stages:
+    """Numbers the stages of a comparison for a progress display, when there is one."""
+
+    def __init__(self, progress: ReadProgress | None, total: int) -> None:
+        self._progress, self._total, self._started = progress, total, 0
+
+    def starting(self, name: str) -> None:
+        self._started += 1
+        if self._progress is not None:
+            self._progress.stage(name, self._started, self._total)
+
+    def of(self, scenario: str | None) -> Callable[[str], None]:
+        """The stages of one scenario, named after it when there are several."""
+        return lambda stage: self.starting(stage if scenario is None else f"{scenario}: {stage}")
 
 
 def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",

@@ -127,6 +127,30 @@ def test_simulate_a_route_reprices_by_hand():
     assert simulation.result.total_usd == pytest.approx(0.18 + 0.06 + 0.005, abs=1e-12)
 
 
+def test_compare_tells_a_progress_display_each_stage_as_it_starts():
+    from agentcost.simulation.scenario import CacheRule, Route, Scenario
+
+    class Stages:
+        def __init__(self) -> None:
+            self.told: list[tuple[str, int, int]] = []
+
+        def start(self, total_bytes: int) -> None: ...
+        def reading(self, name: str) -> None: ...
+        def read(self, size_bytes: int) -> None: ...
+
+        def stage(self, name: str, number: int, total: int) -> None:
+            self.told.append((name, number, total))
+
+    routed = Scenario(name="mini", routes=(Route("gpt-4o", "gpt-4o-mini", by_model=True),))
+    both = Scenario(name="both", routes=routed.routes, cache=(CacheRule("*", 3600.0),))
+    display = Stages()
+    comparison = agentcost.compare(own_steps(), [routed, both], budgets=[1.0], progress=display)
+    assert [simulation.scenario.name for simulation in comparison.simulations] == ["mini", "both"]
+    assert display.told == [
+        ("mini: pricing", 1, 6), ("mini: routing", 2, 6), ("both: pricing", 3, 6),
+        ("both: routing", 4, 6), ("both: caching", 5, 6), ("budget sweep", 6, 6)]
+
+
 def test_library_calls_start_no_thread_and_no_process(run_cli, monkeypatch, tmp_path):
     """Not even after a command ran in this process, on an OTLP file read in many chunks:
     processes are for callers who pass `jobs`."""

@@ -462,6 +462,22 @@ def test_json_lines_of_span_containers(tmp_path):
     assert ingested.accounting.lines_used == 2
 
 
+def test_progress_moves_while_a_clean_native_file_is_decoded_whole(tmp_path):
+    """The fast path decodes the file in one polars scan: the display hears of it batch by
+    batch, and the steps are those of the same file read with no display."""
+    lines = [json.dumps({"task_id": f"t{n % 40}", "step": n // 40 + 1, "model": "gpt-4o",
+                         "input_tokens": 1000 + n, "output_tokens": 10})
+             for n in range(20_000)]
+    path = tmp_path / "steps.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    recorder = Recorder()
+    with_display = read_steps([str(path)], progress=recorder).steps
+    assert with_display.equals(read_steps([str(path)]).steps)
+    assert with_display["input_tokens"].sum() == sum(1000 + n for n in range(20_000))
+    assert sum(recorder.moves) == path.stat().st_size
+    assert len([move for move in recorder.moves if move]) >= 3
+
+
 def test_progress_has_no_end_to_reach_when_a_stream_is_among_the_inputs(tmp_path, monkeypatch):
     import io
     import sys

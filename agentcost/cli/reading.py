@@ -94,6 +94,7 @@ class BarProgress:
     def __init__(self, bar: Any) -> None:
         self._bar = bar
         self._task: Any = None
+        self._stages: Any = None
 
     def start(self, total_bytes: int) -> None:
         self._task = self._bar.add_task("reading", total=total_bytes or None)
@@ -105,6 +106,15 @@ class BarProgress:
 
     def read(self, size_bytes: int) -> None:
         self._bar.advance(self._task, size_bytes)
+
+    def stage(self, name: str, number: int, total: int) -> None:
+        from agentcost.renderers.text import safe_text
+
+        if self._stages is None:
+            self._bar.update(self._task, visible=False)
+            self._stages = self._bar.add_task("", total=total, stages=True)
+        self._bar.update(self._stages, description=f"{safe_text(name)} ({number}/{total})",
+                         completed=number - 1)
 
 
 @contextmanager
@@ -123,9 +133,16 @@ def read_progress() -> Iterator[ReadProgress | None]:
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.text import Text
+
+    class BytesRead(DownloadColumn):
+        """Bytes for the reading, nothing for the stages (their count is in the text)."""
+
+        def render(self, task: Any) -> Text:
+            return Text("") if task.fields.get("stages") else super().render(task)
 
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
-                   BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                   BarColumn(), BytesRead(), TimeElapsedColumn(),
                    console=Console(stderr=True), transient=True)
     with bar:
         yield BarProgress(bar)

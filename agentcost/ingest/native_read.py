@@ -50,7 +50,7 @@ def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccoun
     without a task id."""
     if source.path is not None and not source.read_once:
         whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting,
-                                 missing_task)
+                                 missing_task, source.on_read)
         if whole is not None:
             return [whole]
     return _read_in_chunks(source, wanted_aliases, accounting, missing_task, stream=stream)
@@ -58,11 +58,12 @@ def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccoun
 
 def _read_clean_file(
     path: Path, display: str, wanted_aliases: set[str], accounting: LineAccounting,
-    missing_task: str,
+    missing_task: str, on_read: Callable[[int], None] | None,
 ) -> pl.DataFrame | None:
     """The fast path: a plain file whose every line parses is handed to polars whole (memory
     mapped, decoded on all cores). Anything else (gzip, a bad line, blank lines that would
-    shift line numbers) returns None, and the file is read in chunks instead."""
+    shift line numbers) returns None, and the file is read in chunks instead. `on_read` hears
+    of the bytes decoded, batch by batch, in proportion to the lines."""
     with path.open("rb") as handle:
         if handle.read(2) == GZIP_MAGIC or os.fstat(handle.fileno()).st_size == 0:
             return None
@@ -74,7 +75,8 @@ def _read_clean_file(
                           ends_unterminated=mapped[-1:] != b"\n")
             sightings = sample_keys(whole)
             try:
-                frame = pl.read_ndjson(path, schema=probe_schema(sightings, wanted_aliases))
+                frame = _decode_whole(path, probe_schema(sightings, wanted_aliases), line_count,
+                                      len(mapped), on_read)
             except Exception:  # a bad line, or a field the sample missed: the chunks find it
                 return None
             if frame.height != line_count:
@@ -84,6 +86,21 @@ def _read_clean_file(
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
     decoded = DecodedChunk(frame.with_columns(lines), [], [])
     return _finish(decoded, display, accounting, missing_task, partial(_lines_of_file, path))
+
+
+def _decode_whole(path: Path, schema: dict[str, pl.DataType], line_count: int, size: int,
+                  on_read: Callable[[int], None] | None) -> pl.DataFrame:
+    if on_read is None:
+        return pl.read_ndjson(path, schema=schema)
+    # Batch by batch, for a display that moves; the same decoding, in the same order.
+    batches, rows, told = [], 0, 0
+    for batch in pl.scan_ndjson(path, schema=schema).collect_batches():
+        batches.append(batch)
+        rows += batch.height
+        done = size * min(rows, line_count) // line_count
+        on_read(done - told)
+        told = done
+    return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
 
 
 def count_lines(path: Path) -> int | None:

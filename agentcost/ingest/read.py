@@ -46,11 +46,13 @@ LINES_LOOKED_AT = 6
 
 
 class ReadProgress(Protocol):
-    """Told what is being read, for a progress display; reading does not depend on it."""
+    """Told what is being read, then which stage of the work after it is under way (a
+    simulation's replays), for a progress display; the work does not depend on it."""
 
     def start(self, total_bytes: int) -> None: ...
     def reading(self, name: str) -> None: ...
     def read(self, size_bytes: int) -> None: ...
+    def stage(self, name: str, number: int, total: int) -> None: ...
 
 
 @dataclass

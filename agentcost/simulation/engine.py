@@ -4,6 +4,7 @@ because savings compound rather than add."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -69,10 +70,22 @@ def outcome(priced: pl.DataFrame) -> Outcome:
                    int(totals[6] or 0))
 
 
+def stages_of(scenario: Scenario) -> list[str]:
+    """The stages `simulate` goes through, named as it tells them."""
+    return ["pricing"] + [strategy.name for strategy in STRATEGIES if strategy.enabled(scenario)]
+
+
 def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
-             cost_mode: str = "computed") -> Simulation:
+             cost_mode: str = "computed", on_stage: Callable[[str], None] | None = None
+             ) -> Simulation:
     """Baseline, the waterfall (the enabled strategies added one at a time, in the order of
-    STRATEGIES) and each strategy alone, with what each touched."""
+    STRATEGIES) and each strategy alone, with what each touched. `on_stage` hears of each
+    stage (of `stages_of(scenario)`) as it starts."""
+    def starting(stage: str) -> None:
+        if on_stage is not None:
+            on_stage(stage)
+
+    starting("pricing")
     replay = _replay(steps, table, cost_mode)
     before = outcome(replay.priced)
     simulation = Simulation(scenario, before, before)
@@ -81,6 +94,7 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
         return simulation
     baseline = Baseline(replay, before.total_usd)
     for strategy in enabled:
+        starting(strategy.name)
         applied = strategy.apply(replay, scenario)
         simulation.touched[strategy.name] = applied.touched
         simulation.waterfall.append((strategy.name, applied.after.total_usd))
