@@ -296,7 +296,8 @@ def _window(since: Moment, until: Moment) -> tuple[dt.datetime | None, dt.dateti
 
     start, end = moment(since), moment(until)
     if start is not None and end is not None and start >= end:
-        raise UsageError("since must be before until")
+        raise UsageError(f"since ({start.isoformat()}) must be before until "
+                         f"({end.isoformat()})")
     return start, end
 
 

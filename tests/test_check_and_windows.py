@@ -92,7 +92,9 @@ def test_since_and_until_use_the_steps_own_times(run_cli, write_jsonl):
                    "--max-total", "0.1").exit_code == 0
     assert run_cli("check", str(path), "--since", "2026-11-27T22:00:00Z",
                    "--max-total", "0.1").exit_code == 4
-    assert run_cli("report", str(path), "--since", "yesterday-ish").exit_code == 2
+    refused = run_cli("report", str(path), "--since", "yesterday-ish")
+    assert refused.exit_code == 2
+    assert "'--since': 'yesterday-ish' is neither a span" in " ".join(refused.output.split())
 
 
 def test_relative_moments():

@@ -58,9 +58,22 @@ TaskKey = Annotated[str, typer.Option(
 Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", help="Processes for reading big OTLP/JSON lines files: N, or "
     "auto (one per 16 MiB of file, up to the cores this process may use).")]
+def _moment(value: str | None) -> str | None:
+    """Checked here, so that a bad value is named by its option; the library parses it."""
+    from agentcost.analysis.window import parse_moment
+    from agentcost.errors import UsageError
+
+    if value is not None:
+        try:
+            parse_moment(value)
+        except UsageError as error:
+            raise typer.BadParameter(str(error)) from None
+    return value
+
+
 Since = Annotated[str | None, typer.Option(
     help="Only steps that started at or after this: a span back from now (24h, 7d) or an ISO "
-    "8601 date or time.")]
+    "8601 date or time.", callback=_moment)]
 Until = Annotated[str | None, typer.Option(
     help="Only steps that started before this: a span back from now or an ISO 8601 date or "
-    "time.")]
+    "time.", callback=_moment)]
