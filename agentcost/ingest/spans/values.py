@@ -31,6 +31,8 @@ class BadSpan:
 def guarded(number: int, read: Callable[..., Span], *args: Any) -> Span | BadSpan:
     try:
         return read(*args)
+    except ContainerError as error:  # already says what is wrong, in words
+        return BadSpan(number, str(error))
     except SPAN_ERRORS as error:
         return BadSpan(number, f"{type(error).__name__}: {error}")
 
