@@ -127,11 +127,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                          columns=columns, jobs=jobs, progress=progress)
     accounting = ingested.accounting
-    steps, untimed = window_filter(ingested.steps, window_start, window_end)
+    steps, window = window_filter(ingested.steps, window_start, window_end)
     del ingested  # its steps live on in `steps` as long as they are needed, and no longer
-    if untimed:
-        accounting.note("steps without a start time, left out by the time window", "-", [],
-                        count=untimed)
     # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
     steps = steps.select(*PRICED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
     for_opportunities = steps if opportunities else None
@@ -151,7 +148,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         # The simulate command each opportunity names reads the same inputs.
         named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else ["TRACES"]
         found = find_opportunities(for_opportunities, table, named, median)
-    result = replace(result, dashboard=dashboard, opportunities=found)
+    result = replace(result, dashboard=dashboard, opportunities=found, window=window)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 
@@ -162,15 +159,25 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
 def check(report: Report, *, max_task_cost: float | None = None,
           max_total: float | None = None, max_p90: float | None = None,
           max_p90_drift: float | None = None, baseline: str | PathLike[str] | None = None,
-          fail_on_unpriced: bool = False) -> list[Crossed]:
-    """The thresholds `report` crosses, in the order given here; empty when all hold.
+          fail_on_unpriced: bool = False, max_skipped: int = 0,
+          max_skipped_percent: float | None = None, allow_empty: bool = False
+          ) -> list[Crossed]:
+    """What `report` fails: first what it could not vouch for ("max_skipped": more lines or
+    spans skipped than `max_skipped` lines or `max_skipped_percent` of the lines read;
+    "no_steps": no step to check, unless `allow_empty`), then the thresholds it crosses, in
+    the order given here; empty when all hold. At least one threshold is needed.
     `max_p90_drift` is a percentage rise of P90 against `baseline`, an earlier JSON report."""
     from agentcost.analysis.checks import Thresholds, crossed_thresholds
 
     if max_p90_drift is not None and baseline is None:
         raise UsageError("max_p90_drift needs a baseline (an earlier JSON report)")
     limits = Thresholds(max_task_cost=max_task_cost, max_total=max_total, max_p90=max_p90,
-                        max_p90_drift=max_p90_drift, fail_on_unpriced=fail_on_unpriced)
+                        max_p90_drift=max_p90_drift, fail_on_unpriced=fail_on_unpriced,
+                        max_skipped=max_skipped, max_skipped_percent=max_skipped_percent,
+                        allow_empty=allow_empty)
+    if not limits.any_threshold():
+        raise UsageError("no threshold to check: give max_task_cost, max_total, max_p90, "
+                         "max_p90_drift or fail_on_unpriced")
     for name, value in limits.amounts():
         if value < 0:
             raise UsageError(f"{name}={value:g}: a threshold is zero or more")

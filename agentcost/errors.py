@@ -6,6 +6,8 @@ Exit codes (also in `agentcost --help` and the README):
     2  usage error (unknown option, bad flag value)
     3  --strict failed: some step was unpriced or some input line was skipped
     4  `agentcost check`: a threshold was crossed
+    5  `agentcost check`: more input lines or spans skipped than --max-skipped allows
+    6  `agentcost check`: no step to check (none in the window), without --allow-empty
     130  interrupted (Ctrl-C)
 """
 
@@ -16,6 +18,8 @@ EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_STRICT = 3
 EXIT_CHECK = 4
+EXIT_CHECK_SKIPPED = 5
+EXIT_CHECK_EMPTY = 6
 EXIT_INTERRUPTED = 130
 
 

@@ -44,7 +44,88 @@ def test_check_prints_one_line_per_violation_and_exits_4(run_cli, write_jsonl):
     failed = run_cli("check", str(unpriced), "--fail-on-unpriced")
     assert failed.exit_code == 4
     assert failed.stdout.strip() == "agentcost check: unpriced: 1 LLM step and 0 tool calls"
-    assert run_cli("check", str(unpriced)).exit_code == 0
+    assert run_cli("check", str(unpriced), "--max-total", "1").exit_code == 0
+
+
+def test_check_without_a_threshold_is_a_usage_error(run_cli, write_jsonl):
+    path = tasks_log(write_jsonl, [10_000])
+    result = run_cli("check", str(path))
+    assert result.exit_code == 2
+    assert "no threshold to check" in result.stderr
+
+
+def test_check_with_no_step_in_its_window_fails_unless_allowed(run_cli, write_jsonl):
+    """Logs that stopped a day ago: --since 24h holds no step, so --max-total 0 cannot fire;
+    the check says so and exits 6, unless --allow-empty."""
+    path = tasks_log(write_jsonl, [10_000] * 3, day="2026-01-01")
+    empty = run_cli("check", str(path), "--since", "24h", "--max-total", "0")
+    assert empty.exit_code == 6
+    assert "no step to check" in empty.stdout
+    assert run_cli("check", str(path), "--since", "24h", "--max-total", "0",
+                   "--allow-empty").exit_code == 0
+    # The same log without the window: $0.30 is above $0, the threshold fires.
+    assert run_cli("check", str(path), "--max-total", "0").exit_code == 4
+
+
+def test_check_fails_on_skipped_lines_unless_told_how_many_may_go(run_cli, write_jsonl):
+    """999 lines whose token count is text ($0.25 each if read) and one good line: exit 5,
+    the reason on stderr; allowed by a count or a share, the good line is checked."""
+    records = [{"task_id": f"t{i}", "model": "gpt-4o", "input_tokens": "100000"}
+               for i in range(999)]
+    records.append({"task_id": "ok", "model": "gpt-4o", "input_tokens": 1000})
+    path = write_jsonl(records, name="mostly-bad.jsonl")
+    failed = run_cli("check", str(path), "--max-total", "1")
+    assert failed.exit_code == 5
+    assert failed.stdout.strip() == ("agentcost check: 999 lines or spans skipped, more than "
+                                     "the 0 allowed (--max-skipped): the figures would leave "
+                                     "them out")
+    assert "999 x field input_tokens: expected a number, got text" in failed.stderr
+    assert run_cli("check", str(path), "--max-total", "1", "--max-skipped", "998"
+                   ).exit_code == 5
+    assert run_cli("check", str(path), "--max-total", "1", "--max-skipped", "999"
+                   ).exit_code == 0
+    assert run_cli("check", str(path), "--max-total", "1", "--max-skipped", "99.8%"
+                   ).exit_code == 5  # 99.8% of 1,000 lines read is 998
+    assert run_cli("check", str(path), "--max-total", "1", "--max-skipped", "99.9%"
+                   ).exit_code == 0
+    assert run_cli("check", str(path), "--max-total", "1", "--max-skipped", "lots"
+                   ).exit_code == 2
+
+
+def test_a_log_and_its_copy_pass_a_check_that_allows_no_skipped_line(run_cli, write_jsonl):
+    """Lines that only repeat earlier ones lose no data: they do not count as skipped."""
+    first = tasks_log(write_jsonl, [10_000] * 2)
+    copy = first.with_name("copy.jsonl")
+    copy.write_bytes(first.read_bytes())
+    assert run_cli("check", str(first), str(copy), "--max-total", "1").exit_code == 0
+
+
+def test_baseline_without_a_drift_threshold_is_warned_about(run_cli, write_jsonl, tmp_path):
+    path = tasks_log(write_jsonl, [10_000])
+    baseline = tmp_path / "before.json"
+    baseline.write_text(run_cli("report", str(path), "-f", "json").stdout)
+    result = run_cli("check", str(path), "--max-total", "1", "--baseline", str(baseline))
+    assert result.exit_code == 0
+    assert "--baseline is read only for --max-p90-drift; ignored" in result.stderr
+
+
+def test_a_report_says_the_window_it_kept_and_what_fell_outside(run_cli, write_jsonl):
+    """Ten tasks at hours 00-09: since 06:00 keeps four, six fall outside; one step has no
+    time at all."""
+    path = tasks_log(write_jsonl, [10_000] * 10)
+    with path.open("a") as log:
+        log.write('{"task_id": "untimed", "model": "gpt-4o", "output_tokens": 1}\n')
+    text = run_cli("report", str(path), "--since", "2026-11-27T06:00:00Z").stdout
+    assert ("Kept since 2026-11-27 06:00:00 UTC: 6 steps outside, 1 step without a time "
+            "left out") in text
+    document = json.loads(run_cli("report", str(path), "--since", "2026-11-27T06:00:00Z",
+                                  "-f", "json").stdout)
+    assert document["summary"]["window_applied"] == {
+        "since": "2026-11-27T06:00:00Z", "until": None, "steps_outside": 6, "steps_untimed": 1}
+    assert document["summary"]["steps"] == 4
+    everything_outside = run_cli("report", str(path), "--until", "2026-01-01").stdout
+    assert "No steps in the window." in everything_outside
+    assert "Kept until 2026-01-01 00:00:00 UTC: 10 steps outside" in everything_outside
 
 
 def test_the_costliest_task_over_the_limit_is_named_ties_by_task_id(run_cli, write_jsonl):

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from agentcost.analysis.drift import Baseline, drift
 from agentcost.analysis.report import Report, sort_tasks
 
+# What a check could not vouch for, before any threshold: each has an exit code of its own.
+NOT_READ = "max_skipped"  # more lines or spans skipped than allowed
+NOTHING = "no_steps"  # no step to check (none in the window, or none at all)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -16,12 +20,28 @@ class Thresholds:
     max_p90: float | None = None  # USD, P90 cost per task
     max_p90_drift: float | None = None  # percent rise of P90 against a baseline
     fail_on_unpriced: bool = False
+    # Lines and spans skipped for what they hold that a check lets pass: a number, and a
+    # percentage of the lines read (the larger of the two is allowed).
+    max_skipped: int = 0
+    max_skipped_percent: float | None = None
+    allow_empty: bool = False  # no step to check passes
 
     def amounts(self) -> Iterator[tuple[str, float]]:
-        for name in ("max_task_cost", "max_total", "max_p90", "max_p90_drift"):
+        for name in ("max_task_cost", "max_total", "max_p90", "max_p90_drift",
+                     "max_skipped", "max_skipped_percent"):
             value = getattr(self, name)
             if value is not None:
                 yield name, float(value)
+
+    def any_threshold(self) -> bool:
+        return self.fail_on_unpriced or any(
+            value is not None for value in (self.max_task_cost, self.max_total, self.max_p90,
+                                             self.max_p90_drift))
+
+    def skipped_allowed(self, lines_read: int) -> int:
+        by_share = (0 if self.max_skipped_percent is None
+                    else int(self.max_skipped_percent / 100 * lines_read))
+        return max(self.max_skipped, by_share)
 
 
 @dataclass(frozen=True)
@@ -42,8 +62,17 @@ class Crossed:
 
 def crossed_thresholds(report: Report, limits: Thresholds, baseline: Baseline | None
                        ) -> list[Crossed]:
+    """What the report could not vouch for (skipped input, no step at all), then each
+    threshold crossed. Tasks with unpriced steps are checked on their priced part, a lower
+    bound of their cost: P90 is over the tasks priced whole (see `not_checked`)."""
     crossed: list[Crossed] = []
     s, d = report.summary, report.distribution
+    lost = report.accounting.records_lost
+    allowed = limits.skipped_allowed(report.accounting.lines_read)
+    if lost > allowed:
+        crossed.append(Crossed(NOT_READ, allowed, lost))
+    if s.steps == 0 and not limits.allow_empty:
+        crossed.append(Crossed(NOTHING, 0, 0))
     if limits.max_task_cost is not None:
         over = report.tasks.filter(report.tasks["total_cost_usd"] > limits.max_task_cost)
         if over.height:
@@ -64,3 +93,19 @@ def crossed_thresholds(report: Report, limits: Thresholds, baseline: Baseline | 
         crossed.append(Crossed("fail_on_unpriced", 0, s.unpriced_steps,
                                tool_calls=s.unpriced_tool_calls))
     return crossed
+
+
+def not_checked(report: Report, limits: Thresholds) -> list[str]:
+    """What the thresholds could not see: tasks whose cost is not all known, in words."""
+    left_out = report.tasks_not_whole
+    if not left_out:
+        return []
+    tasks = f"{left_out:,} task{'s' if left_out != 1 else ''} with unpriced steps"
+    said = []
+    if limits.max_p90 is not None or limits.max_p90_drift is not None:
+        whole = report.distribution.tasks if report.distribution is not None else 0
+        said.append(f"{tasks} not checked against P90 (it is over the {whole:,} tasks "
+                    "priced whole)")
+    if limits.max_task_cost is not None or limits.max_total is not None:
+        said.append(f"{tasks} checked on their priced part only (a lower bound of their cost)")
+    return said

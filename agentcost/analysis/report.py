@@ -55,15 +55,32 @@ class Summary:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Cost per task. Percentiles are nearest-rank: P90 is the cost of the task at rank
-    ceil(0.9 * n) in ascending order, so every figure is some real task's cost."""
+    """Cost per task, over the tasks priced whole: a task with an unpriced step has an unknown
+    cost, and counting its priced part would pull every figure down. Percentiles are
+    nearest-rank: P90 is the cost of the task at rank ceil(0.9 * n) in ascending order, so
+    every figure is some real task's cost."""
 
     tasks: int
     percentiles: dict[int, float]
     max: float
     mean: float
     flag_threshold: float  # tasks above this (2 x P50) are flagged
-    costs: list[float]  # every task's cost, ascending (for the dashboard's histogram and shares)
+    costs: list[float]  # each whole task's cost, ascending (the histogram's and the shares')
+    left_out: int = 0  # tasks with unpriced steps, not in these figures
+
+
+# A task's `priced` column: every step priced, some (its cost is a lower bound), or none known.
+WHOLE, PARTIAL, UNPRICED = "whole", "partial", "unpriced"
+
+
+@dataclass(frozen=True)
+class AppliedWindow:
+    """The --since/--until window a report kept, and the steps it left out."""
+
+    since: datetime | None
+    until: datetime | None
+    steps_outside: int  # started before `since` or at or after `until`
+    steps_untimed: int  # no start time, so not known to be inside
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,12 @@ class Report:
     drift: list[Change] | None = None  # against an earlier report, when one is given
     dashboard: Dashboard | None = None
     opportunities: list[Opportunity] | None = None
+    window: AppliedWindow | None = None  # when --since or --until was given
+
+    @property
+    def tasks_not_whole(self) -> int:
+        """Tasks with an unpriced step: left out of the distribution and of what it decides."""
+        return self.tasks.filter(pl.col("priced") != WHOLE).height
 
 
 def build_report(
@@ -118,8 +141,9 @@ def build_report(
             tokens_out.sum().alias("tokens_out"),
             *(exact_sum(pl.col(name)) for name in (
                 "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
-            has_unpriced_part().sum()
-            .alias("unpriced_steps"),
+            has_unpriced_part().sum().alias("unpriced_steps"),
+            pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_llm_steps"),
+            pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
             pl.col("start_time").min().alias("start_time"),
         )
     )
@@ -168,12 +192,33 @@ def build_report(
                                   unpriced_tools_q, compared_q, reconciliation_q])
     # Counted by the group-by that makes the task table: n_unique would hash every id again.
     summary = _summary({**summary_df.row(0, named=True), "tasks": tasks.height})
-    distribution = _distribution(tasks["total_cost_usd"].sort().to_list())
+    tasks = _known_costs(tasks)
+    whole = tasks.filter(pl.col("priced") == WHOLE)["total_cost_usd"]
+    distribution = _distribution(whole.sort().to_list(), tasks.height - whole.len())
     threshold = distribution.flag_threshold if distribution else math.inf
-    tasks = tasks.with_columns((pl.col("total_cost_usd") > threshold).alias("flagged"))
+    # A partial task's priced part is a lower bound of its cost: above the line, it is above.
+    tasks = tasks.with_columns(
+        (pl.col("total_cost_usd") > threshold).fill_null(False).alias("flagged"))
     return Report(summary, distribution, tasks, by_model, by_tool, unpriced_models,
                   unpriced_tools, accounting, price_table, cost_mode,
                   compared_steps=compared.item(), reconciliation=differing)
+
+
+def _known_costs(tasks: pl.DataFrame) -> pl.DataFrame:
+    """Each task's `priced` status, and null for a cost of which nothing is known (an
+    unpriced part with no priced part beside it): unknown, not $0."""
+    def known(cost: str, unpriced: str) -> pl.Expr:
+        return (pl.when((pl.col(unpriced) > 0) & (pl.col(cost) == 0)).then(None)
+                .otherwise(pl.col(cost)).alias(cost))
+
+    status = (pl.when(pl.col("unpriced_steps") == 0).then(pl.lit(WHOLE))
+              .when(pl.col("total_cost_usd") > 0).then(pl.lit(PARTIAL))
+              .otherwise(pl.lit(UNPRICED)))
+    return tasks.with_columns(
+        known("llm_cost_usd", "unpriced_llm_steps"),
+        known("tool_cost_usd", "unpriced_tool_calls"),
+        known("total_cost_usd", "unpriced_steps"),
+        status.alias("priced"))
 
 
 def _summary(row: dict[str, object]) -> Summary:
@@ -184,7 +229,7 @@ def _summary(row: dict[str, object]) -> Summary:
     return Summary(**values)  # type: ignore[arg-type]
 
 
-def _distribution(costs: list[float]) -> Distribution | None:
+def _distribution(costs: list[float], left_out: int) -> Distribution | None:
     if not costs:
         return None
     percentiles = {p: nearest_rank(costs, p) for p in PERCENTILES}
@@ -195,6 +240,7 @@ def _distribution(costs: list[float]) -> Distribution | None:
         mean=sum(costs) / len(costs),
         flag_threshold=FLAG_MULTIPLE_OF_MEDIAN * percentiles[50],
         costs=costs,
+        left_out=left_out,
     )
 
 

@@ -7,6 +7,7 @@ import re
 
 import polars as pl
 
+from agentcost.analysis.report import AppliedWindow
 from agentcost.errors import UsageError
 
 RELATIVE = re.compile(r"^(?P<count>\d+(?:\.\d+)?)(?P<unit>m|h|d|w)$")
@@ -29,15 +30,17 @@ def parse_moment(text: str, *, now: dt.datetime | None = None) -> dt.datetime:
 
 
 def window_filter(steps: pl.DataFrame, since: dt.datetime | None, until: dt.datetime | None
-                  ) -> tuple[pl.DataFrame, int]:
-    """Steps that started in [since, until), and how many were left out for having no time."""
+                  ) -> tuple[pl.DataFrame, AppliedWindow | None]:
+    """Steps that started in [since, until), and the window with what it left out (none when
+    no window is given)."""
     if since is None and until is None:
-        return steps, 0
+        return steps, None
     timed = pl.col("start_time").is_not_null()
     inside = timed
     if since is not None:
         inside = inside & (pl.col("start_time") >= since)
     if until is not None:
         inside = inside & (pl.col("start_time") < until)
+    kept = steps.filter(inside)
     untimed = int(steps.select((~timed).sum()).item())
-    return steps.filter(inside), untimed
+    return kept, AppliedWindow(since, until, steps.height - kept.height - untimed, untimed)

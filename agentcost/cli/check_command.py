@@ -3,6 +3,7 @@ and 0 when all hold."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +20,8 @@ from agentcost.cli.options import (
     TaskKey,
     Until,
 )
-from agentcost.cli.reading import read_progress, reading
-from agentcost.errors import EXIT_CHECK, UsageError
+from agentcost.cli.reading import print_skips, read_progress, reading
+from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
 from agentcost.ingest.readers import AUTO
 
 
@@ -38,6 +39,12 @@ def check(
         help="Fail when any step or tool call is unpriced.")] = False,
     baseline: Annotated[Path | None, typer.Option(
         help="An earlier JSON report, for --max-p90-drift.")] = None,
+    max_skipped: Annotated[str, typer.Option(
+        help="Input lines or spans that may be skipped (unreadable, invalid) before the "
+        "check fails with exit 5: a number, or a percentage of the lines read (like 1%).")
+    ] = "0",
+    allow_empty: Annotated[bool, typer.Option(
+        help="Pass when there is no step to check (else exit 6).")] = False,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
     input_format: InputFormatOption = AUTO,
@@ -46,27 +53,60 @@ def check(
     until: Until = None,
     jobs: Jobs = "auto",
 ) -> None:
-    """Check cost thresholds for cron: one line per crossed threshold and exit 4, else silence.
+    """Check cost thresholds for cron: one line per crossed threshold and exit 4 (5: too much
+    input skipped; 6: no step to check), else silence on stdout.
 
     Example: agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30
     """
     from agentcost import api
+    from agentcost.analysis.checks import NOT_READ, NOTHING, Thresholds, not_checked
 
     drift_limit = _percent(max_p90_drift) if max_p90_drift else None
     if drift_limit is not None and baseline is None:
         raise UsageError("--max-p90-drift needs --baseline (an earlier JSON report)")
+    skipped_lines, skipped_percent = _allowance(max_skipped)
+    limits = Thresholds(max_task_cost=max_task_cost, max_total=max_total, max_p90=max_p90,
+                        max_p90_drift=drift_limit, fail_on_unpriced=fail_on_unpriced)
+    if not limits.any_threshold():
+        raise UsageError("no threshold to check: give --max-task-cost, --max-total, --max-p90, "
+                         "--max-p90-drift or --fail-on-unpriced")
+    if baseline is not None and drift_limit is None:
+        print("agentcost: warning: --baseline is read only for --max-p90-drift; ignored",
+              file=sys.stderr)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         report = api.report(inputs, prices=prices, since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
-                        fail_on_unpriced=fail_on_unpriced)
+                        fail_on_unpriced=fail_on_unpriced, max_skipped=skipped_lines,
+                        max_skipped_percent=skipped_percent, allow_empty=allow_empty)
+    if report.accounting.records_lost:
+        print_skips(report.accounting)
+    for line in not_checked(report, limits):
+        print(f"agentcost check: note: {line}", file=sys.stderr)
     if crossed:
         from agentcost.renderers.output import write_output
 
         write_output(api.render(crossed).encode("utf-8"), None)  # a closed reader is no pass
-        raise typer.Exit(EXIT_CHECK)
+        kinds = {c.threshold for c in crossed}
+        raise typer.Exit(EXIT_CHECK_SKIPPED if NOT_READ in kinds
+                         else EXIT_CHECK_EMPTY if NOTHING in kinds else EXIT_CHECK)
+
+
+def _allowance(text: str) -> tuple[int, float | None]:
+    """--max-skipped: a number of lines, or a percentage of the lines read."""
+    try:
+        if text.strip().endswith("%"):
+            percent = float(text.strip().removesuffix("%"))
+            if 0 <= percent <= 100:
+                return 0, percent
+        elif (lines := int(text)) >= 0:
+            return lines, None
+    except ValueError:
+        pass
+    raise UsageError(f"--max-skipped {text!r}: give a number of lines (like 10) or a "
+                     "percentage of the lines read (like 1%)")
 
 
 def _percent(text: str) -> float:

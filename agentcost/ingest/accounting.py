@@ -59,10 +59,18 @@ class LineAccounting:
     evidence: dict[str, str] = field(default_factory=dict)
     # Skipped lines that only repeat an earlier line, word for word: no data is lost by them.
     lines_repeated: int = 0
+    spans_repeated: int = 0  # skipped spans that were exported twice (same trace and span id)
 
     @property
     def lines_skipped(self) -> int:
         return sum(tally.count for tally in self.skipped.values())
+
+    @property
+    def records_lost(self) -> int:
+        """Lines and spans skipped for what they hold, not as repeats of an earlier one: data
+        the figures leave out."""
+        spans_skipped = sum(tally.count for tally in self.spans_skipped.values())
+        return self.lines_skipped - self.lines_repeated + spans_skipped - self.spans_repeated
 
     def skip(self, reason: str, file: str, lines: list[int], count: int | None = None) -> None:
         self.skipped.setdefault(reason, Tally()).add(file, lines, count)

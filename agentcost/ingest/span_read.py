@@ -20,7 +20,13 @@ from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
 from agentcost.ingest.spans.otlp_model import decode_traces, lenient_traces
-from agentcost.ingest.spans.to_steps import Classified, Outcome, classify, resolve
+from agentcost.ingest.spans.to_steps import (
+    SKIP_DUPLICATE,
+    Classified,
+    Outcome,
+    classify,
+    resolve,
+)
 from agentcost.ingest.spans.values import SPAN_ERRORS, BadSpan, ContainerError
 from agentcost.parallel import ordered_map, read_ahead
 
@@ -56,6 +62,8 @@ class RunSpans:
         for reason, outcome in converted.skipped.items():
             for file, lines, count in self._by_file(outcome):
                 accounting.span_skip(reason, file, lines, count=count)
+                if reason == SKIP_DUPLICATE:
+                    accounting.spans_repeated += count
         for reason, outcome in converted.not_steps.items():
             for file, lines, count in self._by_file(outcome):
                 accounting.not_step(reason, file, lines, count=count)

@@ -210,10 +210,13 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
         reason = (pl.when((pl.col(column) > 0) & price[bucket].is_null())
                   .then(pl.lit(f"no {words} price listed")).otherwise(reason))
     model = pl.col("model")
+    llm_kind = pl.col("kind").is_in(["llm", "embedding"]).fill_null(False)
     reason = (
         pl.when(model.is_not_null() & token_counts_missing)
         .then(pl.lit("no token counts recorded"))
         .when(model.is_null() & has_tokens).then(pl.lit("no model recorded"))
+        # A model call that records neither: its cost is unknown, not $0.
+        .when(model.is_null() & llm_kind).then(pl.lit("no model and no token counts recorded"))
         .when(model.is_not_null() & of_pair("table_model").is_null())
         .then(pl.lit("model not in price table"))
         .when(model.is_not_null() & ~of_pair("tier_listed"))

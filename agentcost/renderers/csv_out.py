@@ -9,8 +9,10 @@ import polars as pl
 
 from agentcost.renderers.text import safe_text
 
+# A cost column is empty where nothing of it is known; `priced` says whole, partial (the cost
+# columns hold the priced part only) or unpriced.
 CSV_COLUMNS = ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd", "tool_cost_usd",
-               "compute_cost_usd", "total_cost_usd", "unpriced_steps", "flagged")
+               "compute_cost_usd", "total_cost_usd", "priced", "unpriced_steps", "flagged")
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 

@@ -122,8 +122,14 @@ def _crossed(crossed: list[Crossed], fmt: str) -> str:
 
 def crossed_line(c: Crossed) -> str:
     """One crossed threshold in words, as `agentcost check` prints it."""
-    from agentcost.renderers.text import money, plural, safe_text, unpriced_counts
+    from agentcost.renderers.text import count, money, plural, safe_text, unpriced_counts
 
+    if c.threshold == "max_skipped":
+        return (f"{plural(int(c.value), 'line or span', 'lines or spans')} skipped, more than "
+                f"the {count(int(c.limit))} allowed (--max-skipped): the figures would leave "
+                "them out")
+    if c.threshold == "no_steps":
+        return "no step to check (none in the window, or none in the input)"
     if c.threshold == "max_task_cost":
         return (f"task cost above {money(c.limit)}: {plural(c.tasks, 'task')} (most: "
                 f"{safe_text(c.task_id)} at {money(c.value)})")

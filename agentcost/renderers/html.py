@@ -11,7 +11,7 @@ import polars as pl
 
 from agentcost.analysis.report import Report
 from agentcost.renderers import views
-from agentcost.renderers.text import money
+from agentcost.renderers.text import money, plural, unpriced_counts
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:16px;
@@ -61,13 +61,23 @@ def _e(text: object) -> str:
 
 def render_html(report: Report, tasks: pl.DataFrame) -> str:
     s = report.summary
+    unpriced = s.unpriced_steps or s.unpriced_tool_calls
     cards = [
-        ("Total", money(s.total_cost_usd)), ("LLM", money(s.llm_cost_usd)),
+        ("Total", money(s.total_cost_usd) + (" *" if unpriced else "")),
+        ("LLM", money(s.llm_cost_usd)),
         ("Tools", money(s.tool_cost_usd)), ("Compute", money(s.compute_cost_usd)),
         ("Tasks", f"{s.tasks:,}"), ("Steps", f"{s.steps:,}"),
     ]
     if report.distribution is not None:
         cards += [(f"P{p}", money(v)) for p, v in report.distribution.percentiles.items()]
+    notes = []
+    if unpriced:
+        notes.append("* Totals exclude the unpriced: "
+                     f"{unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)} (see Unpriced).")
+    if report.distribution is not None and report.distribution.left_out:
+        notes.append(f"Percentiles over the {plural(report.distribution.tasks, 'task')} priced "
+                     f"whole; {plural(report.distribution.left_out, 'task')} left out: "
+                     "unpriced steps.")
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
@@ -76,6 +86,7 @@ def render_html(report: Report, tasks: pl.DataFrame) -> str:
         "<div class=cards>" + "".join(
             f"<div class=card id='card-{_e(name.lower())}'>{_e(name)}<b>{_e(value)}</b></div>"
             for name, value in cards) + "</div>",
+        *(f"<p class=note>{_e(note)}</p>" for note in notes),
     ]
     if report.dashboard is not None and report.dashboard.histogram and report.distribution:
         parts.append("<h2>Cost per task</h2>" + _histogram_svg(report))
@@ -96,14 +107,17 @@ def _task_table(report: Report, tasks: pl.DataFrame) -> str:
               ("LLM", True), ("tools", True), ("total", True))
     rows = []
     for row in tasks.iter_rows(named=True):
-        flag = " class=flag" if row["total_cost_usd"] > threshold else ""
-        values = (("task_id", None), ("steps", None), ("tokens_in", None), ("tokens_out", None),
-                  ("llm_cost_usd", money), ("tool_cost_usd", money),
-                  ("total_cost_usd", money))
+        flag = " class=flag" if row["flagged"] else ""
+        shown_cost = {
+            "llm_cost_usd": views.part_cost(row["llm_cost_usd"], row["unpriced_llm_steps"]),
+            "tool_cost_usd": views.part_cost(row["tool_cost_usd"], row["unpriced_tool_calls"]),
+            "total_cost_usd": views.task_total(row["total_cost_usd"], row["priced"]),
+        }
         cells = []
-        for name, fmt in values:
+        for name in ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd",
+                     "tool_cost_usd", "total_cost_usd"):
             value = row[name]
-            shown = fmt(value) if fmt else (f"{value:,}" if isinstance(value, int) else value)
+            shown = shown_cost.get(name) or (f"{value:,}" if isinstance(value, int) else value)
             numeric = name != "task_id"
             data = f" data-v='{_e(value if value is not None else '')}'" if numeric else ""
             cells.append(f"<td{' class=n' if numeric else ''}{data}>{_e(shown)}</td>")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.analysis.dashboard import SpendRate
-from agentcost.analysis.report import Report
+from agentcost.analysis.report import PARTIAL, UNPRICED, AppliedWindow, Report
 from agentcost.renderers.text import (
     count,
     duration,
@@ -51,7 +51,8 @@ def report_blocks(report: Report, tasks: pl.DataFrame) -> list[Block]:
     if report.dashboard is not None and report.dashboard.spend_rate is not None:
         blocks.append(spend_rate_section(report.dashboard.spend_rate))
     if report.summary.steps == 0:
-        blocks.append(Section("", ["No steps in the input."]))
+        blocks.append(Section("", ["No steps in the window." if report.window is not None
+                                   else "No steps in the input."]))
     else:
         blocks.append(task_table(report, tasks))
         if report.by_model.height:
@@ -81,13 +82,17 @@ BAR_WIDTH = 40
 
 
 def spend_rate_section(rate: SpendRate) -> Section:
-    return Section("Spend rate", [
+    lines = [
         f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window",
         f"Last hour: {money(rate.last_hour_usd)} across "
         f"{plural(rate.tasks_last_hour, 'active task')}",
         f"At the last hour's rate: {money(rate.projected_day_usd)} a day, "
         f"{money(rate.projected_month_usd)} a month (30 days)",
-    ])
+    ]
+    if rate.unpriced_steps_last_hour:
+        lines.append(f"Priced steps only: {plural(rate.unpriced_steps_last_hour, 'step')} of "
+                     "the last hour have an unpriced part (see Unpriced).")
+    return Section("Spend rate", lines)
 
 
 def _window(hours: float) -> str:
@@ -111,12 +116,15 @@ def dashboard_blocks(report: Report) -> list[Block]:
             marks.append(False)
         blocks.append(Table("Cost per task, histogram", ("cost per task", "tasks", "", ""),
                             rows, (False, True, False, False), marks,
-                            caption="each bin: above its low edge, up to its high edge"))
+                            caption="each bin: above its low edge, up to its high edge"
+                            + left_out_words(report, "; ")))
     (n1, s1), (n10, s10) = board.top_1, board.top_10
-    blocks.append(Section("Concentration", [
-        f"The costliest 1% of tasks ({count(n1)}) took {100 * s1:.1f}% of the spend; "
-        f"the costliest 10% ({count(n10)}) took {100 * s10:.1f}%.",
-    ]))
+    if d is not None:
+        blocks.append(Section("Concentration", [
+            f"The costliest 1% of tasks ({count(n1)}) took {100 * s1:.1f}% of the spend; "
+            f"the costliest 10% ({count(n10)}) took {100 * s10:.1f}%"
+            + (f" (of the {plural(d.tasks, 'task')} priced whole)." if d.left_out else "."),
+        ]))
     positions = board.by_position
     if positions.height:
         last = positions["position"].to_list()[-1]
@@ -182,6 +190,8 @@ def summary_section(report: Report) -> Section:
         f"Cost    LLM {money(s.llm_cost_usd)}  tools {money(s.tool_cost_usd)}  "
         f"compute {money(s.compute_cost_usd)}  total {money(s.total_cost_usd)}",
     ]
+    if report.window is not None:
+        lines.insert(2, window_words(report.window))
     if s.reported_cost_usd is not None:
         lines.append(f"Cost the traces themselves report: {money(s.reported_cost_usd)}")
     if s.estimated_steps:
@@ -197,13 +207,13 @@ def task_table(report: Report, tasks: pl.DataFrame) -> Table:
     d = report.distribution
     rows = [
         (
-            safe_text(row["task_id"]) + (" *" if row["unpriced_steps"] else ""),
+            safe_text(row["task_id"]),
             count(row["steps"]),
             count(row["tokens_in"]),
             count(row["tokens_out"]),
-            money(row["llm_cost_usd"]),
-            money(row["tool_cost_usd"]),
-            money(row["total_cost_usd"]),
+            part_cost(row["llm_cost_usd"], row["unpriced_llm_steps"]),
+            part_cost(row["tool_cost_usd"], row["unpriced_tool_calls"]),
+            task_total(row["total_cost_usd"], row["priced"]),
             "high" if row["flagged"] else "",
         )
         for row in tasks.iter_rows(named=True)
@@ -213,8 +223,10 @@ def task_table(report: Report, tasks: pl.DataFrame) -> Table:
         caption_parts.append(f"{tasks.height} of {report.tasks.height} tasks shown")
     if d is not None:
         caption_parts.append(f"high (red): above 2 x P50 = {money(d.flag_threshold)}")
-    if tasks["unpriced_steps"].sum():
-        caption_parts.append("*: has unpriced steps, excluded from its total")
+    if (tasks["priced"] == PARTIAL).any():
+        caption_parts.append("partial: has unpriced steps, its priced part only")
+    if (tasks["priced"] == UNPRICED).any():
+        caption_parts.append("unpriced: no step of it priced")
     return Table(
         "Tasks",
         ("task", "steps", "tokens in", "tokens out", "LLM", "tools", "total", "flag"),
@@ -255,18 +267,48 @@ def tool_table(report: Report) -> Table:
                  (False, True, True, True))
 
 
-def distribution_table(report: Report) -> Table | None:
+def distribution_table(report: Report) -> Block | None:
     d = report.distribution
     if d is None:
-        return None
+        if not report.tasks_not_whole:
+            return None
+        return Section("Cost per task", ["No task is priced whole: no distribution"
+                                         + left_out_words(report, " (") + ")."])
     headers = (*(f"P{p}" for p in d.percentiles), "max", "mean")
     row = (*(money(v) for v in d.percentiles.values()), money(d.max), money(d.mean))
-    caption = f"{plural(d.tasks, 'task')}; nearest-rank percentiles"
-    partial = report.tasks.filter(pl.col("unpriced_steps") > 0).height
-    if partial:  # their totals leave the unpriced steps out, and so do these figures
-        caption += f"\n{count(partial)} of them with unpriced steps: priced part only"
+    caption = f"{plural(d.tasks, 'task')}; nearest-rank percentiles" + left_out_words(
+        report, "\n")
     return Table("Cost per task", headers, [row], tuple(True for _ in headers),
                  caption=caption)
+
+
+def left_out_words(report: Report, before: str) -> str:
+    """What the distribution's figures leave out, and why ("" when nothing)."""
+    left_out = report.tasks_not_whole
+    if not left_out:
+        return ""
+    return f"{before}{plural(left_out, 'task')} left out: unpriced steps"
+
+
+def part_cost(cost: float | None, unpriced: int) -> str:
+    """A task's LLM or tool cost: unpriced when none of it is known, partial when some is."""
+    if cost is None:
+        return "unpriced"
+    return money(cost) + (" partial" if unpriced else "")
+
+
+def task_total(total: float | None, priced: str) -> str:
+    return part_cost(total, priced != "whole")
+
+
+def window_words(window: AppliedWindow) -> str:
+    bounds = " ".join(part for part in (
+        f"since {utc(window.since)}" if window.since is not None else "",
+        f"until {utc(window.until)}" if window.until is not None else "") if part)
+    words = f"Kept {bounds}: {plural(window.steps_outside, 'step')} outside"
+    if window.steps_untimed:
+        words += f", {plural(window.steps_untimed, 'step')} without a time left out"
+    return words
 
 
 def unpriced_tables(report: Report) -> list[Table]:
