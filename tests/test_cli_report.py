@@ -190,6 +190,14 @@ def test_exit_codes(run_cli, write_jsonl, tmp_path, write_prices):
                           name="skipped.jsonl")
     assert run_cli("report", str(skipped)).exit_code == 0
     assert run_cli("report", str(skipped), "--strict").exit_code == 3
+    # A span list whose second span is not an object: the first is read, the run fails --strict.
+    span = {"name": "chat", "context": {"trace_id": "0x" + "a" * 32, "span_id": "0x" + "1" * 16},
+            "attributes": {"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 5,
+                           "gen_ai.usage.output_tokens": 1}}
+    bad_span = tmp_path / "spans.json"
+    bad_span.write_text(json.dumps([span, 42]))
+    assert run_cli("report", str(bad_span)).exit_code == 0
+    assert run_cli("report", str(bad_span), "--strict").exit_code == 3
     all_bad = write_jsonl(["{bad", "[]"], name="bad.jsonl")
     result = run_cli("report", str(all_bad))
     assert result.exit_code == 1

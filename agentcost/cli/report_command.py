@@ -108,9 +108,8 @@ def report(
         print(f"agentcost: {unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)} unpriced, "
               "excluded from totals", file=sys.stderr)
     # A line that only repeats an earlier one (a log and its copy) loses nothing, as a span
-    # exported twice does not: neither fails --strict.
-    lost = accounting.lines_skipped - accounting.lines_repeated
-    if strict and (s.unpriced_steps or s.unpriced_tool_calls or lost):
+    # exported twice does not: neither fails --strict; a span skipped as invalid does.
+    if strict and (s.unpriced_steps or s.unpriced_tool_calls or accounting.records_lost):
         print("agentcost: --strict: some steps are unpriced or some lines were skipped",
               file=sys.stderr)
         raise typer.Exit(EXIT_STRICT)
