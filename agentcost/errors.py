@@ -8,7 +8,8 @@ Exit codes (also in `agentcost --help` and the README):
     4  `agentcost check`: a threshold was crossed
     5  `agentcost check`: more input lines or spans skipped than --max-skipped allows
     6  `agentcost check`: no step to check (none in the window), without --allow-empty
-    130  interrupted (Ctrl-C)
+    129  hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM): the
+         work stops within a second, helper processes and temporary files are gone
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ EXIT_CHECK = 4
 EXIT_CHECK_SKIPPED = 5
 EXIT_CHECK_EMPTY = 6
 EXIT_INTERRUPTED = 130
+
+
+class Stopped(BaseException):
+    """A signal asked the command to stop (SIGTERM, SIGHUP). Raised where the command stands,
+    as Ctrl-C's KeyboardInterrupt is, so that what it started is undone on the way out; not an
+    Exception, so that no handler of errors takes it for one."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.exit_code = 128 + signal_number
 
 
 class AgentCostError(Exception):

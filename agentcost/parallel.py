@@ -139,6 +139,7 @@ def _pool(workers: int) -> tuple[ProcessPoolExecutor, Future[None]]:
 
     with _spawning():
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                   initargs=(os.getpid(),),
                                    mp_context=multiprocessing.get_context("spawn"))
         try:
             return pool, pool.submit(_ready)
@@ -173,11 +174,13 @@ def _queued(slots: deque[_Slot[Item, Result]]) -> int:
     return sum(1 for slot in slots if slot.future is not None and not slot.future.done())
 
 
-def _start_worker() -> None:
-    """Runs first in each worker, before any chunk work imports polars."""
+def _start_worker(parent: int) -> None:
+    """Runs first in each worker, before any chunk work imports polars. `parent`: the pid of
+    the process that made the pool, as it gave it (a parent killed while this worker was
+    starting is no longer this process's parent, and must not be waited for)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[POLARS_THREADS] = "1"
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 def _exit_with(parent: int) -> None:

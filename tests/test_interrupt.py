@@ -62,3 +62,99 @@ def test_ctrl_c_while_waiting_on_a_pipe_or_a_fifo_exits_130_within_a_second(tmp_
     assert codes == [130, 130, 130, 130]
     assert took < 1.0
     assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b"", b"", b""]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_while_waiting_on_input_end_the_command_with_their_code(
+        tmp_path, stop, code):
+    """`timeout` and cron send SIGTERM, a closed terminal SIGHUP: each ends the command at
+    once, quietly, with 128 + the signal's number."""
+    fifo = tmp_path / "traces.jsonl"
+    os.mkfifo(fifo)
+    silent_read, silent_write = os.pipe()
+    waiting = [agentcost("report", str(fifo)), agentcost("simulate", "-", stdin=silent_read)]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(waiting_on_input(p.pid) for p in waiting):
+            assert time.monotonic() < deadline, "the commands never waited on their input"
+            time.sleep(0.05)
+        for process in waiting:
+            process.send_signal(stop)
+        stopped = time.monotonic()
+        codes = [process.wait(timeout=10) for process in waiting]
+        took = time.monotonic() - stopped
+    finally:
+        for process in waiting:
+            process.kill()
+        os.close(silent_write)
+    assert codes == [code, code]
+    assert took < 1.0
+    assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b""]
+
+
+def test_a_worker_whose_parent_died_before_it_started_leaves_at_once():
+    """The parent gives its pid: a worker that starts after the parent was killed (its parent
+    is then init, or a subreaper) does not wait for that one to die."""
+    started = time.monotonic()
+    worker = subprocess.run(
+        [sys.executable, "-c", "import time; from agentcost.parallel import _start_worker; "
+         "_start_worker(2 ** 22 + 1); time.sleep(30)"], timeout=60)
+    assert worker.returncode == 0
+    assert time.monotonic() - started < 10
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found.update(int(child) for child in task.read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_sigterm_while_workers_read_a_big_span_file_leaves_no_process(tmp_path):
+    """Two chunks of OTLP lines read with --jobs 2: SIGTERM once the worker is there; the
+    command ends with 143 and its worker (and multiprocessing's helper) with it."""
+    import json
+
+    def span(n: int) -> dict[str, object]:
+        return {"traceId": f"{n:032x}", "spanId": f"{n:016x}", "name": "chat",
+                "startTimeUnixNano": "1764230400000000000",
+                "endTimeUnixNano": "1764230401000000000",
+                "attributes": [
+                    {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "100"}},
+                    {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "10"}},
+                    {"key": "padding", "value": {"stringValue": "x" * 900}}]}
+
+    # 200 lines of 50 spans, about 10 MB: two chunks of at least 4 MiB.
+    lines = [json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        span(n) for n in range(block * 50, block * 50 + 50)]}]}]}) for block in range(200)]
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    process = subprocess.Popen([sys.executable, "-m", "agentcost", "report", str(path),
+                                "--jobs", "2", "-o", str(tmp_path / "out.txt")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(started) < 2 and process.poll() is None:  # the resource tracker and a worker
+        assert time.monotonic() < deadline, "no worker was started"
+        started |= children(process.pid)
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) in (143, 0)  # 0: it was done before the signal came
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in started):
+        assert time.monotonic() < deadline, "a worker outlived the command"
+        time.sleep(0.05)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

@@ -228,3 +228,60 @@ def test_commands_that_print_end_quietly_when_their_reader_is_gone(command):
     # agents.jsonl has unpriced tools (3), and costs more than $0.01 (4)
     expected = {"list": 0, "check": 3}[command[1]] if command[0] == "pricing" else 4
     assert code == expected
+
+
+def test_an_output_that_is_one_of_the_inputs_is_refused_and_left_as_it_was(tmp_path):
+    traces = tmp_path / "traces.jsonl"
+    shutil.copy(SMALL, traces)
+    linked = tmp_path / "report.json"
+    linked.symlink_to(traces)
+    for target, inputs in ((traces, [str(traces)]), (linked, [str(tmp_path)])):
+        result = subprocess.run(agentcost("report", *inputs, "-o", str(target)),
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert f"-o {target}: it is the input " in result.stderr
+        assert traces.read_bytes() == SMALL.read_bytes()
+
+
+def test_a_replaced_report_keeps_its_permissions_and_a_new_one_follows_the_umask(tmp_path):
+    private = tmp_path / "private.txt"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_output("new", private)
+    assert (private.read_text(), private.stat().st_mode & 0o777) == ("new", 0o600)
+    previous = os.umask(0o027)
+    try:
+        write_output("fresh", tmp_path / "fresh.txt")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "fresh.txt").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_temporary_file_left_by_a_killed_run_is_removed_by_the_next(tmp_path, capsys):
+    """A run killed outright (SIGKILL) while writing leaves its temporary sibling, named with
+    its pid: the next run writing there removes it once that process is gone, and says so."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".report.json.{dead.pid}.abc123{output.TEMPORARY_SUFFIX}"
+    stale.write_text("half a rep")
+    alive = tmp_path / f".report.json.{os.getpid()}.def456{output.TEMPORARY_SUFFIX}"
+    alive.write_text("being written")
+    write_output("{}", tmp_path / "report.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.json", alive.name])
+    assert f"removed {stale}, left by an earlier run" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_one_line_and_exit_1(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    for args, stdout in ((["-o", "/dev/full"], None), ([], "/dev/full"),
+                         (["-o", str(loop)], None)):
+        with open(stdout or os.devnull, "wb") as sink:
+            result = subprocess.run(report_json(SMALL, *args), stdout=sink,
+                                    stderr=subprocess.PIPE, text=True, timeout=60)
+        assert result.returncode == 1
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("agentcost: error: ")
+        assert ("No space left on device" in result.stderr
+                or "Too many levels of symbolic links" in result.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
@@ -20,12 +21,13 @@ from agentcost.cli import (
     schema_command,
     simulate_command,
 )
-from agentcost.errors import EXIT_INTERRUPTED, AgentCostError
+from agentcost.errors import EXIT_INTERRUPTED, AgentCostError, Stopped
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 bad data or configuration (unreadable input, invalid price "
     "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines); "
-    "4 a `check` threshold was crossed; 130 interrupted (Ctrl-C)."
+    "4 a `check` threshold was crossed; 5 `check`: too much input skipped; 6 `check`: no step "
+    "to check; 129/130/143 stopped by SIGHUP/Ctrl-C/SIGTERM."
 )
 
 P = ParamSpec("P")
@@ -45,6 +47,8 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Stopped as stopped:
+            raise typer.Exit(stopped.exit_code) from None
         except BrokenPipeError:  # `agentcost pricing list | head`: the reader has had enough
             _stop_writing_to_stdout()
             raise typer.Exit(0) from None
@@ -101,13 +105,25 @@ ALLOCATOR_SETTINGS = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:200,muzzy_decay_ms:0"
 def main() -> None:
     os.environ.setdefault(*ALLOCATOR_SETTINGS)
     sys.unraisablehook = _quiet_about_interruptions
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        # Left alone where the caller ignores it (nohup): that is the caller's choice.
+        if signal.getsignal(stop_signal) is signal.SIG_DFL:
+            signal.signal(stop_signal, _stop)
     try:
         app()
+    except Stopped as stopped:  # before or after the command ran (loading, parsing)
+        sys.exit(stopped.exit_code)
     finally:
         # The command is done and its objects die with the process: frozen, they are spared
         # the cyclic collector's last passes at interpreter exit, which are long with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.
         gc.freeze()
+
+
+def _stop(signal_number: int, _: object) -> None:
+    """SIGTERM or SIGHUP (`timeout`, a cron job's end, a closed terminal): stop as Ctrl-C
+    does, undoing what was started (worker processes, a temporary output file)."""
+    raise Stopped(signal_number)
 
 
 def _stop_writing_to_stdout() -> None:
@@ -120,6 +136,6 @@ def _quiet_about_interruptions(unraisable: sys.UnraisableHookArgs) -> None:
     """A Ctrl-C can reach us twice, from Python's handler and from polars' own check: the
     second may land in a generator being closed, where Python would print it as an ignored
     exception. The command is ending with exit code 130 already."""
-    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+    if isinstance(unraisable.exc_value, KeyboardInterrupt | Stopped):
         return
     sys.__unraisablehook__(unraisable)

@@ -60,10 +60,10 @@ Jobs = Annotated[str, typer.Option(
     "auto (one per 16 MiB of file, up to the cores this process may use).")]
 def _moment(value: str | None) -> str | None:
     """Checked here, so that a bad value is named by its option; the library parses it."""
-    from agentcost.analysis.window import parse_moment
-    from agentcost.errors import UsageError
-
     if value is not None:
+        from agentcost.analysis.window import parse_moment
+        from agentcost.errors import UsageError
+
         try:
             parse_moment(value)
         except UsageError as error:

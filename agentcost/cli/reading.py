@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from agentcost.ingest.accounting import LineAccounting, Tally
     from agentcost.ingest.read import ReadProgress
     from agentcost.parallel import Jobs
@@ -29,6 +31,29 @@ def reading(jobs: str, task_key: str = "trace") -> Iterator[Jobs]:
     except NoUsableInput as error:
         print_skips(error.accounting)
         raise
+
+
+def refuse_output_over_inputs(output: Path | None, inputs: list[str]) -> None:
+    """`-o` naming one of the inputs (itself, through a symlink or a hard link) would replace
+    the trace log with the report: refused before anything is read or written."""
+    import os
+
+    from agentcost.errors import UsageError
+    from agentcost.ingest.sources import expand_inputs
+
+    if output is None:
+        return
+    try:
+        written = os.stat(output)
+    except OSError:  # not there yet (or not reachable): it cannot be an input
+        return
+    for source in expand_inputs(inputs)[0]:
+        if source.path is None:
+            continue
+        read = source.path.stat()
+        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            raise UsageError(f"-o {output}: it is the input {source.display}; writing the "
+                             "report there would replace the traces")
 
 
 def interruptible_reads() -> None:

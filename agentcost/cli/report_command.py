@@ -24,7 +24,14 @@ from agentcost.cli.options import (
     TaskKey,
     Until,
 )
-from agentcost.cli.reading import print_skips, read_progress, reading, use_color, width
+from agentcost.cli.reading import (
+    print_skips,
+    read_progress,
+    reading,
+    refuse_output_over_inputs,
+    use_color,
+    width,
+)
 from agentcost.errors import EXIT_STRICT
 from agentcost.ingest.readers import AUTO
 
@@ -87,6 +94,7 @@ def report(
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
 
+    refuse_output_over_inputs(output, inputs)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
             inputs, prices=prices, since=since, until=until, by=by.value if by else None,

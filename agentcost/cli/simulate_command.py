@@ -21,7 +21,13 @@ from agentcost.cli.options import (
     Prices,
     TaskKey,
 )
-from agentcost.cli.reading import read_progress, reading, use_color, width
+from agentcost.cli.reading import (
+    read_progress,
+    reading,
+    refuse_output_over_inputs,
+    use_color,
+    width,
+)
 from agentcost.errors import UsageError
 from agentcost.ingest.readers import AUTO
 from agentcost.simulation.scenario import (
@@ -102,6 +108,7 @@ def simulate(
     if not flags.is_identity or not scenarios:
         scenarios.insert(0, flags)
     budgets = _budgets(budget_sweep) if budget_sweep else []
+    refuse_output_over_inputs(output, inputs)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=prices,
                                  cost_mode=cost_mode.value, input_format=input_format,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import stat
@@ -48,8 +49,12 @@ def write_output(text: str | bytes, destination: Path | None) -> None:
         if _is_there_and_not_a_regular_file(destination):
             _write_into(data, destination)
             return
-        target = destination.resolve()  # through symlinks: the link stays, its target is renewed
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        # Through symlinks: the link stays, its target is renewed. A loop is an error here.
+        target = Path(os.path.realpath(destination, strict=False))
+        mode = _mode_for(target)
+        _remove_stale_temporaries(target)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.",
+                                             suffix=TEMPORARY_SUFFIX, dir=target.parent)
     except OSError as error:
         raise AgentCostError(f"{destination}: cannot write: {error.strerror}") from error
     try:
@@ -58,14 +63,50 @@ def write_output(text: str | bytes, destination: Path | None) -> None:
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.chmod(temporary, 0o644)
+            os.chmod(temporary, mode)
             os.replace(temporary, target)
-        except BaseException:  # an error or a Ctrl-C: no stray temporary file either way
+        except BaseException:  # an error, Ctrl-C or SIGTERM: no stray temporary file
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
     except OSError as error:
         raise AgentCostError(f"{destination}: cannot write: {error.strerror}") from error
+
+
+TEMPORARY_SUFFIX = ".agentcost-tmp"
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions (a private report stays private); for a new file, what
+    the umask gives, as for any file the user creates."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Temporary siblings of `target` left by a run killed outright (SIGKILL, out of memory)
+    while writing: named by that run's pid, they are removed once no such process lives."""
+    for left in target.parent.glob(f".{glob.escape(target.name)}.*{TEMPORARY_SUFFIX}"):
+        pid = left.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                left.unlink()
+                print(f"agentcost: removed {left}, left by an earlier run that was killed "
+                      "while writing", file=sys.stderr)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _own_descriptor(path: Path) -> int | None:
@@ -111,6 +152,10 @@ def _write_stdout(data: bytes) -> None:
     except BrokenPipeError:
         with contextlib.suppress(OSError, ValueError):
             discard_further_writes(sys.stdout.fileno())
+    except OSError as error:  # a full disk, /dev/full
+        with contextlib.suppress(OSError, ValueError):
+            discard_further_writes(sys.stdout.fileno())
+        raise AgentCostError(f"cannot write to stdout: {error.strerror}") from error
 
 
 def _write_descriptor(data: bytes, descriptor: int) -> None:
