@@ -185,3 +185,25 @@ def test_relative_moments():
     assert parse_moment("2026-11-27", now=now) == dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
     with pytest.raises(UsageError):
         parse_moment("soon", now=now)
+
+
+def test_the_json_writer_takes_no_text_for_a_table(monkeypatch):
+    """Any string of the document, whatever it holds, is written as that string; tables are
+    written where they stand."""
+    import polars as pl
+
+    from agentcost.renderers import json_out
+
+    document = {"first": "\u0000table:0", "table": pl.DataFrame({"a": [1, 2]}),
+                "second": "\u0000table:0", "empty": pl.DataFrame({"a": []}), "list": [],
+                "nested": {"deeper": ["x", {"y": None}]}}
+    monkeypatch.setattr(json_out, "report_document", lambda report, tasks: document)
+    written = json_out.render_json(None, None)  # type: ignore[arg-type]
+    assert json.loads(written) == {
+        "first": "\u0000table:0", "table": [{"a": 1}, {"a": 2}], "second": "\u0000table:0",
+        "empty": [], "list": [], "nested": {"deeper": ["x", {"y": None}]}}
+    plain = {key: value for key, value in document.items()
+             if not isinstance(value, pl.DataFrame)}
+    monkeypatch.setattr(json_out, "report_document", lambda report, tasks: plain)
+    assert json_out.render_json(None, None) == (  # type: ignore[arg-type]
+        json.dumps(plain, indent=2, ensure_ascii=False) + "\n").encode()

@@ -15,36 +15,38 @@ import polars as pl
 from agentcost.analysis.report import Report
 from agentcost.renderers.document import report_document
 
-PLACEHOLDER = "\u0000table:{}"
-
 
 def render_json(report: Report, tasks: pl.DataFrame) -> bytes:
-    """UTF-8 bytes: a hundred thousand task rows are tens of megabytes, and each text copy of
-    them (decode, re-encode) costs as much as writing them."""
-    tables: list[pl.DataFrame] = []
-
-    def stand_in(value: Any) -> Any:
-        if isinstance(value, pl.DataFrame):
-            tables.append(value)
-            return PLACEHOLDER.format(len(tables) - 1)
-        if isinstance(value, dict):
-            return {key: stand_in(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [stand_in(item) for item in value]
-        return value
-
-    text = json.dumps(stand_in(report_document(report, tasks)), indent=2, ensure_ascii=False)
+    """UTF-8 bytes, laid out as `json.dumps(indent=2)` lays them out. Written value by value:
+    no text from the traces can stand for a table, or for anything but itself."""
     pieces: list[bytes | memoryview] = []
-    done = 0
-    for number, table in enumerate(tables):  # placeholders appear in the order they were made
-        placeholder = json.dumps(PLACEHOLDER.format(number))
-        at = text.index(placeholder, done)
-        line_start = text.rfind("\n", 0, at) + 1
-        indent = len(text[line_start:at]) - len(text[line_start:at].lstrip(" "))
-        pieces += [text[done:at].encode(), *_array(table, indent)]
-        done = at + len(placeholder)
-    pieces += [text[done:].encode(), b"\n"]
+    _write(report_document(report, tasks), 0, pieces)
+    pieces.append(b"\n")
     return b"".join(pieces)
+
+
+def _write(value: Any, indent: int, pieces: list[bytes | memoryview]) -> None:
+    inner = b"\n" + b" " * (indent + 2)
+    if isinstance(value, pl.DataFrame):
+        pieces += _array(value, indent)
+    elif isinstance(value, dict) and value:
+        pieces.append(b"{")
+        for number, (key, item) in enumerate(value.items()):
+            pieces += [b"," if number else b"", inner, _scalar(str(key)), b": "]
+            _write(item, indent + 2, pieces)
+        pieces += [b"\n", b" " * indent, b"}"]
+    elif isinstance(value, list) and value:
+        pieces.append(b"[")
+        for number, item in enumerate(value):
+            pieces += [b"," if number else b"", inner]
+            _write(item, indent + 2, pieces)
+        pieces += [b"\n", b" " * indent, b"]"]
+    else:
+        pieces.append(_scalar(value))
+
+
+def _scalar(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 def _array(table: pl.DataFrame, indent: int) -> list[bytes | memoryview]:
