@@ -99,7 +99,7 @@ def test_json_holds_everything_the_table_shows(run_cli):
 
 def test_untrusted_text_cannot_inject(run_cli, write_jsonl):
     evil = ["[red]x[/red]", "\x1b[2J\x1b]0;pwned\x07", "=HYPERLINK(\"http://e\")",
-            "<script>alert(1)</script>", "a|b`c`**d**"]
+            "<script>alert(1)</script>", "a|b`c`**d**", "\u202etxt.exe"]
     path = write_jsonl([{"task_id": task, "model": "gpt-4o", "output_tokens": 10}
                         for task in evil])
     table = run_cli("report", str(path), "--color")
@@ -113,6 +113,9 @@ def test_untrusted_text_cannot_inject(run_cli, write_jsonl):
     markdown = run_cli("report", str(path), "--format", "markdown").stdout
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown
     assert "a\\|b\\`c\\`\\*\\*d\\*\\*" in markdown
+    page = run_cli("report", str(path), "--format", "html").stdout
+    assert "<script>alert" not in page and "\x1b" not in page and "\u202e" not in page
+    assert "\\u202etxt.exe" in page and "\\x1b[2J" in page
 
 
 def test_output_file_is_written_whole(run_cli, tmp_path):

@@ -11,7 +11,7 @@ import polars as pl
 
 from agentcost.analysis.report import Report
 from agentcost.renderers import views
-from agentcost.renderers.text import money, plural, unpriced_counts
+from agentcost.renderers.text import money, plural, safe_text, unpriced_counts
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:16px;
@@ -117,7 +117,8 @@ def _task_table(report: Report, tasks: pl.DataFrame) -> str:
         for name in ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd",
                      "tool_cost_usd", "total_cost_usd"):
             value = row[name]
-            shown = shown_cost.get(name) or (f"{value:,}" if isinstance(value, int) else value)
+            shown = shown_cost.get(name) or (f"{value:,}" if isinstance(value, int)
+                                              else safe_text(value))
             numeric = name != "task_id"
             data = f" data-v='{_e(value if value is not None else '')}'" if numeric else ""
             cells.append(f"<td{' class=n' if numeric else ''}{data}>{_e(shown)}</td>")
