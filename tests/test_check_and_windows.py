@@ -207,3 +207,24 @@ def test_the_json_writer_takes_no_text_for_a_table(monkeypatch):
     monkeypatch.setattr(json_out, "report_document", lambda report, tasks: plain)
     assert json_out.render_json(None, None) == (  # type: ignore[arg-type]
         json.dumps(plain, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@pytest.mark.parametrize("args", [
+    ("report", "--top", "99999999999999999999"),
+    ("report", "--since", "1000000000d"),
+    ("report", "--until", "99999999999w"),
+    ("check", "--max-total", "inf"),
+    ("check", "--max-task-cost", "1e400"),
+    ("check", "--max-p90", "nan"),
+    ("check", "--max-total", "1", "--max-p90-drift", "nan%", "--baseline", "BASELINE"),
+    ("check", "--max-total", "1", "--max-p90-drift", "inf", "--baseline", "BASELINE"),
+])
+def test_numeric_options_out_of_range_are_usage_errors(run_cli, write_jsonl, args):
+    path = tasks_log(write_jsonl, [10_000])
+    command, *options = args
+    baseline = path.with_name("baseline.json")
+    baseline.write_text(run_cli("report", str(path), "-f", "json").stdout)
+    result = run_cli(command, str(path), *(str(baseline) if word == "BASELINE" else word
+                                           for word in options))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output

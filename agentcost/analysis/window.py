@@ -20,7 +20,11 @@ def parse_moment(text: str, *, now: dt.datetime | None = None) -> dt.datetime:
     now = now or dt.datetime.now(dt.UTC)
     match = RELATIVE.match(text.strip())
     if match:
-        return now - dt.timedelta(seconds=float(match.group("count")) * UNITS[match.group("unit")])
+        try:
+            return now - dt.timedelta(
+                seconds=float(match.group("count")) * UNITS[match.group("unit")])
+        except (OverflowError, ValueError) as error:  # before year 1
+            raise UsageError(f"{text!r} reaches back before the year 1") from error
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as error:

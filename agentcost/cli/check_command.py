@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.options import (
+    MAX_PERCENT,
+    MAX_USD,
     CostMode,
     CostModeOption,
     InputFormatOption,
@@ -28,11 +30,11 @@ from agentcost.ingest.readers import AUTO
 def check(
     inputs: Inputs,
     max_task_cost: Annotated[float | None, typer.Option(
-        min=0, help="Fail when any task costs more than this (USD).")] = None,
+        min=0, max=MAX_USD, help="Fail when any task costs more than this (USD).")] = None,
     max_total: Annotated[float | None, typer.Option(
-        min=0, help="Fail when the total cost is above this (USD).")] = None,
+        min=0, max=MAX_USD, help="Fail when the total cost is above this (USD).")] = None,
     max_p90: Annotated[float | None, typer.Option(
-        min=0, help="Fail when the P90 cost per task is above this (USD).")] = None,
+        min=0, max=MAX_USD, help="Fail when the P90 cost per task is above this (USD).")] = None,
     max_p90_drift: Annotated[str | None, typer.Option(
         help="Fail when P90 rose by more than this against --baseline (like 20%).")] = None,
     fail_on_unpriced: Annotated[bool, typer.Option(
@@ -113,7 +115,8 @@ def _percent(text: str) -> float:
     try:
         value = float(text.strip().removesuffix("%"))
     except ValueError as error:
-        raise UsageError(f"{text!r} is not a percentage (like 20%)") from error
-    if value < 0:
-        raise UsageError(f"{text!r}: a drift limit is zero or more")
+        raise UsageError(f"--max-p90-drift {text!r} is not a percentage (like 20%)") from error
+    if not 0 <= value <= MAX_PERCENT:  # nan and inf too: a limit that could never be crossed
+        raise UsageError(f"--max-p90-drift {text!r}: a drift limit is from 0% to "
+                         f"{MAX_PERCENT:,.0f}%")
     return value

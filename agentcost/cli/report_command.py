@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.options import (
+    MAX_ROWS,
     Color,
     CostMode,
     CostModeOption,
@@ -66,8 +67,8 @@ def report(
         help="Sort the task table by this column (descending; task: ascending).")
     ] = SortColumn.total,
     top: Annotated[int | None, typer.Option(
-        min=1, help="Show only the first N tasks. Default: 20 in the table format, all in the "
-        "others.")] = None,
+        min=1, max=MAX_ROWS, help="Show only the first N tasks. Default: 20 in the table "
+        "format, all in the others.")] = None,
     strict: Annotated[bool, typer.Option(
         help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
     color: Color = None,
