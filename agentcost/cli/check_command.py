@@ -18,6 +18,7 @@ from agentcost.cli.options import (
     Since,
     TaskKey,
     Until,
+    price_table,
 )
 from agentcost.cli.reading import read_progress, reading
 from agentcost.errors import EXIT_CHECK, UsageError
@@ -56,7 +57,7 @@ def check(
     if drift_limit is not None and baseline is None:
         raise UsageError("--max-p90-drift needs --baseline (an earlier JSON report)")
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
-        report = api.report(inputs, prices=prices, since=since, until=until,
+        report = api.report(inputs, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,

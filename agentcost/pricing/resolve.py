@@ -97,6 +97,35 @@ def _strip(name: str) -> tuple[str, str | None, list[str]]:
     return current, region, steps
 
 
+# What near names may differ by: case, `.` / `_` for `-`, and provider prefixes (first tier);
+# then also a date, snapshot or version suffix (second tier).
+SEPARATORS = re.compile(r"[._\s]+")
+DATED_SUFFIX = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest))?"
+                          r"(?:-v\d+(?::\d+)?)?$")
+SUGGESTIONS = 3
+
+
+def near_names(name: str, table: PriceTable) -> list[str]:
+    """Price table entries a model name the table does not know may have meant: the same name
+    but for case, dots or underscores for dashes and a provider prefix (`GPT-4o`,
+    `claude-sonnet-4.5`, `custom/gpt-4o`); failing those, the same but for a date suffix
+    (`gpt-4o-2024-02-01`). For people to read and decide: never used as a price, since a
+    near name can be priced differently (`gpt-4o-2024-05-13` is not `gpt-4o`)."""
+    own = _near_key(name)
+    candidates = [(model.name, other) for model in table.models.values()
+                  for other in (model.name, *model.aliases)]
+    for key in (lambda text: text, lambda text: DATED_SUFFIX.sub("", text, count=1)):
+        found = [entry for entry, other in candidates if key(_near_key(other)) == key(own)]
+        if found:
+            return list(dict.fromkeys(found))[:SUGGESTIONS]
+    return []
+
+
+def _near_key(name: str) -> str:
+    stripped = _strip(name)[0].rsplit("/", 1)[-1]
+    return SEPARATORS.sub("-", stripped.lower()).strip("-")
+
+
 def resolve_tool(name: str, table: PriceTable) -> ToolPrice | None:
     """A tool by exact name first, then by the first pattern (in table order) it matches."""
     if name in table.tools:

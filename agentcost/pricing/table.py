@@ -4,7 +4,13 @@ People write prices per 1M tokens; they are kept that way here and divided once 
 A model entry holds its current prices and may add: `aliases` (other names with the same
 price), `since` (when the current prices took effect) and `history` (earlier prices, each with
 its `since`), `long_context` (whole-request tier above a prompt size), `service_tiers` (batch,
-flex, priority: a multiplier or explicit prices) and `regional` (uplifts for cloud regions).
+flex, priority: the tier's own prices as the provider lists them, or a flat multiplier where the
+provider bills one) and `regional` (uplifts for cloud regions).
+
+A table may start with `extends: default` (the shipped table) or `extends: PATH` (relative to
+the extending file): it then adds entries to that table and replaces those it names again
+(pricing/layers.py). A table that ends up with no models is refused: every step would be
+unpriced.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcost.errors import PriceTableError
+from agentcost.pricing.layers import merge
 from agentcost.pricing.yaml_nodes import Node, YamlError, load
 
 TOKEN_PRICE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h",
@@ -26,9 +33,11 @@ MODEL_KEYS = frozenset({*PRICE_SET_KEYS, "provider", "source", "as_of", "notes",
                         "since", "history", "long_context", "service_tiers", "regional"})
 HISTORY_KEYS = frozenset({*PRICE_SET_KEYS, "since", "long_context", "source", "notes"})
 LONG_CONTEXT_KEYS = frozenset({*PRICE_SET_KEYS, "above", "from"})
+TIER_KEYS = frozenset({*PRICE_SET_KEYS, "long_context"})
 TOOL_KEYS = frozenset({"per_call", "source", "as_of", "notes"})
 COMPUTE_KEYS = frozenset({"per_second", "workflows", "source", "as_of", "notes"})
-TOP_KEYS = frozenset({"version", "currency", "models", "tools", "compute"})
+TOP_KEYS = frozenset({"version", "currency", "extends", "models", "tools", "compute"})
+DEFAULT_TABLE = "default"  # `extends: default`: the shipped table
 # Where a regional uplift can apply: the resolver tells which one a trace's model name implies.
 REGIONS = frozenset({"bedrock-geo", "bedrock-us-gov", "azure-data-zone", "vertex"})
 DEFAULT_TIER = "default"
@@ -66,6 +75,21 @@ class LongContext:
 
 
 @dataclass(frozen=True)
+class TierPrices:
+    """A service tier's own prices for one model, as the provider lists them. `long_context`:
+    the tier's prices for a request past the model's long-context threshold; None when the
+    provider lists none, and such a request at this tier is then unpriced."""
+
+    prices: PriceSet
+    long_context: PriceSet | None = None
+
+
+# A service tier: a flat multiplier of the model's prices (long-context ones included), or
+# the tier's own prices.
+ServiceTier = float | TierPrices
+
+
+@dataclass(frozen=True)
 class Period:
     since: dt.date | None  # None: from the beginning
     prices: PriceSet
@@ -77,7 +101,8 @@ class ModelPrice:
     name: str
     periods: tuple[Period, ...]  # oldest first; the last is the current price
     aliases: tuple[str, ...] = ()
-    service_tiers: dict[str, float | PriceSet] = field(default_factory=dict)
+    # Explicit tier prices are those of the current period; a multiplier scales every period.
+    service_tiers: dict[str, ServiceTier] = field(default_factory=dict)
     regional: dict[str, float] = field(default_factory=dict)
     provider: str | None = None
     source: str | None = None
@@ -126,6 +151,7 @@ class PriceTable:
     tools: dict[str, ToolPrice] = field(default_factory=dict)
     compute_per_second: float = 0.0
     compute_per_workflow: dict[str, float] = field(default_factory=dict)
+    extends: tuple[str, ...] = ()  # the tables this one builds on, nearest first
 
     def alias_map(self) -> dict[str, str]:
         return {alias: model.name for model in self.models.values() for alias in model.aliases}
@@ -140,7 +166,12 @@ def default_table_path() -> Path:
 
 
 def load_price_table(path: Path | None = None) -> PriceTable:
-    path = path or default_table_path()
+    """The table at `path` (default: the shipped one), with the tables it extends merged in."""
+    return _load(path or default_table_path(), ())
+
+
+def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
+    """`extending`: the tables that extend this one, in the order they were read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -148,9 +179,47 @@ def load_price_table(path: Path | None = None) -> PriceTable:
     except UnicodeDecodeError as error:
         raise PriceTableError(f"{path}: price table is not UTF-8 text") from error
     try:
-        return parse_table(load(text), str(path))
+        root = load(text)
+        table = parse_table(root, str(path))
+        base = _base_path(root, path, extending)
+        if base is not None:
+            table = merge(_load(base, (*extending, path)), table,
+                          own_per_second=_gives_per_second(root))
     except YamlError as error:
         raise PriceTableError(f"{path}:{error.line}: {error}") from error
+    if not table.models:
+        raise PriceTableError(
+            f"{path}: the price table lists no models, so every step would be unpriced; list "
+            f"models, or add `extends: {DEFAULT_TABLE}` to build on the shipped table")
+    return table
+
+
+def _gives_per_second(root: Node) -> bool:
+    compute = root.value.get("compute") if isinstance(root.value, dict) else None
+    return compute is not None and isinstance(compute.value, dict) and (
+        "per_second" in compute.value)
+
+
+def _base_path(root: Node, path: Path, extending: tuple[Path, ...]) -> Path | None:
+    """The table `extends` names: `default` (the shipped table) or a path, relative to the
+    extending file. A chain that comes back to a table already read is refused."""
+    node = root.value.get("extends") if isinstance(root.value, dict) else None
+    if node is None:
+        return None
+    value = node.value
+    if not isinstance(value, str) or not value.strip():
+        raise YamlError(node.line, f"extends must be {DEFAULT_TABLE!r} or the path of a price "
+                                   f"table, got {value!r}")
+    base = default_table_path() if value == DEFAULT_TABLE else (
+        path.parent / Path(value).expanduser())
+    if not base.is_file():
+        raise YamlError(node.line, f"extends {value!r}: no price table at {str(base)!r}")
+    chain = [*extending, path]
+    if any(base.resolve() == seen.resolve() for seen in chain):
+        names = " -> ".join(repr(str(seen)) for seen in [*chain, base])
+        raise YamlError(node.line, f"extends {value!r} comes back to a table already read "
+                                   f"({names})")
+    return base
 
 
 def parse_table(root: Node, file: str) -> PriceTable:
@@ -205,7 +274,8 @@ def _model(name: str, node: Node) -> ModelPrice:
         name=name,
         periods=(*periods, current),
         aliases=aliases,
-        service_tiers=_service_tiers(entry.get("service_tiers"), node, name),
+        service_tiers=_service_tiers(entry.get("service_tiers"), node, name,
+                                     current.long_context),
         regional=_regional(entry.get("regional"), name),
         provider=_text(entry.get("provider")),
         source=_text(entry.get("source")),
@@ -252,18 +322,37 @@ def _long_context(node: Node | None, model: str) -> LongContext | None:
                        _price_set(entry, node, f"long_context of {model!r}"))
 
 
-def _service_tiers(node: Node | None, owner: Node, model: str) -> dict[str, float | PriceSet]:
-    tiers: dict[str, float | PriceSet] = {}
+def _service_tiers(node: Node | None, owner: Node, model: str,
+                   long_context: LongContext | None) -> dict[str, ServiceTier]:
+    tiers: dict[str, ServiceTier] = {}
     for tier, value in _mapping(node or Node({}, owner.line), "service_tiers").items():
         if tier == DEFAULT_TIER:
             raise YamlError(value.line, "the default tier is the model's own prices")
         if isinstance(value.value, dict):
-            prices = value.value
-            _refuse_unknown(prices, PRICE_SET_KEYS, f"service tier {tier!r} of {model!r}")
-            tiers[tier] = _price_set(prices, value, f"service tier {tier!r} of {model!r}")
+            tiers[tier] = _tier_prices(value, f"service tier {tier!r} of {model!r}",
+                                       long_context)
         else:
             tiers[tier] = _price(value, f"multiplier of service tier {tier!r}")
     return tiers
+
+
+def _tier_prices(node: Node, what: str, long_context: LongContext | None) -> TierPrices:
+    entry = node.value
+    _refuse_unknown(entry, TIER_KEYS, what)
+    prices = _price_set(entry, node, what)
+    if "long_context" not in entry:
+        return TierPrices(prices)
+    lc_node = entry["long_context"]
+    if long_context is None:
+        raise YamlError(lc_node.line, f"{what} lists long_context prices, but the model has "
+                                      "no long_context tier")
+    lc_entry = _mapping(lc_node, f"long_context of {what}")
+    for key in ("above", "from"):
+        if key in lc_entry:
+            raise YamlError(lc_entry[key].line, "a tier's long_context uses the model's own "
+                                                "threshold: give only its prices")
+    _refuse_unknown(lc_entry, PRICE_SET_KEYS, f"long_context of {what}")
+    return TierPrices(prices, _price_set(lc_entry, lc_node, f"long_context of {what}"))
 
 
 def _regional(node: Node | None, model: str) -> dict[str, float]:
