@@ -288,8 +288,7 @@ def unpriced_tables(report: Report) -> list[Table]:
             rows = [(*row, ", ".join(safe_text(name) for name in names))
                     for row, names in zip(rows, near, strict=True)]
             headers, numeric = (*headers, "did you mean"), (*numeric, False)
-            caption += ("; did you mean: near names in the price table, not used: add the "
-                        "name as an alias if it is the same model")
+            caption += "; did you mean: near names in the price table, never used as prices"
         tables.append(Table("Unpriced LLM steps", headers, rows, numeric, caption=caption,
                             warn=True))
     if report.unpriced_tools.height:
