@@ -111,7 +111,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
     from agentcost.pricing.cost import price_steps
-    from agentcost.pricing.resolve import near_names
+    from agentcost.pricing.resolve import near_name_finder
 
     _checked(jobs, cost_mode)
     table = _price_table(prices)
@@ -139,7 +139,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
     del steps  # from here on the priced table holds all the report reads: let the rest go
     result = build_report(priced.lazy(), accounting, price_table=table.file,
-                          cost_mode=cost_mode, near_names=lambda name: near_names(name, table))
+                          cost_mode=cost_mode, near_names=near_name_finder(table))
     costs = result.distribution.costs if result.distribution else []
     s = result.summary
     dashboard = build_dashboard(priced, costs, window_start=s.window_start,

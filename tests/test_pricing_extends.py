@@ -167,3 +167,18 @@ def test_pricing_list_names_the_table_it_extends(run_cli, write_prices):
     first = result.stdout.splitlines()[0]
     assert first.startswith(f"{prices} (extends {default_table_path()}): ")
     assert "internal-llm: input 0.4  output 1.2" in result.stdout
+
+
+def test_the_readmes_price_tables_load_as_written(write_prices):
+    from tests.conftest import ROOT
+
+    section = (ROOT / "README.md").read_text().split("## The price table", 1)[1]
+    full, extending = (block.split("```", 1)[0] for block in section.split("```yaml\n")[1:3])
+    table = load_price_table(write_prices(full))
+    batch = table.models["gemini-2.5-pro"].service_tiers["batch"]
+    assert batch.prices.cache_read == 0.125 and batch.long_context.cache_read == 0.25
+    assert table.models["gemini-2.5-pro"].service_tiers["priority"].long_context is None
+    mine = load_price_table(write_prices(extending))
+    assert mine.models["internal-llm"].input == 0.40
+    assert mine.tools["vector_search"].per_call == 0.0004
+    assert set(mine.models) == {*load_price_table().models, "internal-llm"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,12 +71,13 @@ def show(name: Annotated[str, typer.Argument(help="Model name (as traces write i
 
     Example: agentcost pricing show claude-sonnet-4-5
     """
-    from agentcost.pricing.resolve import resolve_model
+    from agentcost.pricing.resolve import near_name_finder, resolve_model
 
     table = _table(prices)
     resolution = resolve_model(name, table)
     if resolution.model is None:
-        raise AgentCostError(f"{name!r}: {resolution.how}{_near(name, table)}")
+        near = _near(name, near_name_finder(table))
+        raise AgentCostError(f"{name!r}: {resolution.how}{near}")
     _describe(table.models[resolution.model])
 
 
@@ -111,12 +113,11 @@ def _tier_line(prices: ServiceTier) -> str:
     return _prices_line(prices.prices)
 
 
-def _near(name: str, table: PriceTable) -> str:
+def _near(name: str, near_names: Callable[[str], list[str]]) -> str:
     """`; did you mean ...?` with the table's near names, for a name it cannot price."""
-    from agentcost.pricing.resolve import near_names
     from agentcost.renderers.text import safe_text
 
-    near = near_names(name, table)
+    near = near_names(name)
     return f"; did you mean {' or '.join(safe_text(n) for n in near)}? (not applied)" \
         if near else ""
 
@@ -127,13 +128,14 @@ def which(name: Annotated[str, typer.Argument(help="A model name as a trace writ
 
     Example: agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0
     """
-    from agentcost.pricing.resolve import resolve_model
+    from agentcost.pricing.resolve import near_name_finder, resolve_model
     from agentcost.renderers.text import safe_text
 
     table = _table(prices)
     resolution = resolve_model(name, table)
     print(f"{safe_text(name)} -> {safe_text(resolution.model) if resolution.model else 'unpriced'}")
-    print(f"  how: {safe_text(resolution.how)}{'' if resolution.model else _near(name, table)}")
+    near = "" if resolution.model else _near(name, near_name_finder(table))
+    print(f"  how: {safe_text(resolution.how)}{near}")
     if resolution.model:
         model = table.models[resolution.model]
         print(f"  current prices (USD per 1M): {_prices_line(model.current)}")
@@ -154,7 +156,7 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     from agentcost import api
     from agentcost.cli.reading import reading
-    from agentcost.pricing.resolve import resolve_model, resolve_tool
+    from agentcost.pricing.resolve import near_name_finder, resolve_model, resolve_tool
     from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
@@ -170,13 +172,14 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
     tools = steps.group_by(pl.col("tool_name").cast(pl.String)).len().drop_nulls().sort(
         "tool_name")
     aliases = table.alias_map()
+    find_near = near_name_finder(table)
     unpriced = 0
     lines = []
     for name, count in models.iter_rows():
         resolution = resolve_model(name, table, aliases)
         status = resolution.model or "UNPRICED"
         unpriced += resolution.model is None
-        near = "" if resolution.model else _near(name, table)
+        near = "" if resolution.model else _near(name, find_near)
         lines.append(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
                      f"{safe_text(resolution.how)}{near}\n")
     for name, count in tools.iter_rows():

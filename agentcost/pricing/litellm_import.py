@@ -3,10 +3,13 @@
 Kept: per-token prices of text models (chat, responses, completion, embedding modes): input,
 output, cache read, cache write (5 minutes and 1 hour), reasoning billed apart, the
 whole-request long-context tier (`*_above_{N}k_tokens`), and the batch, flex and priority
-service tiers; `alias_of` stubs become aliases. Dropped, and counted in the result: every other
-price field (per image, audio, second, query, tiered pricing, search context...), and models of
-other modes. Checked: prices internally consistent (cache reads below input, cache writes
-above it, 1-hour writes above 5-minute ones); violations are listed, not silently fixed.
+service tiers each with its own prices (`*_batches`, `*_flex`, `*_priority`, and their
+`*_above_{N}k_tokens_*` long-context prices); `alias_of` stubs become aliases. Dropped, and
+counted in the result: every other price field (per image, audio, second, query, tiered
+pricing, search context...), and models of other modes. Checked: prices internally consistent
+(cache reads below input, cache writes above it, 1-hour writes above 5-minute ones);
+violations are listed, not silently fixed. The result can be merged into an existing table,
+whose own entries, tools and compute prices win.
 """
 
 from __future__ import annotations

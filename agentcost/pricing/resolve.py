@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentcost.pricing.table import PriceTable, ToolPrice
@@ -111,14 +112,28 @@ def near_names(name: str, table: PriceTable) -> list[str]:
     `claude-sonnet-4.5`, `custom/gpt-4o`); failing those, the same but for a date suffix
     (`gpt-4o-2024-02-01`). For people to read and decide: never used as a price, since a
     near name can be priced differently (`gpt-4o-2024-05-13` is not `gpt-4o`)."""
-    own = _near_key(name)
-    candidates = [(model.name, other) for model in table.models.values()
-                  for other in (model.name, *model.aliases)]
-    for key in (lambda text: text, lambda text: DATED_SUFFIX.sub("", text, count=1)):
-        found = [entry for entry, other in candidates if key(_near_key(other)) == key(own)]
-        if found:
-            return list(dict.fromkeys(found))[:SUGGESTIONS]
-    return []
+    return near_name_finder(table)(name)
+
+
+def near_name_finder(table: PriceTable) -> Callable[[str], list[str]]:
+    """`near_names` for many names: the table's names are read once."""
+    keys = [(model.name, _near_key(other)) for model in table.models.values()
+            for other in (model.name, *model.aliases)]
+    undated = [(entry, _undated(key)) for entry, key in keys]
+
+    def find(name: str) -> list[str]:
+        key = _near_key(name)
+        for candidates, wanted in ((keys, key), (undated, _undated(key))):
+            found = [entry for entry, other in candidates if other == wanted]
+            if found:
+                return list(dict.fromkeys(found))[:SUGGESTIONS]
+        return []
+
+    return find
+
+
+def _undated(key: str) -> str:
+    return DATED_SUFFIX.sub("", key, count=1)
 
 
 def _near_key(name: str) -> str:

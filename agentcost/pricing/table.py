@@ -16,15 +16,23 @@ unpriced.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from agentcost.errors import PriceTableError
 from agentcost.pricing.layers import merge
-from agentcost.pricing.yaml_nodes import Node, YamlError, load
+from agentcost.pricing.yaml_nodes import (
+    Node,
+    YamlError,
+    date,
+    load,
+    mapping,
+    price,
+    refuse_unknown,
+    sequence,
+    text,
+)
 
 TOKEN_PRICE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h",
                     "reasoning")
@@ -173,13 +181,13 @@ def load_price_table(path: Path | None = None) -> PriceTable:
 def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
     """`extending`: the tables that extend this one, in the order they were read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PriceTableError(f"{path}: cannot read price table: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise PriceTableError(f"{path}: price table is not UTF-8 text") from error
     try:
-        root = load(text)
+        root = load(content)
         table = parse_table(root, str(path))
         base = _base_path(root, path, extending)
         if base is not None:
@@ -223,27 +231,27 @@ def _base_path(root: Node, path: Path, extending: tuple[Path, ...]) -> Path | No
 
 
 def parse_table(root: Node, file: str) -> PriceTable:
-    top = _mapping(root, "the price table")
-    _refuse_unknown(top, TOP_KEYS, "top level")
+    top = mapping(root, "the price table")
+    refuse_unknown(top, TOP_KEYS, "top level")
     if "version" in top and top["version"].value != 1:
         raise YamlError(top["version"].line, "version must be 1")
     if "currency" in top and top["currency"].value != "USD":
         raise YamlError(top["currency"].line, "currency must be USD")
     models = {
         str(name): _model(str(name), node)
-        for name, node in _mapping(top.get("models", Node({}, 1)), "models").items()
+        for name, node in mapping(top.get("models", Node({}, 1)), "models").items()
     }
     _refuse_alias_clashes(models)
     tools = {
         str(name): _tool(str(name), node)
-        for name, node in _mapping(top.get("tools", Node({}, 1)), "tools").items()
+        for name, node in mapping(top.get("tools", Node({}, 1)), "tools").items()
     }
-    compute = _mapping(top.get("compute", Node({}, 1)), "compute")
-    _refuse_unknown(compute, COMPUTE_KEYS, "compute")
-    per_second = _price(compute["per_second"], "per_second") if "per_second" in compute else 0.0
+    compute = mapping(top.get("compute", Node({}, 1)), "compute")
+    refuse_unknown(compute, COMPUTE_KEYS, "compute")
+    per_second = price(compute["per_second"], "per_second") if "per_second" in compute else 0.0
     workflows = {
-        str(name): _price(node, f"compute price of workflow {name!r}")
-        for name, node in _mapping(compute.get("workflows", Node({}, 1)),
+        str(name): price(node, f"compute price of workflow {name!r}")
+        for name, node in mapping(compute.get("workflows", Node({}, 1)),
                                    "compute workflows").items()
     }
     return PriceTable(file=file, models=models, tools=tools, compute_per_second=per_second,
@@ -251,11 +259,11 @@ def parse_table(root: Node, file: str) -> PriceTable:
 
 
 def _model(name: str, node: Node) -> ModelPrice:
-    entry = _mapping(node, f"model {name!r}")
-    _refuse_unknown(entry, MODEL_KEYS, f"model {name!r}")
-    current = Period(_date(entry.get("since")), _price_set(entry, node, f"model {name!r}"),
+    entry = mapping(node, f"model {name!r}")
+    refuse_unknown(entry, MODEL_KEYS, f"model {name!r}")
+    current = Period(date(entry.get("since")), _price_set(entry, node, f"model {name!r}"),
                      _long_context(entry.get("long_context"), name))
-    history = [_period(item, name) for item in _sequence(entry.get("history"), "history")]
+    history = [_period(item, name) for item in sequence(entry.get("history"), "history")]
     periods = sorted(history, key=lambda p: p.since or dt.date.min)
     if history:
         if current.since is None:
@@ -269,7 +277,7 @@ def _model(name: str, node: Node) -> ModelPrice:
         dates = [p.since for p in periods]
         if len(set(dates)) != len(dates):
             raise YamlError(entry["history"].line, "two history entries have the same 'since'")
-    aliases = tuple(str(alias.value) for alias in _sequence(entry.get("aliases"), "aliases"))
+    aliases = tuple(str(alias.value) for alias in sequence(entry.get("aliases"), "aliases"))
     return ModelPrice(
         name=name,
         periods=(*periods, current),
@@ -277,19 +285,19 @@ def _model(name: str, node: Node) -> ModelPrice:
         service_tiers=_service_tiers(entry.get("service_tiers"), node, name,
                                      current.long_context),
         regional=_regional(entry.get("regional"), name),
-        provider=_text(entry.get("provider")),
-        source=_text(entry.get("source")),
-        as_of=_text(entry.get("as_of")),
+        provider=text(entry.get("provider")),
+        source=text(entry.get("source")),
+        as_of=text(entry.get("as_of")),
         line=node.line,
     )
 
 
 def _period(node: Node, model: str) -> Period:
-    entry = _mapping(node, f"a history entry of {model!r}")
-    _refuse_unknown(entry, HISTORY_KEYS, f"a history entry of {model!r}")
+    entry = mapping(node, f"a history entry of {model!r}")
+    refuse_unknown(entry, HISTORY_KEYS, f"a history entry of {model!r}")
     if "since" not in entry:
         raise YamlError(node.line, f"history entry of {model!r} needs a 'since' date")
-    return Period(_date(entry["since"]), _price_set(entry, node, f"history of {model!r}"),
+    return Period(date(entry["since"]), _price_set(entry, node, f"history of {model!r}"),
                   _long_context(entry.get("long_context"), model))
 
 
@@ -300,17 +308,17 @@ def _price_set(entry: dict[str, Node], node: Node, what: str) -> PriceSet:
     if "cache_write" in entry and "cache_write_5m" in entry:
         raise YamlError(entry["cache_write"].line,
                         "give cache_write or cache_write_5m, not both (they are the same price)")
-    prices = {key: _price(entry[key], key) for key in TOKEN_PRICE_KEYS if key in entry}
+    prices = {key: price(entry[key], key) for key in TOKEN_PRICE_KEYS if key in entry}
     if "cache_write" in entry:
-        prices["cache_write_5m"] = _price(entry["cache_write"], "cache_write")
+        prices["cache_write_5m"] = price(entry["cache_write"], "cache_write")
     return PriceSet(**prices)
 
 
 def _long_context(node: Node | None, model: str) -> LongContext | None:
     if node is None:
         return None
-    entry = _mapping(node, f"long_context of {model!r}")
-    _refuse_unknown(entry, LONG_CONTEXT_KEYS, f"long_context of {model!r}")
+    entry = mapping(node, f"long_context of {model!r}")
+    refuse_unknown(entry, LONG_CONTEXT_KEYS, f"long_context of {model!r}")
     if ("above" in entry) == ("from" in entry):
         raise YamlError(node.line, "long_context needs 'above' (a prompt larger than N is in "
                                    "the tier) or 'from' (N or more), exactly one")
@@ -325,20 +333,20 @@ def _long_context(node: Node | None, model: str) -> LongContext | None:
 def _service_tiers(node: Node | None, owner: Node, model: str,
                    long_context: LongContext | None) -> dict[str, ServiceTier]:
     tiers: dict[str, ServiceTier] = {}
-    for tier, value in _mapping(node or Node({}, owner.line), "service_tiers").items():
+    for tier, value in mapping(node or Node({}, owner.line), "service_tiers").items():
         if tier == DEFAULT_TIER:
             raise YamlError(value.line, "the default tier is the model's own prices")
         if isinstance(value.value, dict):
             tiers[tier] = _tier_prices(value, f"service tier {tier!r} of {model!r}",
                                        long_context)
         else:
-            tiers[tier] = _price(value, f"multiplier of service tier {tier!r}")
+            tiers[tier] = price(value, f"multiplier of service tier {tier!r}")
     return tiers
 
 
 def _tier_prices(node: Node, what: str, long_context: LongContext | None) -> TierPrices:
     entry = node.value
-    _refuse_unknown(entry, TIER_KEYS, what)
+    refuse_unknown(entry, TIER_KEYS, what)
     prices = _price_set(entry, node, what)
     if "long_context" not in entry:
         return TierPrices(prices)
@@ -346,32 +354,32 @@ def _tier_prices(node: Node, what: str, long_context: LongContext | None) -> Tie
     if long_context is None:
         raise YamlError(lc_node.line, f"{what} lists long_context prices, but the model has "
                                       "no long_context tier")
-    lc_entry = _mapping(lc_node, f"long_context of {what}")
+    lc_entry = mapping(lc_node, f"long_context of {what}")
     for key in ("above", "from"):
         if key in lc_entry:
             raise YamlError(lc_entry[key].line, "a tier's long_context uses the model's own "
                                                 "threshold: give only its prices")
-    _refuse_unknown(lc_entry, PRICE_SET_KEYS, f"long_context of {what}")
+    refuse_unknown(lc_entry, PRICE_SET_KEYS, f"long_context of {what}")
     return TierPrices(prices, _price_set(lc_entry, lc_node, f"long_context of {what}"))
 
 
 def _regional(node: Node | None, model: str) -> dict[str, float]:
     regional: dict[str, float] = {}
-    for region, value in _mapping(node or Node({}, 1), f"regional of {model!r}").items():
+    for region, value in mapping(node or Node({}, 1), f"regional of {model!r}").items():
         if region not in REGIONS:
             raise YamlError(value.line, f"unknown region kind {region!r} "
                                         f"(known: {', '.join(sorted(REGIONS))})")
-        regional[region] = _price(value, f"uplift of {region!r}")
+        regional[region] = price(value, f"uplift of {region!r}")
     return regional
 
 
 def _tool(name: str, node: Node) -> ToolPrice:
-    entry = _mapping(node, f"tool {name!r}")
-    _refuse_unknown(entry, TOOL_KEYS, f"tool {name!r}")
+    entry = mapping(node, f"tool {name!r}")
+    refuse_unknown(entry, TOOL_KEYS, f"tool {name!r}")
     if "per_call" not in entry:
         raise YamlError(node.line, f"tool {name!r} needs a 'per_call' price")
-    return ToolPrice(name=name, per_call=_price(entry["per_call"], "per_call"),
-                     source=_text(entry.get("source")), as_of=_text(entry.get("as_of")),
+    return ToolPrice(name=name, per_call=price(entry["per_call"], "per_call"),
+                     source=text(entry.get("source")), as_of=text(entry.get("as_of")),
                      line=node.line)
 
 
@@ -386,58 +394,3 @@ def _refuse_alias_clashes(models: dict[str, ModelPrice]) -> None:
                 raise YamlError(model.line, f"alias {alias!r} is given to both "
                                             f"{seen[alias]!r} and {model.name!r}")
             seen[alias] = model.name
-
-
-def _mapping(node: Node, what: str) -> dict[str, Node]:
-    if node.value is None:
-        return {}
-    if not isinstance(node.value, dict):
-        raise YamlError(node.line, f"{what} must be a mapping of names to entries")
-    return node.value
-
-
-def _sequence(node: Node | None, what: str) -> list[Node]:
-    if node is None or node.value is None:
-        return []
-    if not isinstance(node.value, list):
-        raise YamlError(node.line, f"{what} must be a list")
-    return list(node.value)
-
-
-def _refuse_unknown(entry: dict[str, Node], allowed: frozenset[str], where: str) -> None:
-    for key, value in entry.items():
-        if key not in allowed:
-            raise YamlError(value.line, f"unknown key {key!r} in {where} "
-                                        f"(allowed: {', '.join(sorted(allowed))})")
-
-
-def _price(node: Node, key: str) -> float:
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise YamlError(node.line, f"{key} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise YamlError(node.line, f"{key} must be zero or more, got {value!r}")
-    return float(value)
-
-
-def _date(node: Node | None) -> dt.date | None:
-    if node is None or node.value is None:
-        return None
-    value: Any = node.value
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as error:
-        raise YamlError(node.line, f"since must be a date (YYYY-MM-DD), got {value!r}") \
-            from error
-
-
-def _text(node: Node | None) -> str | None:
-    if node is None or node.value is None:
-        return None
-    if isinstance(node.value, dt.date):
-        return node.value.isoformat()
-    return str(node.value)
