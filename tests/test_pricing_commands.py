@@ -210,3 +210,17 @@ def test_import_litellm_merge_keeps_extends_pointing_at_the_same_base(run_cli, t
     table = load_price_table(output)
     assert {"base-model", "gpt-4o", "new-model"} <= set(table.models)
     assert table.tools["t"].per_call == 0.1
+
+
+def test_import_litellm_merges_into_a_table_of_tools_alone(run_cli, tmp_path):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    tools = tmp_path / "tools.yaml"
+    tools.write_text("tools:\n  vector_search: {per_call: 0.0004}\n")
+    output = tmp_path / "merged.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output),
+                     "--merge-into", str(tools))
+    assert result.exit_code == 0, result.stderr
+    table = load_price_table(output)
+    assert sorted(table.models) == ["gpt-4o", "long-model", "new-model"]
+    assert table.tools["vector_search"].per_call == 0.0004

@@ -182,3 +182,15 @@ def test_the_readmes_price_tables_load_as_written(write_prices):
     assert mine.models["internal-llm"].input == 0.40
     assert mine.tools["vector_search"].per_call == 0.0004
     assert set(mine.models) == {*load_price_table().models, "internal-llm"}
+
+
+def test_a_table_of_tools_alone_can_be_extended(tmp_path):
+    tools = tmp_path / "team-tools.yaml"
+    tools.write_text("tools:\n  vector_search: {per_call: 0.0004}\n", encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: team-tools.yaml\nmodels:\n  m: {input: 1, output: 2}\n",
+                    encoding="utf-8")
+    table = load_price_table(mine)
+    assert list(table.models) == ["m"] and table.tools["vector_search"].per_call == 0.0004
+    with pytest.raises(PriceTableError, match="the price table lists no models"):
+        load_price_table(tools)  # on its own, it would leave every step unpriced

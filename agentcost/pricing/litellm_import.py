@@ -185,7 +185,8 @@ def merge_into(imported: Imported, target: str) -> Merged:
     from agentcost.pricing.table import DEFAULT_TABLE, default_table_path, load_price_table
 
     path = default_table_path() if target == DEFAULT_TABLE else Path(target)
-    table = load_price_table(path)  # valid, and every name it prices, bases included
+    # valid (its models may come from this import alone), and every name it prices
+    table = load_price_table(path, require_models=False)
     priced = {*table.models, *table.alias_map()}
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     extends = document.get("extends")

@@ -173,9 +173,18 @@ def default_table_path() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing.yaml"
 
 
-def load_price_table(path: Path | None = None) -> PriceTable:
-    """The table at `path` (default: the shipped one), with the tables it extends merged in."""
-    return _load(path or default_table_path(), ())
+def load_price_table(path: Path | None = None, *, require_models: bool = True) -> PriceTable:
+    """The table at `path` (default: the shipped one), with the tables it extends merged in.
+    Refused if it has no models even then, since every step would be unpriced, unless it is
+    only read to be added to (`require_models=False`). A table it extends may have none: a
+    team's tools, say."""
+    path = path or default_table_path()
+    table = _load(path, ())
+    if require_models and not table.models:
+        raise PriceTableError(
+            f"{path}: the price table lists no models, so every step would be unpriced; list "
+            f"models, or add `extends: {DEFAULT_TABLE}` to build on the shipped table")
+    return table
 
 
 def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
@@ -195,10 +204,6 @@ def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
                           own_per_second=_gives_per_second(root))
     except YamlError as error:
         raise PriceTableError(f"{path}:{error.line}: {error}") from error
-    if not table.models:
-        raise PriceTableError(
-            f"{path}: the price table lists no models, so every step would be unpriced; list "
-            f"models, or add `extends: {DEFAULT_TABLE}` to build on the shipped table")
     return table
 
 
