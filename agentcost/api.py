@@ -111,6 +111,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
     from agentcost.pricing.cost import price_steps
+    from agentcost.pricing.resolve import near_name_finder
 
     _checked(jobs, cost_mode)
     table = _price_table(prices)
@@ -135,7 +136,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
     del steps  # from here on the priced table holds all the report reads: let the rest go
     result = build_report(priced.lazy(), accounting, price_table=table.file,
-                          cost_mode=cost_mode)
+                          cost_mode=cost_mode, near_names=near_name_finder(table))
     costs = result.distribution.costs if result.distribution else []
     s = result.summary
     dashboard = build_dashboard(priced, costs, window_start=s.window_start,
@@ -275,7 +276,7 @@ def _price_table(prices: PriceTable | str | PathLike[str] | None) -> PriceTable:
 def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> None:
     """A route or summary model the price table does not know would reprice steps at $0 and
     show a saving that is not there: refuse it up front."""
-    from agentcost.pricing.resolve import resolve_model
+    from agentcost.pricing.resolve import near_names, resolve_model
     from agentcost.simulation.strategies import STRATEGIES
 
     for scenario in scenarios:
@@ -284,9 +285,12 @@ def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> 
                   for needed in strategy.models_priced(scenario)]
         for what, model in wanted:
             if resolve_model(model, table).model is None:
+                near = near_names(model, table)
+                hint = (f"did you mean {' or '.join(repr(name) for name in near)}? "
+                        if near else "")
                 raise UsageError(
                     f"{what}{where}: {model!r} is not in the price table, so its steps could "
-                    "not be priced; `agentcost pricing list` shows the names it knows")
+                    f"not be priced; {hint}`agentcost pricing list` shows the names it knows")
 
 
 def _window(since: Moment, until: Moment) -> tuple[dt.datetime | None, dt.datetime | None]:

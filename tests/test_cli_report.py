@@ -57,8 +57,8 @@ def test_equal_totals_tie_on_task_id_however_the_floats_add_up(run_cli, write_js
                                                                write_prices):
     # In floats 0.1 + 0.2 = 0.30000000000000004 > 0.3: summed exactly, both tasks cost $0.30
     # and the tie is broken by task id, whatever order the additions happened in.
-    prices = write_prices("tools:\n  a:\n    per_call: 0.1\n  b:\n    per_call: 0.2\n"
-                          "  c:\n    per_call: 0.3\n")
+    prices = write_prices("extends: default\ntools:\n  a:\n    per_call: 0.1\n"
+                          "  b:\n    per_call: 0.2\n  c:\n    per_call: 0.3\n")
     path = write_jsonl([{"task_id": "two-calls", "tool_name": "a"},
                         {"task_id": "two-calls", "tool_name": "b"},
                         {"task_id": "one-call", "tool_name": "c"}])

@@ -103,3 +103,124 @@ def test_pricing_check_of_nothing_readable_is_not_a_pass(run_cli, tmp_path):
     assert result.exit_code == 1
     assert "valid JSON, not a trace format agentcost reads: top-level keys theme" in result.stderr
     assert "no usable line in 3 lines read" in result.stderr
+
+
+# A small LiteLLM file: per-token prices (x 1e6 = per 1M), one alias stub.
+SMALL_LITELLM = {
+    "gpt-4o": {"mode": "chat", "input_cost_per_token": 9e-6, "output_cost_per_token": 9e-5},
+    "new-model": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6},
+    "new-model-2026": {"alias_of": "new-model"},
+    "gpt-4o-2024-08-06": {"alias_of": "new-model"},  # a name the table already prices
+    "long-model": {
+        "mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+        "input_cost_per_token_above_200k_tokens": 2e-6,
+        "output_cost_per_token_above_200k_tokens": 4e-6,
+        "input_cost_per_token_batches": 5e-7, "output_cost_per_token_batches": 1e-6,
+        "input_cost_per_token_above_200k_tokens_batches": 1e-6,
+        "output_cost_per_token_above_200k_tokens_batches": 2e-6,
+        "input_cost_per_token_priority": 2e-6, "output_cost_per_token_priority": 4e-6,
+        "input_cost_per_token_above_128k_tokens_priority": 3e-6,  # not the model's threshold
+    },
+}
+
+OWN_TABLE = """\
+version: 1
+models:
+  gpt-4o:              # our own price, curated: the merge keeps it
+    input: 2.5
+    output: 10
+    aliases: [gpt-4o-2024-08-06]
+tools:
+  vector_search: {per_call: 0.0004}
+compute:
+  per_second: 0.002
+"""
+
+
+def test_import_litellm_merges_into_a_table_and_keeps_its_tools(run_cli, tmp_path,
+                                                                 write_prices):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    own = write_prices(OWN_TABLE)
+    output = tmp_path / "merged.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output),
+                     "--merge-into", str(own))
+    assert result.exit_code == 0, result.stderr
+    assert "2 models added from litellm.json; 1 model it already prices kept" in result.stderr
+    table = load_price_table(output)
+    assert table.tools["vector_search"].per_call == 0.0004
+    assert table.compute_per_second == 0.002
+    assert table.models["gpt-4o"].input == 2.5           # the table's entry wins
+    assert table.models["gpt-4o"].aliases == ("gpt-4o-2024-08-06",)
+    assert table.models["new-model"].input == pytest.approx(1.0)
+    # the alias the table already uses is left out, the other kept
+    assert table.models["new-model"].aliases == ("new-model-2026",)
+    assert list(table.models) == ["gpt-4o", "new-model", "long-model"]
+
+
+def test_import_litellm_keeps_a_tiers_long_context_prices(run_cli, tmp_path, write_jsonl):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    output = tmp_path / "out.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output))
+    assert result.exit_code == 0, result.stderr
+    assert "(tier long-context prices without their tier, the model's threshold" in result.stderr
+    table = load_price_table(output)
+    steps = read_steps([str(write_jsonl([
+        # batch above 200k: 300,000 x 1.00 + 1,000 x 2.00 per 1M
+        {"task_id": "t", "model": "long-model", "input_tokens": 300_000, "output_tokens": 1_000,
+         "service_tier": "batch"},
+        # priority lists no long-context price at 200k: unpriced, not the base priority price
+        {"task_id": "t", "model": "long-model", "input_tokens": 300_000, "output_tokens": 1_000,
+         "service_tier": "priority"},
+    ]))]).steps
+    priced = price_steps(steps.lazy(), table).collect().sort("source_line")
+    assert priced["llm_cost_usd"].to_list() == [pytest.approx(0.302), None]
+    assert priced["unpriced_reason"].to_list() == [
+        None, "no long-context priority tier price listed"]
+
+
+def test_import_litellm_merges_into_the_shipped_table(run_cli, tmp_path):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    output = tmp_path / "merged.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output),
+                     "--merge-into", "default")
+    assert result.exit_code == 0, result.stderr
+    default = load_price_table()
+    table = load_price_table(output)
+    assert [(t.name, t.per_call, t.source) for t in table.tools.values()] == [
+        (t.name, t.per_call, t.source) for t in default.tools.values()]
+    assert set(table.models) == {*default.models, "new-model", "long-model"}
+    assert table.models["gpt-4o"].service_tiers == default.models["gpt-4o"].service_tiers
+
+
+def test_import_litellm_merge_keeps_extends_pointing_at_the_same_base(run_cli, tmp_path):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    (tmp_path / "base.yaml").write_text("models:\n  base-model: {input: 1, output: 2}\n")
+    (tmp_path / "own").mkdir()
+    own = tmp_path / "own" / "mine.yaml"
+    own.write_text("extends: ../base.yaml\ntools:\n  t: {per_call: 0.1}\n")
+    (tmp_path / "out").mkdir()
+    output = tmp_path / "out" / "merged.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output),
+                     "--merge-into", str(own))
+    assert result.exit_code == 0, result.stderr
+    table = load_price_table(output)
+    assert {"base-model", "gpt-4o", "new-model"} <= set(table.models)
+    assert table.tools["t"].per_call == 0.1
+
+
+def test_import_litellm_merges_into_a_table_of_tools_alone(run_cli, tmp_path):
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(SMALL_LITELLM))
+    tools = tmp_path / "tools.yaml"
+    tools.write_text("tools:\n  vector_search: {per_call: 0.0004}\n")
+    output = tmp_path / "merged.yaml"
+    result = run_cli("pricing", "import-litellm", str(source), "-o", str(output),
+                     "--merge-into", str(tools))
+    assert result.exit_code == 0, result.stderr
+    table = load_price_table(output)
+    assert sorted(table.models) == ["gpt-4o", "long-model", "new-model"]
+    assert table.tools["vector_search"].per_call == 0.0004

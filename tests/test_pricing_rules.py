@@ -153,7 +153,7 @@ def test_name_resolution(table, name, model, uplift):
 
 def test_tool_patterns_and_compute_per_workflow(write_jsonl, write_prices):
     prices = write_prices("""
-models: {}
+extends: default    # no models of its own: a table with none at all is refused
 tools:
   web_search: {per_call: 0.01}
   "mcp_*": {per_call: 0.002}

@@ -6,6 +6,7 @@ All money is summed unrounded; rounding happens only when rendering.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import polars as pl
 from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.money import exact_sum
-from agentcost.pricing.cost import has_unpriced_part
+from agentcost.pricing.cost import NOT_IN_TABLE, has_unpriced_part
 from agentcost.stats import nearest_rank
 
 if TYPE_CHECKING:
@@ -110,8 +111,10 @@ class Report:
 
 def build_report(
     priced: pl.LazyFrame, accounting: LineAccounting, *, price_table: str,
-    cost_mode: str = "computed",
+    cost_mode: str = "computed", near_names: Callable[[str], list[str]] | None = None,
 ) -> Report:
+    """`near_names`: the price table's names a model it does not know may have meant, shown
+    beside that model in the unpriced section (pricing/resolve.py)."""
     tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
                  + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
     tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
@@ -190,6 +193,7 @@ def build_report(
     (summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
      differing) = pl.collect_all([summary_q, tasks_q, models_q, tools_q, unpriced_models_q,
                                   unpriced_tools_q, compared_q, reconciliation_q])
+    unpriced_models = _with_near_names(unpriced_models, near_names)
     # Counted by the group-by that makes the task table: n_unique would hash every id again.
     summary = _summary({**summary_df.row(0, named=True), "tasks": tasks.height})
     tasks = _known_costs(tasks)
@@ -219,6 +223,23 @@ def _known_costs(tasks: pl.DataFrame) -> pl.DataFrame:
         known("tool_cost_usd", "unpriced_tool_calls"),
         known("total_cost_usd", "unpriced_steps"),
         status.alias("priced"))
+
+def _with_near_names(unpriced: pl.DataFrame, near_names: Callable[[str], list[str]] | None
+                     ) -> pl.DataFrame:
+    """A `did_you_mean` list for each model not in the price table (a suggestion to read,
+    never a price), empty for the others."""
+    suggest = near_names or (lambda name: [])
+    unknown = unpriced.filter(pl.col("unpriced_reason") == NOT_IN_TABLE)["model"]
+    names = sorted(set(unknown.cast(pl.String).to_list()))
+    near = pl.DataFrame({"model": names, "did_you_mean": [suggest(name) for name in names]},
+                        schema={"model": pl.String(), "did_you_mean": pl.List(pl.String())})
+    return (
+        unpriced.with_columns(pl.col("model").cast(pl.String))
+        .join(near, on="model", how="left", maintain_order="left")
+        .with_columns(pl.when(pl.col("unpriced_reason") == NOT_IN_TABLE)
+                      .then(pl.col("did_you_mean")).fill_null(pl.lit([], pl.List(pl.String())))
+                      .alias("did_you_mean"))
+    )
 
 
 def _summary(row: dict[str, object]) -> Summary:

@@ -21,6 +21,7 @@ from agentcost.cli.options import (
     Since,
     TaskKey,
     Until,
+    price_table,
 )
 from agentcost.cli.reading import print_skips, read_progress, reading
 from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
@@ -76,7 +77,7 @@ def check(
         print("agentcost: warning: --baseline is read only for --max-p90-drift; ignored",
               file=sys.stderr)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
-        report = api.report(inputs, prices=prices, since=since, until=until,
+        report = api.report(inputs, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,

@@ -42,8 +42,24 @@ Inputs = Annotated[list[str], typer.Argument(
     help="Trace files, directories, globs, .gz files or named pipes; - reads stdin.",
     show_default=False,
     metavar="TRACES")]
-Prices = Annotated[Path | None, typer.Option(
-    "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]
+def _one_table(value: list[Path] | None) -> list[Path] | None:
+    """Read as a list only to see it given twice, which would otherwise keep the last."""
+    if value and len(value) > 1:
+        raise typer.BadParameter(
+            "given more than once; use one table, and to build it on another write "
+            "`extends: default` (or `extends: OTHER.yaml`) at its top")
+    return value
+
+
+def price_table(prices: list[Path] | None) -> Path | None:
+    """The one --prices path, or None for the shipped table."""
+    return prices[0] if prices else None
+
+
+Prices = Annotated[list[Path] | None, typer.Option(
+    "--prices", metavar="PATH", callback=_one_table, show_default=False,
+    help="Price table (YAML). Default: the shipped pricing.yaml. Once only: a table builds "
+    "on another with `extends:`.")]
 Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 Output = Annotated[Path | None, typer.Option(
     "--output", "-o",

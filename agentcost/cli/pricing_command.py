@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agentcost.cli.options import Prices, price_table
 from agentcost.errors import EXIT_STRICT, AgentCostError
 
 if TYPE_CHECKING:
-    from agentcost.pricing.table import ModelPrice, PriceSet, PriceTable
+    from agentcost.pricing.table import ModelPrice, PriceSet, PriceTable, ServiceTier
 
 app = typer.Typer(help="Inspect the price table, check traces against it, import LiteLLM's.",
                   no_args_is_help=True)
 
-PricesOption = Annotated[Path | None, typer.Option(
-    "--prices", help="Price table (YAML). Default: the shipped pricing.yaml.")]
+PricesOption = Prices
 
 
-def _table(prices: Path | None) -> PriceTable:
+def _table(prices: list[Path] | None) -> PriceTable:
     from agentcost.pricing.table import load_price_table
 
-    return load_price_table(prices)
+    return load_price_table(price_table(prices))
 
 
 def _money(value: float | None) -> str:
@@ -45,7 +46,9 @@ def list_prices(prices: PricesOption = None) -> None:
     from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
-    print(f"{table.file}: {len(table.models)} models, {len(table.tools)} tools")
+    extends = "".join(f" (extends {safe_text(base)})" for base in table.extends)
+    print(f"{safe_text(table.file)}{extends}: {len(table.models)} models, "
+          f"{len(table.tools)} tools")
     for model in table.models.values():
         extras = []
         if model.aliases:
@@ -68,12 +71,13 @@ def show(name: Annotated[str, typer.Argument(help="Model name (as traces write i
 
     Example: agentcost pricing show claude-sonnet-4-5
     """
-    from agentcost.pricing.resolve import resolve_model
+    from agentcost.pricing.resolve import near_name_finder, resolve_model
 
     table = _table(prices)
     resolution = resolve_model(name, table)
     if resolution.model is None:
-        raise AgentCostError(f"{name!r}: {resolution.how}")
+        near = _near(name, near_name_finder(table))
+        raise AgentCostError(f"{name!r}: {resolution.how}{near}")
     _describe(table.models[resolution.model])
 
 
@@ -88,14 +92,34 @@ def _describe(model: ModelPrice) -> None:
             lc = period.long_context
             edge = "from" if lc.inclusive else "above"
             print(f"    prompts {edge} {lc.threshold:,} tokens: {_prices_line(lc.prices)}")
-    for tier, factor in model.service_tiers.items():
-        shown = f"x{factor:g}" if isinstance(factor, float) else _prices_line(factor)
-        print(f"  {tier} tier: {shown}")
+    for tier, prices in model.service_tiers.items():
+        print(f"  {safe_text(tier)} tier: {_tier_line(prices)}")
+        long_context = model.periods[-1].long_context
+        if long_context is not None and not isinstance(prices, float):
+            edge = "from" if long_context.inclusive else "above"
+            listed = "not listed: unpriced" if prices.long_context is None else _prices_line(
+                prices.long_context)
+            print(f"    prompts {edge} {long_context.threshold:,} tokens: {listed}")
     for region, uplift in model.regional.items():
         print(f"  {region}: x{uplift:g}")
     if model.aliases:
         print("  aliases: " + ", ".join(safe_text(alias) for alias in model.aliases))
     print(f"  source: {model.source or '-'} (as of {model.as_of or '-'})")
+
+
+def _tier_line(prices: ServiceTier) -> str:
+    if isinstance(prices, float):
+        return f"x{prices:g} the model's prices"
+    return _prices_line(prices.prices)
+
+
+def _near(name: str, near_names: Callable[[str], list[str]]) -> str:
+    """`; did you mean ...?` with the table's near names, for a name it cannot price."""
+    from agentcost.renderers.text import safe_text
+
+    near = near_names(name)
+    return f"; did you mean {' or '.join(safe_text(n) for n in near)}? (not applied)" \
+        if near else ""
 
 
 def which(name: Annotated[str, typer.Argument(help="A model name as a trace writes it.")],
@@ -104,13 +128,14 @@ def which(name: Annotated[str, typer.Argument(help="A model name as a trace writ
 
     Example: agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0
     """
-    from agentcost.pricing.resolve import resolve_model
+    from agentcost.pricing.resolve import near_name_finder, resolve_model
     from agentcost.renderers.text import safe_text
 
     table = _table(prices)
     resolution = resolve_model(name, table)
     print(f"{safe_text(name)} -> {safe_text(resolution.model) if resolution.model else 'unpriced'}")
-    print(f"  how: {safe_text(resolution.how)}")
+    near = "" if resolution.model else _near(name, near_name_finder(table))
+    print(f"  how: {safe_text(resolution.how)}{near}")
     if resolution.model:
         model = table.models[resolution.model]
         print(f"  current prices (USD per 1M): {_prices_line(model.current)}")
@@ -131,7 +156,7 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     from agentcost import api
     from agentcost.cli.reading import reading
-    from agentcost.pricing.resolve import resolve_model, resolve_tool
+    from agentcost.pricing.resolve import near_name_finder, resolve_model, resolve_tool
     from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
@@ -147,14 +172,16 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
     tools = steps.group_by(pl.col("tool_name").cast(pl.String)).len().drop_nulls().sort(
         "tool_name")
     aliases = table.alias_map()
+    find_near = near_name_finder(table)
     unpriced = 0
     lines = []
     for name, count in models.iter_rows():
         resolution = resolve_model(name, table, aliases)
         status = resolution.model or "UNPRICED"
         unpriced += resolution.model is None
+        near = "" if resolution.model else _near(name, find_near)
         lines.append(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
-                     f"{safe_text(resolution.how)}\n")
+                     f"{safe_text(resolution.how)}{near}\n")
     for name, count in tools.iter_rows():
         tool = resolve_tool(name, table)
         unpriced += tool is None
@@ -172,21 +199,32 @@ def import_litellm(
     source: Annotated[Path, typer.Argument(help="LiteLLM's model_prices_and_context_window "
                                                 "JSON file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Price table to write.")],
+    merge_into: Annotated[str | None, typer.Option(
+        "--merge-into", metavar="TABLE",
+        help="Add LiteLLM's models to this table (a path, or `default`: the shipped one), "
+        "keeping its tools, compute prices and every model it already prices.")] = None,
 ) -> None:
     """Convert LiteLLM's price database into a price table, listing what it drops.
 
-    Example: agentcost pricing import-litellm model_prices.json -o prices.yaml
+    Example: agentcost pricing import-litellm model_prices.json -o prices.yaml --merge-into default
     """
     from agentcost.pricing.litellm_import import import_litellm as convert
+    from agentcost.pricing.litellm_import import merge_into as merge
     from agentcost.pricing.litellm_import import to_yaml
     from agentcost.pricing.table import load_price_table
     from agentcost.renderers.output import write_output
-    from agentcost.renderers.text import safe_text  # names in the file are untrusted text
+    from agentcost.renderers.text import plural, safe_text  # file names are untrusted text
 
     imported = convert(source)
-    write_output(to_yaml(imported, source), output)
+    merged = None if merge_into is None else merge(imported, merge_into)
+    write_output(to_yaml(imported, source, merged), output)
     load_price_table(output)  # the result must load as a valid table
-    print(f"wrote {len(imported.models):,} models to {output}", file=sys.stderr)
+    if merged is None:
+        print(f"wrote {len(imported.models):,} models to {output}", file=sys.stderr)
+    else:
+        print(f"wrote {output}: {safe_text(merged.into)} with {plural(len(merged.added), 'model')}"
+              f" added from {safe_text(source.name)}; {plural(len(merged.kept), 'model')} it "
+              "already prices kept as they are", file=sys.stderr)
     if imported.dropped_models:
         print("models of other modes, not imported: " + ", ".join(
             f"{safe_text(mode)} {n:,}" for mode, n in imported.dropped_models.most_common()),

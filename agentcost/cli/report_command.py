@@ -24,6 +24,7 @@ from agentcost.cli.options import (
     Since,
     TaskKey,
     Until,
+    price_table,
 )
 from agentcost.cli.reading import (
     print_skips,
@@ -98,9 +99,9 @@ def report(
     refuse_output_over_inputs(output, inputs)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
-            inputs, prices=prices, since=since, until=until, by=by.value if by else None,
-            cost_mode=cost_mode.value, input_format=input_format, task_key=task_key,
-            opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
+            inputs, prices=price_table(prices), since=since, until=until,
+            by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
+            task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
             progress=progress)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(), color=use_color(color, to_file=output is not None)),

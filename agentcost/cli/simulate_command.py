@@ -20,6 +20,7 @@ from agentcost.cli.options import (
     OutputFormat,
     Prices,
     TaskKey,
+    price_table,
 )
 from agentcost.cli.reading import (
     read_progress,
@@ -110,7 +111,7 @@ def simulate(
     budgets = _budgets(budget_sweep) if budget_sweep else []
     refuse_output_over_inputs(output, inputs)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
-        comparison = api.compare(inputs, scenarios, budgets=budgets, prices=prices,
+        comparison = api.compare(inputs, scenarios, budgets=budgets, prices=price_table(prices),
                                  cost_mode=cost_mode.value, input_format=input_format,
                                  task_key=task_key, jobs=parsed_jobs, progress=progress)
     write_output(render_bytes(comparison, output_format.value, width=width(),

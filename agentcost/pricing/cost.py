@@ -26,7 +26,14 @@ import datetime as dt
 import polars as pl
 
 from agentcost.pricing.resolve import resolve_model, resolve_tool
-from agentcost.pricing.table import DEFAULT_TIER, Period, PriceSet, PriceTable
+from agentcost.pricing.table import (
+    DEFAULT_TIER,
+    Period,
+    PriceSet,
+    PriceTable,
+    ServiceTier,
+    TierPrices,
+)
 
 PER_MILLION = 1_000_000
 COST_MODES = ("computed", "reported", "auto")
@@ -39,6 +46,7 @@ BUCKETS = (
     ("reasoning_tokens", "reasoning", "reasoning"),
 )
 DEFAULT_TIER_NAMES = ("default", "auto", "standard", "on_demand")
+NOT_IN_TABLE = "model not in price table"  # the one reason a near name is suggested for
 BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FOREVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -59,34 +67,39 @@ def _bucket_prices(prices: PriceSet | None, prefix: str) -> dict[str, float | No
     return {f"{prefix}{bucket}": values.get(bucket) for _, bucket, _ in BUCKETS}
 
 
-def _period_row(model: str, tier: str, period: Period, factor: float | PriceSet
+def _period_row(model: str, tier: str, period: Period, prices: ServiceTier
                 ) -> dict[str, object]:
-    if isinstance(factor, PriceSet):  # explicit tier prices: no long-context tier known
-        prices, long_context = factor, None
+    """A period's prices at a tier: the tier's own prices, or the period's times a factor.
+    The long-context threshold is the period's either way; a tier that lists no long-context
+    prices leaves the `lc_` prices null, and requests past the threshold unpriced."""
+    long_context = period.long_context
+    if isinstance(prices, TierPrices):
+        base, above = prices.prices, prices.long_context
     else:
-        prices = period.prices.scaled(factor)
-        long_context = period.long_context
+        base = period.prices.scaled(prices)
+        above = None if long_context is None else long_context.prices.scaled(prices)
     since = BEGINNING if period.since is None else dt.datetime.combine(
         period.since, dt.time(), tzinfo=dt.UTC)
     return {
         "table_model": model, "tier": tier, "since": since,
-        **_bucket_prices(prices, "p_"),
+        **_bucket_prices(base, "p_"),
         "lc_threshold": None if long_context is None else long_context.threshold,
         "lc_inclusive": None if long_context is None else long_context.inclusive,
-        **_bucket_prices(None if long_context is None
-                         else long_context.prices.scaled(1.0 if isinstance(factor, PriceSet)
-                                                         else factor), "lc_"),
+        **_bucket_prices(above, "lc_"),
     }
 
 
 def price_rows(table: PriceTable) -> pl.DataFrame:
-    """One row per model, service tier and price period, numbered by `_period`."""
+    """One row per model, service tier and price period, numbered by `_period`. A tier's own
+    prices are those of the current period only: a step from before it at that tier finds no
+    price in force."""
     rows = []
     for model in table.models.values():
         for period in model.periods:
             rows.append(_period_row(model.name, DEFAULT_TIER, period, 1.0))
-            for tier, factor in model.service_tiers.items():
-                rows.append(_period_row(model.name, tier, period, factor))
+            for tier, prices in model.service_tiers.items():
+                if isinstance(prices, float) or period is model.periods[-1]:
+                    rows.append(_period_row(model.name, tier, period, prices))
     schema: dict[str, pl.DataType] = {
         "table_model": pl.String(), "tier": pl.String(), "since": pl.Datetime("us", "UTC"),
         **{f"p_{bucket}": pl.Float64() for _, bucket, _ in BUCKETS},
@@ -113,14 +126,16 @@ def _pairs(present: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> p
     """One row per (model name, service tier) in the steps, numbered by `_pair`: the table
     entry the name resolves to, its regional uplift, the tier it is billed at, whether the
     table lists that tier, and `_period`, its price row when the model has one price for all
-    time (a model with a price history has its row picked per step, by date)."""
+    time (a model with a price history, or tier prices from a date, has its row picked per
+    step, by date)."""
     distinct = present.select("model", "_tier_key").unique().drop_nulls("model").sort(
         pl.col("model").cast(pl.String), "_tier_key")
     aliases = table.alias_map()
     resolved = [resolve_model(name, table, aliases)
                 for name in distinct["model"].cast(pl.String).to_list()]
     periods_of = periods.group_by("table_model", "tier").agg(
-        pl.len().alias("_periods"), pl.col("_period").first())
+        pl.len().alias("_periods"), pl.col("_period").first(),
+        (pl.col("since").first() == BEGINNING).alias("_always"))
     return (
         distinct.with_columns(
             pl.Series("table_model", [r.model for r in resolved], pl.String()),
@@ -130,7 +145,9 @@ def _pairs(present: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> p
                 return_dtype=pl.String()).alias("tier"))
         .join(periods_of, on=["table_model", "tier"], how="left", maintain_order="left")
         .with_columns(pl.col("_periods").is_not_null().alias("tier_listed"),
-                      pl.when(pl.col("_periods") == 1).then(pl.col("_period")).alias("_period"))
+                      pl.when((pl.col("_periods") == 1) & pl.col("_always"))
+                      .then(pl.col("_period")).alias("_period"))
+        .drop("_always")
         .with_row_index("_pair")
         .with_columns(pl.col("_pair").cast(pl.UInt32))
     )
@@ -218,11 +235,14 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
         # A model call that records neither: its cost is unknown, not $0.
         .when(model.is_null() & llm_kind).then(pl.lit("no model and no token counts recorded"))
         .when(model.is_not_null() & of_pair("table_model").is_null())
-        .then(pl.lit("model not in price table"))
+        .then(pl.lit(NOT_IN_TABLE))
         .when(model.is_not_null() & ~of_pair("tier_listed"))
         .then(pl.format("no {} tier price listed", of_pair("tier")))
         .when(model.is_not_null() & of_period("p_input").is_null())
         .then(pl.lit("no price in force at the step's date"))
+        .when(model.is_not_null() & pl.col("long_context_tier")
+              & of_period("lc_input").is_null())
+        .then(pl.format("no long-context {} tier price listed", of_pair("tier")))
         .otherwise(reason)
     )
     bucket_costs = [

@@ -3,10 +3,13 @@
 Kept: per-token prices of text models (chat, responses, completion, embedding modes): input,
 output, cache read, cache write (5 minutes and 1 hour), reasoning billed apart, the
 whole-request long-context tier (`*_above_{N}k_tokens`), and the batch, flex and priority
-service tiers; `alias_of` stubs become aliases. Dropped, and counted in the result: every other
-price field (per image, audio, second, query, tiered pricing, search context...), and models of
-other modes. Checked: prices internally consistent (cache reads below input, cache writes
-above it, 1-hour writes above 5-minute ones); violations are listed, not silently fixed.
+service tiers each with its own prices (`*_batches`, `*_flex`, `*_priority`, and their
+`*_above_{N}k_tokens_*` long-context prices); `alias_of` stubs become aliases. Dropped, and
+counted in the result: every other price field (per image, audio, second, query, tiered
+pricing, search context...), and models of other modes. Checked: prices internally consistent
+(cache reads below input, cache writes above it, 1-hour writes above 5-minute ones);
+violations are listed, not silently fixed. The result can be merged into an existing table,
+whose own entries, tools and compute prices win.
 """
 
 from __future__ import annotations
@@ -95,25 +98,29 @@ def _model(entry: dict[str, Any], result: Imported) -> dict[str, Any] | None:
     model: dict[str, Any] = {}
     if isinstance(entry.get("litellm_provider"), str):
         model["provider"] = entry["litellm_provider"]
-    tiers: dict[str, dict[str, float]] = {}
+    tiers: dict[str, dict[str, Any]] = {}
     long_context: dict[str, Any] = {}
+    tier_long_context: dict[str, dict[str, Any]] = {}
     for key, value in entry.items():
         if key in NOT_PRICES or key.startswith("supports_"):
             continue
-        if key in PER_TOKEN and per_million(value) is not None:
-            model[PER_TOKEN[key]] = per_million(value)
+        price = per_million(value)
+        if key in PER_TOKEN and price is not None:
+            model[PER_TOKEN[key]] = price
             continue
-        tier = next((t for s, t in TIER_SUFFIXES.items() if key.endswith(s)), None)
-        base = key.removesuffix(f"_{'batches' if tier == 'batch' else tier}") if tier else None
-        if tier and base in PER_TOKEN and per_million(value) is not None:
-            tiers.setdefault(tier, {})[PER_TOKEN[base]] = per_million(value)  # type: ignore[assignment]
+        suffix, tier = next(((s, t) for s, t in TIER_SUFFIXES.items() if key.endswith(s)),
+                            ("", ""))
+        bucket = key.removesuffix(suffix) if tier else key
+        if tier and bucket in PER_TOKEN and price is not None:
+            tiers.setdefault(tier, {})[PER_TOKEN[bucket]] = price
             continue
-        above = ABOVE.match(key)
-        if above and above.group("field") in PER_TOKEN and per_million(value) is not None:
+        above = ABOVE.match(bucket)
+        if above and above.group("field") in PER_TOKEN and price is not None:
             size = int(above.group("size")) * 1000
-            if long_context.get("above", size) == size:
-                long_context["above"] = size
-                long_context[PER_TOKEN[above.group("field")]] = per_million(value)
+            prices = tier_long_context.setdefault(tier, {}) if tier else long_context
+            if prices.get("above", size) == size:
+                prices["above"] = size
+                prices[PER_TOKEN[above.group("field")]] = price
                 continue
         result.dropped_fields[key] += 1
     if "input" not in model or "output" not in model:
@@ -125,6 +132,15 @@ def _model(entry: dict[str, Any], result: Imported) -> dict[str, Any] | None:
         result.dropped_fields["(long-context tiers without input and output prices)"] += 1
     complete = {tier: prices for tier, prices in tiers.items()
                 if "input" in prices and "output" in prices}
+    for tier, prices in tier_long_context.items():
+        # A tier's long-context prices use the model's threshold: kept only where they match.
+        size = prices.pop("above")
+        if (tier in complete and "long_context" in model and "input" in prices
+                and "output" in prices and model["long_context"]["above"] == size):
+            complete[tier]["long_context"] = prices
+        else:
+            result.dropped_fields["(tier long-context prices without their tier, the "
+                                  "model's threshold or input and output prices)"] += 1
     if complete:
         model["service_tiers"] = complete
     source = entry.get("source")
@@ -148,10 +164,59 @@ def _inconsistencies(model: dict[str, Any]) -> list[str]:
     return problems
 
 
-def to_yaml(imported: Imported, source: Path) -> str:
+@dataclass
+class Merged:
+    """LiteLLM's models merged into an existing table, whose own entries win."""
+
+    document: dict[str, Any]
+    into: Path
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # names the table already prices
+
+
+def merge_into(imported: Imported, target: str) -> Merged:
+    """The table at `target` (a path, or `default`: the shipped table) with LiteLLM's models
+    added. The table's entries, tools, compute prices and `extends` are kept as they are: a
+    model it already prices, by entry or alias, keeps the table's prices (curated tiers, history
+    and regional uplifts included); an alias of an added model that the table already uses is
+    left out."""
     import yaml
 
-    document = {"version": 1, "currency": "USD", "models": imported.models}
-    header = (f"# Converted by `agentcost pricing import-litellm` from {source.name}.\n"
-              "# Prices are USD per 1M tokens. What the conversion dropped is listed on stderr.\n")
+    from agentcost.pricing.table import DEFAULT_TABLE, default_table_path, load_price_table
+
+    path = default_table_path() if target == DEFAULT_TABLE else Path(target)
+    # valid (its models may come from this import alone), and every name it prices
+    table = load_price_table(path, require_models=False)
+    priced = {*table.models, *table.alias_map()}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    extends = document.get("extends")
+    if isinstance(extends, str) and extends != DEFAULT_TABLE:
+        # The merged table is written elsewhere: its base stays the same file.
+        document["extends"] = str((path.parent / Path(extends).expanduser()).resolve())
+    models = document.setdefault("models", {}) or {}
+    document["models"] = models
+    merged = Merged(document, path)
+    for name, model in imported.models.items():
+        if name in priced:
+            merged.kept.append(name)
+            continue
+        aliases = [alias for alias in model.get("aliases", []) if alias not in priced]
+        models[name] = {**model, "aliases": aliases} if aliases else {
+            key: value for key, value in model.items() if key != "aliases"}
+        merged.added.append(name)
+    return merged
+
+
+def to_yaml(imported: Imported, source: Path, merged: Merged | None = None) -> str:
+    import yaml
+
+    if merged is None:
+        document: dict[str, Any] = {"version": 1, "currency": "USD", "models": imported.models}
+        header = f"# Converted by `agentcost pricing import-litellm` from {source.name}.\n"
+    else:
+        document = merged.document
+        header = (f"# {merged.into.name} with the models of {source.name} it did not price, "
+                  "added by `agentcost pricing import-litellm --merge-into`.\n")
+    header += ("# Prices are USD per 1M tokens. What the conversion dropped is listed on "
+               "stderr.\n")
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

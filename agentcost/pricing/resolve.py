@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentcost.pricing.table import PriceTable, ToolPrice
@@ -95,6 +96,49 @@ def _strip(name: str) -> tuple[str, str | None, list[str]]:
         current = f"{vertex.group('model')}-{vertex.group('date')}"
         steps.append(f"Vertex @date read as {current!r}")
     return current, region, steps
+
+
+# What near names may differ by: case, `.` / `_` for `-`, and provider prefixes (first tier);
+# then also a date, snapshot or version suffix (second tier).
+SEPARATORS = re.compile(r"[._\s]+")
+DATED_SUFFIX = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest))?"
+                          r"(?:-v\d+(?::\d+)?)?$")
+SUGGESTIONS = 3
+
+
+def near_names(name: str, table: PriceTable) -> list[str]:
+    """Price table entries a model name the table does not know may have meant: the same name
+    but for case, dots or underscores for dashes and a provider prefix (`GPT-4o`,
+    `claude-sonnet-4.5`, `custom/gpt-4o`); failing those, the same but for a date suffix
+    (`gpt-4o-2024-02-01`). For people to read and decide: never used as a price, since a
+    near name can be priced differently (`gpt-4o-2024-05-13` is not `gpt-4o`)."""
+    return near_name_finder(table)(name)
+
+
+def near_name_finder(table: PriceTable) -> Callable[[str], list[str]]:
+    """`near_names` for many names: the table's names are read once."""
+    keys = [(model.name, _near_key(other)) for model in table.models.values()
+            for other in (model.name, *model.aliases)]
+    undated = [(entry, _undated(key)) for entry, key in keys]
+
+    def find(name: str) -> list[str]:
+        key = _near_key(name)
+        for candidates, wanted in ((keys, key), (undated, _undated(key))):
+            found = [entry for entry, other in candidates if other == wanted]
+            if found:
+                return list(dict.fromkeys(found))[:SUGGESTIONS]
+        return []
+
+    return find
+
+
+def _undated(key: str) -> str:
+    return DATED_SUFFIX.sub("", key, count=1)
+
+
+def _near_key(name: str) -> str:
+    stripped = _strip(name)[0].rsplit("/", 1)[-1]
+    return SEPARATORS.sub("-", stripped.lower()).strip("-")
 
 
 def resolve_tool(name: str, table: PriceTable) -> ToolPrice | None:

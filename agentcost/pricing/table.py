@@ -4,20 +4,35 @@ People write prices per 1M tokens; they are kept that way here and divided once 
 A model entry holds its current prices and may add: `aliases` (other names with the same
 price), `since` (when the current prices took effect) and `history` (earlier prices, each with
 its `since`), `long_context` (whole-request tier above a prompt size), `service_tiers` (batch,
-flex, priority: a multiplier or explicit prices) and `regional` (uplifts for cloud regions).
+flex, priority: the tier's own prices as the provider lists them, or a flat multiplier where the
+provider bills one) and `regional` (uplifts for cloud regions).
+
+A table may start with `extends: default` (the shipped table) or `extends: PATH` (relative to
+the extending file): it then adds entries to that table and replaces those it names again
+(pricing/layers.py). A table that ends up with no models is refused: every step would be
+unpriced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from agentcost.errors import PriceTableError
-from agentcost.pricing.yaml_nodes import Node, YamlError, load
+from agentcost.pricing.layers import merge
+from agentcost.pricing.yaml_nodes import (
+    Node,
+    YamlError,
+    date,
+    load,
+    mapping,
+    price,
+    refuse_unknown,
+    sequence,
+    text,
+)
 
 TOKEN_PRICE_KEYS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h",
                     "reasoning")
@@ -26,9 +41,11 @@ MODEL_KEYS = frozenset({*PRICE_SET_KEYS, "provider", "source", "as_of", "notes",
                         "since", "history", "long_context", "service_tiers", "regional"})
 HISTORY_KEYS = frozenset({*PRICE_SET_KEYS, "since", "long_context", "source", "notes"})
 LONG_CONTEXT_KEYS = frozenset({*PRICE_SET_KEYS, "above", "from"})
+TIER_KEYS = frozenset({*PRICE_SET_KEYS, "long_context"})
 TOOL_KEYS = frozenset({"per_call", "source", "as_of", "notes"})
 COMPUTE_KEYS = frozenset({"per_second", "workflows", "source", "as_of", "notes"})
-TOP_KEYS = frozenset({"version", "currency", "models", "tools", "compute"})
+TOP_KEYS = frozenset({"version", "currency", "extends", "models", "tools", "compute"})
+DEFAULT_TABLE = "default"  # `extends: default`: the shipped table
 # Where a regional uplift can apply: the resolver tells which one a trace's model name implies.
 REGIONS = frozenset({"bedrock-geo", "bedrock-us-gov", "azure-data-zone", "vertex"})
 DEFAULT_TIER = "default"
@@ -66,6 +83,21 @@ class LongContext:
 
 
 @dataclass(frozen=True)
+class TierPrices:
+    """A service tier's own prices for one model, as the provider lists them. `long_context`:
+    the tier's prices for a request past the model's long-context threshold; None when the
+    provider lists none, and such a request at this tier is then unpriced."""
+
+    prices: PriceSet
+    long_context: PriceSet | None = None
+
+
+# A service tier: a flat multiplier of the model's prices (long-context ones included), or
+# the tier's own prices.
+ServiceTier = float | TierPrices
+
+
+@dataclass(frozen=True)
 class Period:
     since: dt.date | None  # None: from the beginning
     prices: PriceSet
@@ -77,7 +109,8 @@ class ModelPrice:
     name: str
     periods: tuple[Period, ...]  # oldest first; the last is the current price
     aliases: tuple[str, ...] = ()
-    service_tiers: dict[str, float | PriceSet] = field(default_factory=dict)
+    # Explicit tier prices are those of the current period; a multiplier scales every period.
+    service_tiers: dict[str, ServiceTier] = field(default_factory=dict)
     regional: dict[str, float] = field(default_factory=dict)
     provider: str | None = None
     source: str | None = None
@@ -126,6 +159,7 @@ class PriceTable:
     tools: dict[str, ToolPrice] = field(default_factory=dict)
     compute_per_second: float = 0.0
     compute_per_workflow: dict[str, float] = field(default_factory=dict)
+    extends: tuple[str, ...] = ()  # the tables this one builds on, nearest first
 
     def alias_map(self) -> dict[str, str]:
         return {alias: model.name for model in self.models.values() for alias in model.aliases}
@@ -139,42 +173,90 @@ def default_table_path() -> Path:
     return Path(__file__).resolve().parents[2] / "pricing.yaml"
 
 
-def load_price_table(path: Path | None = None) -> PriceTable:
+def load_price_table(path: Path | None = None, *, require_models: bool = True) -> PriceTable:
+    """The table at `path` (default: the shipped one), with the tables it extends merged in.
+    Refused if it has no models even then, since every step would be unpriced, unless it is
+    only read to be added to (`require_models=False`). A table it extends may have none: a
+    team's tools, say."""
     path = path or default_table_path()
+    table = _load(path, ())
+    if require_models and not table.models:
+        raise PriceTableError(
+            f"{path}: the price table lists no models, so every step would be unpriced; list "
+            f"models, or add `extends: {DEFAULT_TABLE}` to build on the shipped table")
+    return table
+
+
+def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
+    """`extending`: the tables that extend this one, in the order they were read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PriceTableError(f"{path}: cannot read price table: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise PriceTableError(f"{path}: price table is not UTF-8 text") from error
     try:
-        return parse_table(load(text), str(path))
+        root = load(content)
+        table = parse_table(root, str(path))
+        base = _base_path(root, path, extending)
+        if base is not None:
+            table = merge(_load(base, (*extending, path)), table,
+                          own_per_second=_gives_per_second(root))
     except YamlError as error:
         raise PriceTableError(f"{path}:{error.line}: {error}") from error
+    return table
+
+
+def _gives_per_second(root: Node) -> bool:
+    compute = root.value.get("compute") if isinstance(root.value, dict) else None
+    return compute is not None and isinstance(compute.value, dict) and (
+        "per_second" in compute.value)
+
+
+def _base_path(root: Node, path: Path, extending: tuple[Path, ...]) -> Path | None:
+    """The table `extends` names: `default` (the shipped table) or a path, relative to the
+    extending file. A chain that comes back to a table already read is refused."""
+    node = root.value.get("extends") if isinstance(root.value, dict) else None
+    if node is None:
+        return None
+    value = node.value
+    if not isinstance(value, str) or not value.strip():
+        raise YamlError(node.line, f"extends must be {DEFAULT_TABLE!r} or the path of a price "
+                                   f"table, got {value!r}")
+    base = default_table_path() if value == DEFAULT_TABLE else (
+        path.parent / Path(value).expanduser())
+    if not base.is_file():
+        raise YamlError(node.line, f"extends {value!r}: no price table at {str(base)!r}")
+    chain = [*extending, path]
+    if any(base.resolve() == seen.resolve() for seen in chain):
+        names = " -> ".join(repr(str(seen)) for seen in [*chain, base])
+        raise YamlError(node.line, f"extends {value!r} comes back to a table already read "
+                                   f"({names})")
+    return base
 
 
 def parse_table(root: Node, file: str) -> PriceTable:
-    top = _mapping(root, "the price table")
-    _refuse_unknown(top, TOP_KEYS, "top level")
+    top = mapping(root, "the price table")
+    refuse_unknown(top, TOP_KEYS, "top level")
     if "version" in top and top["version"].value != 1:
         raise YamlError(top["version"].line, "version must be 1")
     if "currency" in top and top["currency"].value != "USD":
         raise YamlError(top["currency"].line, "currency must be USD")
     models = {
         str(name): _model(str(name), node)
-        for name, node in _mapping(top.get("models", Node({}, 1)), "models").items()
+        for name, node in mapping(top.get("models", Node({}, 1)), "models").items()
     }
     _refuse_alias_clashes(models)
     tools = {
         str(name): _tool(str(name), node)
-        for name, node in _mapping(top.get("tools", Node({}, 1)), "tools").items()
+        for name, node in mapping(top.get("tools", Node({}, 1)), "tools").items()
     }
-    compute = _mapping(top.get("compute", Node({}, 1)), "compute")
-    _refuse_unknown(compute, COMPUTE_KEYS, "compute")
-    per_second = _price(compute["per_second"], "per_second") if "per_second" in compute else 0.0
+    compute = mapping(top.get("compute", Node({}, 1)), "compute")
+    refuse_unknown(compute, COMPUTE_KEYS, "compute")
+    per_second = price(compute["per_second"], "per_second") if "per_second" in compute else 0.0
     workflows = {
-        str(name): _price(node, f"compute price of workflow {name!r}")
-        for name, node in _mapping(compute.get("workflows", Node({}, 1)),
+        str(name): price(node, f"compute price of workflow {name!r}")
+        for name, node in mapping(compute.get("workflows", Node({}, 1)),
                                    "compute workflows").items()
     }
     return PriceTable(file=file, models=models, tools=tools, compute_per_second=per_second,
@@ -182,11 +264,11 @@ def parse_table(root: Node, file: str) -> PriceTable:
 
 
 def _model(name: str, node: Node) -> ModelPrice:
-    entry = _mapping(node, f"model {name!r}")
-    _refuse_unknown(entry, MODEL_KEYS, f"model {name!r}")
-    current = Period(_date(entry.get("since")), _price_set(entry, node, f"model {name!r}"),
+    entry = mapping(node, f"model {name!r}")
+    refuse_unknown(entry, MODEL_KEYS, f"model {name!r}")
+    current = Period(date(entry.get("since")), _price_set(entry, node, f"model {name!r}"),
                      _long_context(entry.get("long_context"), name))
-    history = [_period(item, name) for item in _sequence(entry.get("history"), "history")]
+    history = [_period(item, name) for item in sequence(entry.get("history"), "history")]
     periods = sorted(history, key=lambda p: p.since or dt.date.min)
     if history:
         if current.since is None:
@@ -200,26 +282,27 @@ def _model(name: str, node: Node) -> ModelPrice:
         dates = [p.since for p in periods]
         if len(set(dates)) != len(dates):
             raise YamlError(entry["history"].line, "two history entries have the same 'since'")
-    aliases = tuple(str(alias.value) for alias in _sequence(entry.get("aliases"), "aliases"))
+    aliases = tuple(str(alias.value) for alias in sequence(entry.get("aliases"), "aliases"))
     return ModelPrice(
         name=name,
         periods=(*periods, current),
         aliases=aliases,
-        service_tiers=_service_tiers(entry.get("service_tiers"), node, name),
+        service_tiers=_service_tiers(entry.get("service_tiers"), node, name,
+                                     current.long_context),
         regional=_regional(entry.get("regional"), name),
-        provider=_text(entry.get("provider")),
-        source=_text(entry.get("source")),
-        as_of=_text(entry.get("as_of")),
+        provider=text(entry.get("provider")),
+        source=text(entry.get("source")),
+        as_of=text(entry.get("as_of")),
         line=node.line,
     )
 
 
 def _period(node: Node, model: str) -> Period:
-    entry = _mapping(node, f"a history entry of {model!r}")
-    _refuse_unknown(entry, HISTORY_KEYS, f"a history entry of {model!r}")
+    entry = mapping(node, f"a history entry of {model!r}")
+    refuse_unknown(entry, HISTORY_KEYS, f"a history entry of {model!r}")
     if "since" not in entry:
         raise YamlError(node.line, f"history entry of {model!r} needs a 'since' date")
-    return Period(_date(entry["since"]), _price_set(entry, node, f"history of {model!r}"),
+    return Period(date(entry["since"]), _price_set(entry, node, f"history of {model!r}"),
                   _long_context(entry.get("long_context"), model))
 
 
@@ -230,17 +313,17 @@ def _price_set(entry: dict[str, Node], node: Node, what: str) -> PriceSet:
     if "cache_write" in entry and "cache_write_5m" in entry:
         raise YamlError(entry["cache_write"].line,
                         "give cache_write or cache_write_5m, not both (they are the same price)")
-    prices = {key: _price(entry[key], key) for key in TOKEN_PRICE_KEYS if key in entry}
+    prices = {key: price(entry[key], key) for key in TOKEN_PRICE_KEYS if key in entry}
     if "cache_write" in entry:
-        prices["cache_write_5m"] = _price(entry["cache_write"], "cache_write")
+        prices["cache_write_5m"] = price(entry["cache_write"], "cache_write")
     return PriceSet(**prices)
 
 
 def _long_context(node: Node | None, model: str) -> LongContext | None:
     if node is None:
         return None
-    entry = _mapping(node, f"long_context of {model!r}")
-    _refuse_unknown(entry, LONG_CONTEXT_KEYS, f"long_context of {model!r}")
+    entry = mapping(node, f"long_context of {model!r}")
+    refuse_unknown(entry, LONG_CONTEXT_KEYS, f"long_context of {model!r}")
     if ("above" in entry) == ("from" in entry):
         raise YamlError(node.line, "long_context needs 'above' (a prompt larger than N is in "
                                    "the tier) or 'from' (N or more), exactly one")
@@ -252,37 +335,56 @@ def _long_context(node: Node | None, model: str) -> LongContext | None:
                        _price_set(entry, node, f"long_context of {model!r}"))
 
 
-def _service_tiers(node: Node | None, owner: Node, model: str) -> dict[str, float | PriceSet]:
-    tiers: dict[str, float | PriceSet] = {}
-    for tier, value in _mapping(node or Node({}, owner.line), "service_tiers").items():
+def _service_tiers(node: Node | None, owner: Node, model: str,
+                   long_context: LongContext | None) -> dict[str, ServiceTier]:
+    tiers: dict[str, ServiceTier] = {}
+    for tier, value in mapping(node or Node({}, owner.line), "service_tiers").items():
         if tier == DEFAULT_TIER:
             raise YamlError(value.line, "the default tier is the model's own prices")
         if isinstance(value.value, dict):
-            prices = value.value
-            _refuse_unknown(prices, PRICE_SET_KEYS, f"service tier {tier!r} of {model!r}")
-            tiers[tier] = _price_set(prices, value, f"service tier {tier!r} of {model!r}")
+            tiers[tier] = _tier_prices(value, f"service tier {tier!r} of {model!r}",
+                                       long_context)
         else:
-            tiers[tier] = _price(value, f"multiplier of service tier {tier!r}")
+            tiers[tier] = price(value, f"multiplier of service tier {tier!r}")
     return tiers
+
+
+def _tier_prices(node: Node, what: str, long_context: LongContext | None) -> TierPrices:
+    entry = node.value
+    refuse_unknown(entry, TIER_KEYS, what)
+    prices = _price_set(entry, node, what)
+    if "long_context" not in entry:
+        return TierPrices(prices)
+    lc_node = entry["long_context"]
+    if long_context is None:
+        raise YamlError(lc_node.line, f"{what} lists long_context prices, but the model has "
+                                      "no long_context tier")
+    lc_entry = mapping(lc_node, f"long_context of {what}")
+    for key in ("above", "from"):
+        if key in lc_entry:
+            raise YamlError(lc_entry[key].line, "a tier's long_context uses the model's own "
+                                                "threshold: give only its prices")
+    refuse_unknown(lc_entry, PRICE_SET_KEYS, f"long_context of {what}")
+    return TierPrices(prices, _price_set(lc_entry, lc_node, f"long_context of {what}"))
 
 
 def _regional(node: Node | None, model: str) -> dict[str, float]:
     regional: dict[str, float] = {}
-    for region, value in _mapping(node or Node({}, 1), f"regional of {model!r}").items():
+    for region, value in mapping(node or Node({}, 1), f"regional of {model!r}").items():
         if region not in REGIONS:
             raise YamlError(value.line, f"unknown region kind {region!r} "
                                         f"(known: {', '.join(sorted(REGIONS))})")
-        regional[region] = _price(value, f"uplift of {region!r}")
+        regional[region] = price(value, f"uplift of {region!r}")
     return regional
 
 
 def _tool(name: str, node: Node) -> ToolPrice:
-    entry = _mapping(node, f"tool {name!r}")
-    _refuse_unknown(entry, TOOL_KEYS, f"tool {name!r}")
+    entry = mapping(node, f"tool {name!r}")
+    refuse_unknown(entry, TOOL_KEYS, f"tool {name!r}")
     if "per_call" not in entry:
         raise YamlError(node.line, f"tool {name!r} needs a 'per_call' price")
-    return ToolPrice(name=name, per_call=_price(entry["per_call"], "per_call"),
-                     source=_text(entry.get("source")), as_of=_text(entry.get("as_of")),
+    return ToolPrice(name=name, per_call=price(entry["per_call"], "per_call"),
+                     source=text(entry.get("source")), as_of=text(entry.get("as_of")),
                      line=node.line)
 
 
@@ -297,58 +399,3 @@ def _refuse_alias_clashes(models: dict[str, ModelPrice]) -> None:
                 raise YamlError(model.line, f"alias {alias!r} is given to both "
                                             f"{seen[alias]!r} and {model.name!r}")
             seen[alias] = model.name
-
-
-def _mapping(node: Node, what: str) -> dict[str, Node]:
-    if node.value is None:
-        return {}
-    if not isinstance(node.value, dict):
-        raise YamlError(node.line, f"{what} must be a mapping of names to entries")
-    return node.value
-
-
-def _sequence(node: Node | None, what: str) -> list[Node]:
-    if node is None or node.value is None:
-        return []
-    if not isinstance(node.value, list):
-        raise YamlError(node.line, f"{what} must be a list")
-    return list(node.value)
-
-
-def _refuse_unknown(entry: dict[str, Node], allowed: frozenset[str], where: str) -> None:
-    for key, value in entry.items():
-        if key not in allowed:
-            raise YamlError(value.line, f"unknown key {key!r} in {where} "
-                                        f"(allowed: {', '.join(sorted(allowed))})")
-
-
-def _price(node: Node, key: str) -> float:
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise YamlError(node.line, f"{key} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise YamlError(node.line, f"{key} must be zero or more, got {value!r}")
-    return float(value)
-
-
-def _date(node: Node | None) -> dt.date | None:
-    if node is None or node.value is None:
-        return None
-    value: Any = node.value
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as error:
-        raise YamlError(node.line, f"since must be a date (YYYY-MM-DD), got {value!r}") \
-            from error
-
-
-def _text(node: Node | None) -> str | None:
-    if node is None or node.value is None:
-        return None
-    if isinstance(node.value, dt.date):
-        return node.value.isoformat()
-    return str(node.value)

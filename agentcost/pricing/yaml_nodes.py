@@ -1,7 +1,10 @@
-"""YAML loading that keeps line numbers and refuses duplicate keys, for messages like `file:12`."""
+"""YAML loading that keeps line numbers and refuses duplicate keys, for messages like `file:12`,
+and the checks of the values a price table holds (mappings, lists, prices, dates, text)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,3 +58,58 @@ def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> 
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(item, constructor) for item in node.value], line)
     return Node(constructor.construct_object(node), line)
+
+
+def mapping(node: Node, what: str) -> dict[str, Node]:
+    if node.value is None:
+        return {}
+    if not isinstance(node.value, dict):
+        raise YamlError(node.line, f"{what} must be a mapping of names to entries")
+    return node.value
+
+
+def sequence(node: Node | None, what: str) -> list[Node]:
+    if node is None or node.value is None:
+        return []
+    if not isinstance(node.value, list):
+        raise YamlError(node.line, f"{what} must be a list")
+    return list(node.value)
+
+
+def refuse_unknown(entry: dict[str, Node], allowed: frozenset[str], where: str) -> None:
+    for key, value in entry.items():
+        if key not in allowed:
+            raise YamlError(value.line, f"unknown key {key!r} in {where} "
+                                        f"(allowed: {', '.join(sorted(allowed))})")
+
+
+def price(node: Node, key: str) -> float:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise YamlError(node.line, f"{key} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise YamlError(node.line, f"{key} must be zero or more, got {value!r}")
+    return float(value)
+
+
+def date(node: Node | None) -> dt.date | None:
+    if node is None or node.value is None:
+        return None
+    value: Any = node.value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as error:
+        raise YamlError(node.line, f"since must be a date (YYYY-MM-DD), got {value!r}") \
+            from error
+
+
+def text(node: Node | None) -> str | None:
+    if node is None or node.value is None:
+        return None
+    if isinstance(node.value, dt.date):
+        return node.value.isoformat()
+    return str(node.value)

@@ -315,16 +315,24 @@ def unpriced_tables(report: Report) -> list[Table]:
     single = len(report.accounting.files) == 1
     tables = []
     if report.unpriced_models.height:
-        rows = [
+        rows: list[tuple[str, ...]] = [
             (safe_text(r["model"]), safe_text(r["unpriced_reason"]), count(r["steps"]),
              count(r["tokens_in"]), count(r["tokens_out"]),
              lines_list([(r["source_file"], r["first_line"])], single_file=single))
             for r in report.unpriced_models.iter_rows(named=True)
         ]
-        tables.append(Table("Unpriced LLM steps",
-                            ("model", "why", "steps", "tokens in", "tokens out", "first line"),
-                            rows, (False, False, True, True, True, False),
-                            caption="excluded from the totals above", warn=True))
+        headers: tuple[str, ...] = ("model", "why", "steps", "tokens in", "tokens out",
+                                    "first line")
+        numeric: tuple[bool, ...] = (False, False, True, True, True, False)
+        caption = "excluded from the totals above"
+        near = report.unpriced_models["did_you_mean"].to_list()
+        if any(near):  # a column only when there is something to suggest
+            rows = [(*row, ", ".join(safe_text(name) for name in names))
+                    for row, names in zip(rows, near, strict=True)]
+            headers, numeric = (*headers, "did you mean"), (*numeric, False)
+            caption += "; did you mean: near names in the price table, never used as prices"
+        tables.append(Table("Unpriced LLM steps", headers, rows, numeric, caption=caption,
+                            warn=True))
     if report.unpriced_tools.height:
         tool_rows = [
             (safe_text(r["tool_name"]), count(r["calls"]),
