@@ -10,7 +10,13 @@ import polars as pl
 from agentcost.money import EXACT, exact_sum
 from agentcost.renderers.text import money
 from agentcost.simulation import sorted_groups as groups
-from agentcost.simulation.replay import ORDER_COLUMN, TASK_COLUMN, WITHIN_TASK, Replay
+from agentcost.simulation.replay import (
+    ORDER_COLUMN,
+    TASK_COLUMN,
+    WITHIN_TASK,
+    Replay,
+    is_recorded,
+)
 from agentcost.simulation.scenario import Scenario
 from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched
 from agentcost.stats import nearest_rank
@@ -47,16 +53,20 @@ def mark_cut(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | No
              ) -> pl.DataFrame:
     """`_row`, `_task` and cost of every step, with `_keep`: false from the step after the one
     at which the task's cumulative cost reaches the budget (that step is kept: it is the one
-    that crossed), and after `max_steps` steps."""
+    that crossed), and after `max_steps` steps of the agent's own. A history summary the
+    replay added is not an agent step: it goes with the step it serves."""
     # The cut is worked out on the four columns it needs (sorting every column would cost more
     # than the rest), then applied to the steps by their `_row`.
     # Running totals summed exactly: a float running total over a sorted million rows drifts,
     # and a task whose costs add up to the budget exactly must be cut at the same step always.
     cost = pl.col("total_cost_usd").fill_null(0).cast(EXACT)
+    # A summary comes just before the step it serves: its agent-step number is that step's.
+    added = (~is_recorded()).cast(pl.Int64)
     ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
         TASK_COLUMN, *WITHIN_TASK).with_columns(
         groups.cumulative_sum(cost, TASK_COLUMN).alias("_cumulative"),
-        groups.position(TASK_COLUMN).alias("_position"),
+        (groups.cumulative_sum(is_recorded().cast(pl.Int64), TASK_COLUMN) + added)
+        .alias("_position"),
     )
     before = (pl.col("_cumulative") - cost).cast(pl.Float64)
     keep = pl.lit(True)
@@ -110,7 +120,7 @@ class Budget(Strategy[BudgetTouched]):
         if scenario.budget_usd is not None:
             lines.append(f"budget {money(scenario.budget_usd)} per task")
         if scenario.max_steps is not None:
-            lines.append(f"at most {scenario.max_steps} steps per task")
+            lines.append(f"at most {scenario.max_steps} agent steps per task")
         return lines
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[BudgetTouched]:
