@@ -84,7 +84,8 @@ def test_window_takes_datetimes_and_text():
     by_time = agentcost.report(steps, since=datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
     assert by_text.summary.total_cost_usd == by_time.summary.total_cost_usd
     assert by_text.summary.total_cost_usd == pytest.approx(0.505, abs=1e-12)
-    with pytest.raises(UsageError, match=r"since \(2026-11-28T00:00:00\+00:00\) must be before until"):
+    with pytest.raises(UsageError,
+                       match=r"since \(2026-11-28T00:00:00\+00:00\) must be before until"):
         agentcost.report(steps, since="2026-11-28", until="2026-11-27")
 
 

@@ -192,7 +192,7 @@ def test_each_strategy_reports_a_typed_record(write_jsonl, write_prices):
                                "(saving $0.00)")
     assert list(budget.figures()) == [
         "steps", "tasks", "runaway_tasks", "runaways_cut", "normal_tasks_cut",
-        "saved_on_runaways_usd", "saved_on_normal_usd", "saved_usd"]
+        "saved_on_runaways_usd", "saved_on_normal_usd", "saved_usd", "tasks_partly_unpriced"]
     assert touched["caching"].figures()["per_tool"] == [
         {"tool_name": "web_search", "calls": 2, "no_args": 0, "hits": 1, "saved_usd": 0.01}]
 

@@ -13,6 +13,7 @@ import pytest
 from agentcost.pricing.table import load_price_table
 from agentcost.simulation.engine import UnpricedSteps, simulate
 from agentcost.simulation.scenario import Compression, Route, Scenario
+from tests.conftest import REAL_TRACES
 
 PRICES = """
 models:
@@ -81,6 +82,33 @@ def test_unpriced_steps_are_shown_in_every_format(run_cli, write_jsonl, write_pr
     markdown = run_cli(*args, "-f", "markdown").stdout  # markdown's own characters escaped
     assert line.replace("(", "\\(").replace(")", "\\)") in markdown
     assert "| baseline | mystery\\-model | model not in price table | 1 | 2,500 |" in markdown
+
+
+def test_a_budget_says_it_counts_only_the_priced_part_of_a_task(write_jsonl, write_prices):
+    table = load_price_table(write_prices(PRICES))
+    steps = read(mixed_log(write_jsonl))
+    # Task a ($0.0145 priced) has the mystery-model step, task b ($0.01) the scraper call.
+    result = simulate(steps, table, Scenario(budget_usd=0.005))
+    assert result.touched["budget"].tasks_partly_unpriced == 2
+    assert ("2 tasks with unpriced steps: the budget counts only their priced part, so it may "
+            "stop them later than it would.") in result.caveats
+
+
+@pytest.mark.skipif(not REAL_TRACES.is_dir(), reason="needs the shared real traces")
+def test_a_real_trace_with_an_unknown_model_says_what_the_totals_leave_out(run_cli):
+    # The Phoenix trace's 9 LLM calls run on `claude-fable-5`, which no price table knows:
+    # prompt 310,222 (cache included) and completion 1,895 tokens, 312,117 in all. Its 8
+    # tool calls are on tools the shipped table does not price either.
+    result = run_cli("simulate", str(REAL_TRACES / "phoenix/pxi-turn-trace.json"), "--cache",
+                     "*", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    [simulation] = json.loads(result.stdout)["simulations"]
+    baseline = simulation["baseline"]
+    assert (baseline["unpriced_steps"], baseline["unpriced_tokens"]) == (17, 312_117)
+    assert baseline["unpriced"][0] == {"what": "claude-fable-5",
+                                       "reason": "model not in price table", "steps": 9,
+                                       "tokens": 312_117}
+    assert "baseline 17 steps (312,117 tokens)" in result.stderr
 
 
 def test_a_routed_sonnet_step_has_its_cache_writes_priced_as_openai_input(run_cli, write_jsonl):

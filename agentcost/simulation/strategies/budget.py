@@ -3,12 +3,13 @@ and/or after a number of steps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from agentcost.money import EXACT, exact_sum
-from agentcost.renderers.text import money
+from agentcost.pricing.cost import has_unpriced_part
+from agentcost.renderers.text import money, plural
 from agentcost.simulation import sorted_groups as groups
 from agentcost.simulation.replay import (
     ORDER_COLUMN,
@@ -32,12 +33,20 @@ class BudgetTouched(Touched):
     saved_on_runaways_usd: float
     saved_on_normal_usd: float
     saved_usd: float
+    # Tasks with a step whose cost is unknown: a budget counts their priced part only.
+    tasks_partly_unpriced: int = 0
 
     def detail(self) -> str:
         return (f"{self.runaways_cut} of {self.runaway_tasks} runaway tasks cut "
                 f"(saving {money(self.saved_on_runaways_usd)}), "
                 f"{self.normal_tasks_cut} normal tasks cut "
                 f"(saving {money(self.saved_on_normal_usd)})")
+
+    def caveats(self) -> list[str]:
+        if not self.tasks_partly_unpriced:
+            return []
+        return [f"{plural(self.tasks_partly_unpriced, 'task')} with unpriced steps: the budget "
+                "counts only their priced part, so it may stop them later than it would."]
 
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
@@ -126,6 +135,9 @@ class Budget(Strategy[BudgetTouched]):
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[BudgetTouched]:
         marked = mark_cut(replay.priced, scenario.budget_usd, scenario.max_steps)
         touched = cut_figures(marked, runaway_tasks(replay.recorded))
+        if scenario.budget_usd is not None:
+            partly = replay.priced.filter(has_unpriced_part())[TASK_COLUMN].n_unique()
+            touched = replace(touched, tasks_partly_unpriced=partly)
         dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
         kept = replay.priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
         return Applied(replay, replay.with_prices(kept, rows_removed=touched.steps > 0),
