@@ -6,7 +6,7 @@ because savings compound rather than add. Steps priced on one side only are left
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -158,24 +158,23 @@ def play(replay: Replay, scenario: Scenario, *,
     if not left.height:
         return played
     again = _play(leaving_out(replay, left), scenario, enabled, None)
-    return Played(again.baseline, again.after, again.waterfall, again.alone, again.touched,
-                  left.height)
+    return replace(again, left_out_steps=left.height)
 
 
 def _play(replay: Replay, scenario: Scenario, enabled: list[Strategy[Any]],
           on_stage: Callable[[str], None] | None) -> Played:
     baseline = Baseline(replay, replay.total_usd)
-    played = Played(replay, replay, [], [], {})
+    after, waterfall, alone, touched = replay, [], [], {}
     for strategy in enabled:
         if on_stage is not None:
             on_stage(strategy.name)
-        applied = strategy.apply(played.after, scenario)
-        played.touched[strategy.name] = applied.touched
-        played.waterfall.append(Stage(strategy.name, applied.after.total_usd,
-                                      *unpriced_totals(applied.after.priced)))
-        played.alone.append((strategy.name, strategy.alone(applied, scenario, baseline)))
-        played = Played(replay, applied.after, played.waterfall, played.alone, played.touched)
-    return played
+        applied = strategy.apply(after, scenario)
+        touched[strategy.name] = applied.touched
+        waterfall.append(Stage(strategy.name, applied.after.total_usd,
+                               *unpriced_totals(applied.after.priced)))
+        alone.append((strategy.name, strategy.alone(applied, scenario, baseline)))
+        after = applied.after
+    return Played(replay, after, waterfall, alone, touched)
 
 
 def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
