@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from agentcost.analysis.checks import Crossed
     from agentcost.analysis.report import Report
     from agentcost.simulation.engine import Simulation
-    from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
+    from agentcost.simulation.scenario import CacheRule, Compression, Inflation, Route, Scenario
 
 # The result and scenario types load polars: they are imported when first named, so that
 # `agentcost --help` and the readers' registry stay light.
@@ -39,6 +39,7 @@ _LAZY = {
     "Simulation": "agentcost.simulation.engine",
     "CacheRule": "agentcost.simulation.scenario",
     "Compression": "agentcost.simulation.scenario",
+    "Inflation": "agentcost.simulation.scenario",
     "Route": "agentcost.simulation.scenario",
     "Scenario": "agentcost.simulation.scenario",
 }
@@ -58,6 +59,7 @@ __all__ = [
     "Comparison",
     "Compression",
     "Crossed",
+    "Inflation",
     "NoUsableInput",
     "Report",
     "Route",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from agentcost.analysis.checks import Crossed
+    from agentcost.analysis.opportunities import Reproduction
     from agentcost.analysis.report import Report
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.read import Ingested, ReadProgress
@@ -65,10 +66,18 @@ class NoUsableInput(AgentCostError):
 
 @dataclass(frozen=True)
 class Comparison:
-    """Scenarios replayed on the same steps, side by side, and a budget sweep."""
+    """Scenarios replayed on the same steps, side by side, and a budget sweep. `window_start`
+    and `window_end`: the time window the steps were taken from, when one was given;
+    `untimed_steps`: steps it left out for having no start time, `steps_outside`: those it left
+    out for starting outside it; `accounting`: the lines read."""
 
     simulations: tuple[Simulation, ...]
     budget_sweep: tuple[SweepPoint, ...] = ()
+    window_start: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    untimed_steps: int = 0
+    accounting: LineAccounting | None = None
+    steps_outside: int = 0  # timed steps that started outside the window
 
 
 def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
@@ -146,9 +155,9 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         from agentcost.analysis.opportunities import find_opportunities
 
         median = result.distribution.percentiles[50] if result.distribution else 0.0
-        # The simulate command each opportunity names reads the same inputs.
-        named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else ["TRACES"]
-        found = find_opportunities(for_opportunities, table, named, median)
+        found = find_opportunities(for_opportunities, table, _reproduction(
+            inputs_or_steps, window_start, window_end, prices, table, input_format, task_key),
+            median)
     result = replace(result, dashboard=dashboard, opportunities=found, window=window)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
@@ -191,35 +200,46 @@ def check(report: Report, *, max_task_cost: float | None = None,
 
 
 def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenario, *,
-             prices: PriceTable | str | PathLike[str] | None = None,
-             cost_mode: str = "computed", input_format: str = "auto",
+             prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
+             until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
              task_key: str = "trace", jobs: Jobs = 1,
              progress: ReadProgress | None = None) -> Simulation:
     """Replay the steps under `scenario`: the baseline, each strategy alone, and all of them
-    in order as a waterfall, with what each touched."""
-    comparison = compare(inputs_or_steps, [scenario], prices=prices, cost_mode=cost_mode,
-                         input_format=input_format, task_key=task_key, jobs=jobs,
-                         progress=progress)
+    in order as a waterfall, with what each touched. `since`/`until` keep the steps that
+    started in [since, until), as `report` does. A scenario with no strategy is refused."""
+    if scenario.is_identity:
+        raise UsageError(f"scenario {scenario.name!r} enables no strategy: it would only "
+                         "repeat the baseline")
+    comparison = compare(inputs_or_steps, [scenario], prices=prices, since=since, until=until,
+                         cost_mode=cost_mode, input_format=input_format, task_key=task_key,
+                         jobs=jobs, progress=progress)
     return comparison.simulations[0]
 
 
 def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequence[Scenario],
             *, budgets: Sequence[float] = (),
-            prices: PriceTable | str | PathLike[str] | None = None,
-            cost_mode: str = "computed", input_format: str = "auto", task_key: str = "trace",
-            jobs: Jobs = 1, progress: ReadProgress | None = None) -> Comparison:
+            prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
+            until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
+            task_key: str = "trace", jobs: Jobs = 1,
+            progress: ReadProgress | None = None) -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
-    alone, the tasks it would cut and the money not spent."""
+    alone, the tasks it would cut and the money not spent. `since`/`until`: as `report`."""
+    from agentcost.analysis.window import window_filter
     from agentcost.simulation.engine import budget_sweep, stages_of
     from agentcost.simulation.engine import simulate as replay
 
     _checked(jobs, cost_mode)
     table = _price_table(prices)
     _require_priced_models(scenarios, table)
+    _require_costs_to_compare(scenarios, cost_mode)
     if any(budget <= 0 for budget in budgets):
         raise UsageError("budgets must be above 0")
-    steps = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
-                      columns=SIMULATE_COLUMNS, jobs=jobs, progress=progress).steps
+    window_start, window_end = _window(since, until)
+    # Compute priced per workflow needs the workflow, as in `report`.
+    columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS
+    ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
+                         columns=columns, jobs=jobs, progress=progress)
+    steps, window = window_filter(ingested.steps, window_start, window_end)
     stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
                      + (1 if budgets else 0))
     simulations = tuple(
@@ -229,7 +249,9 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     if budgets:
         stages.starting("budget sweep")
     points = budget_sweep(steps, table, list(budgets), cost_mode=cost_mode) if budgets else []
-    return Comparison(simulations, tuple(points))
+    return Comparison(simulations, tuple(points), window_start, window_end,
+                      window.steps_untimed if window else 0, ingested.accounting,
+                      window.steps_outside if window else 0)
 
 
 class _Stages:
@@ -291,6 +313,32 @@ def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> 
                 raise UsageError(
                     f"{what}{where}: {model!r} is not in the price table, so its steps could "
                     f"not be priced; {hint}`agentcost pricing list` shows the names it knows")
+
+
+def _reproduction(inputs_or_steps: Inputs | pl.DataFrame | Ingested,
+                  since: dt.datetime | None, until: dt.datetime | None,
+                  prices: PriceTable | str | PathLike[str] | None, table: PriceTable,
+                  input_format: str, task_key: str) -> Reproduction:
+    """What the simulate command of each opportunity needs to measure the report's steps: the
+    same inputs (TRACES for steps given as a frame), window, price table and reading."""
+    from agentcost.analysis.opportunities import Reproduction
+
+    named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else ["TRACES"]
+    return Reproduction(tuple(named), since, until, None if prices is None else table.file,
+                        input_format, task_key)
+
+
+def _require_costs_to_compare(scenarios: Sequence[Scenario], cost_mode: str) -> None:
+    """A step routed or compressed has no cost reported for what it becomes: with reported
+    costs only, every such step would be unpriced and nothing measured."""
+    if cost_mode != "reported":
+        return
+    for scenario in scenarios:
+        if scenario.routes or scenario.compression is not None:
+            where = "" if scenario.name == FLAGS_SCENARIO else f" (scenario {scenario.name!r})"
+            raise UsageError(
+                f"routing and history compression{where} change what a step costs, and no "
+                "cost was reported for the changed steps: use the computed or auto cost mode")
 
 
 def _window(since: Moment, until: Moment) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -40,7 +40,7 @@ def test_ctrl_c_while_waiting_on_a_pipe_or_a_fifo_exits_130_within_a_second(tmp_
     silent_read, silent_write = os.pipe()  # nothing ever comes: blocked in the first read
     slow_read, slow_write = os.pipe()  # some lines, then nothing: blocked reading ahead
     waiting = [agentcost("report", str(fifo)), agentcost("report", "-", stdin=silent_read),
-               agentcost("simulate", "-", stdin=slow_read),
+               agentcost("simulate", "-", "--budget", "1", stdin=slow_read),
                agentcost("pricing", "check", "-", stdin=silent_read)]
     # More than the pipe holds: written as the command reads, past its first look at the input.
     threading.Thread(target=os.write, args=(slow_write, LINE * 4000), daemon=True).start()
@@ -73,7 +73,8 @@ def test_sigterm_and_sighup_while_waiting_on_input_end_the_command_with_their_co
     fifo = tmp_path / "traces.jsonl"
     os.mkfifo(fifo)
     silent_read, silent_write = os.pipe()
-    waiting = [agentcost("report", str(fifo)), agentcost("simulate", "-", stdin=silent_read)]
+    waiting = [agentcost("report", str(fifo)),
+               agentcost("simulate", "-", "--budget", "1", stdin=silent_read)]
     try:
         deadline = time.monotonic() + 60
         while not all(waiting_on_input(p.pid) for p in waiting):

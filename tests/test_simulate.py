@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from agentcost.ingest.read import read_steps
 from agentcost.pricing.table import load_price_table
 from agentcost.simulation.engine import simulate
-from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
+from agentcost.simulation.scenario import CacheRule, Compression, Inflation, Route, Scenario
 from agentcost.simulation.strategies.budget import BudgetTouched
 from agentcost.simulation.strategies.caching import CachingTouched, ToolHits
 from agentcost.simulation.strategies.compression import CompressionTouched
@@ -48,7 +48,8 @@ def test_route_four_of_ten_steps_to_a_15x_cheaper_model(write_jsonl, table):
     assert result.baseline.total_usd == pytest.approx(10 * per_big)
     assert result.result.total_usd == pytest.approx(6 * per_big + 4 * per_small)
     assert (result.touched["routing"].steps, result.touched["routing"].tasks) == (4, 1)
-    inflated = simulate(steps, table, Scenario(routes=(Route("summ*", "small", inflation=1.3),)))
+    inflated = simulate(steps, table, Scenario(routes=(Route("summ*", "small"),),
+                                               inflations=(Inflation("summ*", 1.3),)))
     assert inflated.result.total_usd == pytest.approx(
         6 * per_big + 4 * (1_300 * 0.2 + 130 * 1) / 1e6)
     by_model = simulate(steps, table, Scenario(routes=(Route("big", "small", by_model=True),)))
@@ -56,8 +57,8 @@ def test_route_four_of_ten_steps_to_a_15x_cheaper_model(write_jsonl, table):
     shadowed = simulate(steps, table, Scenario(routes=(
         Route("summarize", "small"), Route("summ*", "big"), Route("sumarize", "small"))))
     assert shadowed.touched["routing"].steps == 4
-    assert [c.split(" routed")[0] for c in shadowed.caveats if "routed no step" in c] == [
-        "Route steps labelled summ* -> big", "Route steps labelled sumarize -> small"]
+    assert [w.split(" routed")[0] for w in shadowed.warnings] == [
+        "route steps labelled summ* -> big", "route steps labelled sumarize -> small"]
 
 
 def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):
@@ -158,13 +159,13 @@ def test_all_four_strategies_waterfall_and_alone_by_hand(write_jsonl, write_pric
     # old tokens go ($0.028), for summaries reading 1,000 and 2,000 and writing 100 on
     # `small` ($0.0032). Budget: a then costs 0.01, 0.002, 0.01 (search), 0.0011 (summary),
     # 0.021, 0.0021 (summary), 0.021; it reaches $0.025 at its step 4 and loses the rest.
-    assert [name for name, _ in result.waterfall] == [
+    assert [stage.strategy for stage in result.waterfall] == [
         "routing", "caching", "compression", "budget"]
-    assert [total for _, total in result.waterfall] == pytest.approx(
+    assert [stage.total_usd for stage in result.waterfall] == pytest.approx(
         [0.112, 0.102, 0.102 - 0.028 + 0.0032, 0.0772 - 0.0231])
     # Alone, on the recorded steps: caching and compression save the same; the budget cuts a
     # after $0.03 (steps 1 and 2) and saves its last three steps, $0.08.
-    assert [name for name, _ in result.alone] == [name for name, _ in result.waterfall]
+    assert [name for name, _ in result.alone] == [stage.strategy for stage in result.waterfall]
     assert [total for _, total in result.alone] == pytest.approx(
         [0.112, 0.12, 0.13 - 0.0248, 0.05])
     assert result.result.total_usd == pytest.approx(0.0541)
@@ -174,7 +175,8 @@ def test_all_four_strategies_waterfall_and_alone_by_hand(write_jsonl, write_pric
 def test_each_strategy_reports_a_typed_record(write_jsonl, write_prices):
     table = load_price_table(write_prices(ROUND_PRICES))
     touched = simulate(four_strategy_log(write_jsonl), table, FOUR_STRATEGIES).touched
-    assert touched["routing"] == RoutingTouched(steps=1, tasks=1, unmatched=())
+    assert touched["routing"] == RoutingTouched(steps=1, tasks=1, unmatched=(),
+                                                inflations_unmatched=())
     assert touched["caching"] == CachingTouched(steps=1, tasks=1, per_tool=(
         ToolHits("web_search", calls=2, no_args=0, hits=1, saved_usd=0.01),))
     assert touched["compression"] == CompressionTouched(
@@ -190,7 +192,7 @@ def test_each_strategy_reports_a_typed_record(write_jsonl, write_prices):
                                "(saving $0.00)")
     assert list(budget.figures()) == [
         "steps", "tasks", "runaway_tasks", "runaways_cut", "normal_tasks_cut",
-        "saved_on_runaways_usd", "saved_on_normal_usd", "saved_usd"]
+        "saved_on_runaways_usd", "saved_on_normal_usd", "saved_usd", "tasks_partly_unpriced"]
     assert touched["caching"].figures()["per_tool"] == [
         {"tool_name": "web_search", "calls": 2, "no_args": 0, "hits": 1, "saved_usd": 0.01}]
 

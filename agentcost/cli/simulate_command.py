@@ -3,8 +3,9 @@ and budgets."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,10 +20,13 @@ from agentcost.cli.options import (
     Output,
     OutputFormat,
     Prices,
+    Since,
     TaskKey,
+    Until,
     price_table,
 )
 from agentcost.cli.reading import (
+    print_skips,
     read_progress,
     reading,
     refuse_output_over_inputs,
@@ -37,6 +41,9 @@ from agentcost.simulation.scenario import (
     DEFAULT_SUMMARY_TOKENS,
 )
 
+if TYPE_CHECKING:
+    from agentcost.api import Comparison
+
 
 def simulate(
     inputs: Inputs,
@@ -44,28 +51,36 @@ def simulate(
         help="LABEL=MODEL (LABEL a glob on the step name) or model:MODEL=MODEL; repeatable.")
     ] = None,
     step_inflation: Annotated[list[str] | None, typer.Option(
-        help="LABEL=FACTOR: routed steps with this label take FACTOR x the steps and tokens.")
+        help="LABEL=FACTOR (LABEL a glob, or model:GLOB): routed steps it matches take FACTOR "
+        "x the steps and tokens; repeatable, the first that matches wins. Needs --route.")
     ] = None,
     cache: Annotated[list[str] | None, typer.Option(
         help="TOOL[:TTL] (TTL like 30m, 1h, 1d; default 1h; * for every tool); repeatable.")
     ] = None,
     compress_after: Annotated[int | None, typer.Option(
-        min=1, help="Compress history from this step on (needs --keep-last).")] = None,
-    keep_last: Annotated[int, typer.Option(min=0, help="Steps kept whole when compressing.")
-                         ] = DEFAULT_KEEP_LAST,
-    summary_model: Annotated[str, typer.Option(help="Model that writes the summaries.")
-                             ] = DEFAULT_SUMMARY_MODEL,
-    summary_tokens: Annotated[int, typer.Option(min=1, help="Tokens of each summary.")
-                              ] = DEFAULT_SUMMARY_TOKENS,
+        min=1, help="Compress the history of each task's LLM steps after this many.")] = None,
+    keep_last: Annotated[int | None, typer.Option(
+        min=0, help=f"Steps kept whole when compressing (default {DEFAULT_KEEP_LAST}). Needs "
+        "--compress-after.")] = None,
+    summary_model: Annotated[str | None, typer.Option(
+        help=f"Model that writes the summaries (default {DEFAULT_SUMMARY_MODEL}). Needs "
+        "--compress-after.")] = None,
+    summary_tokens: Annotated[int | None, typer.Option(
+        min=1, help=f"Tokens of each summary (default {DEFAULT_SUMMARY_TOKENS}). Needs "
+        "--compress-after.")] = None,
     budget: Annotated[float | None, typer.Option(
         min=0, help="Per-task budget in USD: a task stops at the step that reaches it.")
     ] = None,
-    max_steps: Annotated[int | None, typer.Option(min=1, help="Per-task step limit.")] = None,
+    max_steps: Annotated[int | None, typer.Option(
+        min=1, help="Per-task limit on the agent's own steps (history summaries the replay "
+        "adds do not count).")] = None,
     scenario_file: Annotated[Path | None, typer.Option(
         "--scenario", help="YAML file of named scenarios, compared side by side.")] = None,
     budget_sweep: Annotated[str | None, typer.Option(
         help="Comma-separated budgets (USD): tasks each would cut, runaways and normal ones.")
     ] = None,
+    since: Since = None,
+    until: Until = None,
     prices: Prices = None,
     output_format: Format = OutputFormat.table,
     output: Output = None,
@@ -83,39 +98,62 @@ def simulate(
     from agentcost import api
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
-    from agentcost.simulation.scenario import (
-        Compression,
-        Scenario,
-        parse_cache,
-        parse_inflation,
-        parse_route,
-    )
+    from agentcost.simulation.scenario import InertSetting, Scenario, settings_scenario
     from agentcost.simulation.scenario_file import load_scenarios
 
     if output_format is OutputFormat.html:
         raise UsageError("--format html is for `agentcost report`; simulate writes table, json, "
                          "csv or markdown")
-    inflation = parse_inflation(step_inflation or [])
-    flags = Scenario(
-        name=api.FLAGS_SCENARIO,
-        routes=tuple(parse_route(text, inflation) for text in route or []),
-        cache=tuple(parse_cache(text) for text in cache or []),
-        compression=Compression(compress_after, keep_last, summary_model, summary_tokens)
-        if compress_after is not None else None,
-        budget_usd=budget,
-        max_steps=max_steps,
-    )
     scenarios = load_scenarios(scenario_file) if scenario_file else []
-    if not flags.is_identity or not scenarios:
+    try:
+        flags: Scenario | None = settings_scenario(
+            api.FLAGS_SCENARIO, routes=route or [], inflations=step_inflation or [],
+            cache=cache or [], compress_after=compress_after, keep_last=keep_last,
+            summary_model=summary_model, summary_tokens=summary_tokens, budget=budget,
+            max_steps=max_steps, spell=lambda setting: f"--{setting}")
+    except InertSetting as error:
+        # No strategy flag at all is fine beside a scenario file or a budget sweep.
+        if error.setting is not None:
+            raise
+        if not (scenarios or budget_sweep):
+            raise UsageError(f"{error}; or --scenario FILE, or --budget-sweep") from error
+        flags = None
+    if flags is not None:
         scenarios.insert(0, flags)
+    elif not scenarios:  # a budget sweep alone: shown beside the baseline
+        scenarios.append(Scenario(name=api.FLAGS_SCENARIO))
     budgets = _budgets(budget_sweep) if budget_sweep else []
     refuse_output_over_inputs(output, inputs)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=price_table(prices),
-                                 cost_mode=cost_mode.value, input_format=input_format,
-                                 task_key=task_key, jobs=parsed_jobs, progress=progress)
+                                 since=since, until=until, cost_mode=cost_mode.value,
+                                 input_format=input_format, task_key=task_key, jobs=parsed_jobs,
+                                 progress=progress)
     write_output(render_bytes(comparison, output_format.value, width=width(),
                               color=use_color(color, to_file=output is not None)), output)
+    _tell(comparison)
+
+
+def _tell(comparison: Comparison) -> None:
+    """On stderr: lines skipped, steps the window left out for want of a time, steps without a
+    price, and settings that acted on nothing."""
+    from agentcost.renderers.simulation import unpriced_line
+    from agentcost.renderers.text import plural, safe_text
+
+    if comparison.accounting is not None and comparison.accounting.lines_skipped:
+        print_skips(comparison.accounting)
+    if comparison.untimed_steps:
+        print(f"agentcost: {plural(comparison.untimed_steps, 'step')} without a start time "
+              "left out by the time window", file=sys.stderr)
+    several = len(comparison.simulations) > 1
+    for simulation in comparison.simulations:
+        name = f"scenario {safe_text(simulation.scenario.name)!r}: " if several else ""
+        unpriced = unpriced_line(simulation)
+        if unpriced is not None:
+            print(f"agentcost: {name}{safe_text(unpriced[0].lower() + unpriced[1:])}",
+                  file=sys.stderr)
+        for warning in simulation.warnings:
+            print(f"agentcost: warning: {name}{safe_text(warning)}", file=sys.stderr)
 
 
 def _budgets(text: str) -> list[float]:

@@ -84,8 +84,13 @@ def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: b
     from agentcost.renderers.views import Table
 
     simulations, points = list(comparison.simulations), comparison.budget_sweep
+    start, end = comparison.window_start, comparison.window_end
     if fmt == "json":
-        document = {"simulations": [views.simulation_document(s) for s in simulations],
+        document = {"window": {"since": start.isoformat() if start else None,
+                               "until": end.isoformat() if end else None,
+                               "steps_outside": comparison.steps_outside,
+                               "untimed_steps_left_out": comparison.untimed_steps},
+                    "simulations": [views.simulation_document(s) for s in simulations],
                     "budget_sweep": [asdict(p) for p in points]}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -94,6 +99,9 @@ def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: b
         raise UsageError("format html is for reports; a simulation is written as table, json, "
                          "csv or markdown")
     blocks = [block for s in simulations for block in views.simulation_blocks(s)]
+    if start is not None or end is not None:
+        blocks.insert(0, views.window_section(start, end, comparison.steps_outside,
+                                              comparison.untimed_steps))
     if points:
         blocks.append(Table(
             "Budget sweep (each budget alone)",

@@ -3,7 +3,7 @@
 Steps reach the strategies numbered in input order (files in order, lines in order), in steps
 of two, as `_row`: a total order that does not depend on the row order joins and swaps leave
 behind. Within a task, steps are ordered by step number, then `_row`; a simulated summary call
-takes the odd number just before the step it serves.
+takes the odd number just before the step it serves: an even `_row` is a recorded step.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import cached_property
 import polars as pl
 
 from agentcost.money import exact_sum
+from agentcost.pricing.table import PriceTable
 
 ORDER_COLUMN = "_row"
 TASK_COLUMN = "_task"  # tasks numbered too: grouping by an integer is cheaper than by text
@@ -35,6 +36,11 @@ def number_rows(steps: pl.DataFrame) -> pl.DataFrame:
         (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN),
         pl.col("task_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias(TASK_COLUMN),
     )
+
+
+def is_recorded() -> pl.Expr:
+    """A step of the log, as against a call the replay added (a history summary)."""
+    return pl.col(ORDER_COLUMN) % 2 == 0
 
 
 def swap_rows(priced: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
@@ -61,6 +67,8 @@ class Replay:
     priced: pl.DataFrame
     columns: tuple[str, ...]
     price: Pricer
+    # The price table `price` prices with: what a strategy reads to know what a model lists.
+    table: PriceTable
     # The steps as recorded, priced: what figures measured against the baseline (which tasks
     # are runaways) read, wherever the strategy stands in the order.
     recorded: pl.DataFrame
@@ -70,11 +78,11 @@ class Replay:
     steps_as_recorded: bool = True
 
     @classmethod
-    def start(cls, steps: pl.DataFrame, price: Pricer) -> Replay:
+    def start(cls, steps: pl.DataFrame, table: PriceTable, price: Pricer) -> Replay:
         """The baseline: the steps numbered, then priced."""
         numbered = number_rows(steps)
         priced = price(numbered)
-        return cls(priced, tuple(numbered.columns), price, priced)
+        return cls(priced, tuple(numbered.columns), price, table, priced)
 
     @property
     def steps(self) -> pl.DataFrame:
@@ -86,11 +94,16 @@ class Replay:
         """Summed exactly, rounded to ten places, as every money sum is."""
         return total_of(self.priced)
 
-    def with_rows(self, fresh: pl.DataFrame) -> Replay:
-        """`fresh` (rows of `steps` changed, then priced) in place of the rows with the same
-        `_row`, after the standing adjustments: a cache hit priced afresh is still a hit."""
+    def adjusted(self, fresh: pl.DataFrame) -> pl.DataFrame:
+        """Rows priced afresh, with the standing adjustments: a cache hit is still a hit."""
         for adjust in self.standing:
             fresh = adjust(fresh)
+        return fresh
+
+    def with_rows(self, fresh: pl.DataFrame) -> Replay:
+        """`fresh` (rows of `steps` changed, then priced) in place of the rows with the same
+        `_row`, after the standing adjustments."""
+        fresh = self.adjusted(fresh)
         return replace(self, priced=swap_rows(self.priced, fresh),
                        steps_as_recorded=self.steps_as_recorded and fresh.height == 0)
 

@@ -22,18 +22,18 @@ from typing import Any
 from agentcost.errors import AgentCostError, UsageError
 from agentcost.pricing.yaml_nodes import Node, YamlError, load
 from agentcost.simulation.scenario import (
-    DEFAULT_KEEP_LAST,
-    DEFAULT_SUMMARY_MODEL,
-    DEFAULT_SUMMARY_TOKENS,
-    Compression,
+    InertSetting,
     Scenario,
     parse_cache,
     parse_inflation,
     parse_route,
+    settings_scenario,
 )
 
 KEYS = frozenset({"route", "step_inflation", "cache", "compress_after", "keep_last",
                   "summary_model", "summary_tokens", "budget", "max_steps"})
+# Counts that the flags take from 1 (the rest from 0).
+FROM_ONE = frozenset({"compress_after", "summary_tokens", "max_steps"})
 
 
 class SettingError(UsageError):
@@ -77,51 +77,54 @@ def _scenario(name: str, node: Node) -> Scenario:
     return _settings(name, entry)
 
 
+def _key(setting: str) -> str:
+    """A setting as a scenario file spells it: `keep-last` is `keep_last`."""
+    return setting.replace("-", "_")
+
+
 def _settings(name: str, entry: dict[str, Node]) -> Scenario:
-    def text(value: Any, key: str) -> str:
+    def plain(value: Any, key: str) -> str:
         value = value.value if isinstance(value, Node) else value
         if isinstance(value, dict | list) or value is None:
             raise SettingError(f"{key}: expected text, like the command-line flag takes",
                                entry[key].line)
         return str(value)
 
-    def items(key: str) -> list[str]:
+    def items(key: str, parse: Callable[[list[str]], object]) -> list[str]:
+        """The texts of a list setting, checked by the flag's own parser, its message placed
+        on the setting's line."""
         value = entry[key].value if key in entry else []
-        values = value if isinstance(value, list) else [value]
-        return [text(item, key) for item in values]
-
-    def number(key: str, kind: type, default: Any = None) -> Any:
-        if key not in entry:
-            return default
-        value = entry[key].value
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise SettingError(f"{key} must be a number, zero or more", entry[key].line)
-        if kind is int and value != int(value):
-            raise SettingError(f"{key} must be a whole number, zero or more", entry[key].line)
-        return kind(value)
-
-    def parsed(key: str, parse: Callable[[list[str]], Any]) -> Any:
-        """The flag's own parser, its message placed on the setting's line."""
-        texts = items(key)
+        texts = [plain(item, key) for item in (value if isinstance(value, list) else [value])]
         try:
-            return parse(texts)
+            parse(texts)
         except UsageError as error:
             raise SettingError(str(error), entry[key].line) from error
+        return texts
 
-    inflation = parsed("step_inflation", parse_inflation)
-    compression = None
-    if "compress_after" in entry:
-        # The same defaults as the command line's flags.
-        compression = Compression(
-            number("compress_after", int), number("keep_last", int, DEFAULT_KEEP_LAST),
-            text(entry["summary_model"], "summary_model") if "summary_model" in entry
-            else DEFAULT_SUMMARY_MODEL,
-            number("summary_tokens", int, DEFAULT_SUMMARY_TOKENS))
-    return Scenario(
-        name=name,
-        routes=parsed("route", lambda texts: tuple(parse_route(t, inflation) for t in texts)),
-        cache=parsed("cache", lambda texts: tuple(parse_cache(t) for t in texts)),
-        compression=compression,
-        budget_usd=number("budget", float),
-        max_steps=number("max_steps", int),
-    )
+    def number(key: str, kind: type) -> Any:
+        if key not in entry:
+            return None
+        value = entry[key].value
+        least = 1 if key in FROM_ONE else 0
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+            raise SettingError(f"{key} must be a number, {least} or more", entry[key].line)
+        if kind is int and value != int(value):
+            raise SettingError(f"{key} must be a whole number, {least} or more",
+                               entry[key].line)
+        return kind(value)
+
+    try:
+        return settings_scenario(
+            name, spell=_key,
+            routes=items("route", lambda texts: [parse_route(t) for t in texts]),
+            inflations=items("step_inflation", parse_inflation),
+            cache=items("cache", lambda texts: [parse_cache(t) for t in texts]),
+            compress_after=number("compress_after", int), keep_last=number("keep_last", int),
+            summary_model=plain(entry["summary_model"], "summary_model")
+            if "summary_model" in entry else None,
+            summary_tokens=number("summary_tokens", int), budget=number("budget", float),
+            max_steps=number("max_steps", int))
+    except InertSetting as error:
+        if error.setting is None:
+            raise
+        raise SettingError(str(error), entry[_key(error.setting)].line) from error

@@ -26,7 +26,12 @@ class Touched:
         return "steps changed"
 
     def caveats(self) -> list[str]:
-        """Caveats that depend on what was found, such as a route that matched nothing."""
+        """Caveats that depend on what was found, such as a price rule it applied."""
+        return []
+
+    def warnings(self) -> list[str]:
+        """Settings that acted on nothing (a route or a cache rule that matches no step): most
+        likely a mistake, never to pass as "no change"."""
         return []
 
     def figures(self) -> dict[str, object]:
@@ -71,7 +76,11 @@ class Strategy(Protocol[T]):
     """One what-if strategy: a pure transform of the priced step table and a typed record of
     what it touched. `name` keys its results (waterfall, alone, touched, JSON); `title` names
     it in tables; `caveat` is what the replay cannot know, shown whenever it runs. A class
-    that subclasses this protocol inherits the default `alone`."""
+    that subclasses this protocol inherits the default `alone`.
+
+    A strategy that reprices steps may leave some unpriced (a bucket the new model lists no
+    price for): the engine then leaves those steps out of the baseline too, so that a saving
+    is only ever counted over steps priced on both sides."""
 
     name: str
     title: str

@@ -3,14 +3,21 @@ and/or after a number of steps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from agentcost.money import EXACT, exact_sum
-from agentcost.renderers.text import money
+from agentcost.pricing.cost import has_unpriced_part
+from agentcost.renderers.text import money, plural
 from agentcost.simulation import sorted_groups as groups
-from agentcost.simulation.replay import ORDER_COLUMN, TASK_COLUMN, WITHIN_TASK, Replay
+from agentcost.simulation.replay import (
+    ORDER_COLUMN,
+    TASK_COLUMN,
+    WITHIN_TASK,
+    Replay,
+    is_recorded,
+)
 from agentcost.simulation.scenario import Scenario
 from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched
 from agentcost.stats import nearest_rank
@@ -26,12 +33,20 @@ class BudgetTouched(Touched):
     saved_on_runaways_usd: float
     saved_on_normal_usd: float
     saved_usd: float
+    # Tasks with a step whose cost is unknown: a budget counts their priced part only.
+    tasks_partly_unpriced: int = 0
 
     def detail(self) -> str:
         return (f"{self.runaways_cut} of {self.runaway_tasks} runaway tasks cut "
                 f"(saving {money(self.saved_on_runaways_usd)}), "
                 f"{self.normal_tasks_cut} normal tasks cut "
                 f"(saving {money(self.saved_on_normal_usd)})")
+
+    def caveats(self) -> list[str]:
+        if not self.tasks_partly_unpriced:
+            return []
+        return [f"{plural(self.tasks_partly_unpriced, 'task')} with unpriced steps: the budget "
+                "counts only their priced part, so it may stop them later than it would."]
 
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
@@ -47,16 +62,20 @@ def mark_cut(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | No
              ) -> pl.DataFrame:
     """`_row`, `_task` and cost of every step, with `_keep`: false from the step after the one
     at which the task's cumulative cost reaches the budget (that step is kept: it is the one
-    that crossed), and after `max_steps` steps."""
+    that crossed), and after `max_steps` steps of the agent's own. A history summary the
+    replay added is not an agent step: it goes with the step it serves."""
     # The cut is worked out on the four columns it needs (sorting every column would cost more
     # than the rest), then applied to the steps by their `_row`.
     # Running totals summed exactly: a float running total over a sorted million rows drifts,
     # and a task whose costs add up to the budget exactly must be cut at the same step always.
     cost = pl.col("total_cost_usd").fill_null(0).cast(EXACT)
+    # A summary comes just before the step it serves: its agent-step number is that step's.
+    added = (~is_recorded()).cast(pl.Int64)
     ordered = priced.select(TASK_COLUMN, *WITHIN_TASK, "total_cost_usd").sort(
         TASK_COLUMN, *WITHIN_TASK).with_columns(
         groups.cumulative_sum(cost, TASK_COLUMN).alias("_cumulative"),
-        groups.position(TASK_COLUMN).alias("_position"),
+        (groups.cumulative_sum(is_recorded().cast(pl.Int64), TASK_COLUMN) + added)
+        .alias("_position"),
     )
     before = (pl.col("_cumulative") - cost).cast(pl.Float64)
     keep = pl.lit(True)
@@ -110,12 +129,15 @@ class Budget(Strategy[BudgetTouched]):
         if scenario.budget_usd is not None:
             lines.append(f"budget {money(scenario.budget_usd)} per task")
         if scenario.max_steps is not None:
-            lines.append(f"at most {scenario.max_steps} steps per task")
+            lines.append(f"at most {scenario.max_steps} agent steps per task")
         return lines
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[BudgetTouched]:
         marked = mark_cut(replay.priced, scenario.budget_usd, scenario.max_steps)
         touched = cut_figures(marked, runaway_tasks(replay.recorded))
+        if scenario.budget_usd is not None:
+            partly = replay.priced.filter(has_unpriced_part())[TASK_COLUMN].n_unique()
+            touched = replace(touched, tasks_partly_unpriced=partly)
         dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
         kept = replay.priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
         return Applied(replay, replay.with_prices(kept, rows_removed=touched.steps > 0),

@@ -1,5 +1,5 @@
-"""Tool caching: a tool call whose tool and arguments were seen within the tool's TTL before it,
-in any task, is a hit and costs nothing."""
+"""Tool caching: a call's answer is stored for the tool's TTL from the call that fetched it; a call
+with the same tool and arguments in that time, in any task, is a hit and costs nothing."""
 
 from __future__ import annotations
 
@@ -27,9 +27,14 @@ class ToolHits:
 @dataclass(frozen=True)
 class CachingTouched(Touched):
     per_tool: tuple[ToolHits, ...]  # by tool name
+    unmatched: tuple[str, ...] = ()  # the rules (tool patterns) that matched no tool call
 
     def detail(self) -> str:
         return "cache hits"
+
+    def warnings(self) -> list[str]:
+        return [f"cache rule {tool} matched no tool call: no tool called in these steps "
+                "matches it, or an earlier rule took its calls" for tool in self.unmatched]
 
     def caveats(self) -> list[str]:
         return [f"{tool.no_args:,} of {tool.calls:,} {tool.tool_name} calls carry no "
@@ -40,37 +45,82 @@ class CachingTouched(Touched):
 def cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]
           ) -> tuple[pl.DataFrame, pl.Series, CachingTouched]:
     """Replay every tool call of the log in time order, across tasks. A call's key is its tool
-    and its canonical arguments; a call whose key was seen within the tool's TTL before is a hit:
-    its tool cost goes, and so does its compute time when the step is only the tool call.
-    Calls without recorded arguments cannot be simulated and are counted apart.
+    and its canonical arguments. A call fetches and stores its answer, which serves the calls
+    with the same key up to the tool's TTL after that fetch (the first rule that matches the
+    tool sets it): those are hits, whose tool cost goes, and their compute time too when the
+    step is only the tool call. The first call after the entry expired fetches again and
+    stores a new entry. Calls without recorded arguments, or without a time, cannot be
+    simulated: they count as misses, and those without arguments are counted apart.
 
     Returns the table with the hits at no cost, the `_row` of each hit, and what it touched."""
     ttl: pl.Expr = pl.lit(None, pl.Float64())
-    for rule in reversed(rules):
-        ttl = pl.when(matches("tool_name", rule.tool)).then(pl.lit(rule.ttl_seconds)) \
-            .otherwise(ttl)
+    rule_index: pl.Expr = pl.lit(None, pl.Int32())
+    for index, rule in reversed(list(enumerate(rules))):
+        matched = matches("tool_name", rule.tool)
+        ttl = pl.when(matched).then(pl.lit(rule.ttl_seconds)).otherwise(ttl)
+        rule_index = pl.when(matched).then(pl.lit(index, pl.Int32())).otherwise(rule_index)
     calls = priced.with_row_index("_call").with_columns(ttl.alias("_ttl"))
     cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
-    with_args = cached.filter(pl.col("tool_args").is_not_null())
-    seconds = pl.col("start_time").dt.epoch("us") / 1e6
-    keyed = with_args.sort("start_time", ORDER_COLUMN, nulls_last=False).with_columns(
-        (seconds - seconds.shift(1).over("tool_name", "tool_args")).alias("_since_seen"))
-    hits = keyed.filter(pl.col("_since_seen").is_not_null()
-                        & (pl.col("_since_seen") <= pl.col("_ttl")))["_call"]
+    keyed = cached.filter(pl.col("tool_args").is_not_null() & pl.col("start_time").is_not_null())
+    fetched = fetches(keyed)
+    hits = keyed.filter(~pl.col("_call").is_in(fetched.implode()))["_call"]
     is_hit = pl.col("_call").is_in(hits.implode())
+    # What a hit saves: its tool fee, and its compute when the step is only the tool call.
+    saved = pl.sum_horizontal(pl.col("tool_cost_usd"),
+                              pl.when(pl.col("kind") == "tool").then(pl.col("compute_cost_usd")))
     per_tool = (
         cached.group_by(pl.col("tool_name").cast(pl.String))
         .agg(pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
-             is_hit.sum().alias("hits"),
-             exact_sum(pl.when(is_hit).then(pl.col("tool_cost_usd"))).alias("saved_usd"))
+             is_hit.sum().alias("hits"), exact_sum(pl.when(is_hit).then(saved)).alias("saved_usd"))
         .sort("tool_name")
     )
     hit = calls.filter(is_hit)
+    used = set(cached.select(rule_index.alias("_rule"))["_rule"].drop_nulls().to_list())
     touched = CachingTouched(hits.len(), hit["task_id"].n_unique(), tuple(
         ToolHits(str(tool), int(calls_made), int(no_args), int(hit_count), float(saved))
-        for tool, calls_made, no_args, hit_count, saved in per_tool.iter_rows()))
+        for tool, calls_made, no_args, hit_count, saved in per_tool.iter_rows()),
+        unmatched=tuple(rule.tool for index, rule in enumerate(rules) if index not in used))
     result = zero_hits(calls, is_hit).drop("_call", "_ttl")
     return result, hit[ORDER_COLUMN], touched
+
+
+def fetches(keyed: pl.DataFrame) -> pl.Series:
+    """The `_call` of each call that fetches: the first of its key, then the first after the
+    entry it would have used expired, TTL after the fetch that stored it.
+
+    Which calls fetch is a chain per key: from each call, `next` is the first call of its key
+    after its TTL ran out, and the fetches are the first call and `next` of each fetch. The
+    chain is followed for every key at once by doubling: after round k the fetches found are
+    the first 2^k links of each chain, and `next` jumps 2^k links (about log2 of the calls
+    rounds, each a gather over the calls)."""
+    ordered = keyed.select(
+        "_call", pl.col("tool_name").cast(pl.String), "tool_args",
+        # In whole microseconds: a call exactly TTL after the fetch is a hit, every time.
+        pl.col("start_time").dt.epoch("us").alias("_at"),
+        (pl.col("_ttl") * 1_000_000).round(0).cast(pl.Int64).alias("_ttl"), ORDER_COLUMN,
+    ).sort("tool_name", "tool_args", "_at", ORDER_COLUMN).with_row_index("_i")
+    first = ((pl.col("tool_name") != pl.col("tool_name").shift(1))
+             | (pl.col("tool_args") != pl.col("tool_args").shift(1))).fill_null(True)
+    ordered = ordered.with_columns(first.alias("_first")).with_columns(
+        pl.col("_first").cum_sum().alias("_key"))  # the key as a number: cheaper to join on
+    end = ordered.height  # the chain's end: a call past the last, which leads to itself
+    arrivals = (ordered.select("_key", "_at", pl.col("_i").alias("_next"))
+                .unique(["_key", "_at"], keep="first", maintain_order=True)
+                .sort("_at"))
+    expiries = ordered.select("_i", "_key", (pl.col("_at") + pl.col("_ttl")).alias("_expires")
+                              ).sort("_expires")
+    following = expiries.join_asof(
+        arrivals, left_on="_expires", right_on="_at", by="_key", strategy="forward",
+        allow_exact_matches=False, check_sortedness=False,
+    ).sort("_i")["_next"]
+    jump = following.cast(pl.Int64).fill_null(end).append(pl.Series([end], dtype=pl.Int64))
+    fetched = ordered["_first"].append(pl.Series([False]))
+    while True:
+        fetched = fetched.scatter(jump.filter(fetched), True)
+        if (jump == end).all():
+            break
+        jump = jump.gather(jump)
+    return ordered.filter(fetched.head(end))["_call"]
 
 
 def zero_hits(priced: pl.DataFrame, is_hit: pl.Expr) -> pl.DataFrame:
@@ -91,8 +141,9 @@ def zero_hits(priced: pl.DataFrame, is_hit: pl.Expr) -> pl.DataFrame:
 class Caching(Strategy[CachingTouched]):
     name = "caching"
     title = "tool caching"
-    caveat = ("A hit is a call whose tool and arguments were seen within the TTL before it, in "
-              "any task; tools whose answers change over time may not be cacheable in practice.")
+    caveat = ("A hit is a call with the same tool and arguments within the TTL after the call "
+              "that fetched the answer, in any task; tools whose answers change over time may "
+              "not be cacheable in practice.")
 
     def enabled(self, scenario: Scenario) -> bool:
         return bool(scenario.cache)

@@ -77,6 +77,8 @@ def compress(steps: pl.DataFrame, compression: Compression
             (pl.col("cache_read_tokens") - pl.col("_from_cache")).alias("cache_read_tokens"),
             (pl.col("input_tokens") - (pl.col("_dropped") - pl.col("_from_cache")))
             .clip(lower_bound=0).alias("input_tokens"),
+            # The producer's reported cost was for the whole prompt.
+            pl.lit(None, steps.schema["reported_cost_usd"]).alias("reported_cost_usd"),
         )
     )
     summaries = hit.select(
@@ -143,6 +145,8 @@ class HistoryCompression(Strategy[CompressionTouched]):
               baseline: Baseline) -> float:
         if applied.fresh is not None and applied.before.steps_as_recorded:
             # The rows it changed here are the rows it would change on the baseline, priced
-            # before any standing adjustment (a cache hit): put them in the baseline as they are.
-            return total_of(swap_rows(baseline.replay.priced, applied.fresh))
+            # before any standing adjustment (a cache hit): put them in the baseline with the
+            # baseline's own (steps left out of both sides).
+            return total_of(swap_rows(baseline.replay.priced,
+                                      baseline.replay.adjusted(applied.fresh)))
         return super().alone(applied, scenario, baseline)
