@@ -90,16 +90,17 @@ def _read_clean_file(
 
 def _decode_whole(path: Path, schema: dict[str, pl.DataType], line_count: int, size: int,
                   on_read: Callable[[int], None] | None) -> pl.DataFrame:
-    if on_read is None:
-        return pl.read_ndjson(path, schema=schema)
-    # Batch by batch, for a display that moves; the same decoding, in the same order.
+    """The whole file, decoded batch by batch (the same decoding as one read, in the same
+    order): a progress display moves, and a signal (Ctrl-C, SIGTERM) is acted on between
+    batches rather than after the whole file."""
     batches, rows, told = [], 0, 0
     for batch in pl.scan_ndjson(path, schema=schema).collect_batches():
         batches.append(batch)
         rows += batch.height
-        done = size * min(rows, line_count) // line_count
-        on_read(done - told)
-        told = done
+        if on_read is not None:
+            done = size * min(rows, line_count) // line_count
+            on_read(done - told)
+            told = done
     return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
 
 
