@@ -16,6 +16,7 @@ from agentcost.cli.options import (
     InputFormatOption,
     Inputs,
     Jobs,
+    MaxLineSize,
     Output,
     OutputFormat,
     Prices,
@@ -23,6 +24,7 @@ from agentcost.cli.options import (
 )
 from agentcost.cli.reading import read_progress, reading, use_color, width
 from agentcost.errors import UsageError
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
 from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,
@@ -67,6 +69,7 @@ def simulate(
     task_key: TaskKey = "trace",
     color: Color = None,
     jobs: Jobs = "auto",
+    max_line_size: MaxLineSize = MAX_LINE_BYTES,
 ) -> None:
     """Replay the traces under what-if strategies and show what each would have saved.
 
@@ -105,7 +108,8 @@ def simulate(
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=prices,
                                  cost_mode=cost_mode.value, input_format=input_format,
-                                 task_key=task_key, jobs=parsed_jobs, progress=progress)
+                                 task_key=task_key, jobs=parsed_jobs, progress=progress,
+                                 max_line_bytes=max_line_size)
     write_output(render_bytes(comparison, output_format.value, width=width(),
                               color=use_color(color, to_file=output is not None)), output)
 
