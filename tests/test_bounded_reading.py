@@ -203,6 +203,16 @@ def test_a_document_over_the_limit_is_refused_naming_the_file_and_the_limit(
     assert report.summary.total_cost_usd == pytest.approx(0.0125, abs=1e-12)
 
 
+def test_a_document_cut_short_is_refused_naming_the_cut(tmp_path):
+    """A gzip Jaeger document cut in half: no part of a document is read on its own."""
+    path = tmp_path / "jaeger.json.gz"
+    packed = gzip.compress(json.dumps(jaeger_document(200), indent=2).encode())
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputError, match=re.escape(f"{path}: input cut off (") + ".*"
+                       + re.escape("): the whole document is needed")):
+        read_steps([str(path)])
+
+
 def test_a_document_of_no_known_format_over_the_limit_is_refused(tmp_path, monkeypatch):
     """Pretty-printed steps longer than the head: their whole structure is needed to tell
     what they are."""
@@ -352,3 +362,43 @@ def test_chunks_skip_the_lines_over_the_limit_and_keep_every_other(tmp_path, sha
     referenced = list(sources.plain_chunks(path, chunk_bytes, limit))
     assert chunk_lines(referenced, limit, streamed=False) == expected
     assert all(chunk.size <= chunk_bytes + limit for chunk in referenced if not chunk.too_long)
+
+
+class Repeated:
+    """`size` bytes of `byte` then `tail`, made as they are read: the test holds none of it."""
+
+    def __init__(self, byte: bytes, size: int, tail: bytes) -> None:
+        self._byte, self._left, self._tail = byte, size, tail
+
+    def read(self, size: int) -> bytes:
+        if self._left:
+            wanted = min(size, self._left)
+            self._left -= wanted
+            return self._byte * wanted
+        data, self._tail = self._tail[:size], self._tail[size:]
+        return data
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_line_far_over_the_limit_is_read_past_in_bounded_memory(monkeypatch, compressed):
+    """A good line, 16 MiB without a newline (a gzip bomb when compressed), a good line: read
+    in 64 KiB chunks at a 1 KiB limit, the most held at once is a few chunks, not the line."""
+    import tracemalloc
+
+    monkeypatch.setattr(sources, "READ_PIECE_BYTES", 65536)
+    good = step("a", 1000, 100).encode() + b"\n"
+    line = 16 * 1024 * 1024
+    if compressed:  # 16 MiB of zeros compress to about 16 KiB, made before measuring
+        packed = gzip.compress(good + b"0" * line + b"\n" + good)
+        source: object = gzip.GzipFile(fileobj=io.BytesIO(packed))
+    else:
+        source = sources.PrependedStream(good, Repeated(b"0", line, b"\n" + good))
+    tracemalloc.start()
+    try:
+        chunks = [(chunk.first_line, chunk.line_count, chunk.too_long)
+                  for chunk in sources.read_chunks(source, 65536, LIMIT)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert chunks == [(1, 1, False), (2, 1, True), (3, 1, False)]
+    assert peak < 1024 * 1024
