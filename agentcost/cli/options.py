@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agentcost.ingest.limits import SMALLEST_LIMIT
 from agentcost.ingest.readers import AUTO, BY_NAME
 
 
@@ -60,7 +61,6 @@ Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", help="Processes for reading big OTLP/JSON lines files: N, or "
     "auto (one per 16 MiB of file, up to the cores this process may use).")]
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-SMALLEST_LINE_LIMIT = 1024
 
 
 def _byte_size(value: str | int) -> int:
@@ -72,7 +72,7 @@ def _byte_size(value: str | int) -> int:
         raise typer.BadParameter(f"{value!r}: write a size in bytes, or with K, M or G "
                                  "(binary units: 64M is 64 x 1024 x 1024 bytes)")
     size = int(match[1]) * SIZE_UNITS[match[2].upper()]
-    if size < SMALLEST_LINE_LIMIT:
+    if size < SMALLEST_LIMIT:
         raise typer.BadParameter(f"{value!r}: at least 1K")
     return size
 

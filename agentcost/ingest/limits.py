@@ -3,6 +3,8 @@ the line limit, and input that is not text at all (binary data, an endless devic
 
 from __future__ import annotations
 
+from agentcost.errors import UsageError
+
 # The longest line (or JSON document read whole) agentcost reads: an OTLP file exporter's line
 # holds a batch of spans, a few megabytes; far past that is a broken or hostile input.
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -12,10 +14,13 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # A UTF-8 character is at most this long: one cut by the end of the sample is not an error.
 LONGEST_UTF8_CHARACTER = 4
 UNITS = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+# Below this, ordinary records would be skipped as too long.
+SMALLEST_LIMIT = 1024
 
 
 def size_text(size: int) -> str:
-    """A byte count in the largest binary unit that divides it (64 MiB, 1536 KiB, 1,000 bytes)."""
+    """A byte count in the largest binary unit that divides it (64 MiB, 1,536 KiB, 1,000
+    bytes)."""
     for name, unit in UNITS:
         if size >= unit and size % unit == 0:
             return f"{size // unit:,} {name}"
@@ -34,13 +39,11 @@ def document_too_big(display: str, max_line_bytes: int) -> str:
             "raises it)")
 
 
-def check_max_line_bytes(value: object, *, called: str = "max_line_bytes") -> int:
-    """The limit as given, if it is a whole number of bytes, at least 1 KiB."""
-    from agentcost.errors import UsageError
-
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
-        raise UsageError(f"{called} {value!r}: a number of bytes, at least 1024 (1 KiB)")
-    return value
+def check_max_line_bytes(value: object) -> None:
+    """A limit is a whole number of bytes, at least 1 KiB."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < SMALLEST_LIMIT:
+        raise UsageError(f"max_line_bytes {value!r}: a number of bytes, at least "
+                         f"{SMALLEST_LIMIT} (1 KiB)")
 
 
 def binary_data(sample: bytes) -> str | None:

@@ -16,12 +16,7 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.limits import line_too_long
-from agentcost.ingest.sources import (
-    Chunk,
-    plain_chunks,
-    read_chunks,
-    span_chunk_bytes,
-)
+from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
 from agentcost.ingest.spans.otlp_lines import SpanColumns, parse_lines
