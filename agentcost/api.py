@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from agentcost.errors import AgentCostError, UsageError
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.parallel import Jobs
 
 if TYPE_CHECKING:
@@ -89,19 +90,21 @@ def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
 
 def read_steps(inputs: Inputs, *, input_format: str = "auto", task_key: str = "trace",
                columns: Sequence[str] | None = None, jobs: Jobs = 1,
-               progress: ReadProgress | None = None) -> Ingested:
+               progress: ReadProgress | None = None,
+               max_line_bytes: int = MAX_LINE_BYTES) -> Ingested:
     """Every input read into the canonical step table (`.steps`, a polars DataFrame) and the
     account of every line read (`.accounting`). `input_format` forces a reader instead of
     recognising each file; `task_key` groups spans into tasks by trace, session,
     `resource.NAME` or `attribute.NAME`; `columns` limits the canonical columns filled (the
     rest are null); `jobs` reads big span files on that many processes ("auto": the cores
-    this process may use, when the input is big enough to repay them)."""
+    this process may use, when the input is big enough to repay them); a line longer than
+    `max_line_bytes` is skipped as too long, a JSON document larger refused (InputError)."""
     from agentcost.ingest.read import read_steps as read
 
     check_task_key(task_key)
     _checked(jobs, "computed")
     return read(_paths(inputs), columns=columns, input_format=input_format, task_key=task_key,
-                progress=progress, jobs=jobs)
+                progress=progress, jobs=jobs, max_line_bytes=max_line_bytes)
 
 
 def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
@@ -109,7 +112,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
            until: Moment = None, by: str | None = None, cost_mode: str = "computed",
            input_format: str = "auto", task_key: str = "trace", opportunities: bool = False,
            baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
-           progress: ReadProgress | None = None) -> Report:
+           progress: ReadProgress | None = None,
+           max_line_bytes: int = MAX_LINE_BYTES) -> Report:
     """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
@@ -135,7 +139,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
-                         columns=columns, jobs=jobs, progress=progress)
+                         columns=columns, jobs=jobs, progress=progress,
+                         max_line_bytes=max_line_bytes)
     accounting = ingested.accounting
     steps, window = window_filter(ingested.steps, window_start, window_end)
     del ingested  # its steps live on in `steps` as long as they are needed, and no longer
@@ -203,7 +208,8 @@ def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenar
              prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
              until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
              task_key: str = "trace", jobs: Jobs = 1,
-             progress: ReadProgress | None = None) -> Simulation:
+             progress: ReadProgress | None = None,
+             max_line_bytes: int = MAX_LINE_BYTES) -> Simulation:
     """Replay the steps under `scenario`: the baseline, each strategy alone, and all of them
     in order as a waterfall, with what each touched. `since`/`until` keep the steps that
     started in [since, until), as `report` does. A scenario with no strategy is refused."""
@@ -212,7 +218,7 @@ def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenar
                          "repeat the baseline")
     comparison = compare(inputs_or_steps, [scenario], prices=prices, since=since, until=until,
                          cost_mode=cost_mode, input_format=input_format, task_key=task_key,
-                         jobs=jobs, progress=progress)
+                         jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
     return comparison.simulations[0]
 
 
@@ -220,8 +226,8 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             *, budgets: Sequence[float] = (),
             prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
             until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
-            task_key: str = "trace", jobs: Jobs = 1,
-            progress: ReadProgress | None = None) -> Comparison:
+            task_key: str = "trace", jobs: Jobs = 1, progress: ReadProgress | None = None,
+            max_line_bytes: int = MAX_LINE_BYTES) -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
     alone, the tasks it would cut and the money not spent. `since`/`until`: as `report`."""
     from agentcost.analysis.window import window_filter
@@ -238,7 +244,8 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     # Compute priced per workflow needs the workflow, as in `report`.
     columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
-                         columns=columns, jobs=jobs, progress=progress)
+                         columns=columns, jobs=jobs, progress=progress,
+                         max_line_bytes=max_line_bytes)
     steps, window = window_filter(ingested.steps, window_start, window_end)
     stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
                      + (1 if budgets else 0))
@@ -370,7 +377,7 @@ def _is_inputs(value: Inputs | pl.DataFrame | Ingested) -> TypeGuard[Inputs]:
 
 def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format: str,
               task_key: str, columns: Sequence[str], jobs: Jobs,
-              progress: ReadProgress | None) -> Ingested:
+              progress: ReadProgress | None, max_line_bytes: int) -> Ingested:
     """Steps from inputs, or as given: a DataFrame of canonical steps is conformed (missing
     columns are null, never zero) and accounted as one source whose rows are its lines."""
     import polars as pl
@@ -386,7 +393,8 @@ def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format
         steps, accounting = steps_from_frame(inputs_or_steps)
         return Ingested(number_steps(steps), accounting)
     ingested = read_steps(inputs_or_steps, input_format=input_format, task_key=task_key,
-                          columns=columns, jobs=jobs, progress=progress)
+                          columns=columns, jobs=jobs, progress=progress,
+                          max_line_bytes=max_line_bytes)
     accounting = ingested.accounting
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
         raise NoUsableInput(accounting)

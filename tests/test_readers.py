@@ -65,7 +65,6 @@ def test_otlp_lines_and_span_lists_give_the_same_task_for_the_same_ids(tmp_path)
 def test_a_span_list_with_blank_lines_is_scanned_once(tmp_path, monkeypatch):
     """A blank line after every span: each line is still read once, and the spans, blank lines
     and the cut-off last line are all accounted for by line number."""
-    from agentcost.ingest.readers import span_list
 
     lines = []
     for number in range(2000):
@@ -89,9 +88,13 @@ def test_a_span_list_with_blank_lines_is_scanned_once(tmp_path, monkeypatch):
             scans.append("split")
             return super().split(*args)
 
-    read_json_lines = span_list._json_lines_spans
-    monkeypatch.setattr(span_list, "_json_lines_spans",
-                        lambda data, context: read_json_lines(Counted(data), context))
+    from dataclasses import replace
+
+    from agentcost.ingest import sources
+
+    chunks_of = sources.read_chunks
+    monkeypatch.setattr(sources, "read_chunks", lambda *args, **kwargs: (
+        replace(chunk, data=Counted(chunk.data)) for chunk in chunks_of(*args, **kwargs)))
     ingested = read_steps([str(path)])
     assert len(scans) <= 2
     assert ingested.steps.height == 2000

@@ -17,6 +17,7 @@ from agentcost.cli.options import (
     InputFormatOption,
     Inputs,
     Jobs,
+    MaxLineSize,
     Prices,
     Since,
     TaskKey,
@@ -25,6 +26,7 @@ from agentcost.cli.options import (
 )
 from agentcost.cli.reading import print_skips, read_progress, reading
 from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
 
 
@@ -55,6 +57,7 @@ def check(
     since: Since = None,
     until: Until = None,
     jobs: Jobs = "auto",
+    max_line_size: MaxLineSize = MAX_LINE_BYTES,
 ) -> None:
     """Check cost thresholds for cron: one line per crossed threshold and exit 4 (5: too much
     input skipped; 6: no step to check), else silence on stdout.
@@ -79,7 +82,8 @@ def check(
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         report = api.report(inputs, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
-                            task_key=task_key, jobs=parsed_jobs, progress=progress)
+                            task_key=task_key, jobs=parsed_jobs, progress=progress,
+                            max_line_bytes=max_line_size)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
                         fail_on_unpriced=fail_on_unpriced, max_skipped=skipped_lines,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agentcost.ingest.limits import SMALLEST_LIMIT
 from agentcost.ingest.readers import AUTO, BY_NAME
 
 
@@ -78,6 +80,29 @@ TaskKey = Annotated[str, typer.Option(
 Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", help="Processes for reading big OTLP/JSON lines files: N, or "
     "auto (one per 16 MiB of file, up to the cores this process may use).")]
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _byte_size(value: str | int) -> int:
+    """A size in bytes, or with a binary unit: 512K, 64M, 1G (also written 64MB, 64MiB)."""
+    if isinstance(value, int):  # the default
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*([KMG]?)(?:I?B)?\s*", value, flags=re.IGNORECASE)
+    if match is None:
+        raise typer.BadParameter(f"{value!r}: write a size in bytes, or with K, M or G "
+                                 "(binary units: 64M is 64 x 1024 x 1024 bytes)")
+    size = int(match[1]) * SIZE_UNITS[match[2].upper()]
+    if size < SMALLEST_LIMIT:
+        raise typer.BadParameter(f"{value!r}: at least 1K")
+    return size
+
+
+MaxLineSize = Annotated[int, typer.Option(
+    "--max-line-size", metavar="SIZE", parser=_byte_size, show_default="64M",
+    help="Longest input line read (K, M, G: binary units); a longer one is skipped as too "
+    "long, and counted. Also the largest JSON document read whole: a larger one is refused.")]
+
+
 def _moment(value: str | None) -> str | None:
     """Checked here, so that a bad value is named by its option; the library parses it."""
     if value is not None:

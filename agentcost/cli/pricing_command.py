@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentcost.cli.options import Prices, price_table
+from agentcost.cli.options import MaxLineSize, Prices, price_table
 from agentcost.errors import EXIT_STRICT, AgentCostError
+from agentcost.ingest.limits import MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     from agentcost.pricing.table import ModelPrice, PriceSet, PriceTable, ServiceTier
@@ -146,7 +147,7 @@ def which(name: Annotated[str, typer.Argument(help="A model name as a trace writ
 
 
 def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directories, globs.")],
-          prices: PricesOption = None) -> None:
+          prices: PricesOption = None, max_line_size: MaxLineSize = MAX_LINE_BYTES) -> None:
     """List the models and tools in these traces that the table cannot price, with step counts;
     exit 3 if there are any.
 
@@ -161,7 +162,8 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
 
     table = _table(prices)
     with reading("auto") as jobs:
-        read = api.read_steps(inputs, columns=("model", "tool_name"), jobs=jobs)
+        read = api.read_steps(inputs, columns=("model", "tool_name"), jobs=jobs,
+                              max_line_bytes=max_line_size)
     if read.steps.is_empty():  # nothing checked is not "everything priced"
         from agentcost.cli.reading import print_skips
 

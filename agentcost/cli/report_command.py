@@ -18,6 +18,7 @@ from agentcost.cli.options import (
     InputFormatOption,
     Inputs,
     Jobs,
+    MaxLineSize,
     Output,
     OutputFormat,
     Prices,
@@ -35,6 +36,7 @@ from agentcost.cli.reading import (
     width,
 )
 from agentcost.errors import EXIT_STRICT
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
 
 
@@ -87,6 +89,7 @@ def report(
         help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
         "spend.")] = None,
     jobs: Jobs = "auto",
+    max_line_size: MaxLineSize = MAX_LINE_BYTES,
 ) -> None:
     """Price every step of the traces and report cost per task, model and tool.
 
@@ -102,7 +105,7 @@ def report(
             inputs, prices=price_table(prices), since=since, until=until,
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
-            progress=progress)
+            progress=progress, max_line_bytes=max_line_size)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(), color=use_color(color, to_file=output is not None)),
                  output)

@@ -17,6 +17,7 @@ from agentcost.cli.options import (
     InputFormatOption,
     Inputs,
     Jobs,
+    MaxLineSize,
     Output,
     OutputFormat,
     Prices,
@@ -34,6 +35,7 @@ from agentcost.cli.reading import (
     width,
 )
 from agentcost.errors import UsageError
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
 from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,
@@ -89,6 +91,7 @@ def simulate(
     task_key: TaskKey = "trace",
     color: Color = None,
     jobs: Jobs = "auto",
+    max_line_size: MaxLineSize = MAX_LINE_BYTES,
 ) -> None:
     """Replay the traces under what-if strategies and show what each would have saved.
 
@@ -128,7 +131,7 @@ def simulate(
         comparison = api.compare(inputs, scenarios, budgets=budgets, prices=price_table(prices),
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
-                                 progress=progress)
+                                 progress=progress, max_line_bytes=max_line_size)
     write_output(render_bytes(comparison, output_format.value, width=width(),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.limits import MAX_LINE_BYTES, line_too_long
 from agentcost.ingest.native_decode import (
     LINE_COLUMN,
     DecodedChunk,
@@ -36,38 +37,49 @@ from agentcost.ingest.native_normalise import (
     problems,
     start_time,
 )
-from agentcost.ingest.sources import GZIP_MAGIC, Chunk, Source, open_source, read_chunks
+from agentcost.ingest.sources import (
+    GZIP_MAGIC,
+    Chunk,
+    Source,
+    first_long_line,
+    open_source,
+    read_chunks,
+)
 from agentcost.parallel import read_ahead
 
 EXAMPLE_LINES = 5
 
 
 def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccounting, *,
-                stream: BinaryIO | None = None, missing_task: str = MISSING_TASK
-                ) -> list[pl.DataFrame]:
+                stream: BinaryIO | None = None, missing_task: str = MISSING_TASK,
+                max_line_bytes: int = MAX_LINE_BYTES) -> list[pl.DataFrame]:
     """Canonical steps of one native source. `stream`: the source already opened (stdin, a
     pipe), read from where it stands and left open. `missing_task`: the reason given for lines
-    without a task id."""
+    without a task id. A line longer than `max_line_bytes` is skipped as too long."""
     if source.path is not None and not source.read_once:
         whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting,
-                                 missing_task, source.on_read)
+                                 missing_task, source.on_read, max_line_bytes)
         if whole is not None:
             return [whole]
-    return _read_in_chunks(source, wanted_aliases, accounting, missing_task, stream=stream)
+    return _read_in_chunks(source, wanted_aliases, accounting, missing_task, max_line_bytes,
+                           stream=stream)
 
 
 def _read_clean_file(
     path: Path, display: str, wanted_aliases: set[str], accounting: LineAccounting,
-    missing_task: str, on_read: Callable[[int], None] | None,
+    missing_task: str, on_read: Callable[[int], None] | None, max_line_bytes: int,
 ) -> pl.DataFrame | None:
     """The fast path: a plain file whose every line parses is handed to polars whole (memory
     mapped, decoded on all cores). Anything else (gzip, a bad line, blank lines that would
-    shift line numbers) returns None, and the file is read in chunks instead. `on_read` hears
-    of the bytes decoded, batch by batch, in proportion to the lines."""
+    shift line numbers, a line over the limit) returns None, and the file is read in chunks
+    instead. `on_read` hears of the bytes decoded, batch by batch, in proportion to the
+    lines."""
     with path.open("rb") as handle:
         if handle.read(2) == GZIP_MAGIC or os.fstat(handle.fileno()).st_size == 0:
             return None
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if first_long_line(mapped, max_line_bytes) is not None:
+                return None
             line_count = count_lines(path)
             if line_count is None:
                 return None
@@ -162,7 +174,7 @@ def unknown_field_note(key: str) -> str:
 
 def _read_in_chunks(
     source: Source, wanted_aliases: set[str], accounting: LineAccounting, missing_task: str,
-    stream: BinaryIO | None = None,
+    max_line_bytes: int, stream: BinaryIO | None = None,
 ) -> list[pl.DataFrame]:
     frames: list[pl.DataFrame] = []
     full_schema = read_schema(wanted_aliases)
@@ -171,11 +183,15 @@ def _read_in_chunks(
     owned = stream is None
     stream = stream or open_source(source)
     with stream if owned else nullcontext(stream):
-        for chunk in read_ahead(read_chunks(stream)):
+        for chunk in read_ahead(read_chunks(stream, max_line_bytes=max_line_bytes)):
             accounting.lines_read += chunk.line_count
             if chunk.stream_error:
                 last = chunk.first_line + max(chunk.line_count - 1, 0)
                 accounting.note(f"input cut off ({chunk.stream_error})", source.display, [last])
+            if chunk.too_long:
+                accounting.skip(line_too_long(max_line_bytes), source.display,
+                                [chunk.first_line])
+                continue
             sightings = sample_keys(chunk)
             _note_unknown_fields(sightings, chunk, source.display, reported_unknown, accounting)
             seen_keys.update(key for key in sightings if key in wanted_aliases)

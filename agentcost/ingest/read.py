@@ -14,6 +14,12 @@ from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
 from agentcost.ingest.duplicates import drop_duplicates
+from agentcost.ingest.limits import (
+    MAX_LINE_BYTES,
+    binary_data,
+    check_max_line_bytes,
+    document_too_big,
+)
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
 from agentcost.ingest.readers.base import Head, ReadContext, Reader, parse_json
@@ -69,13 +75,16 @@ def read_steps(
     task_key: str = "trace",
     progress: ReadProgress | None = None,
     jobs: Jobs = 1,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
     filled (others stay null): native fields nobody asked for are not even decoded.
     `input_format` forces a format instead of recognising it; `task_key` groups spans into
     tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`. `progress`
     hears of each source as it is read (for a progress bar). `jobs`: the processes a big span
-    file is read on ("auto": every usable core, for a file big enough to repay them)."""
+    file is read on ("auto": every usable core, for a file big enough to repay them).
+    `max_line_bytes`: a longer line is skipped as too long, a larger JSON document refused."""
+    check_max_line_bytes(max_line_bytes)
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
         wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
@@ -104,8 +113,9 @@ def read_steps(
             source = replace(source, on_read=advanced)
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
-            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans)
-        reader, read, doubt = _read_source(context, forced, jobs)
+            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
+            max_line_bytes=max_line_bytes)
+        reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
         if reader is NATIVE:
             native_files.append(source.display)
         if doubt is not None and not any(frame.height for frame in read):
@@ -129,19 +139,25 @@ def read_steps(
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
 
 
-def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
+def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alone: bool
                  ) -> tuple[Reader | None, list[pl.DataFrame], str | None]:
     """One source read by the reader named, or by the one that recognises its head: the
     reader (none for a file of no trace format), what it read, and, when the format named is
-    not the one recognised, what to say if it gives no step."""
+    not the one recognised, what to say if it gives no step. `alone`: the only source, which
+    is refused outright when it is binary data."""
     source = context.source
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
-        data = _peek(stream)
-        head = head_of(data)
+        data, given_back, long_first_line = _peek(stream, context.max_line_bytes)
+        if (binary := binary_data(data)) is not None:
+            _not_text(binary, context, alone=alone)
+            return None, [], None
+        head = head_of(data, long_first_line=long_first_line)
         recognised = recognise(head)
         if recognised is NATIVE and _document_past_the_head(head):
-            data += _rest(stream)  # only its whole structure can tell what it is
+            # only its whole structure can tell what it is
+            data += _rest(stream, len(data), context)
+            given_back = data
             head = head_of(data)
             recognised = recognise(head)
         if forced is None and recognised is NATIVE and head.document and not head.json_lines:
@@ -158,7 +174,7 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs
         # A gzip file's size on disk says little of what it holds: its size is unknown.
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
-        whole = cast(BinaryIO, PrependedStream(data, stream))
+        whole = cast(BinaryIO, PrependedStream(given_back, stream, cut_line=long_first_line))
         frames = reader.read(whole, head, context)
         doubt = None
         if forced is not None and recognised is not forced and data.strip():
@@ -200,17 +216,30 @@ def _document_past_the_head(head: Head) -> bool:
     """A JSON document that does not end within the head, and not JSON Lines with a bad first
     line (a line after it would be an object of its own)."""
     text = head.data.removeprefix(UTF8_BOM).lstrip()
-    if text[:1] not in (b"{", b"[") or head.json_lines or head.document:
+    if (text[:1] not in (b"{", b"[") or head.json_lines or head.document
+            or head.long_first_line):
         return False
     later = text.split(b"\n", LINES_LOOKED_AT)[1:LINES_LOOKED_AT]
     return not any(isinstance(parse_json(line), dict) for line in later if line.strip())
 
 
-def _rest(stream: BinaryIO) -> bytes:
-    try:
-        return stream.read()
-    except (OSError, EOFError):  # the reader meets the error again and says so
-        return b""
+def _rest(stream: BinaryIO, head_bytes: int, context: ReadContext) -> bytes:
+    """The rest of a document whose first `head_bytes` were read, refused past the limit."""
+    limit = context.max_line_bytes
+    data, _ = read_block(stream, max(limit + 1 - head_bytes, 0))
+    if head_bytes + len(data) > limit:
+        raise InputError(document_too_big(context.display, limit))
+    return data  # cut short: the reader meets the error again and says so
+
+
+def _not_text(what: str, context: ReadContext, *, alone: bool) -> None:
+    """Binary data (or text agentcost does not read) is not read past its first bytes: an
+    error when it is the only input; else the whole file is one skipped line, so that the
+    reading of the others goes on and --strict and `check` still see the loss."""
+    if alone:
+        raise InputError(f"{context.display}: {what}")
+    context.accounting.lines_read += 1
+    context.accounting.skip(f"{what}; the file is left unread", context.display, [1])
 
 
 def _not_a_trace(head: Head, context: ReadContext) -> None:
@@ -235,26 +264,52 @@ def _not_a_trace(head: Head, context: ReadContext) -> None:
                     [1], count=lines)
 
 
-def _peek(stream: BinaryIO) -> bytes:
-    """The first SNIFF_BYTES, and on to the end of the first line however long it is: a JSON
-    Lines file is recognised from its first whole record (an OTLP exporter's line holds a
-    whole batch of spans, often megabytes)."""
+def _peek(stream: BinaryIO, max_line_bytes: int) -> tuple[bytes, bytes, bool]:
+    """The first SNIFF_BYTES, and on to the end of the first line: a JSON Lines file is
+    recognised from its first whole record (an OTLP exporter's line holds a whole batch of
+    spans, often megabytes). Returned: the bytes to recognise the format by, the bytes to give
+    back to the reader, and whether the first line runs past `max_line_bytes`. It is not read
+    to its end then: the bytes are its start only, and the blank lines before it are given
+    back, the stream left inside it."""
     pieces: list[bytes] = []
-    started = False  # blank lines before the first record do not end it
+    read = 0
+    record_start = None  # where the first record starts: blank lines before it do not count
     try:
         piece, _ = read_block(stream, SNIFF_BYTES)  # a cut-off stream: what came before it
         while piece:
             pieces.append(piece)
-            rest = piece if started else piece.removeprefix(UTF8_BOM).lstrip()
-            if not started and rest and rest[:1] not in (b"{", b"["):
-                break  # not JSON: no record to read to the end of
-            started = started or bool(rest)
-            if b"\n" in rest:
+            searched = piece
+            if record_start is None:
+                searched = (piece.removeprefix(UTF8_BOM) if read == 0 else piece).lstrip()
+                if searched:
+                    record_start = read + len(piece) - len(searched)
+                    if searched[:1] not in (b"{", b"["):
+                        break  # not JSON: no record to read to the end of
+            read += len(piece)
+            if record_start is not None and b"\n" in searched:
                 break
+            if record_start is not None and read - record_start > max_line_bytes:
+                return _long_first_line(pieces, record_start)
+            if record_start is None and read > max_line_bytes:
+                break  # blank for longer than a line may be: the reader reads on
             piece, _ = read_block(stream, READ_PIECE_BYTES)
     except (OSError, EOFError):  # what was read is kept: the reader meets the error again
         pass
-    return b"".join(pieces)
+    data = b"".join(pieces)
+    return data, data, False
+
+
+def _long_first_line(pieces: list[bytes], record_start: int) -> tuple[bytes, bytes, bool]:
+    """The pieces read up to the first record's start and SNIFF_BYTES of it, and the blank
+    lines before it, whole."""
+    kept, size = [], 0
+    for piece in pieces:
+        kept.append(piece)
+        size += len(piece)
+        if size >= record_start + SNIFF_BYTES:
+            break
+    data = b"".join(kept)
+    return data, data[: data.rfind(b"\n", 0, record_start) + 1], True
 
 
 def number_steps(steps: pl.DataFrame) -> pl.DataFrame:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import mmap
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from agentcost.errors import InputError
+from agentcost.ingest.limits import MAX_LINE_BYTES, document_too_big
 
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -67,6 +69,9 @@ class Chunk:
     # Set instead of `data` for a chunk of a plain file (plain_chunks): whichever process works
     # on it reads the bytes itself, which is much cheaper than sending them down a pipe.
     path: Path | None = None
+    # The chunk stands for one line over the limit, which is skipped: its bytes are not kept
+    # (`start` and `size` say where it was; `first_line` is its number).
+    too_long: bool = False
 
     def load(self) -> bytes:
         if self.path is None:
@@ -200,72 +205,243 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
-def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Chunk]:
-    """Yield line-aligned chunks. Only the last chunk can end without a newline."""
+def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None,
+                max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Chunk]:
+    """Yield line-aligned chunks. Only the last chunk can end without a newline. A line longer
+    than `max_line_bytes` (its newline not counted) is not kept: a chunk of its own stands for
+    it (`too_long`), and reading goes on after its newline. Memory stays bounded by the limit
+    and the chunk size whatever the input (no newline at all, a gzip bomb), and time linear."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    carry = b""
-    next_line = 1
-    position = 0  # of the next chunk's first byte in the source
+    lines = _LineChunker(max_line_bytes)
     first = True
+    if isinstance(stream, PrependedStream) and stream.cut_line:
+        # Recognising the format stopped inside a line over the limit: the lines before it
+        # are given back, then that line is skipped to its end.
+        yield from lines.feed(lines.after_bom(stream.take_head()))
+        lines.skip_open_line()
+        first = False
     while True:
         block, error = read_block(stream, max(chunk_bytes, len(UTF8_BOM)) if first
                                    else chunk_bytes)
         at_end = not block
-        if first:  # a byte order mark (Windows editors, PowerShell) is not part of line 1
+        if first:
             first = False
-            if block.startswith(UTF8_BOM):
-                block, position = block[len(UTF8_BOM):], len(UTF8_BOM)
-        if error is not None:
-            # Keep every good line read so far; the caller reports the cut.
-            data = carry + block
-            yield _chunk(data, next_line, position, unterminated=not data.endswith(b"\n"),
-                         error=error)
+            block = lines.after_bom(block)
+        if error is not None:  # keep every good line read so far; the caller reports the cut
+            yield from lines.end(block, error)
             return
         if at_end:
-            if carry:
-                yield _chunk(carry, next_line, position, unterminated=True)
+            yield from lines.end(b"", None)
             return
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            carry += block
-            continue
-        # One copy: the carried partial line joined to the block up to its last newline.
-        data = b"".join((carry, memoryview(block)[: cut + 1]))
-        carry = block[cut + 1 :]
-        chunk = _chunk(data, next_line, position, unterminated=False)
-        next_line += chunk.line_count
-        position += len(data)
-        yield chunk
+        yield from lines.feed(block)
 
 
-def plain_chunks(path: Path, chunk_bytes: int) -> Iterator[Chunk]:
+class _LineChunker:
+    """Blocks of a source's bytes in, chunks of whole numbered lines out; a line over the limit
+    becomes a chunk that stands for it, its bytes dropped as they come."""
+
+    def __init__(self, max_line_bytes: int) -> None:
+        self.limit = max_line_bytes
+        self.next_line = 1
+        self.position = 0  # in the source, of the first byte not yet in a chunk
+        self._open: list[bytes] = []  # the line not yet ended, in pieces
+        self._open_bytes = 0
+        self._skipping = False  # the open line is over the limit: its bytes are dropped
+
+    def after_bom(self, block: bytes) -> bytes:
+        """A byte order mark (Windows editors, PowerShell) is not part of line 1."""
+        if block.startswith(UTF8_BOM):
+            self.position = len(UTF8_BOM)
+            return block[len(UTF8_BOM):]
+        return block
+
+    def skip_open_line(self) -> None:
+        self._open, self._skipping = [], True
+
+    def feed(self, block: bytes) -> Iterator[Chunk]:
+        start = 0
+        while start < len(block):
+            if self._skipping:
+                newline = block.find(b"\n", start)
+                if newline < 0:
+                    self._open_bytes += len(block) - start
+                    return
+                self._open_bytes += newline + 1 - start
+                yield self._too_long(unterminated=False)
+                start = newline + 1
+                continue
+            cut = block.rfind(b"\n", start)
+            if cut < 0:
+                self._extend(block[start:] if start else block)
+                return
+            # One copy: the open line joined to the block up to its last newline.
+            data = b"".join((*self._open, memoryview(block)[start : cut + 1]))
+            self._open, self._open_bytes = [], 0
+            yield from self._complete(data, unterminated=False)
+            start = cut + 1
+
+    def end(self, block: bytes, error: str | None) -> Iterator[Chunk]:
+        """The source's last bytes, and what cut it short (None: its end)."""
+        if self._skipping:
+            newline = block.find(b"\n")
+            if newline < 0:
+                self._open_bytes += len(block)
+                yield self._too_long(unterminated=True, error=error)
+                return
+            self._open_bytes += newline + 1
+            yield self._too_long(unterminated=False)
+            block = block[newline + 1 :]
+        data = b"".join((*self._open, block))
+        if data or error is not None:
+            yield from self._complete(data, unterminated=not data.endswith(b"\n"), error=error)
+
+    def _extend(self, piece: bytes) -> None:
+        self._open_bytes += len(piece)
+        if self._open_bytes > self.limit:
+            self.skip_open_line()
+        else:
+            self._open.append(piece)
+
+    def _complete(self, data: bytes, *, unterminated: bool, error: str | None = None
+                  ) -> Iterator[Chunk]:
+        """Chunks of whole lines (the last unterminated when `unterminated`), the lines over
+        the limit among them standing alone."""
+        if len(data) <= self.limit:  # no line in it can be over
+            yield self._lines(data, unterminated, error)
+            return
+        chunks: list[Chunk] = []
+        done = 0
+        for begin, end in long_lines(data, self.limit):
+            if begin > done:
+                chunks.append(self._lines(data[done:begin], False, None))
+            self._open_bytes = end - begin
+            chunks.append(self._too_long(unterminated=unterminated and end == len(data)))
+            done = end
+        if done < len(data):
+            chunks.append(self._lines(data[done:] if done else data, unterminated, None))
+        if error is not None:
+            chunks[-1] = replace(chunks[-1], stream_error=error)
+        yield from chunks
+
+    def _lines(self, data: bytes, unterminated: bool, error: str | None) -> Chunk:
+        chunk = _chunk(data, self.next_line, self.position, unterminated=unterminated,
+                       error=error)
+        self.next_line += chunk.line_count
+        self.position += len(data)
+        return chunk
+
+    def _too_long(self, *, unterminated: bool, error: str | None = None) -> Chunk:
+        chunk = Chunk(b"", self.next_line, 1, ends_unterminated=unterminated,
+                      stream_error=error, start=self.position, size=self._open_bytes,
+                      too_long=True)
+        self.next_line += 1
+        self.position += self._open_bytes
+        self._open, self._open_bytes, self._skipping = [], 0, False
+        return chunk
+
+
+def long_lines(data: bytes, max_line_bytes: int) -> Iterator[tuple[int, int]]:
+    """Where each line longer than `max_line_bytes` (its newline not counted) starts and ends
+    (after its newline, or at the end of `data`)."""
+    start = 0
+    while (begin := first_long_line(data, max_line_bytes, start)) is not None:
+        end = data.find(b"\n", begin + max_line_bytes + 1)
+        start = len(data) if end < 0 else end + 1
+        yield begin, start
+
+
+def first_long_line(data: bytes | mmap.mmap, max_line_bytes: int, start: int = 0) -> int | None:
+    """Where the first line longer than `max_line_bytes` starts, at or after `start` (a line
+    start). A line is within the limit when a newline comes at most `max_line_bytes` bytes
+    after its start: looking for the last newline in that window jumps over many lines at
+    once, so the search costs a few steps per `max_line_bytes` of data, not one per line, and
+    reads little past the start of a long line (of a memory-mapped file, few pages)."""
+    size = len(data)
+    while size - start > max_line_bytes:
+        newline = data.rfind(b"\n", start, start + max_line_bytes + 1)
+        if newline < 0:
+            return start
+        start = newline + 1
+    return None
+
+
+def plain_chunks(path: Path, chunk_bytes: int, max_line_bytes: int = MAX_LINE_BYTES
+                 ) -> Iterator[Chunk]:
     """Line-aligned chunks of an uncompressed file as references to its bytes: nothing is read
     here but a little past each cut, to find where its line ends, and whoever works on a chunk
     reads it (two processes never copy the same bytes). Lines are numbered from 1 within each
     chunk (`line_count` is left 0): the reader counts them, and whoever collects the results
-    numbers them through."""
+    numbers them through.
+
+    A line that runs more than `max_line_bytes` past a cut is not read: the chunk ends before
+    it, a chunk of its own stands for it (`too_long`), and the next starts after its newline.
+    A chunk is thus never longer than `chunk_bytes` and the limit; a line over the limit
+    inside one is for its reader to find."""
     with path.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         start = len(UTF8_BOM) if handle.read(len(UTF8_BOM)) == UTF8_BOM else 0
         handle.seek(max(size - 1, 0))
         unterminated_end = size > start and handle.read(1) != b"\n"
         while start < size:
-            end = size if start + chunk_bytes >= size else _line_end(handle,
-                                                                     start + chunk_bytes - 1)
-            yield Chunk(b"", 1, 0, ends_unterminated=end == size and unterminated_end,
-                        start=start, size=end - start, path=path)
+            cut = start + chunk_bytes - 1  # a byte of the line the chunk ends with
+            end = size if cut >= size - 1 else _line_end(handle, cut, within=max_line_bytes)
+            if end is None:  # that line is over the limit
+                begin = _line_start(handle, cut, start)
+                if begin > start:
+                    yield Chunk(b"", 1, 0, ends_unterminated=False, start=start,
+                                size=begin - start, path=path)
+                end = _line_end(handle, cut)
+                assert end is not None
+                yield Chunk(b"", 1, 1, ends_unterminated=end == size and unterminated_end,
+                            start=begin, size=end - begin, path=path, too_long=True)
+            else:
+                yield Chunk(b"", 1, 0, ends_unterminated=end == size and unterminated_end,
+                            start=start, size=end - start, path=path)
             start = end
 
 
-def _line_end(handle: BinaryIO, position: int) -> int:
-    """Where the line holding byte `position` ends (after its newline), or the file's end."""
+def _line_end(handle: BinaryIO, position: int, within: int | None = None) -> int | None:
+    """Where the line holding byte `position` ends (after its newline), or the file's end;
+    None when that is more than `within` bytes on."""
     handle.seek(position)
+    scanned = 0
     while piece := handle.read(NEWLINE_SEARCH_BYTES):
         found = piece.find(b"\n")
         if found >= 0:
-            return position + found + 1
-        position += len(piece)
-    return position
+            if within is not None and scanned + found > within:
+                return None
+            return position + scanned + found + 1
+        scanned += len(piece)
+        if within is not None and scanned > within:
+            return None
+    return position + scanned
+
+
+def _line_start(handle: BinaryIO, position: int, floor: int) -> int:
+    """Where the line holding byte `position` starts, not before `floor` (a line start)."""
+    end = position
+    while end > floor:
+        begin = max(floor, end - NEWLINE_SEARCH_BYTES)
+        handle.seek(begin)
+        found = handle.read(end - begin).rfind(b"\n")
+        if found >= 0:
+            return begin + found + 1
+        end = begin
+    return floor
+
+
+def read_whole(stream: BinaryIO, display: str, max_line_bytes: int) -> bytes:
+    """The whole of a JSON document, refused when it is larger than the limit (it would be
+    held in memory several times over as it is parsed) or cut short (no part of a document can
+    be read on its own)."""
+    if isinstance(stream, PrependedStream) and stream.cut_line:
+        raise InputError(document_too_big(display, max_line_bytes))
+    data, error = read_block(stream, max_line_bytes + 1)
+    if len(data) > max_line_bytes:
+        raise InputError(document_too_big(display, max_line_bytes))
+    if error is not None:
+        raise InputError(f"{display}: input cut off ({error}): the whole document is needed")
+    return data
 
 
 def read_block(stream: BinaryIO, size: int) -> tuple[bytes, str | None]:
@@ -301,9 +477,16 @@ def _chunk(data: bytes, first_line: int, start: int, *, unterminated: bool,
 class PrependedStream(io.RawIOBase):
     """Bytes already read (to recognise the format) followed by the rest of the stream."""
 
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+    def __init__(self, head: bytes, rest: BinaryIO, *, cut_line: bool = False) -> None:
         self._head = head
         self._rest = rest
+        # `rest` starts inside a line over the limit, whose first bytes were read and dropped;
+        # `head` holds the lines before it, whole.
+        self.cut_line = cut_line
+
+    def take_head(self) -> bytes:
+        head, self._head = self._head, b""
+        return head
 
     def readable(self) -> bool:
         return True

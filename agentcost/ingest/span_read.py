@@ -15,6 +15,7 @@ import polars as pl
 
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
+from agentcost.ingest.limits import line_too_long
 from agentcost.ingest.sources import Chunk, plain_chunks, read_chunks, span_chunk_bytes
 from agentcost.ingest.spans.frame import attribute_keys, spans_frame
 from agentcost.ingest.spans.model import Span
@@ -91,14 +92,16 @@ class RunSpans:
 def read_otlp(stream: BinaryIO, head: Head, context: ReadContext) -> None:
     """An OTLP/JSON source's spans, into the run's: file exporter lines, read in chunks on
     `context.jobs` processes, or one document."""
-    if head.json_lines:
-        work = ChunkWork(context.display, context.task_key, context.columns)
+    if head.json_lines or head.long_first_line:  # a line over the limit is skipped as one
+        work = ChunkWork(context.display, context.task_key, context.columns,
+                         context.max_line_bytes)
         batches = _otlp_lines(stream, context.display, work, context.accounting,
                               context.plain_file, context.jobs, context.source.on_read)
     else:
         keys = attribute_keys(context.task_key, context.columns)
         spans = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
-        _otlp_document(stream.read(), head, context.display, spans, context.accounting)
+        _otlp_document(context.whole_document(stream), head, context.display, spans,
+                       context.accounting)
         batches = [_classify(spans.frame(), context)]
     context.spans.add(batches, context.display)
 
@@ -146,12 +149,13 @@ def _classify(frame: pl.DataFrame, context: ReadContext, *, ids_required: bool =
 @dataclass(frozen=True)
 class ChunkWork:
     """Parse, walk and classify one chunk of OTLP lines of the source shown as `display`,
-    spans grouped into tasks by `task_key`, only `columns` filled (all when None). A value, so
-    that it pickles for a worker process."""
+    spans grouped into tasks by `task_key`, only `columns` filled (all when None), a line over
+    `max_line_bytes` skipped as too long. A value, so that it pickles for a worker process."""
 
     display: str
     task_key: str
     columns: frozenset[str] | None
+    max_line_bytes: int
 
     def __call__(self, chunk: Chunk) -> ChunkResult:
         return process_otlp_chunk(chunk, self)
@@ -172,19 +176,40 @@ def process_otlp_chunk(chunk: Chunk, work: ChunkWork) -> ChunkResult:
     """Parse, walk and classify one chunk of OTLP lines. Pure, so it can run in a worker."""
     keys = attribute_keys(work.task_key, work.columns)
     columns = SpanColumns(keys, frozenset(k for k in keys if k.startswith("resource.")))
-    raw_lines = chunk.load().split(b"\n")
+    bad: list[tuple[int, str]] = []
+    if chunk.too_long:  # its bytes were never read
+        bad.append((chunk.first_line, line_too_long(work.max_line_bytes)))
+        return ChunkResult(_classify_columns(columns, work), chunk.first_line, 1, 0, bad,
+                           chunk.stream_error, chunk.size)
+    data = chunk.load()
+    raw_lines = data.split(b"\n")
     if not chunk.ends_unterminated:
         raw_lines.pop()
     last_line = chunk.first_line + len(raw_lines) - 1
     blank = sum(1 for raw in raw_lines if not raw.strip())
-    bad = []
-    for line, reason in parse_lines(_non_blank(raw_lines, chunk.first_line), columns):
+    lines = _non_blank(raw_lines, chunk.first_line)
+    if len(data) > work.max_line_bytes:  # a line of it may be over (a plain file's chunk)
+        lines = _within_limit(lines, work.max_line_bytes, bad)
+    for line, reason in parse_lines(lines, columns):
         cut = chunk.ends_unterminated and line == last_line and reason == "not valid JSON"
         bad.append((line, TRUNCATED if cut else reason))
-    batch = classify(columns.frame(), source_file=work.display, task_key=work.task_key,
-                     columns=work.columns)
-    return ChunkResult(batch, chunk.first_line, len(raw_lines), blank, bad, chunk.stream_error,
-                       chunk.size or len(chunk.data))
+    return ChunkResult(_classify_columns(columns, work), chunk.first_line, len(raw_lines),
+                       blank, bad, chunk.stream_error, chunk.size or len(chunk.data))
+
+
+def _classify_columns(columns: SpanColumns, work: ChunkWork) -> Classified:
+    return classify(columns.frame(), source_file=work.display, task_key=work.task_key,
+                    columns=work.columns)
+
+
+def _within_limit(lines: Iterable[tuple[int, bytes]], max_line_bytes: int,
+                  bad: list[tuple[int, str]]) -> Iterator[tuple[int, bytes]]:
+    """The lines no longer than the limit; the others go to `bad`, as too long."""
+    for line, raw in lines:
+        if len(raw) > max_line_bytes:
+            bad.append((line, line_too_long(max_line_bytes)))
+        else:
+            yield line, raw
 
 
 def _otlp_lines(stream: BinaryIO, display: str, work: ChunkWork, accounting: LineAccounting,
@@ -199,8 +224,9 @@ def _otlp_lines(stream: BinaryIO, display: str, work: ChunkWork, accounting: Lin
     size = None if path is None else path.stat().st_size
     # A plain file is cut into references, each read by the process that works on it; other
     # sources are read here, one chunk ahead.
-    chunks = (read_ahead(read_chunks(stream, span_chunk_bytes(size))) if path is None
-              else plain_chunks(path, span_chunk_bytes(size)))
+    limit = work.max_line_bytes
+    chunks = (read_ahead(read_chunks(stream, span_chunk_bytes(size), limit)) if path is None
+              else plain_chunks(path, span_chunk_bytes(size), limit))
     for result in ordered_map(work, chunks, jobs=jobs):
         if path is not None and on_read is not None:  # read by whichever process took it
             on_read(result.size)

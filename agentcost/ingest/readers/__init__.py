@@ -26,9 +26,10 @@ AUTO = "auto"
 MARKERS = tuple(dict.fromkeys(key for reader in READERS for key in reader.markers))
 
 
-def head_of(data: bytes) -> Head:
-    """What recognising sees of a file whose first bytes (a few hundred KB) are `data`."""
-    return Head.of(data, MARKERS)
+def head_of(data: bytes, *, long_first_line: bool = False) -> Head:
+    """What recognising sees of a file whose first bytes (a few hundred KB) are `data`;
+    `long_first_line`: its first line runs past the line limit, only its start is here."""
+    return Head.of(data, MARKERS, long_first_line=long_first_line)
 
 
 def recognise(head: Head) -> Reader:

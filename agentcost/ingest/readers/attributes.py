@@ -32,7 +32,7 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
         yield Span(trace_id=None, span_id=None, parent_span_id=None, name=context.display,
                    start_ns=None, end_ns=None, attributes=flatten(document), source_line=1)
 
-    read_document(stream.read(), context, READER.label, spans, ids_required=False)
+    read_document(context.whole_document(stream), context, READER.label, spans, ids_required=False)
     return []
 
 

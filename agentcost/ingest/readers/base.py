@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from agentcost.ingest.sources import UTF8_BOM
+from agentcost.ingest.sources import UTF8_BOM, read_whole
 
 # Where the marker keys of a cut-off document are looked for: its top-level keys come first.
 MARKER_SEARCH_CHARACTERS = 4096
@@ -49,11 +49,18 @@ class Head:
     # For a document longer than the head: the readers' marker keys found near its start (the
     # values are not known, only that the keys are there).
     cut_keys: frozenset[str] = frozenset()
+    # The first line runs past the line limit: only its start is here. It is skipped as too
+    # long by a reader of lines; a document that starts with it is over the limit.
+    long_first_line: bool = False
 
     @classmethod
-    def of(cls, data: bytes, markers: Iterable[str] = ()) -> Head:
+    def of(cls, data: bytes, markers: Iterable[str] = (), *, long_first_line: bool = False
+           ) -> Head:
         """`markers`: the keys to look for in a document longer than the head."""
         text = data.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
+        if long_first_line:
+            return cls(data, None, None, is_list=False, lines=False, long_first_line=True,
+                       cut_keys=_markers_near_start(text, markers))
         first_line, _, rest = text.partition(b"\n")
         value = parse_json(first_line)
         if isinstance(value, dict):  # JSON Lines (or a one-line document)
@@ -70,9 +77,8 @@ class Head:
             return cls(data, whole, None, is_list=False, lines=False, document=True)
         if text.startswith(b"["):
             return cls(data, None, _first_list_item(text), is_list=True, lines=False)
-        start = text[:MARKER_SEARCH_CHARACTERS].decode("utf-8", errors="replace")
-        found = frozenset(key for key in markers if f'"{key}"' in start)
-        return cls(data, None, None, is_list=False, lines=False, cut_keys=found)
+        return cls(data, None, None, is_list=False, lines=False,
+                   cut_keys=_markers_near_start(text, markers))
 
     def record_keys(self) -> set[str]:
         """The first record's keys, or the markers found in a document longer than the head."""
@@ -102,10 +108,16 @@ class ReadContext:
     # The run's spans, for span readers to add theirs to: the rules that make steps of them
     # apply across every file of the run.
     spans: RunSpans
+    # The longest line read, and the largest JSON document read whole, in bytes.
+    max_line_bytes: int
 
     @property
     def display(self) -> str:
         return self.source.display
+
+    def whole_document(self, stream: BinaryIO) -> bytes:
+        """All of `stream`, a JSON document: refused past the line limit, or cut short."""
+        return read_whole(stream, self.display, self.max_line_bytes)
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,11 @@ def parse_json(text: bytes) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+def _markers_near_start(text: bytes, markers: Iterable[str]) -> frozenset[str]:
+    start = text[:MARKER_SEARCH_CHARACTERS].decode("utf-8", errors="replace")
+    return frozenset(key for key in markers if f'"{key}"' in start)
 
 
 def _first_list_item(text: bytes) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ def recognises(head: Head) -> bool:
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import read_document
 
-    read_document(stream.read(), context, READER.label, spans)
+    read_document(context.whole_document(stream), context, READER.label, spans)
     return []
 
 

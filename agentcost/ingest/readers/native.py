@@ -37,7 +37,8 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     # What was peeked at cannot be read again from stdin or a pipe: read on from here. A file
     # is opened afresh by the native reader, which may map it whole.
     return read_native(source, set(context.wanted_aliases), context.accounting,
-                       stream=stream if source.read_once else None, missing_task=missing_task)
+                       stream=stream if source.read_once else None, missing_task=missing_task,
+                       max_line_bytes=context.max_line_bytes)
 
 
 def foreign_log(head: Head) -> str | None:

@@ -53,11 +53,12 @@ def _contained(document: dict[str, Any]) -> str | None:
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
     from agentcost.ingest.span_read import add_spans, read_document
 
-    data = stream.read()
     one_container = head.record is not None and _contained(head.record) is not None
-    if head.json_lines and (head.lines or not one_container):
-        add_spans(_json_lines_spans(data, context), context)
+    # A first line over the limit: lines, the first of them skipped as too long.
+    if head.long_first_line or (head.json_lines and (head.lines or not one_container)):
+        add_spans(_json_lines_spans(stream, context), context)
         return []
+    data = context.whole_document(stream)
     document = head.record if head.document and head.record is not None else None
     if document is not None and (key := _contained(document)) is not None:
         others = sorted(name for name in document if name != key)
@@ -78,37 +79,54 @@ def document_spans(document: Any) -> Iterator[Span | BadSpan]:
         yield guarded(number, listed_span, item, number)
 
 
-def _json_lines_spans(data: bytes, context: ReadContext) -> list[Span]:
-    """One span a line, or a line holding spans under a key; a line that is neither is named
-    and skipped, the lines around it kept."""
+def _json_lines_spans(stream: BinaryIO, context: ReadContext) -> list[Span]:
+    """One span a line, or a line holding spans under a key; a line that is neither, or is
+    over the line limit, is named and skipped, the lines around it kept."""
+    from agentcost.ingest.limits import line_too_long
+    from agentcost.ingest.sources import read_chunks
+
     accounting, display = context.accounting, context.display
-    lines = data.split(b"\n")
-    unterminated = not data.endswith(b"\n")
-    if not unterminated:
-        lines.pop()  # the empty text after the final newline
     spans: list[Span] = []
-    for number, raw in enumerate(lines, start=1):
-        accounting.lines_read += 1
-        if not raw.strip():
-            accounting.lines_blank += 1
+    for chunk in read_chunks(stream, max_line_bytes=context.max_line_bytes):
+        if chunk.stream_error:
+            last = chunk.first_line + max(chunk.line_count - 1, 0)
+            accounting.note(f"input cut off ({chunk.stream_error})", display, [last])
+        if chunk.too_long:
+            accounting.lines_read += 1
+            accounting.skip(line_too_long(context.max_line_bytes), display, [chunk.first_line])
             continue
-        try:
-            record = json.loads(raw)
-        except (ValueError, RecursionError):
-            cut_off = unterminated and number == len(lines)
-            accounting.skip(TRUNCATED if cut_off else "not valid JSON", display, [number])
-            continue
-        key = _contained(record) if isinstance(record, dict) else None
-        found = ([guarded(number, listed_span, item, number) for item in record[key]]
-                 if key is not None else [guarded(number, listed_span, record, number)])
-        bad = next((span for span in found if isinstance(span, BadSpan)), None)
-        if bad is not None:
-            accounting.skip(f"not a valid {READER.label} record: {bad.reason}", display,
-                            [number])
-            continue
-        accounting.lines_used += 1
-        spans.extend(span for span in found if isinstance(span, Span))
+        lines = chunk.data.split(b"\n")
+        if not chunk.ends_unterminated:
+            lines.pop()  # the empty text after the final newline
+        last_line = chunk.first_line + len(lines) - 1
+        for number, raw in enumerate(lines, start=chunk.first_line):
+            spans.extend(_line_spans(raw, number, chunk.ends_unterminated and number == last_line,
+                                     context))
     return spans
+
+
+def _line_spans(raw: bytes, number: int, last_cut_off: bool, context: ReadContext
+                ) -> list[Span]:
+    """The spans of one line, accounted for; none when it is blank or cannot be read."""
+    accounting, display = context.accounting, context.display
+    accounting.lines_read += 1
+    if not raw.strip():
+        accounting.lines_blank += 1
+        return []
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        accounting.skip(TRUNCATED if last_cut_off else "not valid JSON", display, [number])
+        return []
+    key = _contained(record) if isinstance(record, dict) else None
+    found = ([guarded(number, listed_span, item, number) for item in record[key]]
+             if key is not None else [guarded(number, listed_span, record, number)])
+    bad = next((span for span in found if isinstance(span, BadSpan)), None)
+    if bad is not None:
+        accounting.skip(f"not a valid {READER.label} record: {bad.reason}", display, [number])
+        return []
+    accounting.lines_used += 1
+    return [span for span in found if isinstance(span, Span)]
 
 
 def listed_span(raw: dict[str, Any], number: int) -> Span:
