@@ -547,3 +547,19 @@ def test_recognised_says_what_it_recognised(tmp_path):
         "agentcost JSONL": "records with no span structure"}
     forced = read_steps([str(lines)], input_format="otlp")
     assert forced.accounting.evidence == {"OTLP/JSON": "named by --input-format"}
+
+
+@pytest.mark.parametrize("spans_a_line", [2, 1500])
+def test_jsonl_whose_first_line_is_broken_keeps_every_line_after_it(tmp_path, spans_a_line):
+    """A cut-off first line (a crash mid-write, a rotated log's tail) is skipped and named;
+    the exporter lines after it, short or hundreds of KB long, are read as OTLP lines."""
+    lines = [otlp_batch_line(n, spans_a_line) for n in range(1, 4)]
+    path = tmp_path / "exporter.jsonl"
+    path.write_text(lines[0][: len(lines[0]) // 2] + "\n" + "\n".join(lines[1:]) + "\n")
+    ingested = read_steps([str(path)])
+    assert ingested.steps.height == 2 * spans_a_line
+    assert ingested.steps["input_tokens"].sum() == 100 * 2 * spans_a_line
+    accounting = ingested.accounting
+    assert (accounting.lines_read, accounting.lines_used) == (3, 2)
+    assert dict(accounting.skipped)["not valid JSON"].examples == [(str(path), 1)]
+    assert list(accounting.formats) == ["OTLP/JSON"]

@@ -22,7 +22,7 @@ from agentcost.ingest.limits import (
 )
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
-from agentcost.ingest.readers.base import Head, ReadContext, Reader, parse_json
+from agentcost.ingest.readers.base import Head, ReadContext, Reader
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
@@ -47,8 +47,6 @@ CORE_CONCEPTS = frozenset({
 })
 SNIFF_BYTES = 256 * 1024
 NOT_A_TRACE_KEYS_SHOWN = 8
-# Lines after a first line that is not JSON looked at to tell JSON Lines from a document.
-LINES_LOOKED_AT = 6
 
 
 class ReadProgress(Protocol):
@@ -153,6 +151,10 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
             _not_text(binary, context, alone=alone)
             return None, [], None
         head = head_of(data, long_first_line=long_first_line)
+        if head.first_line_broken():  # the next line tells JSON Lines from a document
+            data += _through_the_next_line(stream, context.max_line_bytes)
+            given_back = data
+            head = head_of(data)
         recognised = recognise(head)
         if recognised is NATIVE and _document_past_the_head(head):
             # only its whole structure can tell what it is
@@ -213,14 +215,29 @@ def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], displa
 
 
 def _document_past_the_head(head: Head) -> bool:
-    """A JSON document that does not end within the head, and not JSON Lines with a bad first
-    line (a line after it would be an object of its own)."""
+    """A JSON document that does not end within the head (JSON Lines with a bad first line
+    have been told apart by the lines after it)."""
     text = head.data.removeprefix(UTF8_BOM).lstrip()
-    if (text[:1] not in (b"{", b"[") or head.json_lines or head.document
-            or head.long_first_line):
-        return False
-    later = text.split(b"\n", LINES_LOOKED_AT)[1:LINES_LOOKED_AT]
-    return not any(isinstance(parse_json(line), dict) for line in later if line.strip())
+    return text[:1] in (b"{", b"[") and not (head.json_lines or head.document
+                                             or head.long_first_line)
+
+
+def _through_the_next_line(stream: BinaryIO, max_line_bytes: int) -> bytes:
+    """More of the stream, to the end of the line after the one being read: no further than
+    `max_line_bytes`."""
+    pieces: list[bytes] = []
+    newlines = read = 0
+    try:
+        while newlines < 2 and read <= max_line_bytes:
+            piece, _ = read_block(stream, READ_PIECE_BYTES)
+            if not piece:
+                break
+            pieces.append(piece)
+            newlines += piece.count(b"\n")
+            read += len(piece)
+    except (OSError, EOFError):  # what was read is kept: the reader meets the error again
+        pass
+    return b"".join(pieces)
 
 
 def _rest(stream: BinaryIO, head_bytes: int, context: ReadContext) -> bytes:

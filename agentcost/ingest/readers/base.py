@@ -70,6 +70,9 @@ class Head:
             whole = value
         else:
             whole = parse_json(text) if text[:1] in (b"{", b"[") else None
+            later = None if whole is not None else next_record(rest)
+            if later is not None:  # JSON Lines whose first line is broken: the reader says so
+                return cls(data, later, None, is_list=False, lines=True, json_lines=True)
         if isinstance(whole, list):
             first = whole[0] if whole and isinstance(whole[0], dict) else None
             return cls(data, None, first, is_list=True, lines=False, document=True)
@@ -79,6 +82,14 @@ class Head:
             return cls(data, None, _first_list_item(text), is_list=True, lines=False)
         return cls(data, None, None, is_list=False, lines=False,
                    cut_keys=_markers_near_start(text, markers))
+
+    def first_line_broken(self) -> bool:
+        """The first line is not JSON, and the head holds no whole line after it to tell
+        JSON Lines from a document longer than the head."""
+        if self.record is not None or self.is_list or self.document or self.long_first_line:
+            return False
+        text = self.data.removeprefix(UTF8_BOM).lstrip(b" \t\r\n")
+        return text[:1] == b"{" and text.count(b"\n", 0, len(text.rstrip(b"\n"))) < 2
 
     def record_keys(self) -> set[str]:
         """The first record's keys, or the markers found in a document longer than the head."""
@@ -164,3 +175,16 @@ def _first_list_item(text: bytes) -> dict[str, Any] | None:
     return item if isinstance(item, dict) else None
 
 
+# Lines after a first line that is not JSON looked at to tell JSON Lines from a document.
+LINES_LOOKED_AT = 6
+
+
+def next_record(rest: bytes) -> dict[str, Any] | None:
+    """The first of the next lines that is a whole JSON object written from the start of its
+    line, as JSON Lines are (a pretty-printed document indents the objects inside it)."""
+    for line in rest.split(b"\n", LINES_LOOKED_AT)[:LINES_LOOKED_AT]:
+        if line[:1] == b"{":
+            value = parse_json(line)
+            if isinstance(value, dict):
+                return value
+    return None
