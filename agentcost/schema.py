@@ -65,6 +65,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("user", "Categorical", "-", "End user the task ran for."),
     Column("workflow", "Categorical", "-", "Workflow or agent name."),
     Column("session_id", "String", "-", "Session or conversation id."),
+    Column("project", "Categorical", "-", "Project the step worked in: a coding agent's "
+           "working directory."),
+    Column("git_branch", "Categorical", "-", "Git branch checked out, where recorded."),
     Column("source_file", "Categorical", "-", "File the step was read from ('-' for stdin)."),
     Column("source_line", "Int64", "1-based", "Line of source_file the step was read from."),
 )
