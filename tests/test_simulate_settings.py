@@ -167,7 +167,16 @@ def test_settings_that_match_nothing_are_warned_about(run_cli, write_jsonl, writ
     ("step_inflation: [summarize=1.3]\n    budget: 1", 4,
      "step_inflation acts only with route"),
     ("{}", 3, "no strategy to replay: give at least one of route, cache, compress_after"),
-    ("max_steps: 0", 4, "max_steps must be a number, 1 or more"),
+    ("max_steps: 0", 4, "max_steps must be a whole number from 1 to 1,000,000,000, got 0"),
+    # The flags' bounds: a budget that could never be reached, counts no polars int holds
+    ("budget: .nan", 4, "budget must be a number from 0 to 1,000,000,000,000, got nan"),
+    ("max_steps: 100000000000000000000", 4,
+     "max_steps must be a whole number from 1 to 1,000,000,000, got 100000000000000000000"),
+    ("compress_after: 2\n    summary_tokens: 100000000000000000000", 5,
+     "summary_tokens must be a whole number from 1 to 1,000,000,000, got "
+     "100000000000000000000"),
+    ("compress_after: 2\n    keep_last: 1.5", 5,
+     "keep_last must be a whole number from 0 to 1,000,000,000, got 1.5"),
 ])
 def test_scenario_files_get_the_flags_checks(run_cli, write_jsonl, tmp_path, settings_text,
                                              line, message):
@@ -212,3 +221,4 @@ def test_since_and_until_pick_the_steps_replayed(run_cli, write_jsonl, write_pri
     assert table.stdout.startswith(
         "Window\nSteps that started from 2026-11-27 11:00:03 UTC to the last step; 2 steps "
         "outside\n")
+

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.options import (
-    MAX_ROWS,
     Color,
     CostMode,
     CostModeOption,
@@ -36,6 +35,7 @@ from agentcost.cli.reading import (
 )
 from agentcost.errors import EXIT_STRICT
 from agentcost.ingest.readers import AUTO
+from agentcost.limits import MAX_ROWS
 
 
 class Breakdown(StrEnum):
