@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from agentcost.errors import AgentCostError, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
+from agentcost.limits import MAX_USD
 from agentcost.parallel import Jobs
 
 if TYPE_CHECKING:
@@ -238,8 +239,8 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     table = _price_table(prices)
     _require_priced_models(scenarios, table)
     _require_costs_to_compare(scenarios, cost_mode)
-    if any(budget <= 0 for budget in budgets):
-        raise UsageError("budgets must be above 0")
+    if not all(0 < budget <= MAX_USD for budget in budgets):  # nan and inf too
+        raise UsageError(f"budgets must be above 0 and at most {MAX_USD:,.0f}")
     window_start, window_end = _window(since, until)
     # Compute priced per workflow needs the workflow, as in `report`.
     columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS

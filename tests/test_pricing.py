@@ -91,7 +91,8 @@ def test_unknown_is_never_zero(write_jsonl, write_prices):
 
 @pytest.mark.parametrize(("text", "line", "message"), [
     ("models:\n  m:\n    input: 1\n    output: 2\n    colour: red\n", 5, "unknown key 'colour'"),
-    ("models:\n  m:\n    input: -1\n    output: 2\n", 3, "input must be zero or more"),
+    ("models:\n  m:\n    input: -1\n    output: 2\n", 3,
+     "input must be a number from 0 to 1,000,000,000, got -1"),
     ("models:\n  m:\n    input: cheap\n    output: 2\n", 3, "input must be a number"),
     ("models:\n  m:\n    input: 1\n    output: 2\n  m:\n    input: 1\n    output: 2\n", 5,
      "'m' is listed twice (first on line 2)"),

@@ -224,3 +224,25 @@ def test_import_litellm_merges_into_a_table_of_tools_alone(run_cli, tmp_path):
     table = load_price_table(output)
     assert sorted(table.models) == ["gpt-4o", "long-model", "new-model"]
     assert table.tools["vector_search"].per_call == 0.0004
+
+
+def test_a_tables_own_text_is_shown_escaped(run_cli, write_prices):
+    # An imported table could set the terminal's title (OSC 0), clear the screen (CSI 2J) or
+    # turn the line around (U+202E): every text of it is shown as escapes.
+    prices = str(write_prices(
+        'version: 1\nmodels:\n  m:\n    input: 1\n    output: 2\n'
+        '    provider: "\\e]0;pwned\\a"\n    source: "\\e[2J"\n    as_of: "\\u202e2026"\n'
+        '    service_tiers: {"\\e[31mbatch": 0.5}\n'))
+    shown = run_cli("pricing", "show", "m", "--prices", prices)
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        "m (\\x1b]0;pwned\\x07)",
+        "  always: input 1  output 2  cache read -  cache write 5m -  1h -",
+        "  \\x1b[31mbatch tier: x0.5 the model's prices",
+        "  source: \\x1b[2J (as of \\u202e2026)",
+    ]
+    listed = run_cli("pricing", "list", "--prices", prices)
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.stdout.splitlines()[1] == (
+        "  m: input 1  output 2  cache read -  cache write 5m -  1h -  (tiers: "
+        "\\x1b[31mbatch)")

@@ -167,7 +167,19 @@ def test_settings_that_match_nothing_are_warned_about(run_cli, write_jsonl, writ
     ("step_inflation: [summarize=1.3]\n    budget: 1", 4,
      "step_inflation acts only with route"),
     ("{}", 3, "no strategy to replay: give at least one of route, cache, compress_after"),
-    ("max_steps: 0", 4, "max_steps must be a number, 1 or more"),
+    ("max_steps: 0", 4, "max_steps must be a whole number from 1 to 1,000,000,000, got 0"),
+    # The flags' bounds: a budget that could never be reached, counts no polars int holds
+    ("budget: .nan", 4, "budget must be a number from 0 to 1,000,000,000,000, got nan"),
+    ("max_steps: 100000000000000000000", 4,
+     "max_steps must be a whole number from 1 to 1,000,000,000, got 100000000000000000000"),
+    ("compress_after: 2\n    summary_tokens: 100000000000000000000", 5,
+     "summary_tokens must be a whole number from 1 to 1,000,000,000, got "
+     "100000000000000000000"),
+    ("compress_after: 2\n    keep_last: 1.5", 5,
+     "keep_last must be a whole number from 0 to 1,000,000,000, got 1.5"),
+    ("route: [summarize=small]\n    step_inflation: ['*=1e300']", 5,
+     "--step-inflation '*=1e300': write LABEL=FACTOR, a factor above 0 and at most 1,000"),
+    ("cache: ['web_search:0s']", 4, "--cache 'web_search:0s': a TTL above 0s and at most 365d"),
 ])
 def test_scenario_files_get_the_flags_checks(run_cli, write_jsonl, tmp_path, settings_text,
                                              line, message):
@@ -212,3 +224,45 @@ def test_since_and_until_pick_the_steps_replayed(run_cli, write_jsonl, write_pri
     assert table.stdout.startswith(
         "Window\nSteps that started from 2026-11-27 11:00:03 UTC to the last step; 2 steps "
         "outside\n")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("--budget", "nan"), "Invalid value for '--budget'"),
+    (("--budget", "1e400"), "Invalid value for '--budget'"),
+    (("--max-steps", "100000000000000000000"), "Invalid value for '--max-steps'"),
+    (("--compress-after", "100000000000000000000"), "Invalid value for '--compress-after'"),
+    (("--compress-after", "1", "--keep-last", "100000000000000000000"),
+     "Invalid value for '--keep-last'"),
+    (("--compress-after", "1", "--summary-tokens", "100000000000000000000"),
+     "Invalid value for '--summary-tokens'"),
+    (("--compress-after", "1", "--summary-tokens", "1e20"),
+     "Invalid value for '--summary-tokens'"),
+    (("--budget-sweep", "nan,inf"), "agentcost: error: --budget-sweep 'nan,inf': budgets must "
+                                    "be above 0 and at most 1,000,000,000,000\n"),
+    (("--budget-sweep", "0.01,nan"), "agentcost: error: --budget-sweep '0.01,nan': budgets "
+                                     "must be above 0 and at most 1,000,000,000,000\n"),
+    (("--route", "summarize=small", "--step-inflation", "*=nan"),
+     "agentcost: error: --step-inflation '*=nan': write LABEL=FACTOR, a factor above 0 and at "
+     "most 1,000\n"),
+    (("--route", "summarize=small", "--step-inflation", "*=1e300"),
+     "agentcost: error: --step-inflation '*=1e300': write LABEL=FACTOR, a factor above 0 and "
+     "at most 1,000\n"),
+    (("--cache", "web_search:0s"),
+     "agentcost: error: --cache 'web_search:0s': a TTL above 0s and at most 365d\n"),
+    (("--cache", "web_search:99999999999999999999d"),
+     "agentcost: error: --cache 'web_search:99999999999999999999d': a TTL above 0s and at "
+     "most 365d\n"),
+])
+def test_numeric_options_out_of_range_are_usage_errors(run_cli, write_jsonl, write_prices,
+                                                       options, message):
+    records = [*label_log(write_jsonl),
+               *({"task_id": "t", "step_number": 10 + i, "tool_name": "web_search",
+                  "tool_args": {"q": "x"}, "timestamp": ELEVEN + 10 + i} for i in (1, 2))]
+    path = str(write_jsonl(records))
+    result = run_cli("simulate", path, "--prices", str(write_prices(PRICES)), *options)
+    assert result.exit_code == 2, result.output
+    if message.startswith("agentcost: error: "):
+        assert result.stderr == message
+    else:  # the command line's own parser, in its box
+        assert message in result.stderr
+    assert "Traceback" not in result.output

@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.options import (
-    MAX_PERCENT,
-    MAX_USD,
     CostMode,
     CostModeOption,
     InputFormatOption,
@@ -28,6 +26,7 @@ from agentcost.cli.reading import print_skips, read_progress, reading
 from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
+from agentcost.limits import MAX_PERCENT, MAX_USD
 
 
 def check(

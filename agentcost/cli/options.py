@@ -22,10 +22,6 @@ class OutputFormat(StrEnum):
 
 
 INPUT_FORMATS = (AUTO, *sorted(BY_NAME))
-# Bounds of the numeric options: above them a value is a typo (or inf), never a real limit.
-MAX_USD = 1e12
-MAX_PERCENT = 1e6
-MAX_ROWS = 1_000_000_000
 
 
 def _known_format(value: str) -> str:

@@ -59,7 +59,7 @@ def list_prices(prices: PricesOption = None) -> None:
         if model.periods[-1].long_context:
             extras.append("long-context tier")
         if model.service_tiers:
-            extras.append("tiers: " + ", ".join(model.service_tiers))
+            extras.append("tiers: " + ", ".join(safe_text(tier) for tier in model.service_tiers))
         note = f"  ({'; '.join(extras)})" if extras else ""
         print(f"  {safe_text(model.name)}: {_prices_line(model.current)}{note}")
     for tool in table.tools.values():
@@ -85,7 +85,7 @@ def show(name: Annotated[str, typer.Argument(help="Model name (as traces write i
 def _describe(model: ModelPrice) -> None:
     from agentcost.renderers.text import safe_text
 
-    print(f"{safe_text(model.name)} ({model.provider or 'provider not given'})")
+    print(f"{safe_text(model.name)} ({safe_text(model.provider or 'provider not given')})")
     for period in model.periods:
         since = "always" if period.since is None else f"since {period.since}"
         print(f"  {since}: {_prices_line(period.prices)}")
@@ -105,7 +105,7 @@ def _describe(model: ModelPrice) -> None:
         print(f"  {region}: x{uplift:g}")
     if model.aliases:
         print("  aliases: " + ", ".join(safe_text(alias) for alias in model.aliases))
-    print(f"  source: {model.source or '-'} (as of {model.as_of or '-'})")
+    print(f"  source: {safe_text(model.source or '-')} (as of {safe_text(model.as_of or '-')})")
 
 
 def _tier_line(prices: ServiceTier) -> str:
@@ -222,7 +222,7 @@ def import_litellm(
     write_output(to_yaml(imported, source, merged), output)
     load_price_table(output)  # the result must load as a valid table
     if merged is None:
-        print(f"wrote {len(imported.models):,} models to {output}", file=sys.stderr)
+        print(f"wrote {len(imported.models):,} models to {safe_text(output)}", file=sys.stderr)
     else:
         print(f"wrote {output}: {safe_text(merged.into)} with {plural(len(merged.added), 'model')}"
               f" added from {safe_text(source.name)}; {plural(len(merged.kept), 'model')} it "

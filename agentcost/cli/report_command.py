@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.options import (
-    MAX_ROWS,
     Color,
     CostMode,
     CostModeOption,
@@ -38,6 +37,7 @@ from agentcost.cli.reading import (
 from agentcost.errors import EXIT_STRICT
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
+from agentcost.limits import MAX_ROWS
 
 
 class Breakdown(StrEnum):

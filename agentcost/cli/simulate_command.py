@@ -37,6 +37,7 @@ from agentcost.cli.reading import (
 from agentcost.errors import UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
+from agentcost.limits import MAX_ROWS, MAX_USD
 from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,
     DEFAULT_SUMMARY_MODEL,
@@ -60,22 +61,26 @@ def simulate(
         help="TOOL[:TTL] (TTL like 30m, 1h, 1d; default 1h; * for every tool); repeatable.")
     ] = None,
     compress_after: Annotated[int | None, typer.Option(
-        min=1, help="Compress the history of each task's LLM steps after this many.")] = None,
+        min=1, max=MAX_ROWS,
+        help="Compress the history of each task's LLM steps after this many.")] = None,
     keep_last: Annotated[int | None, typer.Option(
-        min=0, help=f"Steps kept whole when compressing (default {DEFAULT_KEEP_LAST}). Needs "
+        min=0, max=MAX_ROWS,
+        help=f"Steps kept whole when compressing (default {DEFAULT_KEEP_LAST}). Needs "
         "--compress-after.")] = None,
     summary_model: Annotated[str | None, typer.Option(
         help=f"Model that writes the summaries (default {DEFAULT_SUMMARY_MODEL}). Needs "
         "--compress-after.")] = None,
     summary_tokens: Annotated[int | None, typer.Option(
-        min=1, help=f"Tokens of each summary (default {DEFAULT_SUMMARY_TOKENS}). Needs "
+        min=1, max=MAX_ROWS,
+        help=f"Tokens of each summary (default {DEFAULT_SUMMARY_TOKENS}). Needs "
         "--compress-after.")] = None,
     budget: Annotated[float | None, typer.Option(
-        min=0, help="Per-task budget in USD: a task stops at the step that reaches it.")
-    ] = None,
+        min=0, max=MAX_USD,
+        help="Per-task budget in USD: a task stops at the step that reaches it.")] = None,
     max_steps: Annotated[int | None, typer.Option(
-        min=1, help="Per-task limit on the agent's own steps (history summaries the replay "
-        "adds do not count).")] = None,
+        min=1, max=MAX_ROWS,
+        help="Per-task limit on the agent's own steps (history summaries the replay adds do not "
+        "count).")] = None,
     scenario_file: Annotated[Path | None, typer.Option(
         "--scenario", help="YAML file of named scenarios, compared side by side.")] = None,
     budget_sweep: Annotated[str | None, typer.Option(
@@ -164,6 +169,7 @@ def _budgets(text: str) -> list[float]:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError as error:
         raise UsageError(f"--budget-sweep {text!r}: write budgets like 0.1,0.5,1") from error
-    if not values or any(value <= 0 for value in values):
-        raise UsageError(f"--budget-sweep {text!r}: budgets must be above 0")
+    if not values or not all(0 < value <= MAX_USD for value in values):  # nan and inf too
+        raise UsageError(f"--budget-sweep {text!r}: budgets must be above 0 and at most "
+                         f"{MAX_USD:,.0f}")
     return values

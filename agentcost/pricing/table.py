@@ -21,16 +21,18 @@ from importlib import resources
 from pathlib import Path
 
 from agentcost.errors import PriceTableError
+from agentcost.limits import MAX_ROWS
 from agentcost.pricing.layers import merge
+from agentcost.pricing.yaml_load import TooLarge, load, read_text
 from agentcost.pricing.yaml_nodes import (
     Node,
     YamlError,
     date,
-    load,
     mapping,
     price,
     refuse_unknown,
     sequence,
+    shown,
     text,
 )
 
@@ -190,11 +192,14 @@ def load_price_table(path: Path | None = None, *, require_models: bool = True) -
 def _load(path: Path, extending: tuple[Path, ...]) -> PriceTable:
     """`extending`: the tables that extend this one, in the order they were read."""
     try:
-        content = path.read_text(encoding="utf-8")
+        content = read_text(path)
     except OSError as error:
         raise PriceTableError(f"{path}: cannot read price table: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise PriceTableError(f"{path}: price table is not UTF-8 text") from error
+    except TooLarge as error:
+        raise PriceTableError(f"{path}: the price table {error} (LiteLLM's whole database "
+                              "is under 1 MiB as one): is it the right file?") from error
     try:
         root = load(content)
         table = parse_table(root, str(path))
@@ -282,7 +287,8 @@ def _model(name: str, node: Node) -> ModelPrice:
         dates = [p.since for p in periods]
         if len(set(dates)) != len(dates):
             raise YamlError(entry["history"].line, "two history entries have the same 'since'")
-    aliases = tuple(str(alias.value) for alias in sequence(entry.get("aliases"), "aliases"))
+    aliases = tuple(str(text(alias, "an alias")) for alias in sequence(entry.get("aliases"),
+                                                                       "aliases"))
     return ModelPrice(
         name=name,
         periods=(*periods, current),
@@ -290,9 +296,9 @@ def _model(name: str, node: Node) -> ModelPrice:
         service_tiers=_service_tiers(entry.get("service_tiers"), node, name,
                                      current.long_context),
         regional=_regional(entry.get("regional"), name),
-        provider=text(entry.get("provider")),
-        source=text(entry.get("source")),
-        as_of=text(entry.get("as_of")),
+        provider=text(entry.get("provider"), "provider"),
+        source=text(entry.get("source"), "source"),
+        as_of=text(entry.get("as_of"), "as_of"),
         line=node.line,
     )
 
@@ -329,8 +335,10 @@ def _long_context(node: Node | None, model: str) -> LongContext | None:
                                    "the tier) or 'from' (N or more), exactly one")
     key = "above" if "above" in entry else "from"
     threshold = entry[key].value
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold <= 0:
-        raise YamlError(entry[key].line, f"{key} must be a whole number of tokens")
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not (
+            0 < threshold <= MAX_ROWS):
+        raise YamlError(entry[key].line, f"{key} must be a whole number of tokens from 1 to "
+                                         f"{MAX_ROWS:,}, got {shown(threshold)}")
     return LongContext(threshold, key == "from",
                        _price_set(entry, node, f"long_context of {model!r}"))
 
@@ -384,7 +392,8 @@ def _tool(name: str, node: Node) -> ToolPrice:
     if "per_call" not in entry:
         raise YamlError(node.line, f"tool {name!r} needs a 'per_call' price")
     return ToolPrice(name=name, per_call=price(entry["per_call"], "per_call"),
-                     source=text(entry.get("source")), as_of=text(entry.get("as_of")),
+                     source=text(entry.get("source"), "source"),
+                     as_of=text(entry.get("as_of"), "as_of"),
                      line=node.line)
 
 

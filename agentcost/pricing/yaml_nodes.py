@@ -1,14 +1,15 @@
-"""YAML loading that keeps line numbers and refuses duplicate keys, for messages like `file:12`,
-and the checks of the values a price table holds (mappings, lists, prices, dates, text)."""
+"""A YAML value with the line it is on, for messages like `file:12` (read by yaml_load.py), and
+the checks of the values a price table holds (mappings, lists, prices, dates, text)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+# USD per 1M tokens, per call or per second, or a factor: above it a value is a typo.
+MAX_PRICE = 1e9
+SHOWN_CHARACTERS = 40
 
 
 @dataclass(frozen=True)
@@ -19,45 +20,10 @@ class Node:
     line: int
 
 
-# libyaml's loader when PyYAML was built with it: it parses in C.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class YamlError(ValueError):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
-
-
-def load(text: str) -> Node:
-    try:
-        root = yaml.compose(text, Loader=FAST_LOADER)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise YamlError(line, f"not valid YAML: {problem}") from error
-    if root is None:
-        return Node({}, 1)
-    return _convert(root, yaml.constructor.SafeConstructor())
-
-
-def _convert(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        mapping: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = _convert(key_node, constructor)
-            name = str(key.value)
-            if name in mapping:
-                raise YamlError(key.line, f"{name!r} is listed twice (first on line "
-                                          f"{mapping[name].line})")
-            # An entry's line is its key's line: where a person looks for it.
-            mapping[name] = Node(_convert(value_node, constructor).value, key.line)
-        return Node(mapping, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_convert(item, constructor) for item in node.value], line)
-    return Node(constructor.construct_object(node), line)
 
 
 def mapping(node: Node, what: str) -> dict[str, Node]:
@@ -86,9 +52,10 @@ def refuse_unknown(entry: dict[str, Node], allowed: frozenset[str], where: str) 
 def price(node: Node, key: str) -> float:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise YamlError(node.line, f"{key} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise YamlError(node.line, f"{key} must be zero or more, got {value!r}")
+        raise YamlError(node.line, f"{key} must be a number, got {shown(value)}")
+    if not 0 <= value <= MAX_PRICE:  # nan and inf too; a long int is compared exactly
+        raise YamlError(node.line, f"{key} must be a number from 0 to {MAX_PRICE:,.0f}, got "
+                                   f"{shown(value)}")
     return float(value)
 
 
@@ -102,14 +69,31 @@ def date(node: Node | None) -> dt.date | None:
         return value
     try:
         return dt.date.fromisoformat(str(value))
-    except ValueError as error:
-        raise YamlError(node.line, f"since must be a date (YYYY-MM-DD), got {value!r}") \
-            from error
+    except ValueError:
+        raise YamlError(node.line, f"since must be a date (YYYY-MM-DD), got {shown(value)}") \
+            from None
 
 
-def text(node: Node | None) -> str | None:
+def text(node: Node | None, key: str) -> str | None:
     if node is None or node.value is None:
         return None
+    if isinstance(node.value, dict | list):
+        raise YamlError(node.line, f"{key} must be text, got {shown(node.value)}")
     if isinstance(node.value, dt.date):
         return node.value.isoformat()
     return str(node.value)
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: on one line, escaped, and short."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    try:
+        quoted = repr(value)
+    except ValueError:  # an int past Python's limit on digits shown
+        return "a number too long to show"
+    if len(quoted) <= SHOWN_CHARACTERS:
+        return quoted
+    return f"{quoted[:SHOWN_CHARACTERS - 5]}... ({len(quoted):,} characters)"

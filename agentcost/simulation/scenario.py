@@ -20,6 +20,10 @@ DEFAULT_TTL_SECONDS = 3600.0
 DEFAULT_KEEP_LAST = 3
 DEFAULT_SUMMARY_MODEL = "gpt-4o-mini"
 DEFAULT_SUMMARY_TOKENS = 500
+# Above them a setting is a typo: a model needing a thousand times the steps, a cache entry
+# kept past a year.
+MAX_INFLATION = 1000.0
+MAX_TTL_SECONDS = 365 * SECONDS["d"]
 
 # The settings that enable a strategy, spelled as flags without their dashes.
 STRATEGY_SETTINGS = ("route", "cache", "compress-after", "budget", "max-steps")
@@ -167,8 +171,9 @@ def parse_inflation(values: list[str]) -> tuple[Inflation, ...]:
         except ValueError as error:
             raise UsageError(f"--step-inflation {text!r}: write LABEL=FACTOR") from error
         glob = pattern.removeprefix("model:")
-        if not glob or not 0 < value < float("inf"):
-            raise UsageError(f"--step-inflation {text!r}: write LABEL=FACTOR, factor above 0")
+        if not glob or not 0 < value <= MAX_INFLATION:  # nan and inf too
+            raise UsageError(f"--step-inflation {text!r}: write LABEL=FACTOR, a factor above 0 "
+                             f"and at most {MAX_INFLATION:,.0f}")
         inflations.append(Inflation(glob, value, by_model=glob != pattern))
     return tuple(inflations)
 
@@ -177,4 +182,7 @@ def parse_cache(text: str) -> CacheRule:
     tool, _, ttl = text.partition(":")
     if not tool:
         raise UsageError(f"--cache {text!r}: write TOOL or TOOL:TTL (TTL like 30m, 1h)")
-    return CacheRule(tool, parse_duration(ttl) if ttl else DEFAULT_TTL_SECONDS)
+    seconds = parse_duration(ttl) if ttl else DEFAULT_TTL_SECONDS
+    if not 0 < seconds <= MAX_TTL_SECONDS:  # 0 would cache nothing
+        raise UsageError(f"--cache {text!r}: a TTL above 0s and at most 365d")
+    return CacheRule(tool, seconds)

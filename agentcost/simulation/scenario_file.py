@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from agentcost.errors import AgentCostError, UsageError
-from agentcost.pricing.yaml_nodes import Node, YamlError, load
+from agentcost.limits import MAX_ROWS, MAX_USD
+from agentcost.pricing.yaml_load import TooLarge, load, read_text
+from agentcost.pricing.yaml_nodes import Node, YamlError, shown
 from agentcost.simulation.scenario import (
     InertSetting,
     Scenario,
@@ -34,6 +36,9 @@ KEYS = frozenset({"route", "step_inflation", "cache", "compress_after", "keep_la
                   "summary_model", "summary_tokens", "budget", "max_steps"})
 # Counts that the flags take from 1 (the rest from 0).
 FROM_ONE = frozenset({"compress_after", "summary_tokens", "max_steps"})
+# The most each number may be, as for the flags: above it, a typo.
+MOST = {"budget": MAX_USD, "compress_after": MAX_ROWS, "keep_last": MAX_ROWS,
+        "summary_tokens": MAX_ROWS, "max_steps": MAX_ROWS}
 
 
 class SettingError(UsageError):
@@ -46,9 +51,13 @@ class SettingError(UsageError):
 
 def load_scenarios(path: Path) -> list[Scenario]:
     try:
-        root = load(path.read_text(encoding="utf-8"))
+        root = load(read_text(path))
     except OSError as error:
         raise AgentCostError(f"{path}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise AgentCostError(f"{path}: scenario file is not UTF-8 text") from error
+    except TooLarge as error:
+        raise AgentCostError(f"{path}: the scenario file {error}") from error
     except YamlError as error:
         raise AgentCostError(f"{path}:{error.line}: {error}") from error
     top = root.value if isinstance(root.value, dict) else {}
@@ -105,12 +114,12 @@ def _settings(name: str, entry: dict[str, Node]) -> Scenario:
         if key not in entry:
             return None
         value = entry[key].value
-        least = 1 if key in FROM_ONE else 0
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
-            raise SettingError(f"{key} must be a number, {least} or more", entry[key].line)
-        if kind is int and value != int(value):
-            raise SettingError(f"{key} must be a whole number, {least} or more",
-                               entry[key].line)
+        least, most = (1 if key in FROM_ONE else 0), MOST[key]
+        whole = "a whole number" if kind is int else "a number"
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                least <= value <= most) or (kind is int and value != int(value)):  # nan too
+            raise SettingError(f"{key} must be {whole} from {least} to {most:,.0f}, got "
+                               f"{shown(value)}", entry[key].line)
         return kind(value)
 
     try:
