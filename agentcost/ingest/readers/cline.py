@@ -38,6 +38,9 @@ DEFAULT_AGENT = "cline"
 USAGE_SAYS = {"api_req_started": "main", "deleted_api_reqs": "deleted requests",
               "subagent_usage": "subagents"}
 PROMPT_SAYS = frozenset({"task", "user_feedback"})
+# Messages (say or ask) that record a tool call.
+TOOL_MESSAGES = frozenset({"tool", "command", "use_mcp_server", "browser_action_launch",
+                           "browser_action"})
 USAGE_FIELDS = ("tokensIn", "tokensOut", "cacheWrites", "cacheReads")
 # Where the first request's text names the working directory (Cline; Roo Code).
 WORKING_DIRECTORY_HEADINGS = ("# Current Working Directory (", "# Current Workspace Directory (")
@@ -101,10 +104,9 @@ class _Task:
             self._request(number, message, str(said))
         elif said == "condense_context":
             self._condensing(number, message)
-        elif (said or asked) in ("tool", "command", "use_mcp_server", "browser_action_launch") \
-                or said == "browser_action":
-            if not message.get("partial"):  # a tool message still streaming never ran
-                self._tool_call(number, message, str(said or asked))
+        elif (said or asked) in TOOL_MESSAGES and not message.get("partial"):
+            # a tool message still streaming (partial) is a call that never ran
+            self._tool_call(number, message, str(said or asked))
 
     def _where(self, number: int, message: dict[str, Any], name: str | None = None) -> Any:
         from agentcost.ingest.coding.steps import Where
@@ -176,7 +178,7 @@ class _Task:
                 return
             name = _tool_name(kind, info)
             args = json.dumps(info.get("arguments") if kind == "use_mcp_server" else info)
-        self.calls.append(ToolCall(self._where(number, message), name, args))
+        self.calls.append(ToolCall(self._where(number, message, "main"), name, args))
 
     def _model(self, message: dict[str, Any]) -> str | None:
         info = message.get("modelInfo")

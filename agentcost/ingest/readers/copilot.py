@@ -35,7 +35,7 @@ AGENT = "copilot-cli"
 EVENTS_FILE = "events.jsonl"
 # Every event type the CLI persists (github/copilot-sdk session-events.ts); a line of another
 # type is skipped and named.
-EVENT_TYPES = frozenset("""
+EVENT_TYPE_NAMES = """
 assistant.idle assistant.intent assistant.message assistant.message_delta assistant.message_start
 assistant.reasoning assistant.reasoning_delta assistant.server_tool_progress
 assistant.streaming_delta assistant.tool_call_delta assistant.turn_end assistant.turn_start
@@ -67,7 +67,8 @@ subagent.failed subagent.selected subagent.started system.message system.notific
 tool.execution_complete tool.execution_partial_result tool.execution_progress
 tool.execution_start tool.user_requested tool_search.activated ui.ephemeral_query user.message
 user_input.completed user_input.requested
-""".split())
+"""
+EVENT_TYPES = frozenset(EVENT_TYPE_NAMES.split())
 USAGE_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens",
                 "reasoningTokens")
 
@@ -219,7 +220,8 @@ class _Session:
             name = f"mcp__{server}__{_text(data.get('mcpToolName')) or name}"
         arguments = data.get("arguments")
         args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        self.calls.append(ToolCall(self._where(record, number), name, args,
+        who = "subagent" if record.get("agentId") else "main"
+        self.calls.append(ToolCall(self._where(record, number, who), name, args,
                                    _text(data.get("toolCallId"))))
 
     def _shutdown(self, data: dict[str, Any], record: dict[str, Any], number: int) -> None:

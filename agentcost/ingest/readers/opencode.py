@@ -9,8 +9,9 @@ message). An assistant message with no step-finish part is a request only when i
 the others hold and is never read. `cost` 0 is OpenCode's for a model it has no price for (a
 custom provider, a subscription): unknown, not free. Reasoning is billed apart from output
 where the step's `total` says so (input, cache, output and reasoning add up to it), else it is
-inside output. The model is the message's `modelID` as written. Tasks: a session's user messages, in order; an assistant message serves the
-one its `parentID` names. A sub-agent runs in a child session (`parent_id`): its steps belong
+inside output. The model is the message's `modelID` as written. Tasks: a session's user
+messages, in order; an assistant message serves the one its `parentID` names. A sub-agent runs
+in a child session (`parent_id`): its steps belong
 to the root session and to the prompt whose `task` tool call started it.
 """
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 AGENT = "opencode"
 SQLITE_HEADER = b"SQLite format 3\x00"
+WAL_VERSION_BYTES = slice(18, 20)
 # Where a database is not a plain file to open (gzip, a pipe): the head is searched for the
 # tables' definitions instead, which SQLite keeps on its first pages.
 TABLE_DEFINITIONS = (b"CREATE TABLE `message`", b"CREATE TABLE `part`")
@@ -99,8 +101,12 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _in_memory(data: bytes) -> sqlite3.Connection:
     if not data.startswith(SQLITE_HEADER):
         raise sqlite3.DatabaseError("not an SQLite database")
+    # A database in memory has no write-ahead log: its header's read and write versions
+    # (bytes 18 and 19) must say "rollback journal", else SQLite will not open it.
+    image = bytearray(data)
+    image[WAL_VERSION_BYTES] = b"\x01\x01"
     database = sqlite3.connect(":memory:")
-    database.deserialize(data)
+    database.deserialize(bytes(image))
     return database
 
 
