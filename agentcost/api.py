@@ -50,7 +50,8 @@ PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model"
                   "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
                   "tokens_estimated", "tool_name", "reported_cost_usd",
                   "reported_tool_cost_usd", "source_file", "source_line")
-OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args")
+OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args", "session_id", "project",
+                    "git_branch")
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
 # The name of the scenario made of the command line's own flags.
@@ -118,9 +119,10 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
     a datetime, an ISO 8601 text or a span back from now ("24h", "7d"). `by` adds a cost
-    breakdown (user, workflow, agent, model, tool, day, hour); `opportunities` looks for
-    savings by replaying each strategy; `baseline`, an earlier JSON report, adds the drift."""
-    from agentcost.analysis.dashboard import BREAKDOWNS, build_dashboard
+    breakdown (user, workflow, agent, model, tool, day, hour, week, month, session, project,
+    branch, block: README "Coding agents"); `opportunities` looks for savings by replaying
+    each strategy; `baseline`, an earlier JSON report, adds the drift."""
+    from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
     from agentcost.pricing.cost import price_steps
@@ -132,10 +134,9 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         raise UsageError(f"by={by!r}: use one of {', '.join(BREAKDOWNS)}")
     window_start, window_end = _window(since, until)
     columns: tuple[str, ...] = REPORT_COLUMNS
-    if table.compute_per_workflow or by in ("workflow", "agent"):
+    if table.compute_per_workflow:
         columns = (*columns, "workflow")
-    if by == "user":
-        columns = (*columns, "user")
+    columns = (*columns, *(c for c in BREAKDOWN_COLUMNS.get(by or "", ()) if c not in columns))
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,

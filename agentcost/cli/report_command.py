@@ -48,6 +48,12 @@ class Breakdown(StrEnum):
     tool = "tool"
     day = "day"
     hour = "hour"
+    week = "week"
+    month = "month"
+    session = "session"
+    project = "project"
+    branch = "branch"
+    block = "block"
 
 
 class SortColumn(StrEnum):
@@ -81,7 +87,8 @@ def report(
     since: Since = None,
     until: Until = None,
     by: Annotated[Breakdown | None, typer.Option(
-        help="Add a breakdown of cost by this.")] = None,
+        help="Add a breakdown of cost by this (times in UTC; week: ISO week; branch: project "
+        "and git branch; block: the 5-hour windows subscription plans meter by).")] = None,
     opportunities: Annotated[bool, typer.Option(
         help="Look for savings (routing, tool caching, compression, budgets), each estimated "
         "by replaying it, with the simulate command that checks it.")] = False,
