@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -80,6 +80,20 @@ class Comparison:
     untimed_steps: int = 0
     accounting: LineAccounting | None = None
     steps_outside: int = 0  # timed steps that started outside the window
+
+
+def agent_logs(agents: str | Sequence[str], *, environ: Mapping[str, str] | None = None,
+               home: str | PathLike[str] | None = None) -> list[str]:
+    """The log files of the coding agents named ("claude-code,codex", a list of names, or
+    "all": those found), where each agent keeps them, honouring the environment variables the
+    agents themselves read (CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_CLI_HOME, XDG_DATA_HOME,
+    COPILOT_HOME, CLINE_DIR, VS Code's...): the inputs for `report`, `simulate` or `compare`,
+    as `--from` gives them. `environ` and `home` stand in for this process's. A named agent
+    whose logs are not found is an InputError."""
+    from agentcost.ingest.coding.locations import agent_logs as find_logs
+
+    text = agents if isinstance(agents, str) else ",".join(agents)
+    return find_logs(text, environ, None if home is None else Path(home))
 
 
 def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
