@@ -71,11 +71,11 @@ def test_blocks_follow_ccusages_rule():
     frame = steps([("2026-03-01T10:30:00", 1, "s", None, None),  # block 10:00-15:00
                    ("2026-03-01T12:00:00", 2, "s", None, None),
                    ("2026-03-01T15:00:00", 4, "s", None, None),  # exactly 15:00: still in
-                   ("2026-03-01T15:00:01", 8, "s", None, None),  # block 15:00-20:00
-                   ("2026-03-01T21:10:00", 16, "s", None, None),  # after a gap: 21:00-
+                   ("2026-03-01T16:30:00", 8, "s", None, None),  # block 16:00-21:00
+                   ("2026-03-01T21:10:00", 16, "s", None, None),  # after it: 21:00-
                    (None, 32, "s", None, None)])  # no time: in no block
     assert rows_of(frame, "block") == [("(none)", 1, 0.32), ("2026-03-01 10:00", 3, 0.07),
-                                       ("2026-03-01 15:00", 1, 0.08),
+                                       ("2026-03-01 16:00", 1, 0.08),
                                        ("2026-03-01 21:00", 1, 0.16)]
 
 
@@ -93,8 +93,10 @@ def test_a_tool_call_goes_to_the_block_open_before_it_and_only_requests_open_blo
 
 def test_block_starts_step_a_block_at_a_time():
     hour = 3_600_000_000
-    times = pl.Series([0, hour * 5, hour * 5 + 1, hour * 12 + 59, hour * 13])
-    assert block_starts(times).to_list() == [0, hour * 5, hour * 12]
+    # 0 opens 00:00-05:00, which holds 05:00 itself; 06:30 opens 06:00-11:00; 12:00:00.000059
+    # opens 12:00-17:00, which holds 13:00
+    times = pl.Series([0, hour * 5, hour * 6 + hour // 2, hour * 12 + 59, hour * 13])
+    assert block_starts(times).to_list() == [0, hour * 6, hour * 12]
 
 
 @pytest.mark.skipif(not REAL_TRACES.is_dir(), reason="needs the shared real traces")
