@@ -106,23 +106,20 @@ class _Usage:
     premium: float | None
 
     def minus(self, other: _Usage | None) -> _Usage:
-        if other is None:
-            return self
-        return _Usage(self.prompt - other.prompt, self.output - other.output,
-                      self.cache_read - other.cache_read, self.cache_write - other.cache_write,
-                      self.reasoning - other.reasoning,
-                      None if self.count is None or other.count is None
-                      else self.count - other.count,
-                      None if self.premium is None or other.premium is None
-                      else self.premium - other.premium)
+        return self if other is None else self._with(other, -1)
 
     def plus(self, other: _Usage | None) -> _Usage:
-        if other is None:
-            return self
-        negative = _Usage(-other.prompt, -other.output, -other.cache_read, -other.cache_write,
-                          -other.reasoning, None if other.count is None else -other.count,
-                          None if other.premium is None else -other.premium)
-        return self.minus(negative)
+        return self if other is None else self._with(other, 1)
+
+    def _with(self, other: _Usage, sign: int) -> _Usage:
+        count = None if self.count is None or other.count is None \
+            else self.count + sign * other.count
+        premium = None if self.premium is None or other.premium is None \
+            else self.premium + sign * other.premium
+        return _Usage(self.prompt + sign * other.prompt, self.output + sign * other.output,
+                      self.cache_read + sign * other.cache_read,
+                      self.cache_write + sign * other.cache_write,
+                      self.reasoning + sign * other.reasoning, count, premium)
 
     def covers(self, other: _Usage) -> bool:
         return (self.prompt >= other.prompt and self.output >= other.output
