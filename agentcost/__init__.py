@@ -1,7 +1,7 @@
 """agentcost: what did our agents cost, why, and what would it cost if we changed X.
 
     import agentcost
-    report = agentcost.report(["traces.jsonl"])
+    report = agentcost.report(["traces.jsonl"])  # or agentcost.agent_logs("claude-code")
     report.summary.total_cost_usd, report.tasks  # a float, a polars DataFrame
     print(agentcost.render(report, "table"))
 """
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from agentcost.api import (
     Comparison,
     NoUsableInput,
+    agent_logs,
     check,
     compare,
     load_prices,
@@ -66,6 +67,7 @@ __all__ = [
     "Scenario",
     "Simulation",
     "__version__",
+    "agent_logs",
     "check",
     "compare",
     "load_prices",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -51,7 +51,8 @@ PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model"
                   "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
                   "tokens_estimated", "tool_name", "reported_cost_usd",
                   "reported_tool_cost_usd", "source_file", "source_line")
-OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args")
+OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args", "session_id", "project",
+                    "git_branch")
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
 # The name of the scenario made of the command line's own flags.
@@ -80,6 +81,20 @@ class Comparison:
     untimed_steps: int = 0
     accounting: LineAccounting | None = None
     steps_outside: int = 0  # timed steps that started outside the window
+
+
+def agent_logs(agents: str | Sequence[str], *, environ: Mapping[str, str] | None = None,
+               home: str | PathLike[str] | None = None) -> list[str]:
+    """The log files of the coding agents named ("claude-code,codex", a list of names, or
+    "all": those found), where each agent keeps them, honouring the environment variables the
+    agents themselves read (CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_CLI_HOME, XDG_DATA_HOME,
+    COPILOT_HOME, CLINE_DIR, VS Code's...): the inputs for `report`, `simulate` or `compare`,
+    as `--from` gives them. `environ` and `home` stand in for this process's. A named agent
+    whose logs are not found is an InputError."""
+    from agentcost.ingest.coding.locations import agent_logs as find_logs
+
+    text = agents if isinstance(agents, str) else ",".join(agents)
+    return find_logs(text, environ, None if home is None else Path(home))
 
 
 def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
@@ -119,9 +134,10 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
     a datetime, an ISO 8601 text or a span back from now ("24h", "7d"). `by` adds a cost
-    breakdown (user, workflow, agent, model, tool, day, hour); `opportunities` looks for
-    savings by replaying each strategy; `baseline`, an earlier JSON report, adds the drift."""
-    from agentcost.analysis.dashboard import BREAKDOWNS, build_dashboard
+    breakdown (user, workflow, agent, model, tool, day, hour, week, month, session, project,
+    branch, block: README "Coding agents"); `opportunities` looks for savings by replaying
+    each strategy; `baseline`, an earlier JSON report, adds the drift."""
+    from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
     from agentcost.pricing.cost import price_steps
@@ -133,10 +149,9 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         raise UsageError(f"by={by!r}: use one of {', '.join(BREAKDOWNS)}")
     window_start, window_end = _window(since, until)
     columns: tuple[str, ...] = REPORT_COLUMNS
-    if table.compute_per_workflow or by in ("workflow", "agent"):
+    if table.compute_per_workflow:
         columns = (*columns, "workflow")
-    if by == "user":
-        columns = (*columns, "user")
+    columns = (*columns, *(c for c in BREAKDOWN_COLUMNS.get(by or "", ()) if c not in columns))
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,

@@ -17,7 +17,14 @@ from agentcost.pricing.cost import has_unpriced_part
 HOURS_PER_DAY = 24
 DAYS_PER_MONTH = 30
 POSITIONS_SHOWN = 20
-BREAKDOWNS = ("user", "workflow", "agent", "model", "tool", "day", "hour")
+BREAKDOWNS = ("user", "workflow", "agent", "model", "tool", "day", "hour", "week", "month",
+              "session", "project", "branch", "block")
+# Breakdowns in time order; the others are by cost, most first.
+TIME_BREAKDOWNS = frozenset({"day", "hour", "week", "month", "block"})
+# The canonical columns each breakdown groups by, beside those every report reads.
+BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("workflow",),
+                     "session": ("session_id",), "project": ("project",),
+                     "branch": ("project", "git_branch")}
 
 
 @dataclass(frozen=True)
@@ -114,17 +121,16 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
 
 
 def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
-    key = {
-        "user": pl.col("user").cast(pl.String),
-        "workflow": pl.col("workflow").cast(pl.String),
-        "agent": pl.col("workflow").cast(pl.String),
-        "model": pl.col("model").cast(pl.String),
-        "tool": pl.col("tool_name").cast(pl.String),
-        "day": pl.col("start_time").dt.strftime("%Y-%m-%d"),
-        "hour": pl.col("start_time").dt.strftime("%Y-%m-%d %H:00"),
-    }[by]
+    """Steps, tasks and cost by `by` (BREAKDOWNS). Times are UTC: a week is an ISO week
+    (2026-W05), a block one of the 5-hour windows of analysis/blocks.py; a branch is the
+    project and its git branch, "path (branch)"."""
+    key = _key(by)
     # Lazy, so that filtering copies only the columns used, not every column of every step.
     frame = priced.lazy()
+    if by == "block":
+        from agentcost.analysis.blocks import block_label
+
+        frame = frame.with_columns(block_label(priced).alias("block_label"))
     if by == "tool":
         frame = frame.filter(pl.col("tool_name").is_not_null())
     grouped = (
@@ -144,9 +150,25 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     )
 
 
+def _key(by: str) -> pl.Expr:
+    text = {"user": "user", "workflow": "workflow", "agent": "workflow", "model": "model",
+            "tool": "tool_name", "session": "session_id", "project": "project",
+            "block": "block_label"}
+    if by in text:
+        return pl.col(text[by]).cast(pl.String)
+    if by == "branch":
+        project = pl.col("project").cast(pl.String)
+        return (pl.when(pl.col("git_branch").is_not_null())
+                .then(pl.concat_str(project.fill_null("(none)"), pl.lit(" ("),
+                                    pl.col("git_branch").cast(pl.String), pl.lit(")")))
+                .otherwise(project))
+    return pl.col("start_time").dt.strftime({"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00",
+                                             "week": "%G-W%V", "month": "%Y-%m"}[by])
+
+
 def _order(by: str) -> tuple[list[str], list[bool]]:
-    """Days and hours in time order; everything else by cost, most first, then by name."""
-    if by in ("day", "hour"):
+    """Time breakdowns in time order; everything else by cost, most first, then by name."""
+    if by in TIME_BREAKDOWNS:
         return [by], [False]
     return ["cost_usd", by], [True, False]
 

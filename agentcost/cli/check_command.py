@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.options import (
     CostMode,
     CostModeOption,
+    FromAgents,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -30,7 +32,7 @@ from agentcost.limits import MAX_PERCENT, MAX_USD
 
 
 def check(
-    inputs: Inputs,
+    inputs: Inputs = None,
     max_task_cost: Annotated[float | None, typer.Option(
         min=0, max=MAX_USD, help="Fail when any task costs more than this (USD).")] = None,
     max_total: Annotated[float | None, typer.Option(
@@ -52,6 +54,7 @@ def check(
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
     input_format: InputFormatOption = AUTO,
+    from_agents: FromAgents = None,
     task_key: TaskKey = "trace",
     since: Since = None,
     until: Until = None,
@@ -78,8 +81,9 @@ def check(
     if baseline is not None and drift_limit is None:
         print("agentcost: warning: --baseline is read only for --max-p90-drift; ignored",
               file=sys.stderr)
+    paths = inputs_and_agents(inputs, from_agents, "check")
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
-        report = api.report(inputs, prices=price_table(prices), since=since, until=until,
+        report = api.report(paths, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress,
                             max_line_bytes=max_line_size)

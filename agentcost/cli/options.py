@@ -36,10 +36,17 @@ class CostMode(StrEnum):
     auto = "auto"
 
 
-Inputs = Annotated[list[str], typer.Argument(
-    help="Trace files, directories, globs, .gz files or named pipes; - reads stdin.",
+Inputs = Annotated[list[str] | None, typer.Argument(
+    help="Trace files, directories, globs, .gz files or named pipes; - reads stdin. None at "
+    "all: the coding agents' logs found on this machine are listed.",
     show_default=False,
-    metavar="TRACES")]
+    metavar="[TRACES]...")]
+FromAgents = Annotated[str | None, typer.Option(
+    "--from", metavar="AGENTS",
+    help="Read coding agents' logs where they keep them: claude-code, codex, gemini, qwen, "
+    "opencode, copilot, cline (comma-separated), or all; beside TRACES, if any.")]
+
+
 def _one_table(value: list[Path] | None) -> list[Path] | None:
     """Read as a list only to see it given twice, which would otherwise keep the last."""
     if value and len(value) > 1:

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 
+from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.options import (
     Color,
     CostMode,
     CostModeOption,
     Format,
+    FromAgents,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -48,6 +50,12 @@ class Breakdown(StrEnum):
     tool = "tool"
     day = "day"
     hour = "hour"
+    week = "week"
+    month = "month"
+    session = "session"
+    project = "project"
+    branch = "branch"
+    block = "block"
 
 
 class SortColumn(StrEnum):
@@ -62,7 +70,7 @@ class SortColumn(StrEnum):
 
 
 def report(
-    inputs: Inputs,
+    inputs: Inputs = None,
     prices: Prices = None,
     output_format: Format = OutputFormat.table,
     output: Output = None,
@@ -76,12 +84,14 @@ def report(
         help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
     color: Color = None,
     input_format: InputFormatOption = AUTO,
+    from_agents: FromAgents = None,
     cost_mode: CostModeOption = CostMode.computed,
     task_key: TaskKey = "trace",
     since: Since = None,
     until: Until = None,
     by: Annotated[Breakdown | None, typer.Option(
-        help="Add a breakdown of cost by this.")] = None,
+        help="Add a breakdown of cost by this (times in UTC; week: ISO week; branch: project "
+        "and git branch; block: the 5-hour windows subscription plans meter by).")] = None,
     opportunities: Annotated[bool, typer.Option(
         help="Look for savings (routing, tool caching, compression, budgets), each estimated "
         "by replaying it, with the simulate command that checks it.")] = False,
@@ -94,15 +104,18 @@ def report(
     """Price every step of the traces and report cost per task, model and tool.
 
     Example: agentcost report traces.jsonl --sort total --top 10
+
+    Example: agentcost report --from claude-code,codex --by day
     """
     from agentcost import api
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
 
-    refuse_output_over_inputs(output, inputs)
+    paths = inputs_and_agents(inputs, from_agents, "report")
+    refuse_output_over_inputs(output, paths)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
-            inputs, prices=price_table(prices), since=since, until=until,
+            paths, prices=price_table(prices), since=since, until=until,
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
             progress=progress, max_line_bytes=max_line_size)

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.options import (
     Color,
     CostMode,
     CostModeOption,
     Format,
+    FromAgents,
     InputFormatOption,
     Inputs,
     Jobs,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
 
 def simulate(
-    inputs: Inputs,
+    inputs: Inputs = None,
     route: Annotated[list[str] | None, typer.Option(
         help="LABEL=MODEL (LABEL a glob on the step name) or model:MODEL=MODEL; repeatable.")
     ] = None,
@@ -93,6 +95,7 @@ def simulate(
     output: Output = None,
     cost_mode: CostModeOption = CostMode.computed,
     input_format: InputFormatOption = AUTO,
+    from_agents: FromAgents = None,
     task_key: TaskKey = "trace",
     color: Color = None,
     jobs: Jobs = "auto",
@@ -131,9 +134,10 @@ def simulate(
     elif not scenarios:  # a budget sweep alone: shown beside the baseline
         scenarios.append(Scenario(name=api.FLAGS_SCENARIO))
     budgets = _budgets(budget_sweep) if budget_sweep else []
-    refuse_output_over_inputs(output, inputs)
+    paths = inputs_and_agents(inputs, from_agents, "simulate")
+    refuse_output_over_inputs(output, paths)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
-        comparison = api.compare(inputs, scenarios, budgets=budgets, prices=price_table(prices),
+        comparison = api.compare(paths, scenarios, budgets=budgets, prices=price_table(prices),
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
                                  progress=progress, max_line_bytes=max_line_size)

@@ -21,7 +21,13 @@ from agentcost.ingest.limits import (
     document_too_big,
 )
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
-from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
+from agentcost.ingest.readers import (
+    AUTO,
+    head_of,
+    reader_named,
+    recognise,
+    recognise_binary,
+)
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import (
@@ -147,21 +153,21 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
     stream = open_source(source)
     with nullcontext(stream) if source.is_stdin else stream:
         data, given_back, long_first_line = _peek(stream, context.max_line_bytes)
+        plain = None if isinstance(stream, gzip.GzipFile) or source.read_once else source.path
+        binary_reader = None
         if (binary := binary_data(data)) is not None:
-            _not_text(binary, context, alone=alone)
-            return None, [], None
+            # a database a reader reads (OpenCode's SQLite), or data no trace is in
+            binary_reader = recognise_binary(data, plain)
+            if binary_reader is None and (forced is None or forced.binary is None):
+                _not_text(binary, context, alone=alone)
+                return None, [], None
         head = head_of(data, long_first_line=long_first_line)
-        if head.first_line_broken():  # the next line tells JSON Lines from a document
-            data += _through_the_next_line(stream, context.max_line_bytes)
-            given_back = data
-            head = head_of(data)
-        recognised = recognise(head)
-        if recognised is NATIVE and _document_past_the_head(head):
-            # only its whole structure can tell what it is
-            data += _rest(stream, len(data), context)
-            given_back = data
-            head = head_of(data)
-            recognised = recognise(head)
+        recognised: Reader
+        if binary is not None:  # read by a binary format's reader, or one named
+            recognised = binary_reader or cast(Reader, forced)
+        else:
+            recognised, head, data, given_back = _recognise_text(stream, head, data, given_back,
+                                                                  context)
         if forced is None and recognised is NATIVE and head.document and not head.json_lines:
             _not_a_trace(head, context)
             return None, [], None
@@ -171,8 +177,7 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
         evidence = ("named by --input-format" if forced is not None
                     else reader.evidence(head) if reader.evidence is not None else "")
         context.accounting.evidence.setdefault(reader.label, evidence)
-        if not (isinstance(stream, gzip.GzipFile) or source.read_once):
-            context.plain_file = source.path
+        context.plain_file = plain
         # A gzip file's size on disk says little of what it holds: its size is unknown.
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
         context.jobs = jobs_for(jobs, plain_size)
@@ -185,6 +190,24 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
             doubt = (f"{source.display}: read as {forced.label} (--input-format "
                      f"{forced.name}), it gives no step; it looks like {looks}")
         return reader, frames, doubt
+
+
+def _recognise_text(stream: BinaryIO, head: Head, data: bytes, given_back: bytes,
+                    context: ReadContext) -> tuple[Reader, Head, bytes, bytes]:
+    """The reader of a text file, and its head, the bytes read to tell it and the bytes to give
+    back to the reader (more than were first peeked at when the start could not tell)."""
+    if head.first_line_broken():  # the next line tells JSON Lines from a document
+        data += _through_the_next_line(stream, context.max_line_bytes)
+        given_back = data
+        head = head_of(data)
+    recognised = recognise(head)
+    if recognised is NATIVE and _document_past_the_head(head):
+        # only its whole structure can tell what it is
+        data += _rest(stream, len(data), context)
+        given_back = data
+        head = head_of(data)
+        recognised = recognise(head)
+    return recognised, head, data, given_back
 
 
 class _Advance:

@@ -110,7 +110,8 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _is_trace_file(p))
             if not found:
-                raise InputError(f"{item}: directory holds no trace files (*.jsonl, *.json, *.gz)")
+                raise InputError(f"{item}: directory holds no trace files (*.jsonl, *.json, *.gz, "
+                                 "opencode.db)")
             sources.extend(Source(str(p), p) for p in found)
         elif path.is_file():
             sources.append(Source(item, path))
@@ -148,7 +149,14 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
 def _is_trace_file(path: Path) -> bool:
     name = path.name.lower()
     name = name.removesuffix(".gz")
-    return name.endswith(TRACE_SUFFIXES)
+    return name.endswith(TRACE_SUFFIXES) or _is_opencode_database(name)
+
+
+def _is_opencode_database(name: str) -> bool:
+    """OpenCode's SQLite database: opencode.db, or opencode-<channel>.db for a release channel
+    (anomalyco/opencode packages/opencode/src/storage/db.ts); other databases are not looked
+    at."""
+    return name == "opencode.db" or (name.startswith("opencode-") and name.endswith(".db"))
 
 
 def open_source(source: Source) -> BinaryIO:

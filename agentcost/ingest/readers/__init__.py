@@ -6,8 +6,20 @@ base.py) and one line in READERS. The command line's `--input-format` choices co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agentcost.errors import UsageError
-from agentcost.ingest.readers import attributes, jaeger, langfuse, native, otlp, span_list
+from agentcost.ingest.readers import (
+    attributes,
+    cline,
+    copilot,
+    jaeger,
+    langfuse,
+    native,
+    opencode,
+    otlp,
+    span_list,
+)
 from agentcost.ingest.readers.base import Head, Reader
 
 # The first reader that recognises a file's head reads it; native JSONL, last, takes the rest.
@@ -17,6 +29,9 @@ READERS: tuple[Reader, ...] = (
     jaeger.READER,
     span_list.READER,
     attributes.READER,
+    opencode.READER,
+    copilot.READER,
+    cline.READER,
     native.READER,
 )
 BY_NAME = {reader.name: reader for reader in READERS}
@@ -35,6 +50,13 @@ def head_of(data: bytes, *, long_first_line: bool = False) -> Head:
 def recognise(head: Head) -> Reader:
     """The reader of a file with this head: the first in READERS that recognises it."""
     return next(reader for reader in READERS if reader.recognises(head))
+
+
+def recognise_binary(data: bytes, path: Path | None) -> Reader | None:
+    """The reader of a file that is not text (a database), from its first bytes and, for an
+    uncompressed file, its path; None when no reader reads it."""
+    return next((reader for reader in READERS
+                 if reader.binary is not None and reader.binary(data, path)), None)
 
 
 def reader_named(name: str) -> Reader:

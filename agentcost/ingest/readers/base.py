@@ -144,6 +144,10 @@ class Reader:
     markers: tuple[str, ...] = ()
     # What in a head it recognised, in a few words, for "Recognised:".
     evidence: Callable[[Head], str] | None = None
+    # For a binary format (a database): recognises a file that is not text from its first
+    # bytes and, for an uncompressed file, its path. Text formats leave it None; binary data
+    # no reader claims is refused.
+    binary: Callable[[bytes, Path | None], bool] | None = None
 
 
 def parse_json(text: bytes) -> Any:
