@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from agentcost.cli import app
@@ -14,6 +15,10 @@ from agentcost.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_traces"
 REAL_TRACES = ROOT.parent / "shared" / "traces" / "real"
+
+# Property tests check results, never speed: no per-example deadline that a busy machine misses.
+settings.register_profile("results-only", deadline=None)
+settings.load_profile("results-only")
 
 
 def pytest_configure(config: pytest.Config) -> None:
