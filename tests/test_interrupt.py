@@ -3,6 +3,7 @@ that sends nothing (polars' SIGINT handler would otherwise have the wait resume)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -159,3 +160,27 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_sigterm_while_busy_reading_stdin_ends_cleanly():
+    """Bytes still pouring in on stdin when SIGTERM comes (`timeout` over a pipe): exit 143
+    and nothing on stderr, not an interpreter abort over the stdin lock a reader holds."""
+    read_end, write_end = os.pipe()
+    process = agentcost("report", "-", stdin=read_end)
+    os.close(read_end)
+
+    def pour() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(write_end, b"a" * 65536)  # one endless line
+
+    threading.Thread(target=pour, daemon=True).start()
+    try:
+        time.sleep(2.0)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    finally:
+        process.kill()
+        os.close(write_end)
+    assert code == 143
+    assert process.stderr is not None and process.stderr.read() == b""

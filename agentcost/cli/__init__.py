@@ -3,13 +3,14 @@ that `agentcost --help` stays fast."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -48,7 +49,7 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Stopped as stopped:
-            raise typer.Exit(stopped.exit_code) from None
+            _leave(stopped.exit_code)
         except BrokenPipeError:  # `agentcost pricing list | head`: the reader has had enough
             _stop_writing_to_stdout()
             raise typer.Exit(0) from None
@@ -112,12 +113,23 @@ def main() -> None:
     try:
         app()
     except Stopped as stopped:  # before or after the command ran (loading, parsing)
-        sys.exit(stopped.exit_code)
+        _leave(stopped.exit_code)
     finally:
         # The command is done and its objects die with the process: frozen, they are spared
         # the cyclic collector's last passes at interpreter exit, which are long with polars,
         # typer and pydantic loaded. Exit handlers and the flushing of output still run.
         gc.freeze()
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit at once once the command's own clean-up has run (its `finally` blocks ran as the
+    stop went up through them): a reader thread may still be blocked in a read of stdin, and
+    the interpreter's shutdown would abort on the lock it holds."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
 
 
 def _stop(signal_number: int, _: object) -> None:
