@@ -246,3 +246,25 @@ def read(path):
     from agentcost.ingest.read import read_steps
 
     return read_steps([str(path)]).steps
+
+
+def test_percentiles_and_runaways_are_over_the_tasks_priced_whole(write_jsonl):
+    """Three gpt-4o tasks at $0.26 (100,000 input at $2.50/M, 1,000 output at $10/M) and four
+    on a model no table prices: P50 is $0.26, not $0.00, and with a median of $0.26 no task
+    runs away (over 5 x $0.26)."""
+    import agentcost
+    from agentcost.simulation.scenario import Scenario
+
+    records = [{"task_id": f"p{n}", "step": 1, "step_name": "s", "model": "gpt-4o",
+                "input_tokens": 100_000, "output_tokens": 1_000} for n in range(3)]
+    records += [{"task_id": f"u{n}", "step": 1, "step_name": "s", "model": "my-finetune",
+                 "input_tokens": 50_000, "output_tokens": 500} for n in range(4)]
+    path = write_jsonl(records)
+    comparison = agentcost.compare(path, [Scenario(name="cap", budget_usd=1.0)],
+                                   budgets=[0.13])
+    baseline = comparison.simulations[0].baseline
+    assert baseline.percentiles == {50: 0.26, 90: 0.26, 99: 0.26}
+    assert baseline.tasks_left_out == 4
+    [point] = comparison.budget_sweep
+    # One step a task: the step that reaches the budget is kept, so nothing is cut either.
+    assert (point.runaway_tasks, point.tasks_cut) == (0, 0)

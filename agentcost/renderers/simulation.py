@@ -81,7 +81,9 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
             "Cost per task", ("", "P50", "P90", "P99"),
             [("baseline", *(money(base.percentiles[p]) for p in (50, 90, 99))),
              ("scenario", *(money(result.percentiles[p]) for p in (50, 90, 99)))],
-            (False, True, True, True), caption="nearest-rank percentiles"))
+            (False, True, True, True), caption="nearest-rank percentiles" + (
+                f", over the tasks priced whole ({plural(base.tasks_left_out, 'task')} with "
+                "unpriced steps left out)" if base.tasks_left_out else "")))
     if simulation.waterfall:
         blocks.extend(_strategy_tables(simulation, unpriced is not None))
     caching = simulation.touched.get("caching")
@@ -127,7 +129,9 @@ def simulation_document(simulation: Simulation) -> dict[str, Any]:
         return {"total_usd": round(o.total_usd, 10), "llm_usd": round(o.llm_usd, 10),
                 "tool_usd": round(o.tool_usd, 10), "compute_usd": round(o.compute_usd, 10),
                 "steps": o.steps, "tasks": o.tasks, "unpriced_steps": o.unpriced_steps,
-                "unpriced_tokens": o.unpriced_tokens, "totals_exclude_unpriced": True,
+                "unpriced_tokens": o.unpriced_tokens,
+                "totals_exclude_unpriced": bool(o.unpriced_steps),
+                "percentile_tasks_left_out": o.tasks_left_out,
                 "unpriced": [{"what": g.what, "reason": g.reason, "steps": g.steps,
                               "tokens": g.tokens} for g in o.unpriced],
                 **{f"p{p}_usd": round(v, 10) for p, v in o.percentiles.items()}}

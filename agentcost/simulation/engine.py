@@ -36,7 +36,8 @@ class UnpricedSteps:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Totals over the priced parts of the steps; the unpriced steps are counted apart."""
+    """Totals over the priced parts of the steps; the unpriced steps are counted apart, and the
+    percentiles are over the tasks priced whole (`tasks_left_out` are not)."""
 
     total_usd: float
     llm_usd: float
@@ -48,6 +49,7 @@ class Outcome:
     unpriced_steps: int
     unpriced_tokens: int = 0
     unpriced: tuple[UnpricedSteps, ...] = ()
+    tasks_left_out: int = 0  # with an unpriced step: not in the percentiles
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,14 @@ def outcome(priced: pl.DataFrame) -> Outcome:
         *(pl.col(name).sum().cast(pl.Float64).round(MONEY_DECIMALS) for name in MONEY),
         pl.col("steps").sum(), pl.len(), pl.col("unpriced").sum(),
         pl.col("unpriced_tokens").sum()).row(0)
-    costs = per_task["total_cost_usd"].cast(pl.Float64).sort().to_list()
+    # Over the tasks priced whole, as the report's: an unpriced step's cost is unknown.
+    whole = per_task.filter(pl.col("unpriced") == 0)
+    costs = whole["total_cost_usd"].cast(pl.Float64).sort().to_list()
     percentiles = {p: nearest_rank(costs, p) for p in (50, 90, 99)} if costs else {}
     return Outcome(float(totals[0] or 0.0), float(totals[1] or 0.0), float(totals[2] or 0.0),
                    float(totals[3] or 0.0), int(totals[4] or 0), int(totals[5]), percentiles,
-                   int(totals[6] or 0), int(totals[7] or 0), unpriced_steps(priced))
+                   int(totals[6] or 0), int(totals[7] or 0), unpriced_steps(priced),
+                   tasks_left_out=per_task.height - whole.height)
 
 
 def unpriced_steps(priced: pl.DataFrame) -> tuple[UnpricedSteps, ...]:

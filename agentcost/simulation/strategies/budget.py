@@ -50,11 +50,16 @@ class BudgetTouched(Touched):
 
 
 def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
-    """The `_task` of each task costing more than 5x the median task (nearest-rank P50)."""
+    """The `_task` of each task costing more than 5x the median task (nearest-rank P50 of the
+    tasks priced whole, as the report's; a task whose priced part alone is above the line is a
+    runaway)."""
     per_task = priced.group_by(TASK_COLUMN).agg(
-        exact_sum(pl.col("total_cost_usd")).alias("cost"))
-    costs = per_task["cost"].sort().to_list()
-    median = nearest_rank(costs, 50) if costs else 0.0
+        exact_sum(pl.col("total_cost_usd")).alias("cost"),
+        has_unpriced_part().any().alias("unpriced"))
+    costs = per_task.filter(~pl.col("unpriced"))["cost"].sort().to_list()
+    if not costs:  # no median to measure against: no task is known to run away
+        return per_task.head(0)[TASK_COLUMN]
+    median = nearest_rank(costs, 50)
     return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)[TASK_COLUMN]
 
 
