@@ -153,6 +153,7 @@ class Rollout:
     def _session_meta(self, payload: dict[str, Any]) -> None:
         own = text_of(payload.get("id"))
         if self.session_id:  # the parent's, replayed by a fork; or written again on resume
+            self.replayed_lines += self.replaying
             return
         self.session_id = own or _id_from_name(self.display)
         self.project = text_of(payload.get("cwd"))

@@ -168,6 +168,8 @@ class Conversation:
         if isinstance(directories, list) and directories:
             self.directories = [item for item in directories if isinstance(item, str)]
         checkpoint = record.get("messages")
+        if checkpoint is not None and not isinstance(checkpoint, list):
+            raise BadRecord("messages is not a list")
         if isinstance(checkpoint, list):
             for item in checkpoint:
                 if isinstance(mapping(item).get("id"), str):
