@@ -23,22 +23,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from agentcost.ingest.coding.values import (
-    BadRecord,
-    count,
-    mapping,
-    shown,
-    text_of,
-    time_of,
-)
+from agentcost.ingest.coding.json_lines import json_records
+from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
+from agentcost.ingest.coding.subagents import PromptStarts, own_tasks, uuid7_milliseconds
+from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
     import polars as pl
-
-    from agentcost.ingest.coding.steps import Request, ToolCall, Where
-    from agentcost.ingest.coding.subagents import PromptStarts
 
 AGENT = "codex"
 RECORD_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
@@ -61,10 +54,6 @@ def recognises(head: Head) -> bool:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.coding.json_lines import json_records
-    from agentcost.ingest.coding.steps import steps_frame
-    from agentcost.ingest.coding.subagents import own_tasks
-
     rollout = Rollout(context.display)
     accounting = context.accounting
     for number, value in json_records(stream, context):
@@ -167,8 +156,6 @@ class Rollout:
                          or text_of(thread.get("agent_nickname"))
                          or text_of(payload.get("agent_nickname")) or SUB_AGENT)
         if text_of(payload.get("forked_from_id")) or self.parent_session is not None:
-            from agentcost.ingest.coding.subagents import uuid7_milliseconds
-
             self.replaying = True
             self.own_since_ms = uuid7_milliseconds(own)
 
@@ -176,8 +163,6 @@ class Rollout:
         """Whether this record starts the forked rollout's own first turn, ending the replay:
         a turn made after the fork (its id's time is not older than the rollout's), or, where
         the ids carry no time, the first turn met."""
-        from agentcost.ingest.coding.subagents import uuid7_milliseconds
-
         if kind != "turn_context" and not (kind == "event_msg"
                                            and payload.get("type") == "task_started"):
             return False
@@ -243,8 +228,6 @@ class Rollout:
 
     def _request(self, usage: tuple[int | None, ...], model: str | None,
                  record: dict[str, Any], number: int) -> None:
-        from agentcost.ingest.coding.steps import Request
-
         prompt, cached, output = usage[0], usage[1] or 0, usage[2]
         if prompt is not None and cached > prompt:
             raise BadRecord(f"cached_input_tokens ({cached:,}) exceed input_tokens "
@@ -258,8 +241,6 @@ class Rollout:
             output_tokens=output, cache_read_tokens=cached))
 
     def _item(self, payload: dict[str, Any], record: dict[str, Any], number: int) -> None:
-        from agentcost.ingest.coding.steps import ToolCall
-
         kind = payload.get("type")
         if kind == "function_call" or kind == "custom_tool_call":
             name = text_of(payload.get("name"))
@@ -283,8 +264,6 @@ class Rollout:
         self.calls.append(call)
 
     def _where(self, record: dict[str, Any], number: int) -> Where:
-        from agentcost.ingest.coding.steps import Where
-
         return Where(self.session_id or _id_from_name(self.display), max(self.prompt, 1),
                      number, time_of(record.get("timestamp")), self.project, self.git_branch,
                      self.name or "main")
@@ -292,8 +271,6 @@ class Rollout:
     def finish(self, context: ReadContext) -> None:
         """Say what was left out or not known; a rollout with no usage at all gets one
         request of unknown usage per prompt, so that its prompts are unpriced, never $0."""
-        from agentcost.ingest.coding.steps import Request, Where
-
         accounting, display = context.accounting, context.display
         if self.null_infos:
             accounting.note("Codex CLI token_count with no usage (info: null), nothing billed",
@@ -380,8 +357,6 @@ def _id_from_name(display: str) -> str:
 def _parent_prompts(parent: str, path: Path | None) -> PromptStarts | None:
     """When each prompt of the parent session started, from its rollout beside this one (the
     same day's folder, that month, that year); None when it is not found."""
-    from agentcost.ingest.coding.subagents import PromptStarts
-
     if path is None:
         return None
     name = f"rollout-*-{parent}.jsonl"

@@ -24,21 +24,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
+from agentcost.errors import InputError
 from agentcost.ingest.coding.gemini_usage import Buckets, buckets
-from agentcost.ingest.coding.values import (
-    BadRecord,
-    count,
-    mapping,
-    shown,
-    text_of,
-    time_of,
-)
+from agentcost.ingest.coding.json_lines import json_records
+from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
+from agentcost.ingest.coding.subagents import PromptStarts, own_tasks
+from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
     import polars as pl
-
-    from agentcost.ingest.coding.subagents import PromptStarts
 
 AGENT = "gemini-cli"
 MESSAGE_TYPES = frozenset({"user", "gemini", "info", "error", "warning"})
@@ -70,8 +65,6 @@ def _looks_like_message(record: dict[str, Any]) -> bool:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.coding.json_lines import json_records
-
     accounting, display = context.accounting, context.display
     conversation = Conversation()
     if head.is_list or not head.json_lines:  # the legacy session, or logs.json
@@ -82,8 +75,6 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
         try:
             document = orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            from agentcost.errors import InputError
-
             raise InputError(f"{display}: not valid JSON ({error})") from error
         if head.is_list:
             accounting.note("Gemini CLI logs.json: the prompts typed, no usage (the usage is "
@@ -145,8 +136,6 @@ class Conversation:
 
     def take_document(self, document: Any, data: bytes, context: ReadContext) -> None:
         """The legacy `.json`: one conversation record, its messages found on their lines."""
-        from agentcost.errors import InputError
-
         if not isinstance(document, dict) or not isinstance(document.get("messages"), list):
             raise InputError(f"{context.display}: not a Gemini CLI session (no messages list)")
         self._metadata({key: value for key, value in document.items() if key != "messages"}, 1)
@@ -218,8 +207,6 @@ class Conversation:
                                 tool=values["tool"], total=values["total"])
 
     def prompt_starts(self) -> PromptStarts:
-        from agentcost.ingest.coding.subagents import PromptStarts
-
         starts = PromptStarts()
         for message in self.messages.values():
             if message.kind == "user":
@@ -227,8 +214,6 @@ class Conversation:
         return starts
 
     def steps(self, context: ReadContext) -> pl.DataFrame:
-        from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
-        from agentcost.ingest.coding.subagents import own_tasks
 
         display, path = context.display, context.source.path
         session = self.session_id or Path(display).stem

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from agentcost.ingest.coding.gemini_usage import Buckets, buckets
+from agentcost.ingest.coding.json_lines import json_records
+from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
     import polars as pl
-
-    from agentcost.ingest.coding.steps import Request, ToolCall, Where
 
 AGENT = "qwen-code"
 RECORD_TYPES = frozenset({"user", "assistant", "tool_result", "system"})
@@ -51,8 +51,6 @@ def recognises(head: Head) -> bool:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.coding.json_lines import json_records
-    from agentcost.ingest.coding.steps import steps_frame
 
     session = Session(Path(context.display).stem)
     accounting = context.accounting
@@ -107,8 +105,6 @@ class Session:
 
     def _where(self, record: dict[str, Any], number: int, session: str, sidechain: bool
                ) -> Where:
-        from agentcost.ingest.coding.steps import Where
-
         name = (text_of(record.get("agentName")) or SUB_AGENT) if sidechain else "main"
         return Where(session, max(self.prompts[session], 1), number,
                      time_of(record.get("timestamp")), text_of(record.get("cwd")),
@@ -116,8 +112,6 @@ class Session:
 
     def _assistant(self, record: dict[str, Any], number: int, session: str, sidechain: bool
                    ) -> None:
-        from agentcost.ingest.coding.steps import ToolCall
-
         where = self._where(record, number, session, sidechain)
         metadata = record.get("usageMetadata")
         if metadata is not None:
@@ -147,8 +141,6 @@ class Session:
     def requests(self, context: ReadContext) -> list[Request]:
         """One request per assistant record with usage, and one per telemetry record that no
         assistant record repeats."""
-        from agentcost.ingest.coding.steps import Request
-
         waiting: dict[tuple[int | None, ...], list[Copy]] = defaultdict(list)
         for copy in self.telemetry:
             waiting[_comparable(copy.key)].append(copy)
