@@ -147,8 +147,8 @@ def test_a_rewind_drops_messages_that_were_billed_all_the_same(write_jsonl):
     ingested = read_steps([str(path)])
     calls = llm(ingested.steps)
     # r2 was rewound but billed: it counts, in the prompt it answered
-    assert calls.select("task_id", "input_tokens", "cache_read_tokens").rows() == [
-        ("s1/1", 100, 0), ("s1/2", 150, 50), ("s1/3", 307, 0)]
+    assert calls.select("task_id", "span_id", "input_tokens", "cache_read_tokens").rows() == [
+        ("s1/1", "r1", 100, 0), ("s1/2", "r2", 150, 50), ("s1/3", "r3", 307, 0)]
     assert ingested.accounting.notes["Gemini CLI rewind ($rewindTo): the messages rewound "
                                      "were billed and still count"].count == 1
 

@@ -114,8 +114,8 @@ def test_copies_pair_in_either_order_and_a_lone_telemetry_record_counts(write_js
     calls = llm(ingested.steps)
     assert calls.select("source_line", "task_id", "input_tokens", "cache_read_tokens",
                         "output_tokens", "span_id").rows() == [
-        (2, "q1/1", 100, 0, 10, None), (5, "q1/1", 160, 40, 20, None),
-        (6, "q1/1", 300, 0, 30, "r-t3"), (8, "q1/2", 400, 0, 40, None)]
+        (2, "q1/1", 100, 0, 10, "a1"), (5, "q1/1", 160, 40, 20, "a2"),
+        (6, "q1/1", 300, 0, 30, "r-t3"), (8, "q1/2", 400, 0, 40, "a3")]
     notes = ingested.accounting.notes
     assert notes[PAIRED].count == 2
     assert notes["Qwen Code usage only in a ui_telemetry api_response (no assistant record): "

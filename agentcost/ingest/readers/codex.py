@@ -16,13 +16,13 @@ to its parent session and to the prompt that was running when it started."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
+from agentcost.ingest.coding.codex_turns import Turns, parent_prompts
 from agentcost.ingest.coding.json_lines import json_records
 from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.subagents import PromptStarts, own_tasks, uuid7_milliseconds
@@ -42,9 +42,6 @@ USAGE_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens",
                 "reasoning_output_tokens", "total_tokens")
 SUB_AGENT = "subagent"
 NO_USAGE = "no usage data"
-# The words on the lines that start or end a turn, or show a request made for one: the only
-# lines of a parent's rollout parsed to find its prompts.
-SCANNED = (b"task_started", b"task_complete", b"turn_aborted", b"user_message", b"token_count")
 
 
 def recognises(head: Head) -> bool:
@@ -69,13 +66,13 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
                                     [(context.display, number)], [(context.display, earlier)],
                                     1)
     rollout.finish(context)
-    parent_prompts = None
+    spawned_in = None
     if rollout.parent_session is not None:
-        parent_prompts = _parent_prompts(rollout.parent_session, context.source.path)
-        rollout.attribute_to(parent_prompts)
+        spawned_in = parent_prompts(rollout.parent_session, context.source.path)
+        rollout.attribute_to(spawned_in)
     frame = steps_frame(rollout.requests, rollout.calls, agent=AGENT,
                         source_file=context.display, task_key=context.task_key)
-    if rollout.parent_session is not None and parent_prompts is None:
+    if rollout.parent_session is not None and spawned_in is None:
         accounting.note(f"Codex CLI sub-agent: its parent session's rollout "
                         f"({rollout.parent_session}) was not found beside it; its work is a "
                         "task of its own in that session", context.display, [1])
@@ -94,12 +91,7 @@ class Rollout:
     project: str | None = None
     git_branch: str | None = None
     model: str | None = None  # the latest turn_context's
-    prompt: int = 0
-    in_turn: bool = False
-    # A prompt opened by a user message outside a turn, nothing done for it yet: the
-    # task_started that follows (builds that write both) is that prompt's turn, not another.
-    prompt_open: bool = False
-    prompt_times: list[Any] = field(default_factory=list)
+    turns: Turns = field(default_factory=Turns)
     # A forked rollout's replay of its parent: the rollout's own id's time (ms), whether the
     # replay is still being read, and the parent's running total it ended at.
     own_since_ms: int | None = None
@@ -182,20 +174,8 @@ class Rollout:
         kind = payload.get("type")
         if kind == "token_count":
             return self._token_count(payload, record, number)
-        if kind == "task_started":
-            if not self.prompt_open:
-                self._new_prompt(record)
-            self.in_turn, self.prompt_open = True, False
-        elif kind in ("task_complete", "turn_aborted"):
-            self.in_turn = False
-        elif kind == "user_message" and not self.in_turn:
-            self._new_prompt(record)
-            self.prompt_open = True
+        self.turns.event(kind, time_of(record.get("timestamp")))
         return None
-
-    def _new_prompt(self, record: dict[str, Any]) -> None:
-        self.prompt += 1
-        self.prompt_times.append(time_of(record.get("timestamp")))
 
     def _token_count(self, payload: dict[str, Any], record: dict[str, Any], number: int
                      ) -> int | None:
@@ -234,7 +214,7 @@ class Rollout:
                             f"({prompt:,}) that include them")
         if model is None:
             self.no_model.append(number)
-        self.prompt_open = False
+        self.turns.worked()
         self.requests.append(Request(
             self._where(record, number), model,
             input_tokens=None if prompt is None else prompt - cached,
@@ -260,11 +240,11 @@ class Rollout:
                             _json_text(payload.get("action")), text_of(payload.get("id")))
         else:
             return
-        self.prompt_open = False
+        self.turns.worked()
         self.calls.append(call)
 
     def _where(self, record: dict[str, Any], number: int) -> Where:
-        return Where(self.session_id or _id_from_name(self.display), max(self.prompt, 1),
+        return Where(self.session_id or _id_from_name(self.display), max(self.turns.count, 1),
                      number, time_of(record.get("timestamp")), self.project, self.git_branch,
                      self.name or "main")
 
@@ -288,11 +268,12 @@ class Rollout:
                             "unpriced", display, self.no_model[:5], count=len(self.no_model))
         if self.usage_seen:
             return
-        prompts = max(self.prompt, 1 if self.calls else 0)
+        prompts = max(self.turns.count, 1 if self.calls else 0)
         accounting.note(f"{NO_USAGE}: Codex CLI rollout with no token counts; its usage is "
                         "unknown and its prompts unpriced", display, [1], count=max(prompts, 1))
         for prompt in range(1, prompts + 1):
-            when = self.prompt_times[prompt - 1] if prompt <= len(self.prompt_times) else None
+            times = self.turns.times
+            when = times[prompt - 1] if prompt <= len(times) else None
             where = Where(self.session_id or _id_from_name(display), prompt, 1, when,
                           self.project, self.git_branch, NO_USAGE)
             self.requests.append(Request(where, self.model, None, None, None, None, None, None))
@@ -352,52 +333,6 @@ def _id_from_name(display: str) -> str:
     session_meta."""
     stem = Path(display).name.removesuffix(".gz").removesuffix(".jsonl")
     return stem[-36:] if len(stem) > 36 and stem[-37] == "-" else stem
-
-
-def _parent_prompts(parent: str, path: Path | None) -> PromptStarts | None:
-    """When each prompt of the parent session started, from its rollout beside this one (the
-    same day's folder, that month, that year); None when it is not found."""
-    if path is None:
-        return None
-    name = f"rollout-*-{parent}.jsonl"
-    day = path.parent
-    for found in (*day.glob(name), *day.parent.glob(f"*/{name}"),
-                  *day.parent.parent.glob(f"*/*/{name}")):
-        starts = PromptStarts()
-        try:
-            with found.open("rb") as handle:
-                for when in _prompt_times(handle):
-                    starts.add(when)
-        except OSError:
-            continue
-        return starts
-    return None
-
-
-def _prompt_times(handle: BinaryIO) -> Iterator[Any]:
-    """The start of each prompt of a rollout, by the rule the reader uses; only the lines
-    that can start or end a turn are parsed."""
-    in_turn = prompt_open = False
-    for line in handle:
-        if not any(word in line for word in SCANNED):
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        payload = mapping(mapping(record).get("payload"))
-        kind = payload.get("type") if mapping(record).get("type") == "event_msg" else None
-        if kind == "task_started":
-            if not prompt_open:
-                yield time_of(record.get("timestamp"))
-            in_turn, prompt_open = True, False
-        elif kind in ("task_complete", "turn_aborted"):
-            in_turn = False
-        elif kind == "user_message" and not in_turn:
-            yield time_of(record.get("timestamp"))
-            prompt_open = True
-        elif kind == "token_count" and payload.get("info") is not None:
-            prompt_open = False
 
 
 READER = Reader(AGENT, "Codex CLI session log", recognises, read,

@@ -99,7 +99,6 @@ class Message:
     time: datetime | None
     model: str | None = None
     usage: Buckets | None = None
-    tokens_recorded: bool = False
     all_zero: bool = False
     tools: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
 
@@ -196,7 +195,6 @@ class Conversation:
         if not isinstance(tokens, dict):
             raise BadRecord("tokens is not an object")
         values = {name: count(tokens.get(name), f"tokens.{name}") for name in TOKEN_FIELDS}
-        message.tokens_recorded = True
         if not any(values.values()):
             message.all_zero = True
             return
@@ -214,7 +212,8 @@ class Conversation:
         return starts
 
     def steps(self, context: ReadContext) -> pl.DataFrame:
-
+        """A step per reply with usage and per tool call, each under the prompt it answers
+        (a sub-agent's: the parent's prompt that was running when it started)."""
         display, path = context.display, context.source.path
         session = self.session_id or Path(display).stem
         project = _project_root(path, self.kind) or next(iter(self.directories), None)
@@ -226,7 +225,7 @@ class Conversation:
                     default=None)
         spawned = None if parent_prompts is None else parent_prompts.prompt_at(start)
         prompt = 0
-        for message in self.messages.values():
+        for identity, message in self.messages.items():
             if message.kind == "user":
                 prompt += 1
             if message.kind != "gemini":
@@ -251,7 +250,7 @@ class Conversation:
                 reasoning_tokens=None if usage is None else usage.reasoning_tokens,
                 cache_write_5m_tokens=None if usage is None else 0,
                 cache_write_1h_tokens=None if usage is None else 0,
-                request_id=None))
+                request_id=identity))
         self._notes(context, counts)
         frame = steps_frame(requests, calls, agent=AGENT, source_file=display,
                             task_key=context.task_key)

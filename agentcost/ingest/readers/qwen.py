@@ -119,7 +119,8 @@ class Session:
                 raise BadRecord("usageMetadata is not an object")
             key = tuple(count(metadata.get(name), f"usageMetadata.{name}")
                         for name in METADATA_FIELDS)
-            self.replies.append(Copy(where, text_of(record.get("model")), _buckets(key), key))
+            self.replies.append(Copy(where, text_of(record.get("model")), _buckets(key), key,
+                                     text_of(record.get("uuid"))))
         for part in mapping(record.get("message")).get("parts") or []:
             call = mapping(mapping(part).get("functionCall"))
             if call:
