@@ -367,12 +367,6 @@ def _read_session(path: Path) -> Conversation | None:
     return conversation
 
 
-
-def evidence(head: Head) -> str:
-    if head.is_list:
-        return "a list of prompts (logs.json)"
-    return "a session's messages" if head.json_lines else "a conversation record"
-
-
-READER = Reader(AGENT, "Gemini CLI session", recognises, read, evidence=evidence,
+READER = Reader(AGENT, "Gemini CLI session", recognises, read,
+                evidence=lambda head: "a session's records (sessionId, messages)",
                 markers=("projectHash",))
