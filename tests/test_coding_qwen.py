@@ -142,6 +142,7 @@ def test_a_sub_agent_runs_in_the_prompt_that_started_it(write_jsonl):
         user("u1"), assistant("a1", 100, 10),
         user("s1", isSidechain=True, agentName="Explore"),  # the sub-agent's task, no prompt
         assistant("s2", 50, 5, isSidechain=True, agentName="Explore"),
+        user("m1", subtype="mid_turn_user_message"),  # steers the running turn
         user("u2"), assistant("a2", 100, 10),
     ])
     calls = llm(read_steps([str(path)]).steps)

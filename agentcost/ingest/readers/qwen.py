@@ -8,8 +8,8 @@ the same numbers again in a `system` record (`subtype: "ui_telemetry"`,
 `qwen-code.api_response`): each assistant record is paired with the telemetry record of the
 same usage and counted once; a telemetry record with no assistant record (a reply that was
 not saved) is counted from there. Tool calls are the `functionCall` parts of assistant
-records. A task is a `user` record; a sub-agent's records (`isSidechain`) belong to the prompt
-they run in."""
+records. A task is a `user` record (not one sent while a turn runs, `mid_turn_user_message`);
+a sub-agent's records (`isSidechain`) belong to the prompt they run in."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 AGENT = "qwen-code"
 RECORD_TYPES = frozenset({"user", "assistant", "tool_result", "system"})
 API_RESPONSE = "qwen-code.api_response"
+MID_TURN = "mid_turn_user_message"  # a message sent while a turn runs: it steers that turn
 SUB_AGENT = "subagent"
 # usageMetadata's names, and the api_response telemetry's for the same counts.
 METADATA_FIELDS = ("promptTokenCount", "cachedContentTokenCount", "candidatesTokenCount",
@@ -94,7 +95,7 @@ class Session:
             raise BadRecord(f"unknown record type {shown(kind)}")
         session = text_of(value.get("sessionId")) or self.default_id
         sidechain = value.get("isSidechain") is True
-        if kind == "user" and not sidechain:
+        if kind == "user" and not sidechain and value.get("subtype") != MID_TURN:
             self.prompts[session] += 1
         elif kind == "assistant":
             self._assistant(value, number, session, sidechain)
