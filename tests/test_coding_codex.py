@@ -58,6 +58,8 @@ def test_rollout_small_counts_each_request_once():
     assert (accounting.lines_read, accounting.lines_used) == (63, 58)
     assert accounting.balanced()
     assert list(accounting.formats) == [LABEL]
+    # the requests counted add up to the last running total: nothing to say about it
+    assert not any("add up" in what for what in accounting.notes)
 
 
 def test_rollout_small_hand_priced():
@@ -212,6 +214,18 @@ def test_a_missing_last_token_usage_is_the_change_in_the_running_total(write_jso
     assert ingested.accounting.notes[
         "Codex CLI token_count without last_token_usage: the request's usage is the change "
         "in the running total"].count == 2
+
+
+def test_requests_that_do_not_add_up_to_the_running_total_are_noted(write_jsonl):
+    # The running total jumps by more than the last request: an event was lost between them.
+    path = write_jsonl([meta(), turn(), tokens(usage(100, 0, 10), usage(100, 0, 10)),
+                        tokens(usage(200, 0, 20), usage(500, 0, 50))])
+    ingested = read_steps([str(path)])
+    assert llm(ingested.steps)["input_tokens"].to_list() == [100, 200]
+    note = ingested.accounting.notes[
+        "Codex CLI requests counted (input 300, output 30) do not add up to the rollout's "
+        "running total (input 500, output 50): events lost, or the total restarted"]
+    assert note.examples == [(str(path), 4)]
 
 
 def test_bad_lines_are_named_and_the_lines_around_them_kept(write_jsonl, tmp_path):

@@ -101,6 +101,8 @@ class Rollout:
     previous_total: tuple[int | None, ...] | None = None
     previous_line: int = 0
     usage_seen: bool = False
+    forked: bool = False
+    summed: tuple[int | None, int | None] = (0, 0)  # the input and output counted
     null_infos: int = 0
     derived: int = 0
     no_model: list[int] = field(default_factory=list)
@@ -148,7 +150,7 @@ class Rollout:
                          or text_of(thread.get("agent_nickname"))
                          or text_of(payload.get("agent_nickname")) or SUB_AGENT)
         if text_of(payload.get("forked_from_id")) or self.parent_session is not None:
-            self.replaying = True
+            self.replaying = self.forked = True
             self.own_since_ms = uuid7_milliseconds(own)
 
     def _own_turn_starts(self, kind: str, payload: dict[str, Any]) -> bool:
@@ -200,18 +202,20 @@ class Rollout:
             assert total is not None
             last = _difference(total, self.previous_total)
             self.derived += 1
+        prompt, cached = last[0], last[1] or 0
+        if prompt is not None and cached > prompt:
+            raise BadRecord(f"cached_input_tokens ({cached:,}) exceed input_tokens "
+                            f"({prompt:,}) that include them")
         if total is not None:
             self.previous_total, self.previous_line = total, number
         self.usage_seen = True
+        self.summed = (_plus(self.summed[0], last[0]), _plus(self.summed[1], last[2]))
         self._request(last, text_of(info.get("model")) or self.model, record, number)
         return None
 
     def _request(self, usage: tuple[int | None, ...], model: str | None,
                  record: dict[str, Any], number: int) -> None:
         prompt, cached, output = usage[0], usage[1] or 0, usage[2]
-        if prompt is not None and cached > prompt:
-            raise BadRecord(f"cached_input_tokens ({cached:,}) exceed input_tokens "
-                            f"({prompt:,}) that include them")
         if model is None:
             self.no_model.append(number)
         self.turns.worked()
@@ -267,6 +271,7 @@ class Rollout:
             accounting.note("Codex CLI usage without a model (no turn_context before it): "
                             "unpriced", display, self.no_model[:5], count=len(self.no_model))
         if self.usage_seen:
+            self._check_total(context)
             return
         prompts = max(self.turns.count, 1 if self.calls else 0)
         accounting.note(f"{NO_USAGE}: Codex CLI rollout with no token counts; its usage is "
@@ -277,6 +282,20 @@ class Rollout:
             where = Where(self.session_id or _id_from_name(display), prompt, 1, when,
                           self.project, self.git_branch, NO_USAGE)
             self.requests.append(Request(where, self.model, None, None, None, None, None, None))
+
+    def _check_total(self, context: ReadContext) -> None:
+        """The requests counted add up to the rollout's last running total (a fork's holds its
+        parent's too); where they do not, events were lost or the total restarted."""
+        total = self.previous_total
+        if self.forked or total is None or None in (total[0], total[2], *self.summed):
+            return
+        if self.summed != (total[0], total[2]):
+            counted_input, counted_output = self.summed
+            context.accounting.note(
+                f"Codex CLI requests counted (input {counted_input:,}, output "
+                f"{counted_output:,}) do not add up to the rollout's running total (input "
+                f"{total[0]:,}, output {total[2]:,}): events lost, or the total restarted",
+                context.display, [self.previous_line])
 
     def attribute_to(self, parent: PromptStarts | None) -> None:
         """A sub-agent's steps, into its parent session, under the prompt that was running
@@ -317,6 +336,10 @@ def _difference(total: tuple[int | None, ...], before: tuple[int | None, ...] | 
         raise BadRecord("token_count: the running total went down and no last_token_usage "
                         "says what this request used")
     return change
+
+
+def _plus(total: int | None, more: int | None) -> int | None:
+    return None if total is None or more is None else total + more
 
 
 def _json_text(value: Any) -> str | None:
