@@ -262,12 +262,14 @@ def test_a_file_that_is_neither_is_not_taken_for_a_rollout(write_jsonl):
     assert read_steps([str(native)]).accounting.formats == {"agentcost JSONL": 1}
     # A rollout's first line, then lines of another log: each is named, none is a step.
     mixed = write_jsonl([meta(), {"type": "assistant", "message": {"usage": {}}},
-                         {"sessionId": "x", "payload": "y"}], name="mixed.jsonl")
+                         {"sessionId": "x", "payload": "y"}, {"type": "event_msg"}],
+                        name="mixed.jsonl")
     ingested = read_steps([str(mixed)])
     assert ingested.steps.height == 0
     assert {reason: tally.count for reason, tally in ingested.accounting.skipped.items()} == {
         "Codex CLI record: unknown record type 'assistant'": 1,
-        "Codex CLI record: unknown record type (none)": 1}
+        "Codex CLI record: unknown record type (none)": 1,
+        "Codex CLI record: event_msg without a payload object": 1}
 
 
 def test_tool_calls_are_steps_with_their_arguments(write_jsonl):

@@ -114,8 +114,10 @@ class Rollout:
         if not isinstance(value, dict):
             raise BadRecord("not a JSON object")
         kind, payload = value.get("type"), value.get("payload")
-        if kind not in RECORD_TYPES or not isinstance(payload, dict):
+        if kind not in RECORD_TYPES:
             raise BadRecord(f"unknown record type {shown(kind)}")
+        if not isinstance(payload, dict):
+            raise BadRecord(f"{kind} without a payload object")
         if kind == "session_meta":
             self._session_meta(payload)
             return None
