@@ -260,6 +260,9 @@ def test_a_file_that_is_neither_is_not_taken_for_a_rollout(write_jsonl):
     native = write_jsonl([{"task_id": "t", "type": "event_msg", "payload": {},
                            "model": "gpt-4o", "input_tokens": 5}], name="steps.jsonl")
     assert read_steps([str(native)]).accounting.formats == {"agentcost JSONL": 1}
+    # A type that is a list (no record type at all): named, never a traceback.
+    odd = write_jsonl([{"type": ["event_msg"], "payload": {}}], name="odd.jsonl")
+    assert read_steps([str(odd)]).accounting.skipped["missing task_id"].count == 1
     # A rollout's first line, then lines of another log: each is named, none is a step.
     mixed = write_jsonl([meta(), {"type": "assistant", "message": {"usage": {}}},
                          {"sessionId": "x", "payload": "y"}, {"type": "event_msg"}],

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 AGENT = "codex"
-RECORD_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
-                          "compacted"})
+# Tuples, not sets: a record's type may be any JSON value, a list among them.
+RECORD_TYPES = ("session_meta", "turn_context", "response_item", "event_msg", "compacted")
 TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
 WEB_SEARCH_TOOL = "openai_web_search"  # OpenAI's web search tool, in the price table
 USAGE_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens",

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 AGENT = "gemini-cli"
-MESSAGE_TYPES = frozenset({"user", "gemini", "info", "error", "warning"})
+# A tuple, not a set: a record's type may be any JSON value, a list among them.
+MESSAGE_TYPES = ("user", "gemini", "info", "error", "warning")
 LOG_KEYS = frozenset({"sessionId", "messageId", "type", "message"})
 TOKEN_FIELDS = ("input", "output", "cached", "thoughts", "tool", "total")
 SUB_AGENT = "subagent"
@@ -182,8 +183,11 @@ class Conversation:
                 if not whole:
                     raise
                 self.bad_messages.append((number, str(error)))
-            message.tools = [_tool(call) for call in record.get("toolCalls") or []
-                             if isinstance(call, dict)]
+            calls = record.get("toolCalls")
+            calls = calls if isinstance(calls, list) else []
+            message.tools = [_tool(call) for call in calls if text_of(mapping(call).get("name"))]
+            if len(message.tools) < len(calls):
+                self.bad_messages.append((number, "a tool call without a name, left out"))
         if record["id"] in self.messages:
             self.rewritten += 1
         self.messages[record["id"]] = message
@@ -307,11 +311,8 @@ class Conversation:
 
 def _tool(call: dict[str, Any]) -> tuple[str, str | None, str | None, str | None]:
     """A tool call's name, arguments (JSON text), id, and the sub-agent it ran, if any."""
-    name = text_of(call.get("name"))
-    if name is None:
-        raise BadRecord("tool call without a name")
     args = call.get("args")
-    return (name, None if args is None else orjson.dumps(args).decode(),
+    return (call["name"], None if args is None else orjson.dumps(args).decode(),
             text_of(call.get("id")), text_of(call.get("agentId")))
 
 
@@ -357,7 +358,10 @@ def _read_session(path: Path) -> Conversation | None:
             return None
         if not isinstance(document, dict):
             return None
-        conversation._metadata(document, 1)
+        try:
+            conversation._metadata(document, 1)
+        except BadRecord:
+            return None
         return conversation
     for number, line in enumerate(data.split(b"\n"), start=1):
         try:

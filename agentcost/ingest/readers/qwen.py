@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 AGENT = "qwen-code"
-RECORD_TYPES = frozenset({"user", "assistant", "tool_result", "system"})
+# A tuple, not a set: a record's type may be any JSON value, a list among them.
+RECORD_TYPES = ("user", "assistant", "tool_result", "system")
 API_RESPONSE = "qwen-code.api_response"
 MID_TURN = "mid_turn_user_message"  # a message sent while a turn runs: it steers that turn
 SUB_AGENT = "subagent"
@@ -122,7 +123,8 @@ class Session:
                         for name in METADATA_FIELDS)
             self.replies.append(Copy(where, text_of(record.get("model")), _buckets(key), key,
                                      text_of(record.get("uuid"))))
-        for part in mapping(record.get("message")).get("parts") or []:
+        parts = mapping(record.get("message")).get("parts")
+        for part in parts if isinstance(parts, list) else []:
             call = mapping(mapping(part).get("functionCall"))
             if call:
                 name = text_of(call.get("name"))
