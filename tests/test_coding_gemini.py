@@ -242,6 +242,10 @@ def test_a_file_that_is_neither(write_jsonl):
     other = write_jsonl([{"id": "m1", "type": "note", "uuid": "u", "timestamp": "t",
                           "content": "x"}], name="other.jsonl")
     assert read_steps([str(other)]).accounting.formats == {"agentcost JSONL": 1}
+    # A native step that happens to have an id and the type "gemini": still a native step.
+    native = write_jsonl([{"task_id": "t", "id": "m1", "type": "gemini", "model": "gpt-4o",
+                           "input_tokens": 5}], name="native.jsonl")
+    assert read_steps([str(native)]).accounting.formats == {"agentcost JSONL": 1}
     # A session's first line, then another log's lines: each is named, none is a step.
     mixed = write_jsonl([metadata(), {"type": "assistant", "uuid": "u", "message": {}},
                          {"id": 7, "type": "gemini"}], name="mixed.jsonl")

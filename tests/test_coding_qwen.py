@@ -187,6 +187,10 @@ def test_a_file_that_is_neither(write_jsonl):
     claude = write_jsonl([{"type": "user", "uuid": "u", "sessionId": "s",
                            "message": {"role": "user", "content": "hi"}}], name="cc.jsonl")
     assert LABEL not in read_steps([str(claude)]).accounting.formats
+    # A native step with Qwen's fields: still a native step.
+    native = write_jsonl([{**user("u1"), "task_id": "t", "model": "gpt-4o",
+                           "input_tokens": 5}], name="native.jsonl")
+    assert read_steps([str(native)]).accounting.formats == {"agentcost JSONL": 1}
     # Qwen's first line, then lines of another log: each named, none a step.
     mixed = write_jsonl([user("u1"), {"type": "event_msg", "payload": {}}, {"x": 1}],
                         name="mixed.jsonl")

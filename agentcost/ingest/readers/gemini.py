@@ -30,6 +30,7 @@ from agentcost.ingest.coding.json_lines import json_records
 from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.subagents import PromptStarts, own_tasks
 from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 AGENT = "gemini-cli"
 # A tuple, not a set: a record's type may be any JSON value, a list among them.
 MESSAGE_TYPES = ("user", "gemini", "info", "error", "warning")
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
 LOG_KEYS = frozenset({"sessionId", "messageId", "type", "message"})
 TOKEN_FIELDS = ("input", "output", "cached", "thoughts", "tool", "total")
 SUB_AGENT = "subagent"
@@ -51,6 +53,8 @@ def recognises(head: Head) -> bool:
     record = head.record
     if record is None:
         return "projectHash" in head.cut_keys
+    if set(record) & TASK_ID_NAMES:  # a native step
+        return False
     if {"sessionId", "projectHash"} <= set(record) or "$rewindTo" in record:
         return True
     if "$set" in record:

@@ -24,6 +24,7 @@ from agentcost.ingest.coding.gemini_usage import Buckets, buckets
 from agentcost.ingest.coding.json_lines import json_records
 from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
+from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 AGENT = "qwen-code"
 # A tuple, not a set: a record's type may be any JSON value, a list among them.
 RECORD_TYPES = ("user", "assistant", "tool_result", "system")
+TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
 API_RESPONSE = "qwen-code.api_response"
 MID_TURN = "mid_turn_user_message"  # a message sent while a turn runs: it steers that turn
 SUB_AGENT = "subagent"
@@ -46,7 +48,7 @@ def recognises(head: Head) -> bool:
     record = head.record if head.json_lines else None
     if record is None or record.get("type") not in RECORD_TYPES:
         return False
-    if not {"uuid", "sessionId"} <= set(record):
+    if not {"uuid", "sessionId"} <= set(record) or set(record) & TASK_ID_NAMES:
         return False
     return ("parts" in mapping(record.get("message")) or "systemPayload" in record
             or "usageMetadata" in record)
