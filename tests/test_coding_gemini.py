@@ -313,3 +313,27 @@ def test_a_sub_agent_without_its_parent_file_is_a_task_of_its_own(tmp_path):
     ingested = read_steps([str(child)])
     assert ingested.steps["task_id"].unique().to_list() == [f"{PARENT}/{CHILD}"]
     assert any("parent session's file" in what for what in ingested.accounting.notes)
+
+
+def test_a_resumed_legacy_session_is_counted_once(tmp_path):
+    # Resuming a legacy session-x.json writes all its messages again into session-x.jsonl
+    # beside it, and leaves the .json there: read together, each reply counts once.
+    legacy = [user("u1"), reply("r1", counts(100, 10)), reply("r2", counts(200, 20))]
+    old = tmp_path / "chats" / "session-2026-03-01T10-00-s1.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(metadata(messages=legacy), indent=2), encoding="utf-8")
+    new = old.with_suffix(".jsonl")
+    write_session(new, [metadata(), *legacy, user("u2", "10:05:00"),
+                        reply("r3", counts(300, 30), at="10:05:01")])
+
+    def inputs(*paths: object) -> list[int]:
+        steps = read_steps([str(path) for path in paths]).steps
+        return sorted(llm(steps)["input_tokens"].to_list())
+
+    assert inputs(old.parent) == [100, 200, 300]
+    assert inputs(new, old) == [100, 200, 300]
+    assert inputs(new) == [100, 200, 300]
+    assert inputs(old) == [100, 200]
+    notes = read_steps([str(old.parent)]).accounting.notes
+    assert notes["Gemini CLI messages already counted from session-2026-03-01T10-00-s1.json "
+                 "(the same session, in its legacy and current files)"].count == 2

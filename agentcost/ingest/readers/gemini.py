@@ -232,11 +232,12 @@ class Conversation:
         start = min((m.time for m in self.messages.values() if m.time is not None),
                     default=None)
         spawned = None if parent_prompts is None else parent_prompts.prompt_at(start)
+        counted = self._counted_elsewhere(context)
         prompt = 0
         for identity, message in self.messages.items():
             if message.kind == "user":
                 prompt += 1
-            if message.kind != "gemini":
+            if message.kind != "gemini" or identity in counted:
                 continue
             where = Where(parent or session, spawned or max(prompt, 1), message.line,
                           message.time, project, None, name)
@@ -268,6 +269,29 @@ class Conversation:
                                     "of its own in that session", display, [1])
             frame = own_tasks(frame, parent, session, context.task_key)
         return frame
+
+    def _counted_elsewhere(self, context: ReadContext) -> set[str]:
+        """The messages of this session already counted from its other file in this run.
+        Resuming a legacy `session-x.json` writes all its messages again into a new
+        `session-x.jsonl` beside it, and leaves the `.json` there: whichever of the two is
+        read second leaves out the messages the first one counted."""
+        path = context.source.path
+        if path is None or path.suffix not in (".json", ".jsonl"):
+            return set()
+        other = path.with_suffix(".jsonl" if path.suffix == ".json" else ".json")
+        read_before = {Path(name).resolve() for name in context.accounting.files[:-1]}
+        if not other.is_file() or other.resolve() not in read_before:
+            return set()
+        earlier = _read_session(other)
+        if earlier is None or earlier.session_id != self.session_id:
+            return set()
+        counted = {identity for identity, message in earlier.messages.items()
+                   if message.kind == "gemini"} & set(self.messages)
+        if counted:
+            context.accounting.note(f"Gemini CLI messages already counted from {other.name} "
+                                    "(the same session, in its legacy and current files)",
+                                    context.display, [], count=len(counted))
+        return counted
 
     def _parent(self, path: Path | None) -> tuple[str | None, PromptStarts | None, str]:
         """A sub-agent conversation's parent session (the folder it is in), when the parent
