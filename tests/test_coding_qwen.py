@@ -199,3 +199,18 @@ def test_a_file_that_is_neither(write_jsonl):
     assert {reason: tally.count for reason, tally in ingested.accounting.skipped.items()} == {
         "Qwen Code record: unknown record type 'event_msg'": 1,
         "Qwen Code record: unknown record type (none)": 1}
+
+
+def test_a_branch_does_not_count_the_records_it_copied(write_jsonl):
+    # /branch copies the session's records into a new session, each with forkedFrom.
+    source = {"sessionId": "q0", "messageUuid": "x"}
+    path = write_jsonl([
+        user("u1", forkedFrom=source), assistant("a1", 100, 10, forkedFrom=source),
+        telemetry("t1", 100, 10) | {"forkedFrom": source},
+        user("u2"), assistant("a2", 200, 20),
+    ])
+    ingested = read_steps([str(path)])
+    assert llm(ingested.steps).select("task_id", "input_tokens").rows() == [("q1/1", 200)]
+    assert ingested.accounting.notes[
+        "Qwen Code records a branch copied from the session it branched from (forkedFrom): "
+        "billed there, not counted again"].count == 3

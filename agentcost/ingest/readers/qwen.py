@@ -9,7 +9,9 @@ the same numbers again in a `system` record (`subtype: "ui_telemetry"`,
 same usage and counted once; a telemetry record with no assistant record (a reply that was
 not saved) is counted from there. Tool calls are the `functionCall` parts of assistant
 records. A task is a `user` record (not one sent while a turn runs, `mid_turn_user_message`);
-a sub-agent's records (`isSidechain`) belong to the prompt they run in."""
+a sub-agent's records (`isSidechain`) belong to the prompt they run in. A branch (`/branch`)
+starts with copies of the records of the session it branched from (`forkedFrom`): billed
+there, they are not counted again."""
 
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ class Session:
     replies: list[Copy] = field(default_factory=list)
     telemetry: list[Copy] = field(default_factory=list)
     calls: list[ToolCall] = field(default_factory=list)
-    no_model: list[int] = field(default_factory=list)
+    copied: int = 0  # records a branch copied from the session it branched from
 
     def take(self, value: Any, number: int) -> None:
         if not isinstance(value, dict):
@@ -96,6 +98,9 @@ class Session:
         kind = value.get("type")
         if kind not in RECORD_TYPES:
             raise BadRecord(f"unknown record type {shown(kind)}")
+        if isinstance(value.get("forkedFrom"), dict):  # billed in the session branched from
+            self.copied += 1
+            return
         session = text_of(value.get("sessionId")) or self.default_id
         sidechain = value.get("isSidechain") is True
         if kind == "user" and not sidechain and value.get("subtype") != MID_TURN:
@@ -159,6 +164,10 @@ class Session:
                        key=lambda copy: copy.where.source_line)
         chosen = sorted([*self.replies, *alone], key=lambda copy: copy.where.source_line)
         accounting, display = context.accounting, context.display
+        if self.copied:
+            accounting.note("Qwen Code records a branch copied from the session it branched "
+                            "from (forkedFrom): billed there, not counted again", display, [],
+                            count=self.copied)
         if paired:
             accounting.note("Qwen Code usage written twice (assistant record and ui_telemetry "
                             "api_response): counted once", display, [], count=paired)
