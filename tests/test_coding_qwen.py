@@ -214,3 +214,15 @@ def test_a_branch_does_not_count_the_records_it_copied(write_jsonl):
     assert ingested.accounting.notes[
         "Qwen Code records a branch copied from the session it branched from (forkedFrom): "
         "billed there, not counted again"].count == 3
+
+
+def test_a_tool_call_without_a_name_is_left_out_its_reply_kept(write_jsonl):
+    reply = assistant("a1", 100, 10)
+    reply["message"] = {"role": "model", "parts": [{"functionCall": {"args": {"x": 1}}},
+                                                   {"functionCall": {"name": "glob"}}]}
+    ingested = read_steps([str(write_jsonl([user("u1"), reply]))])
+    steps = ingested.steps
+    assert llm(steps)["input_tokens"].to_list() == [100]
+    assert steps.filter(pl.col("kind") == "tool")["tool_name"].to_list() == ["glob"]
+    assert ingested.accounting.notes["Qwen Code functionCall without a name: left out"
+                                     ].count == 1

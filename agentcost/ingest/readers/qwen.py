@@ -57,7 +57,6 @@ def recognises(head: Head) -> bool:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-
     session = Session(Path(context.display).stem)
     accounting = context.accounting
     for number, value in json_records(stream, context):
@@ -91,6 +90,7 @@ class Session:
     telemetry: list[Copy] = field(default_factory=list)
     calls: list[ToolCall] = field(default_factory=list)
     copied: int = 0  # records a branch copied from the session it branched from
+    nameless: list[int] = field(default_factory=list)  # tool calls with no name, left out
 
     def take(self, value: Any, number: int) -> None:
         if not isinstance(value, dict):
@@ -136,7 +136,8 @@ class Session:
             if call:
                 name = text_of(call.get("name"))
                 if name is None:
-                    raise BadRecord("functionCall without a name")
+                    self.nameless.append(number)
+                    continue
                 args = call.get("args")
                 self.calls.append(ToolCall(where, name, None if args is None
                                            else orjson.dumps(args).decode(),
@@ -168,6 +169,9 @@ class Session:
             accounting.note("Qwen Code records a branch copied from the session it branched "
                             "from (forkedFrom): billed there, not counted again", display, [],
                             count=self.copied)
+        if self.nameless:
+            accounting.note("Qwen Code functionCall without a name: left out", display,
+                            self.nameless[:5], count=len(self.nameless))
         if paired:
             accounting.note("Qwen Code usage written twice (assistant record and ui_telemetry "
                             "api_response): counted once", display, [], count=paired)
