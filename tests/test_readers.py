@@ -113,9 +113,10 @@ def test_the_registry_names_each_format_once_and_native_takes_the_rest():
         "span list (Phoenix / OpenInference / OTel SDK)", "Langfuse trace export",
         "span attribute map", "OpenCode database (SQLite)",
         "GitHub Copilot CLI session (events.jsonl)",
-        "Cline / Roo Code / Kilo Code task (ui_messages.json)"}
-    with pytest.raises(Exception, match="use auto or one of attributes, cline, copilot-cli, "
-                                        "jaeger"):
+        "Cline / Roo Code / Kilo Code task (ui_messages.json)", "Codex CLI session log",
+        "Gemini CLI session", "Qwen Code session log"}
+    with pytest.raises(Exception, match="use auto or one of attributes, cline, codex, "
+                                        "copilot-cli, gemini-cli, jaeger"):
         reader_named("csv")
 
 
@@ -132,8 +133,9 @@ def test_the_registry_loads_without_polars():
 def test_input_format_choices_come_from_the_registry(run_cli):
     result = run_cli("report", "x.jsonl", "--input-format", "csv")
     assert result.exit_code == 2
-    assert ("auto, attributes, cline, copilot-cli, jaeger, langfuse, native, opencode, otlp, "
-            "spans") in " ".join(result.stderr.replace("│", " ").split())
+    assert ("auto, attributes, cline, codex, copilot-cli, gemini-cli, jaeger, langfuse, native, "
+            "opencode, otlp, qwen-code, spans") in " ".join(
+                result.stderr.replace("\u2502", " ").split())
 
 
 def test_an_integer_id_is_the_same_id_whichever_way_its_line_is_decoded(tmp_path):

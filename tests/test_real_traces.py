@@ -106,8 +106,6 @@ def test_report_command_names_the_format(run_cli):
     ("claude-code/short-session.jsonl", "Claude Code session log"),
     ("claude-code/ccusage-minimal.jsonl", "Claude Code session log"),
     ("claude-code/ccusage-no-model.jsonl", "Claude Code session log"),
-    ("codex/rollout-small.jsonl", "Codex CLI session log"),
-    ("codex/ccusage-minimal.jsonl", "Codex CLI session log"),
 ])
 def test_coding_agent_session_logs_are_named_not_just_rejected(path, what):
     """Not a format agentcost reads: every line is skipped, but the reason says what the file

@@ -12,12 +12,15 @@ from agentcost.errors import UsageError
 from agentcost.ingest.readers import (
     attributes,
     cline,
+    codex,
     copilot,
+    gemini,
     jaeger,
     langfuse,
     native,
     opencode,
     otlp,
+    qwen,
     span_list,
 )
 from agentcost.ingest.readers.base import Head, Reader
@@ -32,6 +35,9 @@ READERS: tuple[Reader, ...] = (
     opencode.READER,
     copilot.READER,
     cline.READER,
+    codex.READER,
+    gemini.READER,
+    qwen.READER,
     native.READER,
 )
 BY_NAME = {reader.name: reader for reader in READERS}

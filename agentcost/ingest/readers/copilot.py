@@ -75,7 +75,8 @@ USAGE_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTok
 
 def recognises(head: Head) -> bool:
     record = head.record or {}
-    return (head.json_lines and record.get("type") in EVENT_TYPES
+    kind = record.get("type")
+    return (head.json_lines and isinstance(kind, str) and kind in EVENT_TYPES
             and isinstance(record.get("data"), dict) and "id" in record)
 
 
@@ -144,7 +145,7 @@ class _Session:
 
     def take(self, lines: JsonLines, number: int, record: dict[str, Any]) -> None:
         kind, data = record.get("type"), record.get("data")
-        if kind not in EVENT_TYPES:
+        if not isinstance(kind, str) or kind not in EVENT_TYPES:
             lines.skip(number, f"unknown Copilot CLI record type {str(kind)[:80]!r}")
             return
         if not isinstance(data, dict):

@@ -48,9 +48,10 @@ def foreign_log(head: Head) -> str | None:
     if value is None or set(value) & TASK_ID_NAMES:
         return None
     keys = set(value)
-    if "payload" in keys and value.get("type") in CODEX_RECORD_TYPES:
+    kind = value.get("type") if isinstance(value.get("type"), str) else None  # a list: no hash
+    if "payload" in keys and kind in CODEX_RECORD_TYPES:
         return "Codex CLI session log"
-    claude_record = value.get("type") in CLAUDE_CODE_RECORD_TYPES and bool(keys & CLAUDE_CODE_KEYS)
+    claude_record = kind in CLAUDE_CODE_RECORD_TYPES and bool(keys & CLAUDE_CODE_KEYS)
     if claude_record or {"sessionId", "message"} <= keys or {"requestId", "message"} <= keys:
         return "Claude Code session log"
     return None
