@@ -194,7 +194,7 @@ def check(report: Report, *, max_task_cost: float | None = None,
           max_skipped_percent: float | None = None, allow_empty: bool = False
           ) -> list[Crossed]:
     """What `report` fails: first what it could not vouch for ("max_skipped": more lines or
-    spans skipped than `max_skipped` lines or `max_skipped_percent` of the lines read;
+    spans skipped than `max_skipped` lines or `max_skipped_percent` of the lines and spans read;
     "no_steps": no step to check, unless `allow_empty`), then the thresholds it crosses, in
     the order given here; empty when all hold. At least one threshold is needed.
     `max_p90_drift` is a percentage rise of P90 against `baseline`, an earlier JSON report."""

@@ -44,7 +44,7 @@ def test_check_prints_one_line_per_violation_and_exits_4(run_cli, write_jsonl):
     failed = run_cli("check", str(unpriced), "--fail-on-unpriced")
     assert failed.exit_code == 4
     assert failed.stdout.strip() == "agentcost check: unpriced: 1 LLM step and 0 tool calls"
-    assert run_cli("check", str(unpriced), "--max-total", "1").exit_code == 0
+    assert run_cli("check", str(unpriced), "--max-total", "1").exit_code == 6  # nothing priced
 
 
 def test_check_without_a_threshold_is_a_usage_error(run_cli, write_jsonl):
@@ -228,3 +228,14 @@ def test_numeric_options_out_of_range_are_usage_errors(run_cli, write_jsonl, arg
                                            for word in options))
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_check_does_not_pass_on_nothing_priced(run_cli, write_jsonl):
+    """Every step on a model no table prices: each threshold has nothing to judge, exit 6."""
+    path = write_jsonl([{"task_id": f"t{n}", "model": "my-finetune", "input_tokens": 1_000}
+                        for n in range(4)])
+    for threshold in ("--max-total", "--max-task-cost", "--max-p90"):
+        result = run_cli("check", str(path), threshold, "0.01")
+        assert result.exit_code == 6, (threshold, result.output)
+        assert "nothing priced to check: none of the 4 tasks" in result.stdout
+        assert run_cli("check", str(path), threshold, "0.01", "--allow-empty").exit_code == 0

@@ -121,3 +121,14 @@ def test_a_phoenix_llm_span_with_neither_model_nor_tokens_is_unpriced(tmp_path):
     report = agentcost.report(path)
     assert report.summary.steps == 1
     assert report.summary.unpriced_steps == 1
+
+
+def test_a_last_hour_of_unpriced_steps_has_no_rate_and_no_projection(run_cli, mixed):
+    """The last hour holds only the four my-finetune steps: its cost is unknown, not $0."""
+    text = run_cli("report", str(mixed), "--no-color").stdout
+    assert "Last hour: unknown, every one of its 4 steps has an unpriced part" in text
+    assert "$0.00 a day" not in text
+    rate = json.loads(run_cli("report", str(mixed), "-f", "json").stdout)["dashboard"][
+        "spend_rate"]
+    assert (rate["last_hour_usd"], rate["projected_day_usd"], rate["steps_last_hour"],
+            rate["unpriced_steps_last_hour"]) == (None, None, 4, 4)

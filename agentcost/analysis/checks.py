@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import polars as pl
+
 from agentcost.analysis.drift import Baseline, drift
-from agentcost.analysis.report import Report, sort_tasks
+from agentcost.analysis.report import UNPRICED, Report, sort_tasks
 
 # What a check could not vouch for, before any threshold: each has an exit code of its own.
 NOT_READ = "max_skipped"  # more lines or spans skipped than allowed
@@ -38,9 +40,11 @@ class Thresholds:
             value is not None for value in (self.max_task_cost, self.max_total, self.max_p90,
                                              self.max_p90_drift))
 
-    def skipped_allowed(self, lines_read: int) -> int:
+    def skipped_allowed(self, records_read: int) -> int:
+        """Lines and spans that may be skipped, of `records_read` (lines, and the spans of
+        span files: a whole export can be one line)."""
         by_share = (0 if self.max_skipped_percent is None
-                    else int(self.max_skipped_percent / 100 * lines_read))
+                    else int(self.max_skipped_percent / 100 * records_read))
         return max(self.max_skipped, by_share)
 
 
@@ -67,12 +71,13 @@ def crossed_thresholds(report: Report, limits: Thresholds, baseline: Baseline | 
     bound of their cost: P90 is over the tasks priced whole (see `not_checked`)."""
     crossed: list[Crossed] = []
     s, d = report.summary, report.distribution
-    lost = report.accounting.records_lost
-    allowed = limits.skipped_allowed(report.accounting.lines_read)
+    accounting = report.accounting
+    lost = accounting.records_lost
+    allowed = limits.skipped_allowed(accounting.lines_read + accounting.spans_read)
     if lost > allowed:
         crossed.append(Crossed(NOT_READ, allowed, lost))
-    if s.steps == 0 and not limits.allow_empty:
-        crossed.append(Crossed(NOTHING, 0, 0))
+    if not limits.allow_empty and (s.steps == 0 or _nothing_priced_to_judge(report, limits)):
+        crossed.append(Crossed(NOTHING, 0, 0, tasks=s.tasks))
     if limits.max_task_cost is not None:
         over = report.tasks.filter(report.tasks["total_cost_usd"] > limits.max_task_cost)
         if over.height:
@@ -93,6 +98,17 @@ def crossed_thresholds(report: Report, limits: Thresholds, baseline: Baseline | 
         crossed.append(Crossed("fail_on_unpriced", 0, s.unpriced_steps,
                                tool_calls=s.unpriced_tool_calls))
     return crossed
+
+
+def _nothing_priced_to_judge(report: Report, limits: Thresholds) -> bool:
+    """Steps there are, but no figure a threshold reads is known: no task priced whole for
+    P90 and its drift, no priced part of any task for the costs. Passing would be passing on
+    nothing."""
+    needs_p90 = limits.max_p90 is not None or limits.max_p90_drift is not None
+    needs_costs = limits.max_task_cost is not None or limits.max_total is not None
+    nothing_whole = report.distribution is None
+    nothing_priced = report.tasks.filter(pl.col("priced") != UNPRICED).is_empty()
+    return (needs_p90 and nothing_whole) or (needs_costs and nothing_priced)
 
 
 def not_checked(report: Report, limits: Thresholds) -> list[str]:

@@ -36,6 +36,12 @@ class SpendRate:
     projected_day_usd: float  # last hour's cost x 24
     projected_month_usd: float  # last hour's cost x 24 x 30
     unpriced_steps_last_hour: int = 0  # their cost is unknown: the figures are of the rest
+    steps_last_hour: int = 0
+
+    @property
+    def last_hour_known(self) -> bool:
+        """Some step of the last hour is priced whole: its figures are a cost, not nothing."""
+        return self.steps_last_hour > self.unpriced_steps_last_hour
 
 
 @dataclass(frozen=True)
@@ -52,11 +58,11 @@ def spend_rate(priced: pl.DataFrame, start: datetime | None, end: datetime | Non
     hours = (end - start) / timedelta(hours=1)
     last = priced.lazy().filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
         exact_sum(pl.col("total_cost_usd")), pl.col("task_id").n_unique(),
-        has_unpriced_part().sum()).collect().row(0)
+        has_unpriced_part().sum(), pl.len()).collect().row(0)
     last_hour = float(last[0] or 0.0)
     return SpendRate(hours, total_usd / hours, last_hour, int(last[1]),
                      last_hour * HOURS_PER_DAY, last_hour * HOURS_PER_DAY * DAYS_PER_MONTH,
-                     int(last[2] or 0))
+                     int(last[2] or 0), int(last[3] or 0))
 
 
 def nice_edges(low: float, high: float) -> list[float]:

@@ -47,7 +47,7 @@ def check(
         help="An earlier JSON report, for --max-p90-drift.")] = None,
     max_skipped: Annotated[str, typer.Option(
         help="Input lines or spans that may be skipped (unreadable, invalid) before the "
-        "check fails with exit 5: a number, or a percentage of the lines read (like 1%).")
+        "check fails with exit 5: a number, or a percentage of the lines and spans read (like 1%).")
     ] = "0",
     allow_empty: Annotated[bool, typer.Option(
         help="Pass when there is no step to check (else exit 6).")] = False,

@@ -137,6 +137,9 @@ def crossed_line(c: Crossed) -> str:
                 f"the {count(int(c.limit))} allowed (--max-skipped): the figures would leave "
                 "them out")
     if c.threshold == "no_steps":
+        if c.tasks:
+            return (f"nothing priced to check: none of the {plural(c.tasks, 'task')} has the "
+                    "figures the thresholds read priced (see `agentcost report`'s Unpriced)")
         return "no step to check (none in the window, or none in the input)"
     if c.threshold == "max_task_cost":
         return (f"task cost above {money(c.limit)}: {plural(c.tasks, 'task')} (most: "

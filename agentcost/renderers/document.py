@@ -154,10 +154,14 @@ def _dashboard(report: Report) -> dict[str, Any]:
         "spend_rate": None if rate is None else {
             "window_hours": round(rate.window_hours, 6),
             "per_hour_usd": _money(rate.per_hour),
-            "last_hour_usd": _money(rate.last_hour_usd),
+            "last_hour_usd": _money(rate.last_hour_usd) if rate.last_hour_known else None,
             "tasks_last_hour": rate.tasks_last_hour,
-            "projected_day_usd": _money(rate.projected_day_usd),
-            "projected_month_usd": _money(rate.projected_month_usd),
+            "steps_last_hour": rate.steps_last_hour,
+            "unpriced_steps_last_hour": rate.unpriced_steps_last_hour,
+            "projected_day_usd": (_money(rate.projected_day_usd) if rate.last_hour_known
+                                  else None),
+            "projected_month_usd": (_money(rate.projected_month_usd) if rate.last_hour_known
+                                    else None),
         },
         "histogram": [{"above_usd": b.low, "up_to_usd": b.high, "tasks": b.tasks}
                       for b in board.histogram],

@@ -82,14 +82,16 @@ BAR_WIDTH = 40
 
 
 def spend_rate_section(rate: SpendRate) -> Section:
-    lines = [
-        f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window",
-        f"Last hour: {money(rate.last_hour_usd)} across "
-        f"{plural(rate.tasks_last_hour, 'active task')}",
-        f"At the last hour's rate: {money(rate.projected_day_usd)} a day, "
-        f"{money(rate.projected_month_usd)} a month (30 days)",
-    ]
-    if rate.unpriced_steps_last_hour:
+    lines = [f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window"]
+    if rate.last_hour_known:
+        lines += [f"Last hour: {money(rate.last_hour_usd)} across "
+                  f"{plural(rate.tasks_last_hour, 'active task')}",
+                  f"At the last hour's rate: {money(rate.projected_day_usd)} a day, "
+                  f"{money(rate.projected_month_usd)} a month (30 days)"]
+    else:
+        lines.append(f"Last hour: unknown, every one of its {plural(rate.steps_last_hour, 'step')}"
+                     " has an unpriced part; no projection")
+    if rate.unpriced_steps_last_hour and rate.last_hour_known:
         lines.append(f"Priced steps only: {plural(rate.unpriced_steps_last_hour, 'step')} of "
                      "the last hour have an unpriced part (see Unpriced).")
     return Section("Spend rate", lines)
@@ -173,6 +175,11 @@ def drift_table(report: Report) -> Table | None:
         flagged.append(change.what == "P90" and change.after > change.before)
     caption = ("red: P90 cost per task went up" if any(flagged)
                else "P90 cost per task did not go up")
+    s = report.summary
+    if s.unpriced_steps or s.unpriced_tool_calls:
+        unpriced = unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)
+        caption += (f"; now: the priced part only ({unpriced} unpriced; P50-P99 over the "
+                    "tasks priced whole)")
     return Table("Change since the baseline report", ("", "before", "now", "change", "%"),
                  rows, (False, True, True, True, True), flagged, caption)
 
