@@ -241,6 +241,11 @@ def test_an_output_that_is_one_of_the_inputs_is_refused_and_left_as_it_was(tmp_p
         assert result.returncode == 2
         assert f"-o {target}: it is the input " in result.stderr
         assert traces.read_bytes() == SMALL.read_bytes()
+    with traces.open("rb") as stdin:  # `report - -o traces.jsonl < traces.jsonl`
+        result = subprocess.run(agentcost("report", "-", "-o", str(traces)), stdin=stdin,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "it is the input -" in result.stderr
+    assert traces.read_bytes() == SMALL.read_bytes()
 
 
 def test_a_replaced_report_keeps_its_permissions_and_a_new_one_follows_the_umask(tmp_path):

@@ -48,9 +48,10 @@ def refuse_output_over_inputs(output: Path | None, inputs: list[str]) -> None:
     except OSError:  # not there yet (or not reachable): it cannot be an input
         return
     for source in expand_inputs(inputs)[0]:
-        if source.path is None:
+        try:  # stdin: the file or pipe the shell gave it
+            read = os.fstat(0) if source.path is None else source.path.stat()
+        except OSError:  # no stdin at all: nothing to replace
             continue
-        read = source.path.stat()
         if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
             raise UsageError(f"-o {output}: it is the input {source.display}; writing the "
                              "report there would replace the traces")
