@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pytest
 import agentcost
 
 SEED = 20261207
-ROUNDS = 20
-TIME_BUDGET_S = 5.0
+ROUNDS = 12  # a fixed number: the same inputs on every machine, however busy
 FORMATS = ("table", "json", "csv", "markdown", "html")
 JUNK = [b"\x00", b"\xff\xfe", b"{", b"}", b"[", b"]", b'"', b"\\", b",", b":", b"\n", b"\r",
         b"\t", b" ", b"-", b"1e999", b"NaN", b"null", b"true", b"\xe2\x80\xae", b"\xe2\x80",
@@ -88,10 +86,7 @@ Make = Callable[[str, int], bytes]
 def test_mutated_lines_never_break_the_run_or_the_good_lines(tmp_path: Path, make: Make,
                                                              good: str, bad: str, suffix: str):
     rng = random.Random(f"{SEED}-{make.__name__}")
-    started = time.monotonic()
-    rounds = 0
-    while rounds < ROUNDS and time.monotonic() - started < TIME_BUDGET_S:
-        rounds += 1
+    for rounds in range(1, ROUNDS + 1):
         good_lines = [make(good if make is otlp_line else f"{good}{n % 3}", n)
                       for n in range(1, rng.randint(2, 12))]
         alone = tmp_path / f"alone-{rounds}{suffix}"
@@ -110,4 +105,3 @@ def test_mutated_lines_never_break_the_run_or_the_good_lines(tmp_path: Path, mak
         assert figures_of(report, good) == expected, mixed.read_bytes()
         for fmt in FORMATS:
             assert agentcost.render(report, fmt)
-    assert rounds >= 5

@@ -61,7 +61,7 @@ def test_ctrl_c_while_waiting_on_a_pipe_or_a_fifo_exits_130_within_a_second(tmp_
         for fd in (silent_write, slow_write):
             os.close(fd)
     assert codes == [130, 130, 130, 130]
-    assert took < 1.0
+    assert took < 5.0  # at once (well under a second when measured idle); a hang waits 10 s
     assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b"", b"", b""]
 
 
@@ -91,7 +91,7 @@ def test_sigterm_and_sighup_while_waiting_on_input_end_the_command_with_their_co
             process.kill()
         os.close(silent_write)
     assert codes == [code, code]
-    assert took < 1.0
+    assert took < 5.0  # at once (well under a second when measured idle); a hang waits 10 s
     assert [p.stderr.read() for p in waiting if p.stderr] == [b"", b""]
 
 
@@ -146,8 +146,9 @@ def test_sigterm_while_workers_read_a_big_span_file_leaves_no_process(tmp_path):
         assert time.monotonic() < deadline, "no worker was started"
         started |= children(process.pid)
         time.sleep(0.01)
+    assert len(started) >= 2, "the command ended before its worker started"
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) in (143, 0)  # 0: it was done before the signal came
+    assert process.wait(timeout=10) == 143
     deadline = time.monotonic() + 5
     while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in started):
         assert time.monotonic() < deadline, "a worker outlived the command"
