@@ -61,7 +61,7 @@ class BadLine:
 class DecodedChunk:
     frame: pl.DataFrame  # one column per schema key, plus LINE_COLUMN
     bad_lines: list[BadLine]
-    blank_lines: list[int]
+    blank_lines: int  # counted, not listed: a stream of blank lines holds no memory
 
 
 @dataclass
@@ -138,7 +138,7 @@ def decode_chunk(chunk: Chunk, schema: dict[str, pl.DataType],
         frame = _try_read(chunk.data, attempt)
         if frame is not None and frame.height == chunk.line_count:
             lines = pl.int_range(chunk.first_line, chunk.first_line + frame.height, eager=True)
-            return DecodedChunk(frame.with_columns(lines.alias(LINE_COLUMN)), [], [])
+            return DecodedChunk(frame.with_columns(lines.alias(LINE_COLUMN)), [], 0)
     return _decode_line_by_line(chunk, full_schema)
 
 
@@ -155,14 +155,11 @@ def _decode_line_by_line(chunk: Chunk, schema: dict[str, pl.DataType]) -> Decode
     raw_lines = chunk.data.split(b"\n")
     if not chunk.ends_unterminated:
         raw_lines.pop()  # the empty string after the final newline
-    blank: list[int] = []
-    numbered: list[tuple[int, bytes]] = []
-    for offset, raw in enumerate(raw_lines):
-        if raw.strip():
-            numbered.append((chunk.first_line + offset, raw))
-        else:
-            blank.append(chunk.first_line + offset)
+    numbered = [(chunk.first_line + offset, raw) for offset, raw in enumerate(raw_lines)
+                if raw.strip()]
+    blank = len(raw_lines) - len(numbered)
     last_line = chunk.first_line + len(raw_lines) - 1 if chunk.ends_unterminated else None
+    del raw_lines
     frames: list[pl.DataFrame] = []
     bad: list[BadLine] = []
     _bisect(numbered, schema, frames, bad, last_line)

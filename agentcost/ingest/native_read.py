@@ -96,7 +96,7 @@ def _read_clean_file(
             _note_unknown_fields(sightings, whole, display, set(), accounting)
     accounting.lines_read += line_count
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
-    decoded = DecodedChunk(frame.with_columns(lines), [], [])
+    decoded = DecodedChunk(frame.with_columns(lines), [], 0)
     return _finish(decoded, display, accounting, missing_task, partial(_lines_of_file, path))
 
 
@@ -219,7 +219,7 @@ def _finish(
 ) -> pl.DataFrame:
     """Account for blank and bad lines, reject rows that fail the checks, and give the rest
     canonical columns. `raw_lines` gives the text of lines by number, for a second look."""
-    accounting.lines_blank += len(decoded.blank_lines)
+    accounting.lines_blank += decoded.blank_lines
     for bad in decoded.bad_lines:
         accounting.skip(bad.reason, file, [bad.line])
     frame = _present(decoded.frame)
