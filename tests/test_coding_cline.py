@@ -152,10 +152,10 @@ def test_bad_messages_are_named_and_the_others_kept(tmp_path):
     skipped = ingested.accounting.spans_skipped
     assert {reason: (tally.count, [line for _, line in tally.examples])
             for reason, tally in skipped.items()} == {
-        "Cline message: api_req_started tokensIn is not a number": (1, [2]),
+        "Cline message: api_req_started tokensIn: expected a number, got str": (1, [2]),
         "Cline message: api_req_started text is not a JSON object": (1, [3]),
         "Cline message: not a message object": (1, [4]),
-        "Cline message: api_req_started tokensOut -1 is not a count of tokens": (1, [5]),
+        "Cline message: api_req_started tokensOut: -1 is not a token count": (1, [5]),
     }
     notes = ingested.accounting.notes
     assert [tally.examples[0][1] for tally in notes.values()] == [7]

@@ -171,7 +171,7 @@ def test_bad_lines_are_named_and_the_others_kept(tmp_path):
                for reason, tally in ingested.accounting.skipped.items()}
     assert skipped == {
         "unknown Copilot CLI record type 'assistant.dreaming'": [3],
-        "Copilot CLI assistant.message: outputTokens is not a number": [4],
+        "Copilot CLI assistant.message: outputTokens: expected a number, got str": [4],
         "Copilot CLI tool.execution_start: tool call without a toolName": [6],
         "truncated line (file ends mid-record)": [8],
     }
@@ -186,4 +186,4 @@ def test_a_broken_rollup_leaves_the_input_unknown(tmp_path):
     ingested = read_steps([str(path)])
     assert ingested.steps["input_tokens"].to_list() == [None]
     assert list(ingested.accounting.skipped) == [
-        "Copilot CLI session.shutdown: inputTokens -1 is not a count of tokens"]
+        "Copilot CLI session.shutdown: inputTokens: -1 is not a token count"]

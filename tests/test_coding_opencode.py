@@ -202,5 +202,5 @@ def test_bad_rows_are_named_and_the_others_kept(tmp_path):
     skipped = {reason: [line for _, line in tally.examples]
                for reason, tally in ingested.accounting.spans_skipped.items()}
     assert skipped == {"OpenCode part row: data is not valid JSON": [1],
-                       "OpenCode part row: tokens.input -4 is not a count of tokens": [2]}
+                       "OpenCode part row: tokens.input: -4 is not a token count": [2]}
     assert ingested.accounting.records_lost == 2

@@ -1,8 +1,10 @@
-"""Values from a coding agent's records: token counts, times and text, each checked, and the
-error that names what is wrong with a record."""
+"""Values from a coding agent's records: token counts, money, times and text, each checked,
+and the error that names what is wrong with a record. A value that is there but wrong makes
+its record bad (named and skipped); one that is not there is unknown (None), never 0."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +14,7 @@ from agentcost.schema import MAX_TOKEN_COUNT
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 SHOWN_NAME_LENGTH = 40
+MILLISECONDS = 1000
 
 
 class BadRecord(ValueError):
@@ -42,6 +45,27 @@ def time_of(value: Any) -> datetime | None:
         parsed = parsed.replace(tzinfo=UTC)
     parsed = parsed.astimezone(UTC)
     return parsed if EARLIEST <= parsed < LATEST else None
+
+
+def usd(value: Any, name: str) -> float | None:
+    """A finite, non-negative amount of money; None when it is absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value) or value < 0:
+        raise BadRecord(f"{name}: {value!r} is not an amount in USD")
+    return float(value)
+
+
+def from_epoch_ms(value: Any) -> datetime | None:
+    """Epoch milliseconds as a UTC time; None when absent or not a time."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    try:
+        moment = datetime.fromtimestamp(value / MILLISECONDS, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment if EARLIEST <= moment < LATEST else None
 
 
 def text_of(value: Any) -> str | None:

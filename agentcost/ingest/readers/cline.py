@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from agentcost.ingest.coding.fields import BadValue, from_epoch_ms, token_count, usd
+from agentcost.ingest.coding.values import BadRecord, count, from_epoch_ms, usd
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -123,9 +123,9 @@ class _Task:
             self._bad(number, f"{said} text is not a JSON object")
             return
         try:
-            counts = {name: token_count(info.get(name), name) for name in USAGE_FIELDS}
+            counts = {name: count(info.get(name), name) for name in USAGE_FIELDS}
             cost = usd(info.get("cost"), "cost")
-        except BadValue as error:
+        except BadRecord as error:
             self._bad(number, f"{said} {error}")
             return
         if not any(counts.values()):  # none recorded, or all 0
@@ -154,7 +154,7 @@ class _Task:
             return  # still running, or it failed: nothing billed is recorded
         try:
             cost = usd(condensed.get("cost"), "contextCondense cost")
-        except BadValue as error:
+        except BadRecord as error:
             self._bad(number, str(error))
             return
         self.requests.append(Request(self._where(number, message, "condense"), None,

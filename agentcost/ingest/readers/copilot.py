@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from agentcost.ingest.coding.fields import BadValue, from_iso, token_count
+from agentcost.ingest.coding.values import BadRecord, count, time_of
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class _Session:
             return
         try:
             self._event(str(kind), data, record, number)
-        except BadValue as error:
+        except BadRecord as error:
             lines.skip(number, f"Copilot CLI {kind}: {error}")
             return
         lines.used(number)
@@ -187,13 +187,13 @@ class _Session:
         from agentcost.ingest.coding.steps import Where
 
         return Where(self.session_id, max(self.prompt, 1), number,
-                     start_time=from_iso(record.get("timestamp")), project=self.project,
+                     start_time=time_of(record.get("timestamp")), project=self.project,
                      git_branch=self.git_branch, name=name)
 
     def _message(self, data: dict[str, Any], record: dict[str, Any], number: int) -> None:
         from agentcost.ingest.coding.steps import Request
 
-        output = token_count(data.get("outputTokens"), "outputTokens")
+        output = count(data.get("outputTokens"), "outputTokens")
         key = _text(data.get("requestId")) or _text(data.get("messageId")) or f"line {number}"
         earlier = self.leg.get(key)
         if earlier is not None:  # a later chunk of the same response
@@ -212,7 +212,7 @@ class _Session:
 
         name = _text(data.get("toolName"))
         if name is None:
-            raise BadValue("tool call without a toolName")
+            raise BadRecord("tool call without a toolName")
         server = _text(data.get("mcpServerName"))
         if server is not None:  # an MCP server's tool, as Claude Code names them
             name = f"mcp__{server}__{_text(data.get('mcpToolName')) or name}"
@@ -340,22 +340,22 @@ def _count(rollup: dict[str, _Usage]) -> int | None:
 
 def _rollup(metrics: Any) -> dict[str, _Usage]:
     if not isinstance(metrics, dict):
-        raise BadValue("modelMetrics is not an object")
+        raise BadRecord("modelMetrics is not an object")
     found = {}
     for model, metric in metrics.items():
         usage = metric.get("usage") if isinstance(metric, dict) else None
         if not isinstance(usage, dict):
-            raise BadValue(f"modelMetrics {model!r} has no usage")
-        counts = {name: token_count(usage.get(name), name) for name in USAGE_FIELDS}
+            raise BadRecord(f"modelMetrics {model!r} has no usage")
+        counts = {name: count(usage.get(name), name) for name in USAGE_FIELDS}
         if counts["inputTokens"] is None or counts["outputTokens"] is None:
-            raise BadValue(f"modelMetrics {model!r} usage without inputTokens or outputTokens")
+            raise BadRecord(f"modelMetrics {model!r} usage without inputTokens or outputTokens")
         requests = metric.get("requests") if isinstance(metric.get("requests"), dict) else {}
-        count = token_count(requests.get("count"), "requests count")
+        request_count = count(requests.get("count"), "requests count")
         premium = requests.get("cost")
         found[str(model)] = _Usage(
             counts["inputTokens"] or 0, counts["outputTokens"] or 0,
             counts["cacheReadTokens"] or 0, counts["cacheWriteTokens"] or 0,
-            counts["reasoningTokens"] or 0, count,
+            counts["reasoningTokens"] or 0, request_count,
             float(premium) if isinstance(premium, int | float) and premium >= 0 else None)
     return found
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentcost.errors import InputError
-from agentcost.ingest.coding.fields import BadValue, from_epoch_ms, token_count, usd
+from agentcost.ingest.coding.values import BadRecord, count, from_epoch_ms, usd
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -317,9 +317,9 @@ class _Store:
         from agentcost.ingest.coding.steps import Request
 
         try:
-            counts = {name: token_count(tokens.get(name), f"tokens.{name}") for name in TOKENS}
+            counts = {name: count(tokens.get(name), f"tokens.{name}") for name in TOKENS}
             reported = usd(cost, "cost")
-        except BadValue as error:
+        except BadRecord as error:
             self._bad(table, rowid, str(error))
             return None
         output, reasoning = counts["output"], counts["reasoning"] or 0
