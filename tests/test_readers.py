@@ -105,14 +105,14 @@ def test_a_span_list_with_blank_lines_is_scanned_once(tmp_path, monkeypatch):
 
 
 def test_the_registry_names_each_format_once_and_native_takes_the_rest():
-    assert len(BY_NAME) == len(READERS) == 6
+    assert len(BY_NAME) == len({reader.label for reader in READERS}) == len(READERS)
     assert READERS[-1].name == "native"
     assert recognise(head_of(b'{"anything": 1}\n')).name == "native"
-    assert {reader.label for reader in READERS} == {
+    assert {reader.label for reader in READERS} >= {
         "agentcost JSONL", "OTLP/JSON", "Jaeger JSON",
         "span list (Phoenix / OpenInference / OTel SDK)", "Langfuse trace export",
-        "span attribute map"}
-    with pytest.raises(Exception, match="use auto or one of attributes, jaeger"):
+        "span attribute map", "Claude Code session log"}
+    with pytest.raises(Exception, match="use auto or one of attributes, claude-code, jaeger"):
         reader_named("csv")
 
 
@@ -129,8 +129,8 @@ def test_the_registry_loads_without_polars():
 def test_input_format_choices_come_from_the_registry(run_cli):
     result = run_cli("report", "x.jsonl", "--input-format", "csv")
     assert result.exit_code == 2
-    assert "auto, attributes, jaeger, langfuse, native, otlp, spans" in " ".join(
-        result.stderr.split())
+    assert "auto, attributes, claude-code, jaeger, langfuse, native, otlp, spans" in " ".join(
+        result.stderr.replace("│", " ").split())  # the message may wrap inside its box
 
 
 def test_an_integer_id_is_the_same_id_whichever_way_its_line_is_decoded(tmp_path):

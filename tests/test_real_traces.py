@@ -103,9 +103,6 @@ def test_report_command_names_the_format(run_cli):
 
 
 @pytest.mark.parametrize(("path", "what"), [
-    ("claude-code/short-session.jsonl", "Claude Code session log"),
-    ("claude-code/ccusage-minimal.jsonl", "Claude Code session log"),
-    ("claude-code/ccusage-no-model.jsonl", "Claude Code session log"),
     ("codex/rollout-small.jsonl", "Codex CLI session log"),
     ("codex/ccusage-minimal.jsonl", "Codex CLI session log"),
 ])

@@ -22,7 +22,7 @@ from agentcost.ingest.limits import (
 )
 from agentcost.ingest.native_fields import CONCEPTS_FOR_COLUMN, FIELDS_BY_CONCEPT
 from agentcost.ingest.readers import AUTO, head_of, reader_named, recognise
-from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.readers.base import Finishing, Head, ReadContext, Reader
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
@@ -100,6 +100,7 @@ def read_steps(
         progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
     run_spans = RunSpans()
+    finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
     native_files: list[str] = []
     doubts: list[tuple[str, str]] = []
     for source, size in zip(sources, sizes, strict=True):
@@ -112,7 +113,7 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-            max_line_bytes=max_line_bytes)
+            max_line_bytes=max_line_bytes, finishing=finishing)
         reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
         if reader is NATIVE:
             native_files.append(source.display)
@@ -121,15 +122,18 @@ def read_steps(
         frames.extend((source.display, conform(frame)) for frame in read)
         if advanced is not None:
             advanced.finish()
-    # Span files' steps take their file's place among the others, once all spans are known.
-    span_steps = run_spans.steps(accounting)
+    # Span files' steps, and those of readers that finish once every file is read, take
+    # their file's place among the others.
+    late = run_spans.steps(accounting)
+    for work in finishing.values():
+        late.update(work.steps(accounting))
     for display, doubt in doubts:  # a forced format that gave no step from this file
-        if display not in span_steps:
+        if display not in late:
             raise InputError(doubt)
     ordered = [frame for _, frame in frames]
-    for inserted, display in enumerate(name for name in run_spans.files if name in span_steps):
-        ordered.insert(_place(frames, sources, display) + inserted,
-                       conform(span_steps[display]))
+    order = {source.display: index for index, source in enumerate(sources)}
+    for inserted, display in enumerate(sorted(late, key=order.__getitem__)):
+        ordered.insert(_place(frames, sources, display) + inserted, conform(late[display]))
     steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
     if native_files:  # a native step read twice counts once (spans: by span id, when read)
         steps = drop_duplicates(

@@ -7,7 +7,15 @@ base.py) and one line in READERS. The command line's `--input-format` choices co
 from __future__ import annotations
 
 from agentcost.errors import UsageError
-from agentcost.ingest.readers import attributes, jaeger, langfuse, native, otlp, span_list
+from agentcost.ingest.readers import (
+    attributes,
+    claude_code,
+    jaeger,
+    langfuse,
+    native,
+    otlp,
+    span_list,
+)
 from agentcost.ingest.readers.base import Head, Reader
 
 # The first reader that recognises a file's head reads it; native JSONL, last, takes the rest.
@@ -17,6 +25,7 @@ READERS: tuple[Reader, ...] = (
     jaeger.READER,
     span_list.READER,
     attributes.READER,
+    claude_code.READER,
     native.READER,
 )
 BY_NAME = {reader.name: reader for reader in READERS}

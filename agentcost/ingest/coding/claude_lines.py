@@ -1,0 +1,412 @@
+"""One Claude Code session log's lines, read into the few columns its steps are made of.
+
+msgspec decodes each line straight into the structs below, skipping every field not named
+here (tool results, thinking text, file snapshots) without building it. A chunk of lines is
+decoded in one call; a chunk with a bad or blank line is decoded again line by line, so that
+the bad line is named and the good lines around it are kept.
+
+What a file gives (`ClaudeFile`), one row per line of interest, nothing decided yet across
+lines or files (claude_steps.py does that once every file is read):
+
+- `responses`: assistant lines that carry a usage, one per content block the agent wrote
+  (streaming repeats the usage on every block's line);
+- `tools`: `tool_use` blocks (name, input, id);
+- `prompts`: user lines that are a prompt someone typed (trace-formats 5.1's rule);
+- `advisors`: `usage.iterations` entries of type `advisor_message`, calls of their own;
+- `agent_links` / `agent_types`: which sub-agent a `Task` call started, and its type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import msgspec
+import orjson
+
+from agentcost.ingest.accounting import TRUNCATED, LineAccounting
+from agentcost.ingest.limits import line_too_long
+from agentcost.ingest.sources import Chunk, read_chunks
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_ABSENT = msgspec.Raw()
+SYNTHETIC_MODEL = "<synthetic>"
+# Record types Claude Code writes that are no billed call (metadata, hooks, snapshots, titles).
+NO_CALL_TYPES = frozenset({
+    "summary", "system", "progress", "file-history-snapshot", "queue-operation", "attachment",
+    "permission-mode", "mode", "agent-name", "custom-title", "ai-title", "last-prompt",
+    "frame-link", "pr-link", "started", "result", "relocated", "worktree-state",
+    "bridge-session", "atis-latch", "tag", "x-notes",
+})
+# A user line whose text starts so is a slash command's wrapper or a notice, not a prompt.
+NOT_PROMPTS = ("<command-name>",
+               "<local-command-stdout>", "<local-command-stderr>", "<local-command-caveat>",
+               "Caveat:", "[Request interrupted by user")
+# The tools that start a sub-agent; their input names its type.
+SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
+ADVISOR = "advisor_message"
+
+
+class Block(msgspec.Struct, gc=False):
+    type: str | None = None
+    id: str | None = None
+    name: str | None = None
+    input: msgspec.Raw = _ABSENT
+    text: msgspec.Raw = _ABSENT  # only a prompt's is ever decoded
+    tool_use_id: str | None = None
+
+
+class CacheCreation(msgspec.Struct, gc=False):
+    ephemeral_5m_input_tokens: int | None = None
+    ephemeral_1h_input_tokens: int | None = None
+
+
+class ServerToolUse(msgspec.Struct, gc=False):
+    web_search_requests: int | None = None
+    web_fetch_requests: int | None = None
+
+
+class Iteration(msgspec.Struct, gc=False):
+    """One of the calls a response was made of; an advisor's is billed on its own model."""
+
+    type: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation: CacheCreation | None = None
+
+
+class Usage(msgspec.Struct, gc=False):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation: CacheCreation | None = None
+    server_tool_use: ServerToolUse | None = None
+    service_tier: str | None = None
+    speed: str | None = None
+    iterations: list[Iteration] | None = None
+
+
+class Message(msgspec.Struct, gc=False):
+    id: str | None = None
+    model: str | None = None
+    role: str | None = None
+    content: str | list[Block] | None = None
+    usage: Usage | None = None
+
+
+class ToolUseResult(msgspec.Struct, gc=False):
+    agentId: str | None = None  # the sub-agent a Task call ran
+
+
+class Line(msgspec.Struct, gc=False):
+    type: str | None = None
+    sessionId: str | None = None
+    timestamp: str | None = None
+    uuid: str | None = None
+    requestId: str | None = None
+    isSidechain: bool | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    isApiErrorMessage: bool | None = None
+    agentId: str | None = None
+    cwd: str | None = None
+    gitBranch: str | None = None
+    costUSD: float | None = None
+    message: Message | None = None
+    toolUseResult: ToolUseResult | str | list[Any] | None = None
+
+
+# Lax: a count written as text ("12") or as 12.0 is still a count.
+_LINE = msgspec.json.Decoder(Line, strict=False)
+
+
+@dataclass
+class ClaudeFile:
+    """The rows one file gave, as frames (see the module's doc), and where it was read."""
+
+    display: str
+    responses: pl.DataFrame
+    tools: pl.DataFrame
+    prompts: pl.DataFrame
+    advisors: pl.DataFrame
+    agent_links: pl.DataFrame  # agent_id, call_id: the Task call that started the sub-agent
+    agent_types: pl.DataFrame  # call_id, agent_type
+    # Lines read and not made into a row, by why: shown as notes, never lost in silence.
+    no_call: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Rows:
+    """Rows as they are read, turned into frames at the end of the file."""
+
+    responses: list[tuple[Any, ...]] = field(default_factory=list)
+    tools: list[tuple[Any, ...]] = field(default_factory=list)
+    prompts: list[tuple[Any, ...]] = field(default_factory=list)
+    advisors: list[tuple[Any, ...]] = field(default_factory=list)
+    agent_links: list[tuple[str, str]] = field(default_factory=list)
+    agent_types: list[tuple[str, str]] = field(default_factory=list)
+    no_call: dict[str, list[int]] = field(default_factory=dict)
+
+
+def read_claude_file(stream: BinaryIO, display: str, accounting: LineAccounting, *,
+                     max_line_bytes: int, tool_args: bool, agent_types: bool) -> ClaudeFile:
+    """Every line of one session log, accounted for. `tool_args`: keep each tool call's input
+    (it can be a whole file's text); `agent_types`: find each sub-agent's type."""
+    rows = _Rows()
+    # A line without a session id belongs to the session the file is named after.
+    session = PurePath(display).stem
+    reader = _LineReader(rows, session, tool_args=tool_args, agent_types=agent_types)
+    for chunk in read_chunks(stream, max_line_bytes=max_line_bytes):
+        accounting.lines_read += chunk.line_count
+        if chunk.stream_error:
+            last = chunk.first_line + max(chunk.line_count - 1, 0)
+            accounting.note(f"input cut off ({chunk.stream_error})", display, [last])
+        if chunk.too_long:
+            accounting.skip(line_too_long(max_line_bytes), display, [chunk.first_line])
+            continue
+        decoded, blank, bad = _decode(chunk)
+        accounting.lines_blank += blank
+        for number, reason in bad:
+            accounting.skip(reason, display, [number])
+        unknown = reader.add(decoded)
+        for number, kind in unknown:
+            accounting.skip(f"unknown Claude Code record type {kind!r}", display, [number])
+        accounting.lines_used += len(decoded) - len(unknown)
+    return _frames(display, rows)
+
+
+def _decode(chunk: Chunk) -> tuple[list[tuple[int, Line]], int, list[tuple[int, str]]]:
+    """The chunk's records with their line numbers, its blank lines, and its bad lines with
+    why. One call decodes a clean chunk; otherwise each line is decoded on its own."""
+    data = chunk.load()
+    first = chunk.first_line
+    try:
+        records = _LINE.decode_lines(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    else:
+        # Blank lines are passed over, so only a clean chunk has a record per line.
+        if len(records) == chunk.line_count:
+            return list(enumerate(records, start=first)), 0, []
+    decoded: list[tuple[int, Line]] = []
+    bad: list[tuple[int, str]] = []
+    blank = 0
+    lines = data.split(b"\n")
+    if not chunk.ends_unterminated:
+        lines.pop()
+    last = first + len(lines) - 1
+    for number, raw in enumerate(lines, start=first):
+        if not raw.strip():
+            blank += 1
+            continue
+        try:
+            decoded.append((number, _LINE.decode(raw)))
+        except msgspec.ValidationError as error:
+            bad.append((number, _shape_error(raw, error)))
+        except msgspec.DecodeError:
+            cut = chunk.ends_unterminated and number == last
+            bad.append((number, TRUNCATED if cut else "not valid JSON"))
+    return decoded, blank, bad
+
+
+def _shape_error(raw: bytes, error: msgspec.ValidationError) -> str:
+    if not raw.lstrip().startswith(b"{"):
+        return "not a JSON object"
+    return f"not a Claude Code record ({error})"
+
+
+class _LineReader:
+    """Turns decoded lines into rows: the per-line work, kept to what each kind of line
+    needs."""
+
+    def __init__(self, rows: _Rows, session: str, *, tool_args: bool, agent_types: bool
+                 ) -> None:
+        self.rows = rows
+        self.session = session
+        self.tool_args = tool_args
+        self.agent_types = agent_types
+
+    def add(self, records: list[tuple[int, Line]]) -> list[tuple[int, str]]:
+        """Rows from `records`; returns the lines of a record type it does not know."""
+        unknown: list[tuple[int, str]] = []
+        for number, record in records:
+            kind = record.type
+            if kind == "assistant":
+                self._assistant(number, record)
+            elif kind == "user":
+                self._user(number, record)
+            elif kind is None and record.message is not None:  # early logs wrote no type
+                if record.message.role == "user":
+                    self._user(number, record)
+                else:
+                    self._assistant(number, record)
+            elif kind not in NO_CALL_TYPES:
+                unknown.append((number, str(kind)))
+        return unknown
+
+    def _no_call(self, why: str, number: int) -> None:
+        self.rows.no_call.setdefault(why, []).append(number)
+
+    def _where(self, number: int, record: Line) -> tuple[Any, ...]:
+        return (number, record.sessionId or self.session, record.timestamp,
+                bool(record.isSidechain), record.agentId, record.cwd, record.gitBranch)
+
+    def _assistant(self, number: int, record: Line) -> None:
+        message = record.message
+        if message is None:
+            self._no_call("assistant line without a message: no call", number)
+            return
+        if record.isApiErrorMessage or message.model == SYNTHETIC_MODEL:
+            self._no_call("API error or <synthetic> message written by Claude Code: no billed "
+                          "call", number)
+            return
+        where = self._where(number, record)
+        if isinstance(message.content, list):
+            self._tool_calls(where, message.content)
+        usage = message.usage
+        if usage is None:
+            self._no_call("assistant line without usage (an aborted or partial message): no "
+                          "billed call read from it", number)
+            return
+        key = message.id or record.requestId or None
+        cache = usage.cache_creation
+        servers = usage.server_tool_use
+        self.rows.responses.append((
+            *where, key, message.id or record.requestId, message.model,
+            usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
+            usage.cache_creation_input_tokens,
+            None if cache is None else cache.ephemeral_5m_input_tokens,
+            None if cache is None else cache.ephemeral_1h_input_tokens,
+            None if servers is None else servers.web_search_requests,
+            None if servers is None else servers.web_fetch_requests,
+            _tier(usage.service_tier, usage.speed), record.costUSD))
+        if usage.iterations:
+            self._advisors(number, usage.iterations)
+
+    def _tool_calls(self, where: tuple[Any, ...], blocks: list[Block]) -> None:
+        for block in blocks:
+            if block.type != "tool_use":
+                continue
+            name = block.name
+            if name is None:
+                self._no_call("tool_use block without a tool name: left out", where[0])
+                continue
+            raw = block.input
+            args = bytes(raw).decode("utf-8", "replace") if self.tool_args and raw else None
+            self.rows.tools.append((*where, block.id, name, args))
+            if self.agent_types and name in SUBAGENT_TOOLS and block.id and raw:
+                agent_type = _subagent_type(raw)
+                if agent_type is not None:
+                    self.rows.agent_types.append((block.id, agent_type))
+
+    def _advisors(self, number: int, iterations: list[Iteration]) -> None:
+        for item in iterations:
+            if item.type != ADVISOR:
+                continue
+            cache = item.cache_creation
+            self.rows.advisors.append((
+                number, item.model, item.input_tokens, item.output_tokens,
+                item.cache_read_input_tokens, item.cache_creation_input_tokens,
+                None if cache is None else cache.ephemeral_5m_input_tokens,
+                None if cache is None else cache.ephemeral_1h_input_tokens))
+
+    def _user(self, number: int, record: Line) -> None:
+        result = record.toolUseResult
+        if self.agent_types and isinstance(result, ToolUseResult) and result.agentId:
+            self._agent_link(record, result.agentId)
+        if record.isSidechain or record.isMeta or record.isCompactSummary:
+            return
+        message = record.message
+        content = None if message is None else message.content
+        if isinstance(content, str):  # typed text; empty is nothing typed
+            text = content.lstrip() or None
+        elif isinstance(content, list) and content:
+            text = _prompt_text(content)
+        else:
+            text = None
+        if text is not None and not text.startswith(NOT_PROMPTS):
+            self.rows.prompts.append((number, record.sessionId or self.session,
+                                      record.timestamp, record.uuid))
+
+    def _agent_link(self, record: Line, agent: str) -> None:
+        """A Task call's result names the sub-agent it ran: `agentId` links the sub-agent's
+        lines to the call, whose input says the sub-agent's type."""
+        message = record.message
+        content = None if message is None else message.content
+        if not isinstance(content, list):
+            return
+        call = next((block.tool_use_id for block in content if block.tool_use_id), None)
+        if call:
+            self.rows.agent_links.append((agent, call))
+
+
+def _prompt_text(blocks: list[Block]) -> str | None:
+    """The text of a user line made of blocks, when it may be a prompt: "" for one with no
+    text (an image alone), None for a tool's result."""
+    text = ""
+    for block in blocks:
+        if block.type == "tool_result":
+            return None
+        if block.type == "text" and not text and block.text:
+            try:
+                value = orjson.loads(bytes(block.text))
+            except orjson.JSONDecodeError:
+                continue
+            text = value.lstrip() if isinstance(value, str) else ""
+    return text
+
+
+def _subagent_type(raw: msgspec.Raw) -> str | None:
+    try:
+        value = orjson.loads(bytes(raw))
+    except orjson.JSONDecodeError:
+        return None
+    agent_type = value.get("subagent_type") if isinstance(value, dict) else None
+    return agent_type if isinstance(agent_type, str) and agent_type else None
+
+
+def _tier(service_tier: str | None, speed: str | None) -> str | None:
+    """The tier a response is billed at: fast mode (`speed: "fast"`) is a tier of its own,
+    priced by the table's `fast` tier; on another tier than the default, by a combined one
+    (`priority+fast`), unpriced unless a table lists it."""
+    if speed != "fast":
+        return service_tier
+    if service_tier in (None, "standard", "default"):
+        return "fast"
+    return f"{service_tier}+fast"
+
+
+def _frames(display: str, rows: _Rows) -> ClaudeFile:
+    import polars as pl
+
+    text, count, flag = pl.String(), pl.Int64(), pl.Boolean()
+    where = {"line": count, "session_id": text, "timestamp": text, "sidechain": flag,
+             "agent_id": text, "cwd": text, "git_branch": text}
+    tokens = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_tokens",
+                            "cache_creation_tokens", "cache_5m_tokens", "cache_1h_tokens"),
+                           count)
+    response: dict[str, pl.DataType] = {
+        **where, "key": text, "message_id": text, "model": text, **tokens,
+        "web_search_requests": count, "web_fetch_requests": count, "service_tier": text,
+        "reported_cost_usd": pl.Float64()}
+    tool = {**where, "call_id": text, "tool_name": text, "tool_args": text}
+    prompt = {"line": count, "session_id": text, "timestamp": text, "uuid": text}
+    advisor = {"line": count, "model": text, **tokens}
+
+    def frame(data: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+        return pl.DataFrame(data, schema=schema, orient="row")
+
+    return ClaudeFile(
+        display,
+        frame(rows.responses, response), frame(rows.tools, tool), frame(rows.prompts, prompt),
+        frame(rows.advisors, advisor),
+        frame(list(rows.agent_links), {"agent_id": text, "call_id": text}),
+        frame(list(rows.agent_types), {"call_id": text, "agent_type": text}),
+        rows.no_call)

@@ -1,0 +1,286 @@
+"""Claude Code's steps, once every file of the run is read: the rules that need all of them.
+
+- One API response is written as one line per content block, each repeating the usage, the
+  earlier ones sometimes with a partial `output_tokens`; a resumed session repeats earlier
+  lines in a new file; a sub-agent's replay repeats a parent message under a new `requestId`.
+  A response is its `message.id` (its `requestId` where it has no id; a line with neither is a
+  response of its own) and counts once, across files, with its largest usage: on a tie, the
+  main conversation's line before a sub-agent's, then the first read.
+- A tool call is its `tool_use` id, counted once.
+- Tasks are user prompts, numbered through each session in time order; a prompt copied into
+  another file (same uuid) is the prompt first written. A step belongs to the prompt before
+  it in its file; a sub-agent's file, which holds no prompt, belongs to the prompt in force
+  when the sub-agent started (its first line's time), for all three layouts.
+- `<synthetic>` and API-error lines were left out while reading; cache writes with no
+  `cache_creation` object are 5-minute ones; fast mode is the `fast` service tier; advisor
+  calls (`usage.iterations`) are requests of their own, on the advisor's model; web searches
+  and fetches (`server_tool_use`) are tool steps priced per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.coding.claude_lines import ClaudeFile
+from agentcost.ingest.timeparse import parse_time
+
+AGENT = "claude-code"
+WEB_SEARCH = "anthropic_web_search"
+WEB_FETCH = "anthropic_web_fetch"
+MAIN, SUBAGENT, ADVISOR = "main", "subagent", "advisor"
+TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+          "cache_5m_tokens", "cache_1h_tokens")
+REPEATED_RESPONSE = ("assistant line repeating a response already counted (a line per content "
+                     "block, a resumed session's copy, a sub-agent's replay): counted once, "
+                     "with its largest usage")
+REPEATED_TOOL = "tool call logged again (same tool_use id): counted once"
+NO_TIME = "no readable timestamp: the step has no start time"
+NEGATIVE = "negative token count"
+EXAMPLES = 5
+
+
+@dataclass
+class ClaudeRun:
+    """Every Claude Code file of a run, to be made into steps together (a `Finishing`)."""
+
+    task_key: str
+    files: list[ClaudeFile] = field(default_factory=list)
+
+    def add(self, read: ClaudeFile) -> None:
+        self.files.append(read)
+
+    def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
+        files, self.files = self.files, []
+        for read in files:
+            for why, lines in read.no_call.items():
+                accounting.note(why, read.display, lines[:EXAMPLES], count=len(lines))
+        displays = [read.display for read in files]
+        responses = _kept_responses(_stacked(files, "responses"), displays, accounting)
+        tools = _kept_tools(_stacked(files, "tools"), displays, accounting)
+        advisors = _stacked(files, "advisors").join(
+            responses.select("_file", "line", *_attributes()), on=["_file", "line"])
+        prompts = _numbered_prompts(_stacked(files, "prompts"))
+        names = _agent_names(files)
+        llm = pl.concat([
+            responses.with_columns(pl.lit(0, pl.Int8).alias("_order")),
+            advisors.with_columns(pl.lit(1, pl.Int8).alias("_order"),
+                                  pl.lit(ADVISOR).alias("_name")),
+        ], how="diagonal_relaxed")
+        calls = pl.concat([tools.with_columns(pl.lit(3, pl.Int8).alias("_order")),
+                           _server_tools(responses)], how="diagonal_relaxed")
+        rows = pl.concat([llm, calls], how="diagonal_relaxed")
+        if rows.is_empty():
+            return {}
+        rows = _timed(rows, displays, accounting)
+        rows = _with_prompts(rows, prompts)
+        rows = rows.join(names, on="agent_id", how="left") if names.height else (
+            rows.with_columns(pl.lit(None, pl.String).alias("agent_type")))
+        steps = _canonical(rows, displays, self.task_key)
+        parts = steps.partition_by("source_file", as_dict=True, maintain_order=True)
+        return {str(key[0]): part for key, part in parts.items()}
+
+
+def _stacked(files: list[ClaudeFile], kind: str) -> pl.DataFrame:
+    """One kind of row of every file, each tagged with its file's number (`_file`)."""
+    frames: list[pl.DataFrame] = [
+        getattr(read, kind).with_columns(pl.lit(index, pl.Int32).alias("_file"))
+        for index, read in enumerate(files)]
+    return pl.concat(frames, how="vertical")
+
+
+def _attributes() -> tuple[str, ...]:
+    """What an advisor's call takes from the response it was part of."""
+    return ("session_id", "timestamp", "sidechain", "agent_id", "cwd", "git_branch",
+            "message_id", "service_tier")
+
+
+def _kept_responses(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
+                    ) -> pl.DataFrame:
+    """Each response once: its line with the largest usage (on a tie, the main
+    conversation's, then the first read); the lines repeating it are noted."""
+    rows = _without_negative(rows, displays, accounting)
+    total = pl.sum_horizontal(pl.col("input_tokens", "output_tokens", "cache_read_tokens",
+                                     "cache_creation_tokens").fill_null(0))
+    rows = rows.with_row_index("_read").with_columns(total.alias("_total"))
+    keyed = rows.filter(pl.col("key").is_not_null())
+    best = (keyed.sort(["key", "_total", "sidechain", "_read"],
+                       descending=[False, True, False, False])
+            .unique("key", keep="first"))
+    if best.height < keyed.height:
+        dropped = keyed.join(best.select("_read"), on="_read", how="anti").sort("_read")
+        _note(accounting, REPEATED_RESPONSE, dropped, displays)
+    kept = pl.concat([best, rows.filter(pl.col("key").is_null())]).sort("_read")
+    return kept.drop("_read", "_total", "key")
+
+
+def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
+                      ) -> pl.DataFrame:
+    """A line with a negative count is bad data: skipped, not a response."""
+    negative = pl.any_horizontal(pl.col(*TOKENS, "web_search_requests",
+                                        "web_fetch_requests") < 0).fill_null(False)
+    bad = rows.filter(negative)
+    if bad.is_empty():
+        return rows
+    for (index,), part in bad.group_by("_file", maintain_order=True):
+        lines = part["line"].to_list()
+        accounting.lines_used -= len(lines)
+        accounting.skip(NEGATIVE, displays[int(str(index))], lines)
+    return rows.filter(~negative)
+
+
+def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
+                ) -> pl.DataFrame:
+    """Each tool call once, by its id (a call without an id is its own)."""
+    rows = rows.with_row_index("_read")
+    keyed = rows.filter(pl.col("call_id").is_not_null())
+    first = keyed.sort(["call_id", "sidechain", "_read"]).unique("call_id", keep="first")
+    if first.height < keyed.height:
+        dropped = keyed.join(first.select("_read"), on="_read", how="anti").sort("_read")
+        _note(accounting, REPEATED_TOOL, dropped, displays)
+    kept = pl.concat([first, rows.filter(pl.col("call_id").is_null())]).sort("_read")
+    return kept.drop("_read")
+
+
+def _note(accounting: LineAccounting, what: str, rows: pl.DataFrame, displays: list[str]
+          ) -> None:
+    """Noted once, with the first examples (from the first file they are in)."""
+    first = int(rows["_file"][0])
+    lines = rows.filter(pl.col("_file") == first)["line"].head(EXAMPLES).to_list()
+    accounting.note(what, displays[first], lines, count=rows.height)
+
+
+def _server_tools(responses: pl.DataFrame) -> pl.DataFrame:
+    """A tool step per web search and per web fetch a response's usage counts."""
+    parts = []
+    for column, tool, order in (("web_search_requests", WEB_SEARCH, 4),
+                                ("web_fetch_requests", WEB_FETCH, 5)):
+        used = responses.filter(pl.col(column).fill_null(0) > 0)
+        if used.height:
+            parts.append(
+                used.select("_file", "line", *_attributes(), pl.col(column).alias("_n"))
+                .with_columns(pl.int_ranges(0, "_n").alias("_i")).explode("_i")
+                .drop("_n", "_i")
+                .with_columns(pl.lit(tool).alias("tool_name"), pl.lit(order, pl.Int8)
+                              .alias("_order")))
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _timed(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
+           ) -> pl.DataFrame:
+    """Start times parsed; steps without one are noted."""
+    rows = rows.with_columns(parse_time(rows["timestamp"]).alias("start_time"))
+    untimed = rows.filter(pl.col("start_time").is_null()).sort("_file", "line")
+    if untimed.height:
+        _note(accounting, NO_TIME, untimed, displays)
+    return rows
+
+
+def _numbered_prompts(prompts: pl.DataFrame) -> pl.DataFrame:
+    """Every prompt line with the prompt it is: a prompt copied into another file (a resumed
+    session's copy, same uuid) is the one first written. Prompts are numbered through their
+    session in time order."""
+    prompts = prompts.with_columns(
+        parse_time(prompts["timestamp"]).alias("_at"),
+        pl.coalesce("uuid", pl.format("{}:{}", "_file", "line")).alias("_prompt"))
+    first = (prompts.sort("_at", "_file", "line", nulls_last=True)
+             .unique("_prompt", keep="first")
+             .sort("session_id", "_at", "_file", "line", nulls_last=True)
+             .select("_prompt", pl.col("session_id").alias("task_session"),
+                     pl.int_range(1, pl.len() + 1).over("session_id").alias("prompt")))
+    return prompts.join(first, on="_prompt").select(
+        "_file", "line", "session_id", "_at", "task_session", "prompt")
+
+
+def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
+    """Each step's prompt (`task_session`, `prompt`): the last before it in its file and
+    session; in a file without that session's prompts (a sub-agent's), the one in force at
+    the file's first step of it; before any prompt, the session's first."""
+    prompt = ("task_session", "prompt")
+    events = pl.concat([
+        prompts.select("_file", "line", "session_id", *prompt,
+                       pl.lit(True).alias("_is_prompt")),
+        rows.select("_file", "line", "session_id", pl.lit(None, pl.String).alias(prompt[0]),
+                    pl.lit(None, pl.Int64).alias(prompt[1]), pl.lit(False).alias("_is_prompt"))
+        .unique(),
+    ]).sort("_file", "line")
+    positional = (events.with_columns(
+        pl.col(*prompt).forward_fill().over("_file", "session_id"),
+        pl.col("_is_prompt").any().over("_file", "session_id").alias("_has_prompts"))
+        .filter(~pl.col("_is_prompt")).drop("_is_prompt"))
+    rows = rows.join(positional, on=["_file", "line", "session_id"], how="left")
+    spawned = (rows.filter(~pl.col("_has_prompts"))
+               .group_by("_file", "session_id").agg(pl.col("start_time").min().alias("_at")))
+    if spawned.height and prompts.height:
+        in_force = (spawned.filter(pl.col("_at").is_not_null()).sort("_at")
+                    .join_asof(prompts.filter(pl.col("_at").is_not_null()).sort("_at")
+                               .select("session_id", "_at", *(pl.col(name).alias(f"_{name}")
+                                                              for name in prompt)),
+                               on="_at", by="session_id", strategy="backward",
+                               check_sortedness=False))
+        rows = rows.join(in_force.select("_file", "session_id", *(f"_{name}" for name in prompt)),
+                         on=["_file", "session_id"], how="left")
+        rows = rows.with_columns(pl.coalesce(name, f"_{name}").alias(name) for name in prompt
+                                 ).drop(*(f"_{name}" for name in prompt))
+    return rows.with_columns(pl.col("task_session").fill_null(pl.col("session_id")),
+                             pl.col("prompt").fill_null(1)).drop("_has_prompts")
+
+
+def _agent_names(files: list[ClaudeFile]) -> pl.DataFrame:
+    """Sub-agent id -> its type, from the Task call that started it."""
+    links = _stacked(files, "agent_links").drop("_file").unique("agent_id", keep="first")
+    types = _stacked(files, "agent_types").drop("_file").unique("call_id", keep="first")
+    return links.join(types, on="call_id").select("agent_id", "agent_type")
+
+
+def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.DataFrame:
+    task = (pl.col("session_id") if task_key == "session"
+            else pl.format("{}/{}", "task_session", "prompt"))
+    name = pl.coalesce(
+        "_name",
+        pl.when(pl.col("sidechain")).then(pl.coalesce("agent_type", pl.lit(SUBAGENT)))
+        .otherwise(pl.lit(MAIN)))
+    is_llm = pl.col("_order") <= 1
+    known = pl.col("input_tokens").is_not_null() | pl.col("output_tokens").is_not_null()
+    written = pl.col("cache_creation_tokens")
+    one_hour = pl.col("cache_1h_tokens").fill_null(0)
+    # Without `cache_creation`, a write is a 5-minute one; with it, its 1-hour part is
+    # billed as such and the rest as 5-minute.
+    cache_1h = pl.when(written.is_null()).then(one_hour).otherwise(pl.min_horizontal(
+        one_hour, written))
+    cache_5m = pl.when(written.is_null()).then(pl.col("cache_5m_tokens").fill_null(0)
+                                               ).otherwise(written - cache_1h)
+    tokens = pl.col("input_tokens", "output_tokens", "cache_read_tokens")
+    total = pl.sum_horizontal(tokens.fill_null(0), written.fill_null(0))
+    # A cost of 0 on a response that used tokens is no cost recorded, not a free call.
+    reported = pl.when((pl.col("reported_cost_usd") > 0) | (total == 0)).then(
+        pl.col("reported_cost_usd"))
+
+    def on_llm(expr: pl.Expr) -> pl.Expr:
+        return pl.when(is_llm).then(expr)
+
+    return (
+        rows.sort("_file", "line", "_order")
+        .select(
+            task.alias("task_id"), "session_id", "start_time",
+            pl.col("cwd").alias("project"), "git_branch", name.alias("name"),
+            pl.col("line").alias("source_line"),
+            pl.when(is_llm).then(pl.lit("llm")).otherwise(pl.lit("tool")).alias("kind"),
+            on_llm(pl.col("model")).alias("model"),
+            pl.coalesce("call_id", "message_id").alias("span_id"),
+            on_llm(pl.col("service_tier")).alias("service_tier"),
+            on_llm(reported).alias("reported_cost_usd"),
+            on_llm(pl.col("input_tokens")).alias("input_tokens"),
+            on_llm(pl.when(known).then(pl.col("cache_read_tokens").fill_null(0)))
+            .alias("cache_read_tokens"),
+            on_llm(pl.when(known).then(cache_5m)).alias("cache_write_5m_tokens"),
+            on_llm(pl.when(known).then(cache_1h)).alias("cache_write_1h_tokens"),
+            on_llm(pl.col("output_tokens")).alias("output_tokens"),
+            on_llm(pl.when(known).then(pl.lit(0, pl.Int64))).alias("reasoning_tokens"),
+            pl.col("tool_name"), pl.col("tool_args"),
+            pl.lit(AGENT).alias("workflow"),
+            pl.col("_file").replace_strict(dict(enumerate(displays)), return_dtype=pl.String)
+            .alias("source_file"))
+    )
