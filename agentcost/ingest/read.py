@@ -28,7 +28,6 @@ from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
     UTF8_BOM,
     PrependedStream,
-    Source,
     expand_inputs,
     open_source,
     read_block,
@@ -124,16 +123,16 @@ def read_steps(
             advanced.finish()
     # Span files' steps, and those of readers that finish once every file is read, take
     # their file's place among the others.
-    late = run_spans.steps(accounting)
+    late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
     for work in finishing.values():
         late.update(work.steps(accounting))
     for display, doubt in doubts:  # a forced format that gave no step from this file
         if display not in late:
             raise InputError(doubt)
-    ordered = [frame for _, frame in frames]
     order = {source.display: index for index, source in enumerate(sources)}
-    for inserted, display in enumerate(sorted(late, key=order.__getitem__)):
-        ordered.insert(_place(frames, sources, display) + inserted, conform(late[display]))
+    placed = frames + list(late.items())
+    placed.sort(key=lambda item: order[item[0]])  # stable: a file's frames keep their order
+    ordered = [frame for _, frame in placed]
     steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
     if native_files:  # a native step read twice counts once (spans: by span id, when read)
         steps = drop_duplicates(
@@ -210,12 +209,6 @@ class _Advance:
         if self._left:
             self._progress.read(self._left)
             self._left = 0
-
-
-def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], display: str) -> int:
-    """Where a span file's steps go among the frames of the files before it."""
-    order = {source.display: index for index, source in enumerate(sources)}
-    return sum(1 for name, _ in frames if order[name] < order[display])
 
 
 def _document_past_the_head(head: Head) -> bool:

@@ -5,8 +5,8 @@ here (tool results, thinking text, file snapshots) without building it. A chunk 
 decoded in one call; a chunk with a bad or blank line is decoded again line by line, so that
 the bad line is named and the good lines around it are kept.
 
-What a file gives (`ClaudeFile`), one row per line of interest, nothing decided yet across
-lines or files (claude_steps.py does that once every file is read):
+What the files of a run give (`ClaudeRows`), one row per line of interest, nothing decided
+yet across lines or files (claude_steps.py does that once every file is read):
 
 - `responses`: assistant lines that carry a usage, one per content block the agent wrote
   (streaming repeats the usage on every block's line);
@@ -19,6 +19,7 @@ lines or files (claude_steps.py does that once every file is read):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -127,42 +128,61 @@ class Line(msgspec.Struct, gc=False):
 _LINE = msgspec.json.Decoder(Line, strict=False)
 
 
-@dataclass
-class ClaudeFile:
-    """The rows one file gave, as frames (see the module's doc), and where it was read."""
-
-    display: str
-    responses: pl.DataFrame
-    tools: pl.DataFrame
-    prompts: pl.DataFrame
-    advisors: pl.DataFrame
-    agent_links: pl.DataFrame  # agent_id, call_id: the Task call that started the sub-agent
-    agent_types: pl.DataFrame  # call_id, agent_type
-    # Lines read and not made into a row, by why: shown as notes, never lost in silence.
-    no_call: dict[str, list[int]] = field(default_factory=dict)
+KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
+# Rows kept as Python tuples before they are made a frame: a frame per file would cost more
+# than the file's lines when a folder holds thousands of small files.
+FLUSH_ROWS = 100_000
 
 
 @dataclass
-class _Rows:
-    """Rows as they are read, turned into frames at the end of the file."""
+class ClaudeRows:
+    """The rows every file of a run gave (see the module's doc), each tagged with its file's
+    number (`_file`, an index into `displays`): made into frames a batch at a time."""
 
-    responses: list[tuple[Any, ...]] = field(default_factory=list)
-    tools: list[tuple[Any, ...]] = field(default_factory=list)
-    prompts: list[tuple[Any, ...]] = field(default_factory=list)
-    advisors: list[tuple[Any, ...]] = field(default_factory=list)
-    agent_links: list[tuple[str, str]] = field(default_factory=list)
-    agent_types: list[tuple[str, str]] = field(default_factory=list)
-    no_call: dict[str, list[int]] = field(default_factory=dict)
+    displays: list[str] = field(default_factory=list)
+    pending: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {kind: [] for kind in KINDS})
+    frames: dict[str, list[pl.DataFrame]] = field(
+        default_factory=lambda: {kind: [] for kind in KINDS})
+    # Lines read and not made into a row, by why (file number, line): noted, never lost in
+    # silence.
+    no_call: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # Lines of a response folded into the line kept for it (file number, line).
+    repeated: list[tuple[int, int]] = field(default_factory=list)
+
+    def start_file(self, display: str) -> int:
+        self.displays.append(display)
+        return len(self.displays) - 1
+
+    def flush(self, *, at_least: int = 0) -> bool:
+        """Pending rows of each kind (when at least `at_least` of them) into a frame; whether
+        any were."""
+        flushed = False
+        for kind, rows in self.pending.items():
+            if rows and len(rows) >= at_least:
+                self.frames[kind].append(_frame(rows, kind))
+                rows.clear()
+                flushed = True
+        return flushed
+
+    def frame(self, kind: str) -> pl.DataFrame:
+        """Every row of one kind read so far."""
+        import polars as pl
+
+        self.flush()
+        frames = self.frames[kind] or [_frame([], kind)]
+        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
-def read_claude_file(stream: BinaryIO, display: str, accounting: LineAccounting, *,
-                     max_line_bytes: int, tool_args: bool, agent_types: bool) -> ClaudeFile:
-    """Every line of one session log, accounted for. `tool_args`: keep each tool call's input
-    (it can be a whole file's text); `agent_types`: find each sub-agent's type."""
-    rows = _Rows()
+def read_claude_file(stream: BinaryIO, display: str, accounting: LineAccounting,
+                     rows: ClaudeRows, *, max_line_bytes: int, tool_args: bool,
+                     agent_types: bool) -> None:
+    """Every line of one session log into `rows`, accounted for. `tool_args`: keep each tool
+    call's input (it can be a whole file's text); `agent_types`: find each sub-agent's type."""
     # A line without a session id belongs to the session the file is named after.
     session = PurePath(display).stem
-    reader = _LineReader(rows, session, tool_args=tool_args, agent_types=agent_types)
+    reader = _LineReader(rows, rows.start_file(display), session, tool_args=tool_args,
+                         agent_types=agent_types)
     for chunk in read_chunks(stream, max_line_bytes=max_line_bytes):
         accounting.lines_read += chunk.line_count
         if chunk.stream_error:
@@ -179,7 +199,8 @@ def read_claude_file(stream: BinaryIO, display: str, accounting: LineAccounting,
         for number, kind in unknown:
             accounting.skip(f"unknown Claude Code record type {kind!r}", display, [number])
         accounting.lines_used += len(decoded) - len(unknown)
-    return _frames(display, rows)
+        if rows.flush(at_least=FLUSH_ROWS):
+            reader.flushed()
 
 
 def _decode(chunk: Chunk) -> tuple[list[tuple[int, Line]], int, list[tuple[int, str]]]:
@@ -226,36 +247,46 @@ class _LineReader:
     """Turns decoded lines into rows: the per-line work, kept to what each kind of line
     needs."""
 
-    def __init__(self, rows: _Rows, session: str, *, tool_args: bool, agent_types: bool
-                 ) -> None:
+    def __init__(self, rows: ClaudeRows, file: int, session: str, *, tool_args: bool,
+                 agent_types: bool) -> None:
         self.rows = rows
+        self.pending = rows.pending
+        self.file = file
         self.session = session
         self.tool_args = tool_args
         self.agent_types = agent_types
+        # The last response row added, to fold a response's next lines into it as they come
+        # (claude_steps.py applies the same rule across lines and files).
+        self.last: tuple[str | None, int, bool] = (None, 0, False)  # key, total, sidechain
 
     def add(self, records: list[tuple[int, Line]]) -> list[tuple[int, str]]:
         """Rows from `records`; returns the lines of a record type it does not know."""
         unknown: list[tuple[int, str]] = []
+        assistant, user = self._assistant, self._user
         for number, record in records:
             kind = record.type
             if kind == "assistant":
-                self._assistant(number, record)
+                assistant(number, record)
             elif kind == "user":
-                self._user(number, record)
+                user(number, record)
             elif kind is None and record.message is not None:  # early logs wrote no type
                 if record.message.role == "user":
-                    self._user(number, record)
+                    user(number, record)
                 else:
-                    self._assistant(number, record)
+                    assistant(number, record)
             elif kind not in NO_CALL_TYPES:
                 unknown.append((number, str(kind)))
         return unknown
 
+    def flushed(self) -> None:
+        """The pending rows were made a frame: the last response row is no longer there."""
+        self.last = (None, 0, False)
+
     def _no_call(self, why: str, number: int) -> None:
-        self.rows.no_call.setdefault(why, []).append(number)
+        self.rows.no_call.setdefault(why, []).append((self.file, number))
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
-        return (number, record.sessionId or self.session, record.timestamp,
+        return (self.file, number, record.sessionId or self.session, record.timestamp,
                 bool(record.isSidechain), record.agentId, record.cwd, record.gitBranch)
 
     def _assistant(self, number: int, record: Line) -> None:
@@ -268,7 +299,7 @@ class _LineReader:
                           "call", number)
             return
         where = self._where(number, record)
-        if isinstance(message.content, list):
+        if message.content.__class__ is list:
             self._tool_calls(where, message.content)
         usage = message.usage
         if usage is None:
@@ -276,9 +307,21 @@ class _LineReader:
                           "billed call read from it", number)
             return
         key = message.id or record.requestId or None
+        total = ((usage.input_tokens or 0) + (usage.output_tokens or 0)
+                 + (usage.cache_read_input_tokens or 0)
+                 + (usage.cache_creation_input_tokens or 0))
+        sidechain = where[4]
+        responses = self.pending["responses"]
+        if key is not None and key == self.last[0]:  # the response's next line
+            _, best, best_sidechain = self.last
+            if total < best or (total == best and (sidechain or not best_sidechain)):
+                self.rows.repeated.append((self.file, number))
+                return
+            self.rows.repeated.append((self.file, responses.pop()[1]))
+        self.last = (key, total, sidechain)
         cache = usage.cache_creation
         servers = usage.server_tool_use
-        self.rows.responses.append((
+        responses.append((
             *where, key, message.id or record.requestId, message.model,
             usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
             usage.cache_creation_input_tokens,
@@ -296,23 +339,23 @@ class _LineReader:
                 continue
             name = block.name
             if name is None:
-                self._no_call("tool_use block without a tool name: left out", where[0])
+                self._no_call("tool_use block without a tool name: left out", where[1])
                 continue
             raw = block.input
             args = bytes(raw).decode("utf-8", "replace") if self.tool_args and raw else None
-            self.rows.tools.append((*where, block.id, name, args))
+            self.pending["tools"].append((*where, block.id, name, args))
             if self.agent_types and name in SUBAGENT_TOOLS and block.id and raw:
                 agent_type = _subagent_type(raw)
                 if agent_type is not None:
-                    self.rows.agent_types.append((block.id, agent_type))
+                    self.pending["agent_types"].append((block.id, agent_type))
 
     def _advisors(self, number: int, iterations: list[Iteration]) -> None:
         for item in iterations:
             if item.type != ADVISOR:
                 continue
             cache = item.cache_creation
-            self.rows.advisors.append((
-                number, item.model, item.input_tokens, item.output_tokens,
+            self.pending["advisors"].append((
+                self.file, number, item.model, item.input_tokens, item.output_tokens,
                 item.cache_read_input_tokens, item.cache_creation_input_tokens,
                 None if cache is None else cache.ephemeral_5m_input_tokens,
                 None if cache is None else cache.ephemeral_1h_input_tokens))
@@ -332,8 +375,8 @@ class _LineReader:
         else:
             text = None
         if text is not None and not text.startswith(NOT_PROMPTS):
-            self.rows.prompts.append((number, record.sessionId or self.session,
-                                      record.timestamp, record.uuid))
+            self.pending["prompts"].append((self.file, number, record.sessionId or self.session,
+                                            record.timestamp, record.uuid))
 
     def _agent_link(self, record: Line, agent: str) -> None:
         """A Task call's result names the sub-agent it ran: `agentId` links the sub-agent's
@@ -344,7 +387,7 @@ class _LineReader:
             return
         call = next((block.tool_use_id for block in content if block.tool_use_id), None)
         if call:
-            self.rows.agent_links.append((agent, call))
+            self.pending["agent_links"].append((agent, call))
 
 
 def _prompt_text(blocks: list[Block]) -> str | None:
@@ -383,30 +426,35 @@ def _tier(service_tier: str | None, speed: str | None) -> str | None:
     return f"{service_tier}+fast"
 
 
-def _frames(display: str, rows: _Rows) -> ClaudeFile:
+@cache
+def _schemas() -> dict[str, dict[str, pl.DataType]]:
     import polars as pl
 
     text, count, flag = pl.String(), pl.Int64(), pl.Boolean()
-    where = {"line": count, "session_id": text, "timestamp": text, "sidechain": flag,
-             "agent_id": text, "cwd": text, "git_branch": text}
+    where = {"_file": pl.Int32(), "line": count, "session_id": text, "timestamp": text,
+             "sidechain": flag, "agent_id": text, "cwd": text, "git_branch": text}
     tokens = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_tokens",
                             "cache_creation_tokens", "cache_5m_tokens", "cache_1h_tokens"),
                            count)
-    response: dict[str, pl.DataType] = {
-        **where, "key": text, "message_id": text, "model": text, **tokens,
-        "web_search_requests": count, "web_fetch_requests": count, "service_tier": text,
-        "reported_cost_usd": pl.Float64()}
-    tool = {**where, "call_id": text, "tool_name": text, "tool_args": text}
-    prompt = {"line": count, "session_id": text, "timestamp": text, "uuid": text}
-    advisor = {"line": count, "model": text, **tokens}
+    return {
+        "responses": {**where, "key": text, "message_id": text, "model": text, **tokens,
+                      "web_search_requests": count, "web_fetch_requests": count,
+                      "service_tier": text, "reported_cost_usd": pl.Float64()},
+        "tools": {**where, "call_id": text, "tool_name": text, "tool_args": text},
+        "prompts": {"_file": pl.Int32(), "line": count, "session_id": text, "timestamp": text,
+                    "uuid": text},
+        "advisors": {"_file": pl.Int32(), "line": count, "model": text, **tokens},
+        "agent_links": {"agent_id": text, "call_id": text},
+        "agent_types": {"call_id": text, "agent_type": text},
+    }
 
-    def frame(data: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-        return pl.DataFrame(data, schema=schema, orient="row")
 
-    return ClaudeFile(
-        display,
-        frame(rows.responses, response), frame(rows.tools, tool), frame(rows.prompts, prompt),
-        frame(rows.advisors, advisor),
-        frame(list(rows.agent_links), {"agent_id": text, "call_id": text}),
-        frame(list(rows.agent_types), {"call_id": text, "agent_type": text}),
-        rows.no_call)
+
+def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
+    """Column by column: much faster than polars' reading of rows."""
+    import polars as pl
+
+    schema = _schemas()[kind]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pl.DataFrame([pl.Series(name, values, dtype)
+                         for (name, dtype), values in zip(schema.items(), columns, strict=True)])

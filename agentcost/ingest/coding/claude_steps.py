@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
-from agentcost.ingest.coding.claude_lines import ClaudeFile
+from agentcost.ingest.coding.claude_lines import ClaudeRows
 from agentcost.ingest.timeparse import parse_time
+from agentcost.schema import conform
 
 AGENT = "claude-code"
 WEB_SEARCH = "anthropic_web_search"
@@ -47,23 +48,22 @@ class ClaudeRun:
     """Every Claude Code file of a run, to be made into steps together (a `Finishing`)."""
 
     task_key: str
-    files: list[ClaudeFile] = field(default_factory=list)
-
-    def add(self, read: ClaudeFile) -> None:
-        self.files.append(read)
+    rows: ClaudeRows = field(default_factory=ClaudeRows)
 
     def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
-        files, self.files = self.files, []
-        for read in files:
-            for why, lines in read.no_call.items():
-                accounting.note(why, read.display, lines[:EXAMPLES], count=len(lines))
-        displays = [read.display for read in files]
-        responses = _kept_responses(_stacked(files, "responses"), displays, accounting)
-        tools = _kept_tools(_stacked(files, "tools"), displays, accounting)
-        advisors = _stacked(files, "advisors").join(
+        rows, self.rows = self.rows, ClaudeRows()
+        displays = rows.displays
+        for why, places in rows.no_call.items():
+            first = places[0][0]
+            lines = [line for file, line in places if file == first][:EXAMPLES]
+            accounting.note(why, displays[first], lines, count=len(places))
+        responses = _kept_responses(rows.frame("responses"), rows.repeated, displays,
+                                    accounting)
+        tools = _kept_tools(rows.frame("tools"), displays, accounting)
+        advisors = rows.frame("advisors").join(
             responses.select("_file", "line", *_attributes()), on=["_file", "line"])
-        prompts = _numbered_prompts(_stacked(files, "prompts"))
-        names = _agent_names(files)
+        prompts = _numbered_prompts(rows.frame("prompts"))
+        names = _agent_names(rows)
         llm = pl.concat([
             responses.with_columns(pl.lit(0, pl.Int8).alias("_order")),
             advisors.with_columns(pl.lit(1, pl.Int8).alias("_order"),
@@ -71,24 +71,14 @@ class ClaudeRun:
         ], how="diagonal_relaxed")
         calls = pl.concat([tools.with_columns(pl.lit(3, pl.Int8).alias("_order")),
                            _server_tools(responses)], how="diagonal_relaxed")
-        rows = pl.concat([llm, calls], how="diagonal_relaxed")
-        if rows.is_empty():
+        steps = pl.concat([llm, calls], how="diagonal_relaxed")
+        if steps.is_empty():
             return {}
-        rows = _timed(rows, displays, accounting)
-        rows = _with_prompts(rows, prompts)
-        rows = rows.join(names, on="agent_id", how="left") if names.height else (
-            rows.with_columns(pl.lit(None, pl.String).alias("agent_type")))
-        steps = _canonical(rows, displays, self.task_key)
-        parts = steps.partition_by("source_file", as_dict=True, maintain_order=True)
-        return {str(key[0]): part for key, part in parts.items()}
-
-
-def _stacked(files: list[ClaudeFile], kind: str) -> pl.DataFrame:
-    """One kind of row of every file, each tagged with its file's number (`_file`)."""
-    frames: list[pl.DataFrame] = [
-        getattr(read, kind).with_columns(pl.lit(index, pl.Int32).alias("_file"))
-        for index, read in enumerate(files)]
-    return pl.concat(frames, how="vertical")
+        steps = _timed(steps, displays, accounting)
+        steps = _with_prompts(steps, prompts)
+        steps = steps.join(names, on="agent_id", how="left") if names.height else (
+            steps.with_columns(pl.lit(None, pl.String).alias("agent_type")))
+        return _by_file(_canonical(steps, displays, self.task_key), displays)
 
 
 def _attributes() -> tuple[str, ...]:
@@ -97,21 +87,27 @@ def _attributes() -> tuple[str, ...]:
             "message_id", "service_tier")
 
 
-def _kept_responses(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
-                    ) -> pl.DataFrame:
+def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], displays: list[str],
+                    accounting: LineAccounting) -> pl.DataFrame:
     """Each response once: its line with the largest usage (on a tie, the main
-    conversation's, then the first read); the lines repeating it are noted."""
+    conversation's, then the first read). `repeated`: the lines already folded into the line
+    kept for their response as they were read; they and the lines repeating it here are
+    noted."""
     rows = _without_negative(rows, displays, accounting)
     total = pl.sum_horizontal(pl.col("input_tokens", "output_tokens", "cache_read_tokens",
                                      "cache_creation_tokens").fill_null(0))
     rows = rows.with_row_index("_read").with_columns(total.alias("_total"))
     keyed = rows.filter(pl.col("key").is_not_null())
-    best = (keyed.sort(["key", "_total", "sidechain", "_read"],
-                       descending=[False, True, False, False])
-            .unique("key", keep="first"))
-    if best.height < keyed.height:
-        dropped = keyed.join(best.select("_read"), on="_read", how="anti").sort("_read")
-        _note(accounting, REPEATED_RESPONSE, dropped, displays)
+    best = (keyed.filter(pl.col("_total") == pl.col("_total").max().over("key"))
+            .filter(pl.col("sidechain") == pl.col("sidechain").min().over("key"))
+            .filter(pl.col("_read") == pl.col("_read").min().over("key")))
+    dropped = keyed.join(best.select("_read"), on="_read", how="anti")
+    places = pl.DataFrame(repeated, schema={"_file": pl.Int32(), "line": pl.Int64()},
+                          orient="row")
+    if places.height or dropped.height:
+        _note(accounting, REPEATED_RESPONSE,
+              pl.concat([places, dropped.select("_file", "line")]).sort("_file", "line"),
+              displays)
     kept = pl.concat([best, rows.filter(pl.col("key").is_null())]).sort("_read")
     return kept.drop("_read", "_total", "key")
 
@@ -127,7 +123,7 @@ def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineA
     for (index,), part in bad.group_by("_file", maintain_order=True):
         lines = part["line"].to_list()
         accounting.lines_used -= len(lines)
-        accounting.skip(NEGATIVE, displays[int(str(index))], lines)
+        accounting.skip(NEGATIVE, displays[int(index)], lines)
     return rows.filter(~negative)
 
 
@@ -136,7 +132,8 @@ def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccount
     """Each tool call once, by its id (a call without an id is its own)."""
     rows = rows.with_row_index("_read")
     keyed = rows.filter(pl.col("call_id").is_not_null())
-    first = keyed.sort(["call_id", "sidechain", "_read"]).unique("call_id", keep="first")
+    first = (keyed.filter(pl.col("sidechain") == pl.col("sidechain").min().over("call_id"))
+             .filter(pl.col("_read") == pl.col("_read").min().over("call_id")))
     if first.height < keyed.height:
         dropped = keyed.join(first.select("_read"), on="_read", how="anti").sort("_read")
         _note(accounting, REPEATED_TOOL, dropped, displays)
@@ -228,10 +225,10 @@ def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
                              pl.col("prompt").fill_null(1)).drop("_has_prompts")
 
 
-def _agent_names(files: list[ClaudeFile]) -> pl.DataFrame:
+def _agent_names(rows: ClaudeRows) -> pl.DataFrame:
     """Sub-agent id -> its type, from the Task call that started it."""
-    links = _stacked(files, "agent_links").drop("_file").unique("agent_id", keep="first")
-    types = _stacked(files, "agent_types").drop("_file").unique("call_id", keep="first")
+    links = rows.frame("agent_links").unique("agent_id", keep="first")
+    types = rows.frame("agent_types").unique("call_id", keep="first")
     return links.join(types, on="call_id").select("agent_id", "agent_type")
 
 
@@ -263,7 +260,7 @@ def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.Dat
 
     return (
         rows.sort("_file", "line", "_order")
-        .select(
+        .select(pl.col("_file"),
             task.alias("task_id"), "session_id", "start_time",
             pl.col("cwd").alias("project"), "git_branch", name.alias("name"),
             pl.col("line").alias("source_line"),
@@ -284,3 +281,15 @@ def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.Dat
             pl.col("_file").replace_strict(dict(enumerate(displays)), return_dtype=pl.String)
             .alias("source_file"))
     )
+
+
+def _by_file(steps: pl.DataFrame, displays: list[str]) -> dict[str, pl.DataFrame]:
+    """Each file's steps, canonical: slices of the steps, which are in file order."""
+    files = steps.select(pl.col("_file").rle()).unnest("_file")
+    canonical = conform(steps.drop("_file"))
+    parts: dict[str, pl.DataFrame] = {}
+    offset = 0
+    for length, index in files.iter_rows():
+        parts[displays[index]] = canonical.slice(offset, length)
+        offset += length
+    return parts

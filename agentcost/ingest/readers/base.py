@@ -99,8 +99,8 @@ class Head:
 class Finishing(Protocol):
     """What a reader keeps across the files of a run, to finish once every file is read: its
     rules then apply across files (a response logged again in another file counts once). It
-    gives each file's steps, by the file's display name; read_steps puts them in the file's
-    place among the others."""
+    gives each file's steps, canonical (`schema.conform`), by the file's display name;
+    read_steps puts them in the file's place among the others."""
 
     def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]: ...
 

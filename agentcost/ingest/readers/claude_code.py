@@ -56,11 +56,12 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     from agentcost.ingest.coding.claude_steps import ClaudeRun
 
     columns = context.columns
-    read = read_claude_file(
-        stream, context.display, context.accounting, max_line_bytes=context.max_line_bytes,
+    run = context.finish_later(NAME, lambda: ClaudeRun(context.task_key))
+    read_claude_file(
+        stream, context.display, context.accounting, run.rows,
+        max_line_bytes=context.max_line_bytes,
         tool_args=columns is None or "tool_args" in columns,
         agent_types=columns is None or "name" in columns)
-    context.finish_later(NAME, lambda: ClaudeRun(context.task_key)).add(read)
     return []
 
 
