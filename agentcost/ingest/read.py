@@ -112,7 +112,7 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-            max_line_bytes=max_line_bytes, finishing=finishing)
+            max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs)
         reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
         if reader is NATIVE:
             native_files.append(source.display)

@@ -173,16 +173,36 @@ class ClaudeRows:
         frames = self.frames[kind] or [_frame([], kind)]
         return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
+    def absorb(self, other: ClaudeRows) -> None:
+        """The rows another process read (of files numbered here), after those read so far."""
+        for kind in KINDS:
+            if other.frames[kind]:
+                self.flush()
+                self.frames[kind].extend(other.frames[kind])
+        for why, places in other.no_call.items():
+            self.no_call.setdefault(why, []).extend(places)
+        self.repeated.extend(other.repeated)
 
-def read_claude_file(stream: BinaryIO, display: str, accounting: LineAccounting,
-                     rows: ClaudeRows, *, max_line_bytes: int, tool_args: bool,
-                     agent_types: bool) -> None:
-    """Every line of one session log into `rows`, accounted for. `tool_args`: keep each tool
-    call's input (it can be a whole file's text); `agent_types`: find each sub-agent's type."""
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What to keep of each line, and the line limit. A value, so that it pickles for a
+    worker process."""
+
+    max_line_bytes: int
+    tool_args: bool  # each tool call's input (it can be a whole file's text)
+    agent_types: bool  # each sub-agent's type, from the Task call that started it
+    places: bool  # the working directory and git branch
+
+
+def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: LineAccounting,
+                     rows: ClaudeRows, options: ParseOptions) -> None:
+    """Every line of one session log into `rows`, as the run's file number `file`,
+    accounted for."""
     # A line without a session id belongs to the session the file is named after.
     session = PurePath(display).stem
-    reader = _LineReader(rows, rows.start_file(display), session, tool_args=tool_args,
-                         agent_types=agent_types)
+    reader = _LineReader(rows, file, session, options)
+    max_line_bytes = options.max_line_bytes
     for chunk in read_chunks(stream, max_line_bytes=max_line_bytes):
         accounting.lines_read += chunk.line_count
         if chunk.stream_error:
@@ -247,14 +267,15 @@ class _LineReader:
     """Turns decoded lines into rows: the per-line work, kept to what each kind of line
     needs."""
 
-    def __init__(self, rows: ClaudeRows, file: int, session: str, *, tool_args: bool,
-                 agent_types: bool) -> None:
+    def __init__(self, rows: ClaudeRows, file: int, session: str, options: ParseOptions
+                 ) -> None:
         self.rows = rows
         self.pending = rows.pending
         self.file = file
         self.session = session
-        self.tool_args = tool_args
-        self.agent_types = agent_types
+        self.tool_args = options.tool_args
+        self.agent_types = options.agent_types
+        self.places = options.places
         # The last response row added, to fold a response's next lines into it as they come
         # (claude_steps.py applies the same rule across lines and files).
         self.last: tuple[str | None, int, bool] = (None, 0, False)  # key, total, sidechain
@@ -287,7 +308,9 @@ class _LineReader:
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
         return (self.file, number, record.sessionId or self.session, record.timestamp,
-                bool(record.isSidechain), record.agentId, record.cwd, record.gitBranch)
+                bool(record.isSidechain), record.agentId if self.agent_types else None,
+                record.cwd if self.places else None,
+                record.gitBranch if self.places else None)
 
     def _assistant(self, number: int, record: Line) -> None:
         message = record.message
@@ -298,9 +321,11 @@ class _LineReader:
             self._no_call("API error or <synthetic> message written by Claude Code: no billed "
                           "call", number)
             return
-        where = self._where(number, record)
-        if message.content.__class__ is list:
-            self._tool_calls(where, message.content)
+        content = message.content
+        where = None
+        if content.__class__ is list and any(block.type == "tool_use" for block in content):
+            where = self._where(number, record)
+            self._tool_calls(where, content)
         usage = message.usage
         if usage is None:
             self._no_call("assistant line without usage (an aborted or partial message): no "
@@ -310,7 +335,7 @@ class _LineReader:
         total = ((usage.input_tokens or 0) + (usage.output_tokens or 0)
                  + (usage.cache_read_input_tokens or 0)
                  + (usage.cache_creation_input_tokens or 0))
-        sidechain = where[4]
+        sidechain = bool(record.isSidechain)
         responses = self.pending["responses"]
         if key is not None and key == self.last[0]:  # the response's next line
             _, best, best_sidechain = self.last
@@ -322,7 +347,7 @@ class _LineReader:
         cache = usage.cache_creation
         servers = usage.server_tool_use
         responses.append((
-            *where, key, message.id or record.requestId, message.model,
+            *(where or self._where(number, record)), key, message.model,
             usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
             usage.cache_creation_input_tokens,
             None if cache is None else cache.ephemeral_5m_input_tokens,
@@ -437,7 +462,7 @@ def _schemas() -> dict[str, dict[str, pl.DataType]]:
                             "cache_creation_tokens", "cache_5m_tokens", "cache_1h_tokens"),
                            count)
     return {
-        "responses": {**where, "key": text, "message_id": text, "model": text, **tokens,
+        "responses": {**where, "key": text, "model": text, **tokens,
                       "web_search_requests": count, "web_fetch_requests": count,
                       "service_tier": text, "reported_cost_usd": pl.Float64()},
         "tools": {**where, "call_id": text, "tool_name": text, "tool_args": text},

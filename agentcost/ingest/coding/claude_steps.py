@@ -20,12 +20,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
+from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
-from agentcost.ingest.coding.claude_lines import ClaudeRows
+from agentcost.ingest.coding.claude_lines import ClaudeRows, ParseOptions, read_claude_file
+from agentcost.ingest.coding.claude_parse import Deferred, ParseBatch, batches
 from agentcost.ingest.timeparse import parse_time
+from agentcost.parallel import Jobs, jobs_for, ordered_map
 from agentcost.schema import conform
 
 AGENT = "claude-code"
@@ -45,12 +50,26 @@ EXAMPLES = 5
 
 @dataclass
 class ClaudeRun:
-    """Every Claude Code file of a run, to be made into steps together (a `Finishing`)."""
+    """Every Claude Code file of a run, to be made into steps together (a `Finishing`).
+    Plain files are parsed once all are known, on `jobs` processes; streams (gzip, stdin)
+    as they come."""
 
     task_key: str
+    options: ParseOptions
+    jobs: Jobs = 1
     rows: ClaudeRows = field(default_factory=ClaudeRows)
+    deferred: list[Deferred] = field(default_factory=list)
+
+    def defer(self, display: str, path: Path) -> None:
+        self.deferred.append(Deferred(self.rows.start_file(display), display, path,
+                                      path.stat().st_size))
+
+    def read_now(self, stream: BinaryIO, display: str, accounting: LineAccounting) -> None:
+        read_claude_file(stream, display, self.rows.start_file(display), accounting,
+                         self.rows, self.options)
 
     def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
+        self._parse_deferred(accounting)
         rows, self.rows = self.rows, ClaudeRows()
         displays = rows.displays
         for why, places in rows.no_call.items():
@@ -81,6 +100,16 @@ class ClaudeRun:
         return _by_file(_canonical(steps, displays, self.task_key), displays)
 
 
+    def _parse_deferred(self, accounting: LineAccounting) -> None:
+        deferred, self.deferred = self.deferred, []
+        jobs = jobs_for(self.jobs, sum(each.size for each in deferred))
+        for parsed in ordered_map(ParseBatch(self.options), batches(deferred), jobs=jobs):
+            accounting.absorb(parsed.accounting)
+            self.rows.absorb(parsed.rows)
+            if parsed.error is not None:
+                raise InputError(parsed.error)
+
+
 def _attributes() -> tuple[str, ...]:
     """What an advisor's call takes from the response it was part of."""
     return ("session_id", "timestamp", "sidechain", "agent_id", "cwd", "git_branch",
@@ -96,7 +125,8 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
     rows = _without_negative(rows, displays, accounting)
     total = pl.sum_horizontal(pl.col("input_tokens", "output_tokens", "cache_read_tokens",
                                      "cache_creation_tokens").fill_null(0))
-    rows = rows.with_row_index("_read").with_columns(total.alias("_total"))
+    rows = (rows.sort("_file", "line").with_row_index("_read")
+            .with_columns(total.alias("_total")))
     keyed = rows.filter(pl.col("key").is_not_null())
     best = (keyed.filter(pl.col("_total") == pl.col("_total").max().over("key"))
             .filter(pl.col("sidechain") == pl.col("sidechain").min().over("key"))
@@ -109,7 +139,7 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
               pl.concat([places, dropped.select("_file", "line")]).sort("_file", "line"),
               displays)
     kept = pl.concat([best, rows.filter(pl.col("key").is_null())]).sort("_read")
-    return kept.drop("_read", "_total", "key")
+    return kept.drop("_read", "_total").rename({"key": "message_id"})
 
 
 def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
@@ -130,7 +160,7 @@ def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineA
 def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
                 ) -> pl.DataFrame:
     """Each tool call once, by its id (a call without an id is its own)."""
-    rows = rows.with_row_index("_read")
+    rows = rows.sort("_file", "line").with_row_index("_read")
     keyed = rows.filter(pl.col("call_id").is_not_null())
     first = (keyed.filter(pl.col("sidechain") == pl.col("sidechain").min().over("call_id"))
              .filter(pl.col("_read") == pl.col("_read").min().over("call_id")))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.sources import Source
     from agentcost.ingest.span_read import RunSpans
+    from agentcost.parallel import Jobs
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,9 @@ class ReadContext:
     # The work readers finish once every file of the run is read, by reader name (see
     # `finish_later`). Shared by every file's context.
     finishing: dict[str, Finishing] = field(default_factory=dict)
+    # The processes asked for the whole run (`jobs` is what this file gets): for the work a
+    # reader finishes once every file is read.
+    run_jobs: Jobs = 1
 
     def finish_later(self, name: str, start: Callable[[], FinishingT]) -> FinishingT:
         """The run's `Finishing` of the reader `name`, started on its first file: a reader

@@ -52,16 +52,21 @@ def _evidence(head: Head) -> str | None:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.coding.claude_lines import read_claude_file
+    from agentcost.ingest.coding.claude_lines import ParseOptions
     from agentcost.ingest.coding.claude_steps import ClaudeRun
 
     columns = context.columns
-    run = context.finish_later(NAME, lambda: ClaudeRun(context.task_key))
-    read_claude_file(
-        stream, context.display, context.accounting, run.rows,
-        max_line_bytes=context.max_line_bytes,
+    options = ParseOptions(
+        context.max_line_bytes,
         tool_args=columns is None or "tool_args" in columns,
-        agent_types=columns is None or "name" in columns)
+        agent_types=columns is None or "name" in columns,
+        places=columns is None or bool({"project", "git_branch"} & columns))
+    run = context.finish_later(NAME, lambda: ClaudeRun(context.task_key, options,
+                                                         context.run_jobs))
+    if context.plain_file is not None:  # parsed with the others, once all are known
+        run.defer(context.display, context.plain_file)
+    else:
+        run.read_now(stream, context.display, context.accounting)
     return []
 
 
