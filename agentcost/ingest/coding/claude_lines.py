@@ -28,7 +28,7 @@ import orjson
 
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.limits import line_too_long
-from agentcost.ingest.sources import Chunk, read_chunks
+from agentcost.ingest.sources import CHUNK_BYTES, Chunk, read_chunks
 
 if TYPE_CHECKING:
     import polars as pl
@@ -128,6 +128,7 @@ class Line(msgspec.Struct, gc=False):
 _LINE = msgspec.json.Decoder(Line, strict=False)
 
 
+MIN_READ_BYTES = 64 * 1024
 KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
 # Rows kept as Python tuples before they are made a frame: a frame per file would cost more
 # than the file's lines when a folder holds thousands of small files.
@@ -196,14 +197,17 @@ class ParseOptions:
 
 
 def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: LineAccounting,
-                     rows: ClaudeRows, options: ParseOptions) -> None:
+                     rows: ClaudeRows, options: ParseOptions, *, size: int | None = None
+                     ) -> None:
     """Every line of one session log into `rows`, as the run's file number `file`,
-    accounted for."""
+    accounted for. `size`: the file's, when known (a plain file): it is read in one piece
+    when smaller than a chunk, not into a chunk-sized buffer."""
     # A line without a session id belongs to the session the file is named after.
     session = PurePath(display).stem
     reader = _LineReader(rows, file, session, options)
     max_line_bytes = options.max_line_bytes
-    for chunk in read_chunks(stream, max_line_bytes=max_line_bytes):
+    chunk_bytes = None if size is None else min(CHUNK_BYTES, max(size + 1, MIN_READ_BYTES))
+    for chunk in read_chunks(stream, chunk_bytes, max_line_bytes):
         accounting.lines_read += chunk.line_count
         if chunk.stream_error:
             last = chunk.first_line + max(chunk.line_count - 1, 0)

@@ -51,7 +51,7 @@ class ParseBatch:
             try:
                 with each.path.open("rb") as stream:
                     read_claude_file(stream, each.display, each.file, accounting, rows,
-                                     self.options)
+                                     self.options, size=each.size)
             except OSError as error:  # gone or unreadable since it was recognised
                 return Parsed(rows, accounting, f"{each.display}: {error}")
         rows.flush()
