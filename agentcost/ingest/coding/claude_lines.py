@@ -18,17 +18,18 @@ yet across lines or files (claude_steps.py does that once every file is read):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import msgspec
 import orjson
 
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.limits import line_too_long
-from agentcost.ingest.sources import CHUNK_BYTES, Chunk, read_chunks
+from agentcost.ingest.sources import UTF8_BOM, Chunk, read_chunks
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,19 +117,28 @@ class Line(msgspec.Struct, gc=False):
     isMeta: bool | None = None
     isCompactSummary: bool | None = None
     isApiErrorMessage: bool | None = None
+    costUSD: float | None = None
+    message: Message | None = None
+
+
+class PlacedLine(Line, gc=False):
+    """A line with what only some reports read: decoded only for them (each field costs a
+    string per line)."""
+
     agentId: str | None = None
     cwd: str | None = None
     gitBranch: str | None = None
-    costUSD: float | None = None
-    message: Message | None = None
     toolUseResult: ToolUseResult | str | list[Any] | None = None
 
 
 # Lax: a count written as text ("12") or as 12.0 is still a count.
 _LINE = msgspec.json.Decoder(Line, strict=False)
+_PLACED_LINE = msgspec.json.Decoder(PlacedLine, strict=False)
 
 
-MIN_READ_BYTES = 64 * 1024
+# Decoded a chunk at a time: small chunks stay in the processor's cache while their lines are
+# decoded and walked (a 32 MiB chunk takes half as long again).
+CHUNK_BYTES = 512 * 1024
 KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
 # Rows kept as Python tuples before they are made a frame: a frame per file would cost more
 # than the file's lines when a folder holds thousands of small files.
@@ -200,14 +210,14 @@ def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: Line
                      rows: ClaudeRows, options: ParseOptions, *, size: int | None = None
                      ) -> None:
     """Every line of one session log into `rows`, as the run's file number `file`,
-    accounted for. `size`: the file's, when known (a plain file): it is read in one piece
-    when smaller than a chunk, not into a chunk-sized buffer."""
+    accounted for. `size`: the file's, when known (a plain file): one smaller than a chunk
+    is read in one piece of its size."""
     # A line without a session id belongs to the session the file is named after.
     session = PurePath(display).stem
     reader = _LineReader(rows, file, session, options)
     max_line_bytes = options.max_line_bytes
-    chunk_bytes = None if size is None else min(CHUNK_BYTES, max(size + 1, MIN_READ_BYTES))
-    for chunk in read_chunks(stream, chunk_bytes, max_line_bytes):
+    decoder = _PLACED_LINE if options.places or options.agent_types else _LINE
+    for chunk in _chunks(stream, size, max_line_bytes):
         accounting.lines_read += chunk.line_count
         if chunk.stream_error:
             last = chunk.first_line + max(chunk.line_count - 1, 0)
@@ -215,7 +225,7 @@ def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: Line
         if chunk.too_long:
             accounting.skip(line_too_long(max_line_bytes), display, [chunk.first_line])
             continue
-        decoded, blank, bad = _decode(chunk)
+        decoded, blank, bad = _decode(chunk, decoder)
         accounting.lines_blank += blank
         for number, reason in bad:
             accounting.skip(reason, display, [number])
@@ -227,13 +237,31 @@ def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: Line
             reader.flushed()
 
 
-def _decode(chunk: Chunk) -> tuple[list[tuple[int, Line]], int, list[tuple[int, str]]]:
+def _chunks(stream: BinaryIO, size: int | None, max_line_bytes: int) -> Iterable[Chunk]:
+    """The stream's chunks of whole lines. A plain file no larger than a chunk (nor the line
+    limit: no line of it can be over) is one chunk, read in one piece of its size."""
+    if size is not None and size <= min(CHUNK_BYTES, max_line_bytes):
+        data = stream.read(size + 1)
+        if len(data) <= size:  # else it grew since: read on as a stream, from its start
+            start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+            body = data[start:] if start else data
+            if not body:
+                return []
+            unterminated = not body.endswith(b"\n")
+            return [Chunk(body, 1, body.count(b"\n") + unterminated, unterminated,
+                          start=start, size=len(body))]
+        stream.seek(0)
+    return read_chunks(stream, CHUNK_BYTES, max_line_bytes)
+
+
+def _decode(chunk: Chunk, decoder: msgspec.json.Decoder[Any]
+            ) -> tuple[list[tuple[int, Line]], int, list[tuple[int, str]]]:
     """The chunk's records with their line numbers, its blank lines, and its bad lines with
     why. One call decodes a clean chunk; otherwise each line is decoded on its own."""
     data = chunk.load()
     first = chunk.first_line
     try:
-        records = _LINE.decode_lines(data)
+        records = decoder.decode_lines(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         pass
     else:
@@ -252,7 +280,7 @@ def _decode(chunk: Chunk) -> tuple[list[tuple[int, Line]], int, list[tuple[int, 
             blank += 1
             continue
         try:
-            decoded.append((number, _LINE.decode(raw)))
+            decoded.append((number, decoder.decode(raw)))
         except msgspec.ValidationError as error:
             bad.append((number, _shape_error(raw, error)))
         except msgspec.DecodeError:
@@ -311,10 +339,12 @@ class _LineReader:
         self.rows.no_call.setdefault(why, []).append((self.file, number))
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
-        return (self.file, number, record.sessionId or self.session, record.timestamp,
-                bool(record.isSidechain), record.agentId if self.agent_types else None,
-                record.cwd if self.places else None,
-                record.gitBranch if self.places else None)
+        where = (self.file, number, record.sessionId or self.session, record.timestamp,
+                 bool(record.isSidechain))
+        if not (self.agent_types or self.places):
+            return (*where, None, None, None)
+        placed = cast(PlacedLine, record)
+        return (*where, placed.agentId, placed.cwd, placed.gitBranch)
 
     def _assistant(self, number: int, record: Line) -> None:
         message = record.message
@@ -327,9 +357,11 @@ class _LineReader:
             return
         content = message.content
         where = None
-        if content.__class__ is list and any(block.type == "tool_use" for block in content):
-            where = self._where(number, record)
-            self._tool_calls(where, content)
+        if content.__class__ is list:
+            calls = [block for block in content if block.type == "tool_use"]
+            if calls:
+                where = self._where(number, record)
+                self._tool_calls(where, calls)
         usage = message.usage
         if usage is None:
             self._no_call("assistant line without usage (an aborted or partial message): no "
@@ -362,10 +394,8 @@ class _LineReader:
         if usage.iterations:
             self._advisors(number, usage.iterations)
 
-    def _tool_calls(self, where: tuple[Any, ...], blocks: list[Block]) -> None:
-        for block in blocks:
-            if block.type != "tool_use":
-                continue
+    def _tool_calls(self, where: tuple[Any, ...], calls: list[Block]) -> None:
+        for block in calls:
             name = block.name
             if name is None:
                 self._no_call("tool_use block without a tool name: left out", where[1])
@@ -390,9 +420,10 @@ class _LineReader:
                 None if cache is None else cache.ephemeral_1h_input_tokens))
 
     def _user(self, number: int, record: Line) -> None:
-        result = record.toolUseResult
-        if self.agent_types and isinstance(result, ToolUseResult) and result.agentId:
-            self._agent_link(record, result.agentId)
+        if self.agent_types:
+            result = cast(PlacedLine, record).toolUseResult
+            if isinstance(result, ToolUseResult) and result.agentId:
+                self._agent_link(record, result.agentId)
         if record.isSidechain or record.isMeta or record.isCompactSummary:
             return
         message = record.message

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -128,16 +129,17 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
     rows = (rows.sort("_file", "line").with_row_index("_read")
             .with_columns(total.alias("_total")))
     keyed = rows.filter(pl.col("key").is_not_null())
-    best = (keyed.filter(pl.col("_total") == pl.col("_total").max().over("key"))
-            .filter(pl.col("sidechain") == pl.col("sidechain").min().over("key"))
-            .filter(pl.col("_read") == pl.col("_read").min().over("key")))
-    dropped = keyed.join(best.select("_read"), on="_read", how="anti")
-    places = pl.DataFrame(repeated, schema={"_file": pl.Int32(), "line": pl.Int64()},
-                          orient="row")
-    if places.height or dropped.height:
-        _note(accounting, REPEATED_RESPONSE,
-              pl.concat([places, dropped.select("_file", "line")]).sort("_file", "line"),
-              displays)
+    best = (keyed.sort(["_total", "sidechain", "_read"], descending=[True, False, False])
+            .unique("key", keep="first"))
+    if repeated or best.height < keyed.height:
+        dropped = keyed.join(best.select("_read"), on="_read", how="anti")
+        first = pl.concat([
+            pl.DataFrame(heapq.nsmallest(EXAMPLES, repeated), schema={"_file": pl.Int32(),
+                                                              "line": pl.Int64()},
+                         orient="row"),
+            dropped.sort("_read").head(EXAMPLES).select("_file", "line")]).sort("_file", "line")
+        _note(accounting, REPEATED_RESPONSE, first, displays,
+              count=len(repeated) + dropped.height)
     kept = pl.concat([best, rows.filter(pl.col("key").is_null())]).sort("_read")
     return kept.drop("_read", "_total").rename({"key": "message_id"})
 
@@ -162,8 +164,7 @@ def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccount
     """Each tool call once, by its id (a call without an id is its own)."""
     rows = rows.sort("_file", "line").with_row_index("_read")
     keyed = rows.filter(pl.col("call_id").is_not_null())
-    first = (keyed.filter(pl.col("sidechain") == pl.col("sidechain").min().over("call_id"))
-             .filter(pl.col("_read") == pl.col("_read").min().over("call_id")))
+    first = keyed.sort("sidechain", "_read").unique("call_id", keep="first")
     if first.height < keyed.height:
         dropped = keyed.join(first.select("_read"), on="_read", how="anti").sort("_read")
         _note(accounting, REPEATED_TOOL, dropped, displays)
@@ -171,12 +172,13 @@ def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccount
     return kept.drop("_read")
 
 
-def _note(accounting: LineAccounting, what: str, rows: pl.DataFrame, displays: list[str]
-          ) -> None:
-    """Noted once, with the first examples (from the first file they are in)."""
+def _note(accounting: LineAccounting, what: str, rows: pl.DataFrame, displays: list[str], *,
+          count: int | None = None) -> None:
+    """Noted once, with the first examples (from the first file they are in); `count`: all
+    of them, when `rows` holds only the first."""
     first = int(rows["_file"][0])
     lines = rows.filter(pl.col("_file") == first)["line"].head(EXAMPLES).to_list()
-    accounting.note(what, displays[first], lines, count=rows.height)
+    accounting.note(what, displays[first], lines, count=rows.height if count is None else count)
 
 
 def _server_tools(responses: pl.DataFrame) -> pl.DataFrame:
@@ -226,33 +228,31 @@ def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
     session; in a file without that session's prompts (a sub-agent's), the one in force at
     the file's first step of it; before any prompt, the session's first."""
     prompt = ("task_session", "prompt")
-    events = pl.concat([
-        prompts.select("_file", "line", "session_id", *prompt,
-                       pl.lit(True).alias("_is_prompt")),
-        rows.select("_file", "line", "session_id", pl.lit(None, pl.String).alias(prompt[0]),
-                    pl.lit(None, pl.Int64).alias(prompt[1]), pl.lit(False).alias("_is_prompt"))
-        .unique(),
-    ]).sort("_file", "line")
-    positional = (events.with_columns(
-        pl.col(*prompt).forward_fill().over("_file", "session_id"),
-        pl.col("_is_prompt").any().over("_file", "session_id").alias("_has_prompts"))
+    positional = (
+        pl.concat([prompts.select("_file", "line", "session_id", *prompt,
+                                  pl.lit(True).alias("_is_prompt")),
+                   rows.with_columns(pl.lit(False).alias("_is_prompt"))],
+                  how="diagonal_relaxed")
+        .sort("_file", "line", "_is_prompt", descending=[False, False, True])
+        .with_columns(pl.col(*prompt).forward_fill().over("_file", "session_id"))
         .filter(~pl.col("_is_prompt")).drop("_is_prompt"))
-    rows = rows.join(positional, on=["_file", "line", "session_id"], how="left")
-    spawned = (rows.filter(~pl.col("_has_prompts"))
-               .group_by("_file", "session_id").agg(pl.col("start_time").min().alias("_at")))
-    if spawned.height and prompts.height:
-        in_force = (spawned.filter(pl.col("_at").is_not_null()).sort("_at")
-                    .join_asof(prompts.filter(pl.col("_at").is_not_null()).sort("_at")
-                               .select("session_id", "_at", *(pl.col(name).alias(f"_{name}")
-                                                              for name in prompt)),
-                               on="_at", by="session_id", strategy="backward",
-                               check_sortedness=False))
-        rows = rows.join(in_force.select("_file", "session_id", *(f"_{name}" for name in prompt)),
-                         on=["_file", "session_id"], how="left")
-        rows = rows.with_columns(pl.coalesce(name, f"_{name}").alias(name) for name in prompt
-                                 ).drop(*(f"_{name}" for name in prompt))
-    return rows.with_columns(pl.col("task_session").fill_null(pl.col("session_id")),
-                             pl.col("prompt").fill_null(1)).drop("_has_prompts")
+    unplaced = positional.filter(pl.col("prompt").is_null())
+    if unplaced.height and prompts.height:
+        spawned = (unplaced.group_by("_file", "session_id")
+                   .agg(pl.col("start_time").min().alias("_at"))
+                   .filter(pl.col("_at").is_not_null()).sort("_at"))
+        in_force = spawned.join_asof(
+            prompts.filter(pl.col("_at").is_not_null()).sort("_at")
+            .select("session_id", "_at", *(pl.col(name).alias(f"_{name}") for name in prompt)),
+            on="_at", by="session_id", strategy="backward", check_sortedness=False)
+        positional = (
+            positional.join(in_force.select("_file", "session_id",
+                                            *(f"_{name}" for name in prompt)),
+                            on=["_file", "session_id"], how="left")
+            .with_columns(pl.coalesce(name, f"_{name}").alias(name) for name in prompt)
+            .drop(*(f"_{name}" for name in prompt)))
+    return positional.with_columns(pl.col("task_session").fill_null(pl.col("session_id")),
+                                   pl.col("prompt").fill_null(1))
 
 
 def _agent_names(rows: ClaudeRows) -> pl.DataFrame:
