@@ -126,9 +126,9 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
     rows = _without_negative(rows, displays, accounting)
     total = pl.sum_horizontal(pl.col("input_tokens", "output_tokens", "cache_read_tokens",
                                      "cache_creation_tokens").fill_null(0))
-    rows = (rows.sort("_file", "line").with_row_index("_read")
-            .with_columns(total.alias("_total")))
-    keyed = rows.filter(pl.col("key").is_not_null())
+    # Decided on the few columns it needs; the rows kept are taken once, at the end.
+    order = _read_order(rows, "key", "sidechain", total.alias("_total"))
+    keyed = order.filter(pl.col("key").is_not_null())
     best = (keyed.sort(["_total", "sidechain", "_read"], descending=[True, False, False])
             .unique("key", keep="first"))
     if repeated or best.height < keyed.height:
@@ -140,8 +140,22 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
             dropped.sort("_read").head(EXAMPLES).select("_file", "line")]).sort("_file", "line")
         _note(accounting, REPEATED_RESPONSE, first, displays,
               count=len(repeated) + dropped.height)
-    kept = pl.concat([best, rows.filter(pl.col("key").is_null())]).sort("_read")
-    return kept.drop("_read", "_total").rename({"key": "message_id"})
+    kept = _taken(rows, [best, order.filter(pl.col("key").is_null())])
+    return kept.rename({"key": "message_id"})
+
+
+def _read_order(rows: pl.DataFrame, *columns: str | pl.Expr) -> pl.DataFrame:
+    """`columns` of the rows in file and line order (`_read`), each with its place in
+    `rows` (`_row`)."""
+    return (rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "_file", "line",
+                        *columns)
+            .sort("_file", "line").with_row_index("_read"))
+
+
+def _taken(rows: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The rows `parts` name (by `_row`), in reading order (`_read`)."""
+    taken = pl.concat([part.select("_read", "_row") for part in parts]).sort("_read")
+    return rows[taken["_row"]]
 
 
 def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
@@ -162,14 +176,13 @@ def _without_negative(rows: pl.DataFrame, displays: list[str], accounting: LineA
 def _kept_tools(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
                 ) -> pl.DataFrame:
     """Each tool call once, by its id (a call without an id is its own)."""
-    rows = rows.sort("_file", "line").with_row_index("_read")
-    keyed = rows.filter(pl.col("call_id").is_not_null())
+    order = _read_order(rows, "call_id", "sidechain")
+    keyed = order.filter(pl.col("call_id").is_not_null())
     first = keyed.sort("sidechain", "_read").unique("call_id", keep="first")
     if first.height < keyed.height:
         dropped = keyed.join(first.select("_read"), on="_read", how="anti").sort("_read")
         _note(accounting, REPEATED_TOOL, dropped, displays)
-    kept = pl.concat([first, rows.filter(pl.col("call_id").is_null())]).sort("_read")
-    return kept.drop("_read")
+    return _taken(rows, [first, order.filter(pl.col("call_id").is_null())])
 
 
 def _note(accounting: LineAccounting, what: str, rows: pl.DataFrame, displays: list[str], *,
@@ -224,19 +237,26 @@ def _numbered_prompts(prompts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
-    """Each step's prompt (`task_session`, `prompt`): the last before it in its file and
-    session; in a file without that session's prompts (a sub-agent's), the one in force at
-    the file's first step of it; before any prompt, the session's first."""
+    """Each step's prompt (`task_session`, `prompt`), the steps in file and line order: the
+    last prompt before it in its file and session; in a file without that session's prompts
+    (a sub-agent's), the one in force at the file's first step of it; before any prompt, the
+    session's first."""
     prompt = ("task_session", "prompt")
+    rows = rows.sort("_file", "line", "_order")
+    steps = rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "_file", "line",
+                        "session_id", "start_time")
     positional = (
-        pl.concat([prompts.select("_file", "line", "session_id", *prompt,
-                                  pl.lit(True).alias("_is_prompt")),
-                   rows.with_columns(pl.lit(False).alias("_is_prompt"))],
+        pl.concat([prompts.select("_file", "line", "session_id", *prompt),
+                   steps.select("_file", "line", "session_id",
+                                pl.lit(None, pl.String).alias(prompt[0]),
+                                pl.lit(None, pl.Int64).alias(prompt[1]), "_row")],
                   how="diagonal_relaxed")
-        .sort("_file", "line", "_is_prompt", descending=[False, False, True])
+        .sort("_file", "line", "_row", nulls_last=False)  # a prompt before the steps after it
         .with_columns(pl.col(*prompt).forward_fill().over("_file", "session_id"))
-        .filter(~pl.col("_is_prompt")).drop("_is_prompt"))
-    unplaced = positional.filter(pl.col("prompt").is_null())
+        .filter(pl.col("_row").is_not_null())
+        .sort("_row").select(*prompt))
+    steps = steps.hstack(positional)
+    unplaced = steps.filter(pl.col("prompt").is_null())
     if unplaced.height and prompts.height:
         spawned = (unplaced.group_by("_file", "session_id")
                    .agg(pl.col("start_time").min().alias("_at"))
@@ -245,14 +265,14 @@ def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
             prompts.filter(pl.col("_at").is_not_null()).sort("_at")
             .select("session_id", "_at", *(pl.col(name).alias(f"_{name}") for name in prompt)),
             on="_at", by="session_id", strategy="backward", check_sortedness=False)
-        positional = (
-            positional.join(in_force.select("_file", "session_id",
-                                            *(f"_{name}" for name in prompt)),
-                            on=["_file", "session_id"], how="left")
-            .with_columns(pl.coalesce(name, f"_{name}").alias(name) for name in prompt)
-            .drop(*(f"_{name}" for name in prompt)))
-    return positional.with_columns(pl.col("task_session").fill_null(pl.col("session_id")),
-                                   pl.col("prompt").fill_null(1))
+        steps = (
+            steps.join(in_force.select("_file", "session_id",
+                                       *(f"_{name}" for name in prompt)),
+                       on=["_file", "session_id"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce(name, f"_{name}").alias(name) for name in prompt))
+    return rows.with_columns(
+        steps["task_session"].fill_null(rows["session_id"]),
+        steps["prompt"].fill_null(1))
 
 
 def _agent_names(rows: ClaudeRows) -> pl.DataFrame:
@@ -289,8 +309,7 @@ def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.Dat
         return pl.when(is_llm).then(expr)
 
     return (
-        rows.sort("_file", "line", "_order")
-        .select(pl.col("_file"),
+        rows.select(pl.col("_file"),
             task.alias("task_id"), "session_id", "start_time",
             pl.col("cwd").alias("project"), "git_branch", name.alias("name"),
             pl.col("line").alias("source_line"),
