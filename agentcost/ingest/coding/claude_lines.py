@@ -139,6 +139,8 @@ _PLACED_LINE = msgspec.json.Decoder(PlacedLine, strict=False)
 # Decoded a chunk at a time: small chunks stay in the processor's cache while their lines are
 # decoded and walked (a 32 MiB chunk takes half as long again).
 CHUNK_BYTES = 512 * 1024
+# Where a step was taken, read only for the reports that show it.
+PLACE_COLUMNS = ("agent_id", "cwd", "git_branch")
 KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
 # Rows kept as Python tuples before they are made a frame: a frame per file would cost more
 # than the file's lines when a folder holds thousands of small files.
@@ -303,11 +305,14 @@ class _LineReader:
                  ) -> None:
         self.rows = rows
         self.pending = rows.pending
+        self.responses = rows.pending["responses"]
+        self.repeated = rows.repeated
         self.file = file
         self.session = session
         self.tool_args = options.tool_args
         self.agent_types = options.agent_types
         self.places = options.places
+        self.full = options.places or options.agent_types
         # The last response row added, to fold a response's next lines into it as they come
         # (claude_steps.py applies the same rule across lines and files).
         self.last: tuple[str | None, int, bool] = (None, 0, False)  # key, total, sidechain
@@ -339,12 +344,13 @@ class _LineReader:
         self.rows.no_call.setdefault(why, []).append((self.file, number))
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
-        where = (self.file, number, record.sessionId or self.session, record.timestamp,
-                 bool(record.isSidechain))
-        if not (self.agent_types or self.places):
-            return (*where, None, None, None)
+        """The row's first columns; PLACE_COLUMNS too when they are read."""
+        if not self.full:
+            return (self.file, number, record.sessionId or self.session, record.timestamp,
+                    record.isSidechain is True)
         placed = cast(PlacedLine, record)
-        return (*where, placed.agentId, placed.cwd, placed.gitBranch)
+        return (self.file, number, record.sessionId or self.session, record.timestamp,
+                record.isSidechain is True, placed.agentId, placed.cwd, placed.gitBranch)
 
     def _assistant(self, number: int, record: Line) -> None:
         message = record.message
@@ -358,10 +364,11 @@ class _LineReader:
         content = message.content
         where = None
         if content.__class__ is list:
-            calls = [block for block in content if block.type == "tool_use"]
-            if calls:
-                where = self._where(number, record)
-                self._tool_calls(where, calls)
+            for block in content:
+                if block.type == "tool_use":
+                    where = self._where(number, record)
+                    self._tool_calls(where, content)
+                    break
         usage = message.usage
         if usage is None:
             self._no_call("assistant line without usage (an aborted or partial message): no "
@@ -371,14 +378,14 @@ class _LineReader:
         total = ((usage.input_tokens or 0) + (usage.output_tokens or 0)
                  + (usage.cache_read_input_tokens or 0)
                  + (usage.cache_creation_input_tokens or 0))
-        sidechain = bool(record.isSidechain)
-        responses = self.pending["responses"]
-        if key is not None and key == self.last[0]:  # the response's next line
-            _, best, best_sidechain = self.last
+        sidechain = record.isSidechain is True
+        responses = self.responses
+        last_key, best, best_sidechain = self.last
+        if key == last_key and key is not None:  # the response's next line
             if total < best or (total == best and (sidechain or not best_sidechain)):
-                self.rows.repeated.append((self.file, number))
+                self.repeated.append((self.file, number))
                 return
-            self.rows.repeated.append((self.file, responses.pop()[1]))
+            self.repeated.append((self.file, responses.pop()[1]))
         self.last = (key, total, sidechain)
         cache = usage.cache_creation
         servers = usage.server_tool_use
@@ -394,8 +401,10 @@ class _LineReader:
         if usage.iterations:
             self._advisors(number, usage.iterations)
 
-    def _tool_calls(self, where: tuple[Any, ...], calls: list[Block]) -> None:
-        for block in calls:
+    def _tool_calls(self, where: tuple[Any, ...], blocks: list[Block]) -> None:
+        for block in blocks:
+            if block.type != "tool_use":
+                continue
             name = block.name
             if name is None:
                 self._no_call("tool_use block without a tool name: left out", where[1])
@@ -511,10 +520,17 @@ def _schemas() -> dict[str, dict[str, pl.DataType]]:
 
 
 def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
-    """Column by column: much faster than polars' reading of rows."""
+    """Column by column: much faster than polars' reading of rows. Rows read without the
+    working directory, branch and sub-agent id (`_LineReader._where`) get them as nulls."""
     import polars as pl
 
     schema = _schemas()[kind]
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pl.DataFrame([pl.Series(name, values, dtype)
-                         for (name, dtype), values in zip(schema.items(), columns, strict=True)])
+    lean = [name for name in schema if name not in PLACE_COLUMNS]
+    names = lean if rows and len(rows[0]) == len(lean) else list(schema)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    frame = pl.DataFrame([pl.Series(name, values, schema[name])
+                          for name, values in zip(names, columns, strict=True)])
+    if len(names) < len(schema):
+        frame = frame.with_columns(pl.lit(None, schema[name]).alias(name)
+                                   for name in PLACE_COLUMNS).select(list(schema))
+    return frame
