@@ -234,7 +234,9 @@ def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: Line
             accounting.skip(reason, display, [number])
         unknown = reader.add(decoded)
         for number, kind in unknown:
-            accounting.skip(f"unknown Claude Code record type {kind!r}", display, [number])
+            accounting.skip(f"unknown Claude Code record type {kind!r}" if kind is not None
+                            else "not a Claude Code record (no type, no message)", display,
+                            [number])
         accounting.lines_used += len(decoded) - len(unknown)
         if rows.flush(at_least=FLUSH_ROWS):
             reader.flushed()
@@ -318,9 +320,10 @@ class _LineReader:
         # (claude_steps.py applies the same rule across lines and files).
         self.last: tuple[str | None, int, bool] = (None, 0, False)  # key, total, sidechain
 
-    def add(self, records: list[tuple[int, Line]]) -> list[tuple[int, str]]:
-        """Rows from `records`; returns the lines of a record type it does not know."""
-        unknown: list[tuple[int, str]] = []
+    def add(self, records: list[tuple[int, Line]]) -> list[tuple[int, str | None]]:
+        """Rows from `records`; returns the lines of a record type it does not know (None:
+        a record with no type)."""
+        unknown: list[tuple[int, str | None]] = []
         assistant, user = self._assistant, self._user
         for number, record in records:
             kind = record.type
@@ -334,7 +337,7 @@ class _LineReader:
                 else:
                     assistant(number, record)
             elif kind not in NO_CALL_TYPES:
-                unknown.append((number, str(kind)))
+                unknown.append((number, kind))
         return unknown
 
     def flushed(self) -> None:
