@@ -105,8 +105,8 @@ class ClaudeRun:
             steps.with_columns(pl.lit(None, pl.String).alias("agent_type")))
         return _by_file(_canonical(steps, displays, self.task_key), displays)
 
-
     def _parse_deferred(self, accounting: LineAccounting) -> None:
+        """The noted files parsed, in batches on `jobs` processes, into the run's rows."""
         deferred, self.deferred = self.deferred, []
         jobs = jobs_for(self.jobs, sum(each.size for each in deferred))
         for parsed in ordered_map(ParseBatch(self.options), batches(deferred), jobs=jobs):
@@ -313,28 +313,25 @@ def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.Dat
     def on_llm(expr: pl.Expr) -> pl.Expr:
         return pl.when(is_llm).then(expr)
 
-    return (
-        rows.select(pl.col("_file"),
-            task.alias("task_id"), "session_id", "start_time",
-            pl.col("cwd").alias("project"), "git_branch", name.alias("name"),
-            pl.col("line").alias("source_line"),
-            pl.when(is_llm).then(pl.lit("llm")).otherwise(pl.lit("tool")).alias("kind"),
-            on_llm(pl.col("model")).alias("model"),
-            pl.coalesce("call_id", "message_id").alias("span_id"),
-            on_llm(pl.col("service_tier")).alias("service_tier"),
-            on_llm(reported).alias("reported_cost_usd"),
-            on_llm(pl.col("input_tokens")).alias("input_tokens"),
-            on_llm(pl.when(known).then(pl.col("cache_read_tokens").fill_null(0)))
-            .alias("cache_read_tokens"),
-            on_llm(pl.when(known).then(cache_5m)).alias("cache_write_5m_tokens"),
-            on_llm(pl.when(known).then(cache_1h)).alias("cache_write_1h_tokens"),
-            on_llm(pl.col("output_tokens")).alias("output_tokens"),
-            on_llm(pl.when(known).then(pl.lit(0, pl.Int64))).alias("reasoning_tokens"),
-            pl.col("tool_name"), pl.col("tool_args"),
-            pl.lit(AGENT).alias("workflow"),
-            pl.col("_file").replace_strict(dict(enumerate(displays)), return_dtype=pl.String)
-            .alias("source_file"))
-    )
+    return rows.select(
+        "_file", task.alias("task_id"), "session_id", "start_time",
+        pl.col("cwd").alias("project"), "git_branch", name.alias("name"),
+        pl.col("line").alias("source_line"),
+        pl.when(is_llm).then(pl.lit("llm")).otherwise(pl.lit("tool")).alias("kind"),
+        on_llm(pl.col("model")).alias("model"),
+        pl.coalesce("call_id", "message_id").alias("span_id"),
+        on_llm(pl.col("service_tier")).alias("service_tier"),
+        on_llm(reported).alias("reported_cost_usd"),
+        on_llm(pl.col("input_tokens")).alias("input_tokens"),
+        on_llm(pl.when(known).then(pl.col("cache_read_tokens").fill_null(0)))
+        .alias("cache_read_tokens"),
+        on_llm(pl.when(known).then(cache_5m)).alias("cache_write_5m_tokens"),
+        on_llm(pl.when(known).then(cache_1h)).alias("cache_write_1h_tokens"),
+        on_llm(pl.col("output_tokens")).alias("output_tokens"),
+        on_llm(pl.when(known).then(pl.lit(0, pl.Int64))).alias("reasoning_tokens"),
+        "tool_name", "tool_args", pl.lit(AGENT).alias("workflow"),
+        pl.col("_file").replace_strict(dict(enumerate(displays)), return_dtype=pl.String)
+        .alias("source_file"))
 
 
 def _by_file(steps: pl.DataFrame, displays: list[str]) -> dict[str, pl.DataFrame]:
