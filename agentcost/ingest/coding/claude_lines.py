@@ -30,7 +30,6 @@ import orjson
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.limits import line_too_long
 from agentcost.ingest.sources import UTF8_BOM, Chunk, read_chunks
-from agentcost.ingest.timeparse import parse_time
 
 if TYPE_CHECKING:
     import polars as pl
@@ -537,6 +536,4 @@ def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
     if len(names) < len(schema):
         frame = frame.with_columns(pl.lit(None, schema[name]).alias(name)
                                    for name in PLACE_COLUMNS).select(list(schema))
-    if "timestamp" in schema:  # parsed here, where batches are parsed (on several processes)
-        frame = frame.with_columns(parse_time(frame["timestamp"]).alias("start_time"))
     return frame

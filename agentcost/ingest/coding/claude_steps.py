@@ -35,6 +35,7 @@ from agentcost.ingest.coding.claude_parse import (
     batches,
     without_collections,
 )
+from agentcost.ingest.timeparse import parse_time
 from agentcost.parallel import Jobs, jobs_for, ordered_map
 from agentcost.schema import conform
 
@@ -118,8 +119,8 @@ class ClaudeRun:
 
 def _attributes() -> tuple[str, ...]:
     """What an advisor's call takes from the response it was part of."""
-    return ("session_id", "timestamp", "start_time", "sidechain", "agent_id", "cwd",
-            "git_branch", "message_id", "service_tier")
+    return ("session_id", "timestamp", "sidechain", "agent_id", "cwd", "git_branch",
+            "message_id", "service_tier")
 
 
 def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], displays: list[str],
@@ -217,8 +218,9 @@ def _server_tools(responses: pl.DataFrame) -> pl.DataFrame:
 
 def _timed(rows: pl.DataFrame, displays: list[str], accounting: LineAccounting
            ) -> pl.DataFrame:
-    """Steps without a start time (its text, parsed with the batch, no time) noted; the text
-    is not needed further."""
+    """Start times parsed (once for the run: each call has a cost of its own); steps without
+    one are noted."""
+    rows = rows.with_columns(parse_time(rows["timestamp"]).alias("start_time"))
     untimed = rows.filter(pl.col("start_time").is_null()).sort("_file", "line")
     if untimed.height:
         _note(accounting, NO_TIME, untimed, displays)
@@ -230,7 +232,7 @@ def _numbered_prompts(prompts: pl.DataFrame) -> pl.DataFrame:
     session's copy, same uuid) is the one first written. Prompts are numbered through their
     session in time order."""
     prompts = prompts.with_columns(
-        pl.col("start_time").alias("_at"),
+        parse_time(prompts["timestamp"]).alias("_at"),
         pl.coalesce("uuid", pl.format("{}:{}", "_file", "line")).alias("_prompt"))
     first = (prompts.sort("_at", "_file", "line", nulls_last=True)
              .unique("_prompt", keep="first")
