@@ -9,9 +9,7 @@ the rows and the line accounting are the same whatever the number of processes.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,30 +47,15 @@ class ParseBatch:
 
     def __call__(self, batch: list[Deferred]) -> Parsed:
         rows, accounting = ClaudeRows(), LineAccounting()
-        with without_collections():
-            for each in batch:
-                try:
-                    with each.path.open("rb") as stream:
-                        read_claude_file(stream, each.display, each.file, accounting, rows,
-                                         self.options, size=each.size)
-                except OSError as error:  # gone or unreadable since it was recognised
-                    return Parsed(rows, accounting, f"{each.display}: {error}")
-            rows.flush()
+        for each in batch:
+            try:
+                with each.path.open("rb") as stream:
+                    read_claude_file(stream, each.display, each.file, accounting, rows,
+                                     self.options, size=each.size)
+            except OSError as error:  # gone or unreadable since it was recognised
+                return Parsed(rows, accounting, f"{each.display}: {error}")
+        rows.flush()
         return Parsed(rows, accounting)
-
-
-@contextmanager
-def without_collections() -> Iterator[None]:
-    """The cyclic garbage collector paused while lines are parsed: they make hundreds of
-    thousands of short-lived objects, none in a cycle (rows are tuples of numbers and text,
-    the structs are made untracked), and its passes over them cost a tenth of the parse."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def batches(files: list[Deferred]) -> Iterator[list[Deferred]]:

@@ -29,12 +29,7 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.coding.claude_lines import ClaudeRows, ParseOptions, read_claude_file
-from agentcost.ingest.coding.claude_parse import (
-    Deferred,
-    ParseBatch,
-    batches,
-    without_collections,
-)
+from agentcost.ingest.coding.claude_parse import Deferred, ParseBatch, batches
 from agentcost.ingest.timeparse import parse_time
 from agentcost.parallel import Jobs, jobs_for, ordered_map
 from agentcost.schema import conform
@@ -71,9 +66,8 @@ class ClaudeRun:
                                       path.stat().st_size))
 
     def read_now(self, stream: BinaryIO, display: str, accounting: LineAccounting) -> None:
-        with without_collections():
-            read_claude_file(stream, display, self.rows.start_file(display), accounting,
-                             self.rows, self.options)
+        read_claude_file(stream, display, self.rows.start_file(display), accounting,
+                         self.rows, self.options)
 
     def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
         self._parse_deferred(accounting)
