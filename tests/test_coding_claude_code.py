@@ -425,3 +425,14 @@ def test_claude_code_steps_take_their_files_place_among_other_formats(tmp_path, 
     files = steps["source_file"].cast(pl.String).unique(maintain_order=True).to_list()
     assert [Path(name).name for name in files] == ["a-claude.jsonl", native.name,
                                                    "c-claude.jsonl"]
+
+
+def test_iterations_of_an_unknown_shape_cost_the_advisor_calls_not_the_response(tmp_path):
+    write(tmp_path / "s1.jsonl", [
+        prompt("go", "2026-11-02T10:00:00Z", "u1"),
+        response("m1", "2026-11-02T10:00:01Z", output_tokens=30, iterations={"odd": 1}),
+    ])
+    ingested = read_steps([str(tmp_path / "s1.jsonl")])
+    assert llm_totals(ingested.steps)["output_tokens"] == 30
+    assert ingested.accounting.notes["usage.iterations of a shape not known: its advisor "
+                                     "calls, if any, left out"].count == 1

@@ -92,7 +92,9 @@ class Usage(msgspec.Struct, gc=False):
     server_tool_use: ServerToolUse | None = None
     service_tier: str | None = None
     speed: str | None = None
-    iterations: list[Iteration] | None = None
+    # Decoded apart, on the line kept for a response: a shape it does not expect costs its
+    # advisor calls (noted), not the response.
+    iterations: msgspec.Raw = _ABSENT
 
 
 class Message(msgspec.Struct, gc=False):
@@ -134,6 +136,7 @@ class PlacedLine(Line, gc=False):
 # Lax: a count written as text ("12") or as 12.0 is still a count.
 _LINE = msgspec.json.Decoder(Line, strict=False)
 _PLACED_LINE = msgspec.json.Decoder(PlacedLine, strict=False)
+_ITERATIONS = msgspec.json.Decoder(list[Iteration] | None, strict=False)
 
 
 # Decoded a chunk at a time: small chunks stay in the processor's cache while their lines are
@@ -401,7 +404,7 @@ class _LineReader:
             None if servers is None else servers.web_search_requests,
             None if servers is None else servers.web_fetch_requests,
             _tier(usage.service_tier, usage.speed), record.costUSD))
-        if usage.iterations:
+        if len(usage.iterations) > len(b"null"):
             self._advisors(number, usage.iterations)
 
     def _tool_calls(self, where: tuple[Any, ...], blocks: list[Block]) -> None:
@@ -420,8 +423,14 @@ class _LineReader:
                 if agent_type is not None:
                     self.pending["agent_types"].append((block.id, agent_type))
 
-    def _advisors(self, number: int, iterations: list[Iteration]) -> None:
-        for item in iterations:
+    def _advisors(self, number: int, raw: msgspec.Raw) -> None:
+        try:
+            iterations = _ITERATIONS.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self._no_call("usage.iterations of a shape not known: its advisor calls, if any, "
+                          "left out", number)
+            return
+        for item in iterations or ():
             if item.type != ADVISOR:
                 continue
             cache = item.cache_creation
