@@ -29,6 +29,7 @@ import orjson
 
 from agentcost.ingest.accounting import TRUNCATED, LineAccounting
 from agentcost.ingest.limits import line_too_long
+from agentcost.ingest.readers.claude_code import NO_CALL_TYPES
 from agentcost.ingest.sources import UTF8_BOM, Chunk, read_chunks
 
 if TYPE_CHECKING:
@@ -36,13 +37,6 @@ if TYPE_CHECKING:
 
 _ABSENT = msgspec.Raw()
 SYNTHETIC_MODEL = "<synthetic>"
-# Record types Claude Code writes that are no billed call (metadata, hooks, snapshots, titles).
-NO_CALL_TYPES = frozenset({
-    "summary", "system", "progress", "file-history-snapshot", "queue-operation", "attachment",
-    "permission-mode", "mode", "agent-name", "custom-title", "ai-title", "last-prompt",
-    "frame-link", "pr-link", "started", "result", "relocated", "worktree-state",
-    "bridge-session", "atis-latch", "tag", "x-notes",
-})
 # A user line whose text starts so is a slash command's wrapper or a notice, not a prompt.
 NOT_PROMPTS = ("<command-name>",
                "<local-command-stdout>", "<local-command-stderr>", "<local-command-caveat>",

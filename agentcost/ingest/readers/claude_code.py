@@ -18,12 +18,15 @@ if TYPE_CHECKING:
     import polars as pl
 
 NAME = "claude-code"
-# Record types Claude Code writes, and keys only its records have together with them.
-RECORD_TYPES = frozenset({
-    "user", "assistant", "system", "summary", "progress", "file-history-snapshot",
-    "queue-operation", "attachment", "permission-mode", "mode", "agent-name", "custom-title",
-    "ai-title", "last-prompt", "pr-link", "worktree-state",
+# Record types Claude Code writes that are no billed call (metadata, hooks, snapshots, titles).
+NO_CALL_TYPES = frozenset({
+    "summary", "system", "progress", "file-history-snapshot", "queue-operation", "attachment",
+    "permission-mode", "mode", "agent-name", "custom-title", "ai-title", "last-prompt",
+    "frame-link", "pr-link", "started", "result", "relocated", "worktree-state",
+    "bridge-session", "atis-latch",
 })
+# Every record type it writes, and keys only its records have together with them.
+RECORD_TYPES = NO_CALL_TYPES | {"user", "assistant"}
 RECORD_KEYS = frozenset({"sessionId", "uuid", "parentUuid", "leafUuid", "messageId",
                          "snapshot", "requestId"})
 TASK_ID_NAMES = frozenset(FIELDS_BY_CONCEPT["task_id"].aliases)
