@@ -105,7 +105,7 @@ def test_a_span_list_with_blank_lines_is_scanned_once(tmp_path, monkeypatch):
 
 
 def test_the_registry_names_each_format_once_and_native_takes_the_rest():
-    assert len(BY_NAME) == len(READERS)  # each name once
+    assert len(BY_NAME) == len({reader.label for reader in READERS}) == len(READERS)
     assert READERS[-1].name == "native"
     assert recognise(head_of(b'{"anything": 1}\n')).name == "native"
     assert {reader.label for reader in READERS} >= {
@@ -114,9 +114,9 @@ def test_the_registry_names_each_format_once_and_native_takes_the_rest():
         "span attribute map", "OpenCode database (SQLite)",
         "GitHub Copilot CLI session (events.jsonl)",
         "Cline / Roo Code / Kilo Code task (ui_messages.json)", "Codex CLI session log",
-        "Gemini CLI session", "Qwen Code session log"}
-    with pytest.raises(Exception, match="use auto or one of attributes, cline, codex, "
-                                        "copilot-cli, gemini-cli, jaeger"):
+        "Gemini CLI session", "Qwen Code session log", "Claude Code session log"}
+    with pytest.raises(Exception, match="use auto or one of attributes, claude-code, cline, "
+                                        "codex, copilot-cli, gemini-cli, jaeger"):
         reader_named("csv")
 
 
@@ -133,9 +133,9 @@ def test_the_registry_loads_without_polars():
 def test_input_format_choices_come_from_the_registry(run_cli):
     result = run_cli("report", "x.jsonl", "--input-format", "csv")
     assert result.exit_code == 2
-    assert ("auto, attributes, cline, codex, copilot-cli, gemini-cli, jaeger, langfuse, native, "
-            "opencode, otlp, qwen-code, spans") in " ".join(
-                result.stderr.replace("\u2502", " ").split())
+    assert ("auto, attributes, claude-code, cline, codex, copilot-cli, gemini-cli, jaeger, "
+            "langfuse, native, opencode, otlp, qwen-code, spans") in " ".join(
+                result.stderr.replace("\u2502", " ").split())  # the message may wrap in its box
 
 
 def test_an_integer_id_is_the_same_id_whichever_way_its_line_is_decoded(tmp_path):

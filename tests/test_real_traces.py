@@ -102,24 +102,6 @@ def test_report_command_names_the_format(run_cli):
          "count": 2}], "skipped_by_reason": []}
 
 
-@pytest.mark.parametrize(("path", "what"), [
-    ("claude-code/short-session.jsonl", "Claude Code session log"),
-    ("claude-code/ccusage-minimal.jsonl", "Claude Code session log"),
-    ("claude-code/ccusage-no-model.jsonl", "Claude Code session log"),
-])
-def test_coding_agent_session_logs_are_named_not_just_rejected(path, what):
-    """Not a format agentcost reads: every line is skipped, but the reason says what the file
-    is, not only that its lines lack a task_id."""
-    source = REAL_TRACES / path
-    if not source.exists():
-        pytest.skip(f"{source} not present")
-    ingested = read_steps([str(source)])
-    lines = len(source.read_bytes().splitlines())
-    assert ingested.steps.height == 0
-    assert {reason: tally.count for reason, tally in ingested.accounting.skipped.items()} == {
-        f"missing task_id: the file looks like a {what}, which agentcost does not read": lines}
-
-
 def test_a_native_log_with_session_fields_is_not_taken_for_a_session_log(write_jsonl):
     log = write_jsonl([{"task_id": "t1", "sessionId": "s", "message": "hi", "model": "gpt-4o",
                         "input_tokens": 10},

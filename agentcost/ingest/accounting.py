@@ -98,5 +98,17 @@ class LineAccounting:
                   ) -> None:
         self.spans_skipped.setdefault(reason, Tally()).add(file, records, count)
 
+    def absorb(self, other: LineAccounting) -> None:
+        """The account of lines another process read (of files already listed here), after
+        the lines accounted so far."""
+        self.lines_read += other.lines_read
+        self.lines_used += other.lines_used
+        self.lines_blank += other.lines_blank
+        self.lines_repeated += other.lines_repeated
+        for mine, theirs in ((self.skipped, other.skipped), (self.notes, other.notes)):
+            for reason, tally in theirs.items():
+                mine.setdefault(reason, Tally()).add_repeats(tally.examples, tally.earlier,
+                                                             tally.count)
+
     def balanced(self) -> bool:
         return self.lines_read == self.lines_used + self.lines_blank + self.lines_skipped

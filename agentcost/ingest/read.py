@@ -28,13 +28,12 @@ from agentcost.ingest.readers import (
     recognise,
     recognise_binary,
 )
-from agentcost.ingest.readers.base import Head, ReadContext, Reader
+from agentcost.ingest.readers.base import Finishing, Head, ReadContext, Reader
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
     UTF8_BOM,
     PrependedStream,
-    Source,
     expand_inputs,
     open_source,
     read_block,
@@ -106,6 +105,7 @@ def read_steps(
         progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
     forced = None if input_format == AUTO else reader_named(input_format)
     run_spans = RunSpans()
+    finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
     native_files: list[str] = []
     doubts: list[tuple[str, str]] = []
     for source, size in zip(sources, sizes, strict=True):
@@ -118,7 +118,7 @@ def read_steps(
         context = ReadContext(
             source, accounting, task_key, None if columns is None else frozenset(columns),
             wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-            max_line_bytes=max_line_bytes)
+            max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs)
         reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
         if reader is NATIVE:
             native_files.append(source.display)
@@ -127,15 +127,18 @@ def read_steps(
         frames.extend((source.display, conform(frame)) for frame in read)
         if advanced is not None:
             advanced.finish()
-    # Span files' steps take their file's place among the others, once all spans are known.
-    span_steps = run_spans.steps(accounting)
+    # Span files' steps, and those of readers that finish once every file is read, take
+    # their file's place among the others.
+    late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
+    for work in finishing.values():
+        late.update(work.steps(accounting))
     for display, doubt in doubts:  # a forced format that gave no step from this file
-        if display not in span_steps:
+        if display not in late:
             raise InputError(doubt)
-    ordered = [frame for _, frame in frames]
-    for inserted, display in enumerate(name for name in run_spans.files if name in span_steps):
-        ordered.insert(_place(frames, sources, display) + inserted,
-                       conform(span_steps[display]))
+    order = {source.display: index for index, source in enumerate(sources)}
+    placed = frames + list(late.items())
+    placed.sort(key=lambda item: order[item[0]])  # stable: a file's frames keep their order
+    ordered = [frame for _, frame in placed]
     steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
     if native_files:  # a native step read twice counts once (spans: by span id, when read)
         steps = drop_duplicates(
@@ -229,12 +232,6 @@ class _Advance:
         if self._left:
             self._progress.read(self._left)
             self._left = 0
-
-
-def _place(frames: list[tuple[str, pl.DataFrame]], sources: list[Source], display: str) -> int:
-    """Where a span file's steps go among the frames of the files before it."""
-    order = {source.display: index for index, source in enumerate(sources)}
-    return sum(1 for name, _ in frames if order[name] < order[display])
 
 
 def _document_past_the_head(head: Head) -> bool:

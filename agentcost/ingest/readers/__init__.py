@@ -11,6 +11,7 @@ from pathlib import Path
 from agentcost.errors import UsageError
 from agentcost.ingest.readers import (
     attributes,
+    claude_code,
     cline,
     codex,
     copilot,
@@ -38,6 +39,7 @@ READERS: tuple[Reader, ...] = (
     codex.READER,
     gemini.READER,
     qwen.READER,
+    claude_code.READER,
     native.READER,
 )
 BY_NAME = {reader.name: reader for reader in READERS}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 import orjson
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.sources import Source
     from agentcost.ingest.span_read import RunSpans
+    from agentcost.parallel import Jobs
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,18 @@ class Head:
         return set(self.record or ()) | self.cut_keys
 
 
+class Finishing(Protocol):
+    """What a reader keeps across the files of a run, to finish once every file is read: its
+    rules then apply across files (a response logged again in another file counts once). It
+    gives each file's steps, canonical (`schema.conform`), by the file's display name;
+    read_steps puts them in the file's place among the others."""
+
+    def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]: ...
+
+
+FinishingT = TypeVar("FinishingT", bound=Finishing)
+
+
 @dataclass
 class ReadContext:
     """What a reader is given besides the bytes: where they come from, what to fill, and where
@@ -121,6 +134,21 @@ class ReadContext:
     spans: RunSpans
     # The longest line read, and the largest JSON document read whole, in bytes.
     max_line_bytes: int
+    # The work readers finish once every file of the run is read, by reader name (see
+    # `finish_later`). Shared by every file's context.
+    finishing: dict[str, Finishing] = field(default_factory=dict)
+    # The processes asked for the whole run (`jobs` is what this file gets): for the work a
+    # reader finishes once every file is read.
+    run_jobs: Jobs = 1
+
+    def finish_later(self, name: str, start: Callable[[], FinishingT]) -> FinishingT:
+        """The run's `Finishing` of the reader `name`, started on its first file: a reader
+        that must see every file before it can give steps adds each file to it and returns
+        no frame from `read`."""
+        work = self.finishing.get(name)
+        if work is None:
+            work = self.finishing[name] = start()
+        return work  # type: ignore[return-value]
 
     @property
     def display(self) -> str:
@@ -137,7 +165,8 @@ class Reader:
     label: str
     recognises: Callable[[Head], bool]
     # Canonical step frames (conformed later) from the whole stream, the head included; a span
-    # reader adds its spans to `context.spans` instead and returns none.
+    # reader adds its spans to `context.spans` instead and returns none, and so does a reader
+    # that finishes once every file is read (`ReadContext.finish_later`).
     read: Callable[[BinaryIO, Head, ReadContext], list[pl.DataFrame]]
     # Top-level keys that show this format near the start of a document too big to parse
     # from its head (`Head.cut_keys`).
