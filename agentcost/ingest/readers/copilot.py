@@ -28,8 +28,8 @@ from agentcost.ingest.readers.base import Head, ReadContext, Reader
 if TYPE_CHECKING:
     import polars as pl
 
-    from agentcost.ingest.coding.json_lines import JsonLines
     from agentcost.ingest.coding.steps import Request, ToolCall, Where
+    from agentcost.ingest.json_lines import JsonLines
 
 AGENT = "copilot-cli"
 EVENTS_FILE = "events.jsonl"
@@ -81,8 +81,8 @@ def recognises(head: Head) -> bool:
 
 
 def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
-    from agentcost.ingest.coding.json_lines import JsonLines
     from agentcost.ingest.coding.steps import steps_frame
+    from agentcost.ingest.json_lines import JsonLines
 
     lines = JsonLines(stream, context)
     session = _Session(context, _session_id(context.source.path, context.display))

@@ -26,10 +26,10 @@ import orjson
 
 from agentcost.errors import InputError
 from agentcost.ingest.coding.gemini_usage import Buckets, buckets
-from agentcost.ingest.coding.json_lines import json_records
 from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.subagents import PromptStarts, own_tasks
 from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
+from agentcost.ingest.json_lines import json_records
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 

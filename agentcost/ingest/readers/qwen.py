@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from agentcost.ingest.coding.gemini_usage import Buckets, buckets
-from agentcost.ingest.coding.json_lines import json_records
 from agentcost.ingest.coding.steps import Request, ToolCall, Where, steps_frame
 from agentcost.ingest.coding.values import BadRecord, count, mapping, shown, text_of, time_of
+from agentcost.ingest.json_lines import json_records
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 

@@ -3,11 +3,9 @@ decimal ids, OTel-JS ReadableSpan), as a JSON list, JSON Lines, or a document wi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from agentcost.ingest.accounting import TRUNCATED
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 from agentcost.ingest.spans.model import Span, flatten
@@ -82,51 +80,22 @@ def document_spans(document: Any) -> Iterator[Span | BadSpan]:
 def _json_lines_spans(stream: BinaryIO, context: ReadContext) -> list[Span]:
     """One span a line, or a line holding spans under a key; a line that is neither, or is
     over the line limit, is named and skipped, the lines around it kept."""
-    from agentcost.ingest.limits import line_too_long
-    from agentcost.ingest.sources import read_chunks
+    from agentcost.ingest.json_lines import json_records
 
     accounting, display = context.accounting, context.display
     spans: list[Span] = []
-    for chunk in read_chunks(stream, max_line_bytes=context.max_line_bytes):
-        if chunk.stream_error:
-            last = chunk.first_line + max(chunk.line_count - 1, 0)
-            accounting.note(f"input cut off ({chunk.stream_error})", display, [last])
-        if chunk.too_long:
-            accounting.lines_read += 1
-            accounting.skip(line_too_long(context.max_line_bytes), display, [chunk.first_line])
+    for number, record in json_records(stream, context):
+        key = _contained(record) if isinstance(record, dict) else None
+        found = ([guarded(number, listed_span, item, number) for item in record[key]]
+                 if key is not None else [guarded(number, listed_span, record, number)])
+        bad = next((span for span in found if isinstance(span, BadSpan)), None)
+        if bad is not None:
+            accounting.skip(f"not a valid {READER.label} record: {bad.reason}", display,
+                            [number])
             continue
-        lines = chunk.data.split(b"\n")
-        if not chunk.ends_unterminated:
-            lines.pop()  # the empty text after the final newline
-        last_line = chunk.first_line + len(lines) - 1
-        for number, raw in enumerate(lines, start=chunk.first_line):
-            spans.extend(_line_spans(raw, number, chunk.ends_unterminated and number == last_line,
-                                     context))
+        accounting.lines_used += 1
+        spans.extend(span for span in found if isinstance(span, Span))
     return spans
-
-
-def _line_spans(raw: bytes, number: int, last_cut_off: bool, context: ReadContext
-                ) -> list[Span]:
-    """The spans of one line, accounted for; none when it is blank or cannot be read."""
-    accounting, display = context.accounting, context.display
-    accounting.lines_read += 1
-    if not raw.strip():
-        accounting.lines_blank += 1
-        return []
-    try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError):
-        accounting.skip(TRUNCATED if last_cut_off else "not valid JSON", display, [number])
-        return []
-    key = _contained(record) if isinstance(record, dict) else None
-    found = ([guarded(number, listed_span, item, number) for item in record[key]]
-             if key is not None else [guarded(number, listed_span, record, number)])
-    bad = next((span for span in found if isinstance(span, BadSpan)), None)
-    if bad is not None:
-        accounting.skip(f"not a valid {READER.label} record: {bad.reason}", display, [number])
-        return []
-    accounting.lines_used += 1
-    return [span for span in found if isinstance(span, Span)]
 
 
 def listed_span(raw: dict[str, Any], number: int) -> Span:
