@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from agentcost import __version__
+from agentcost.renderers.csv_out import spreadsheet_safe
 from agentcost.renderers.text import count, money, plural, safe_text, utc
 from agentcost.renderers.views import Block, Section, Table
 from agentcost.simulation.engine import Outcome, Simulation
@@ -173,8 +174,7 @@ def simulations_csv(simulations: list[Simulation]) -> str:
                      "unpriced_tokens"))
     for simulation in simulations:
         base = simulation.baseline
-        name = safe_text(simulation.scenario.name)
-        name = "'" + name if name.startswith(("=", "+", "-", "@")) else name
+        name = spreadsheet_safe(simulation.scenario.name)
         writer.writerow((name, "baseline", f"{base.total_usd:.10f}", "0", base.unpriced_steps,
                          base.unpriced_tokens))
         previous = base.total_usd
