@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from agentcost.ingest.coding.values import BadRecord, count, time_of
+from agentcost.ingest.coding.values import BadRecord, count, text_of, time_of
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -164,11 +164,11 @@ class _Session:
             if kind == "session.start" and isinstance(data.get("sessionId"), str):
                 self.session_id = data["sessionId"]
             self._context(data.get("context"))
-            self.model = _text(data.get("selectedModel")) or self.model
+            self.model = text_of(data.get("selectedModel")) or self.model
         elif kind == "session.context_changed":
             self._context(data)
         elif kind == "session.model_change":
-            self.model = _text(data.get("newModel")) or self.model
+            self.model = text_of(data.get("newModel")) or self.model
         elif kind == "user.message" and not record.get("agentId"):
             self.prompt += 1
         elif kind == "assistant.message":
@@ -180,8 +180,8 @@ class _Session:
 
     def _context(self, context: Any) -> None:
         if isinstance(context, dict):
-            self.project = _text(context.get("cwd")) or self.project
-            self.git_branch = _text(context.get("branch")) or self.git_branch
+            self.project = text_of(context.get("cwd")) or self.project
+            self.git_branch = text_of(context.get("branch")) or self.git_branch
 
     def _where(self, record: dict[str, Any], number: int, name: str | None = None) -> Where:
         from agentcost.ingest.coding.steps import Where
@@ -194,7 +194,7 @@ class _Session:
         from agentcost.ingest.coding.steps import Request
 
         output = count(data.get("outputTokens"), "outputTokens")
-        key = _text(data.get("requestId")) or _text(data.get("messageId")) or f"line {number}"
+        key = text_of(data.get("requestId")) or text_of(data.get("messageId")) or f"line {number}"
         earlier = self.leg.get(key)
         if earlier is not None:  # a later chunk of the same response
             if output is not None and (earlier.output_tokens or 0) < output:
@@ -203,24 +203,25 @@ class _Session:
         name = "subagent" if record.get("agentId") else "main"
         # Input and cache are unknown until the leg's shutdown gives them.
         self.leg[key] = Request(self._where(record, number, name),
-                                _text(data.get("model")) or self.model, input_tokens=None,
+                                text_of(data.get("model")) or self.model, input_tokens=None,
                                 output_tokens=output, cache_read_tokens=None,
-                                cache_write_5m_tokens=None, request_id=_text(data.get("requestId")))
+                                cache_write_5m_tokens=None,
+                                request_id=text_of(data.get("requestId")))
 
     def _tool_call(self, data: dict[str, Any], record: dict[str, Any], number: int) -> None:
         from agentcost.ingest.coding.steps import ToolCall
 
-        name = _text(data.get("toolName"))
+        name = text_of(data.get("toolName"))
         if name is None:
             raise BadRecord("tool call without a toolName")
-        server = _text(data.get("mcpServerName"))
+        server = text_of(data.get("mcpServerName"))
         if server is not None:  # an MCP server's tool, as Claude Code names them
-            name = f"mcp__{server}__{_text(data.get('mcpToolName')) or name}"
+            name = f"mcp__{server}__{text_of(data.get('mcpToolName')) or name}"
         arguments = data.get("arguments")
         args = arguments if isinstance(arguments, str) else json.dumps(arguments)
         who = "subagent" if record.get("agentId") else "main"
         self.calls.append(ToolCall(self._where(record, number, who), name, args,
-                                   _text(data.get("toolCallId"))))
+                                   text_of(data.get("toolCallId"))))
 
     def _shutdown(self, data: dict[str, Any], record: dict[str, Any], number: int) -> None:
         rollup = _rollup(data.get("modelMetrics"))
@@ -358,10 +359,6 @@ def _rollup(metrics: Any) -> dict[str, _Usage]:
             counts["reasoningTokens"] or 0, request_count,
             float(premium) if isinstance(premium, int | float) and premium >= 0 else None)
     return found
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _session_id(path: Path | None, display: str) -> str:

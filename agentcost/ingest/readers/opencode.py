@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentcost.errors import InputError
-from agentcost.ingest.coding.values import BadRecord, count, from_epoch_ms, usd
+from agentcost.ingest.coding.values import BadRecord, count, from_epoch_ms, text_of, usd
 from agentcost.ingest.readers.base import Head, ReadContext, Reader
 
 if TYPE_CHECKING:
@@ -194,8 +194,8 @@ class _Store:
             self.messages[identifier] = _Message(
                 rowid, identifier, session_id,
                 time if isinstance(time, int) else created if isinstance(created, int) else 0,
-                _text(role), _text(parent), _text(model), _text(provider), _text(cwd),
-                _text(agent) or _text(mode), bool(finish), dict(zip(TOKENS, tokens,
+                text_of(role), text_of(parent), text_of(model), text_of(provider), text_of(cwd),
+                text_of(agent) or text_of(mode), bool(finish), dict(zip(TOKENS, tokens,
                                                                     strict=True)), cost)
 
     def _parts(self, database: sqlite3.Connection) -> None:
@@ -349,16 +349,12 @@ class _Store:
             tool_input = values["input"]
             yield ToolCall(replace(where, source_line=rowid, start_time=from_epoch_ms(time)),
                            name, tool_input if isinstance(tool_input, str) else None,
-                           _text(values["call_id"]))
+                           text_of(values["call_id"]))
 
 
 def _prompt(counts: dict[str, int | None]) -> int | None:
     parts = (counts["input"], counts["cache.read"], counts["cache.write"])
     return None if counts["input"] is None else sum(part or 0 for part in parts)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 READER = Reader("opencode", "OpenCode database (SQLite)", lambda head: False, read,
