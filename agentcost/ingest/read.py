@@ -50,7 +50,7 @@ CORE_CONCEPTS = frozenset({
     "uncached_input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
     "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "tool_name", "service_tier",
 })
-SNIFF_BYTES = 256 * 1024
+SNIFF_BYTES = 16 * 1024
 NOT_A_TRACE_KEYS_SHOWN = 8
 
 
@@ -177,9 +177,10 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
         reader = forced or recognised
         formats = context.accounting.formats
         formats[reader.label] = formats.get(reader.label, 0) + 1
-        evidence = ("named by --input-format" if forced is not None
-                    else reader.evidence(head) if reader.evidence is not None else "")
-        context.accounting.evidence.setdefault(reader.label, evidence)
+        if reader.label not in context.accounting.evidence:  # the first file's is shown
+            context.accounting.evidence[reader.label] = (
+                "named by --input-format" if forced is not None
+                else reader.evidence(head) if reader.evidence is not None else "")
         context.plain_file = plain
         # A gzip file's size on disk says little of what it holds: its size is unknown.
         plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
@@ -311,8 +312,11 @@ def _peek(stream: BinaryIO, max_line_bytes: int) -> tuple[bytes, bytes, bool]:
     pieces: list[bytes] = []
     read = 0
     record_start = None  # where the first record starts: blank lines before it do not count
+    # Each read after the first twice the one before: a long first line is read to its end
+    # in a few reads, a short one without reading much past it.
+    piece_bytes = SNIFF_BYTES
     try:
-        piece, _ = read_block(stream, SNIFF_BYTES)  # a cut-off stream: what came before it
+        piece, _ = read_block(stream, piece_bytes)  # a cut-off stream: what came before it
         while piece:
             pieces.append(piece)
             searched = piece
@@ -329,7 +333,8 @@ def _peek(stream: BinaryIO, max_line_bytes: int) -> tuple[bytes, bytes, bool]:
                 return _long_first_line(pieces, record_start)
             if record_start is None and read > max_line_bytes:
                 break  # blank for longer than a line may be: the reader reads on
-            piece, _ = read_block(stream, READ_PIECE_BYTES)
+            piece_bytes = min(2 * piece_bytes, READ_PIECE_BYTES)
+            piece, _ = read_block(stream, piece_bytes)
     except (OSError, EOFError):  # what was read is kept: the reader meets the error again
         pass
     data = b"".join(pieces)
