@@ -63,7 +63,8 @@ class NoUsableInput(AgentCostError):
     """Lines were read but none could be used; `accounting` says why, line by line."""
 
     def __init__(self, accounting: LineAccounting) -> None:
-        super().__init__(f"no usable line in {accounting.lines_read:,} lines read")
+        super().__init__(f"no usable line in {accounting.lines_read:,} "
+                         f"{'line' if accounting.lines_read == 1 else 'lines'} read")
         self.accounting = accounting
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from agentcost.money import MONEY_DECIMALS
+
 if TYPE_CHECKING:
     from agentcost.ingest.accounting import Tally
 
@@ -31,19 +33,27 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def money(value: float | None) -> str:
-    """$0.129, $0.000323, $12.3456, $1,234.57: precision that keeps small costs readable.
+# Below a dollar, money shows this many significant digits; from a dollar up, cents.
+SIGNIFICANT_DIGITS = 3
 
-    Rounded half up from the decimal the float stands for (costs are summed exactly and kept to
-    ten places), as a hand calculation rounds: $0.3365725 shows as $0.336573, where the float's
-    binary value (a hair under) would round down, and a total would stop matching its parts."""
+
+def money(value: float | None) -> str:
+    """$0.142, $0.0597, $0.000323, $66.41, $1,234.57: one rule for every renderer. From a dollar
+    up, cents; below a dollar, three significant digits (never fewer than two decimals), so a
+    sub-cent cost stays readable without six decimals beside two. Trailing zeros past the cents
+    are dropped ($0.50, $0.013).
+
+    The value is first taken to the ten places costs are kept to (float noise such as -1e-17 is
+    zero), then rounded half up from the decimal the float stands for, as a hand calculation
+    rounds: $0.3365725 shows as $0.337."""
     if value is None:
         return "-"
     if not math.isfinite(value):  # no cost is; shown as it is rather than hidden
         return f"${value}"
-    magnitude = abs(Decimal(repr(value)))
-    decimals = 6 if magnitude < 1 else 4 if magnitude < 100 else 2
-    rounded = magnitude.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    kept = abs(Decimal(repr(value))).quantize(Decimal(1).scaleb(-MONEY_DECIMALS),
+                                              rounding=ROUND_HALF_UP)
+    decimals = 2 if kept >= 1 or not kept else max(2, SIGNIFICANT_DIGITS - 1 - kept.adjusted())
+    rounded = kept.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     whole, _, fraction = f"{rounded:,f}".partition(".")
     fraction = fraction.rstrip("0").ljust(2, "0")
     return ("-" if value < 0 and rounded else "") + f"${whole}.{fraction}"
@@ -89,6 +99,11 @@ def duration(seconds: float) -> str:
 def plural(number: int, noun: str, nouns: str | None = None) -> str:
     """1 task, 2 tasks; 1 alias, 2 aliases (`nouns`: the plural, when not noun + s)."""
     return f"{count(number)} {noun if number == 1 else nouns or noun + 's'}"
+
+
+def agreeing(number: int, one: str, many: str) -> str:
+    """The word that agrees with `number`: agreeing(1, "carries", "carry") is "carries"."""
+    return one if number == 1 else many
 
 
 def unpriced_counts(steps: int, tool_calls: int) -> str:

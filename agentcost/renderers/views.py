@@ -12,6 +12,7 @@ import polars as pl
 from agentcost.analysis.dashboard import SpendRate
 from agentcost.analysis.report import PARTIAL, UNPRICED, AppliedWindow, Report
 from agentcost.renderers.text import (
+    agreeing,
     count,
     duration,
     first_of_each,
@@ -227,7 +228,8 @@ def task_table(report: Report, tasks: pl.DataFrame) -> Table:
     ]
     caption_parts = []
     if tasks.height < report.tasks.height:
-        caption_parts.append(f"{tasks.height} of {report.tasks.height} tasks shown")
+        caption_parts.append(f"{count(tasks.height)} of {plural(report.tasks.height, 'task')} "
+                             "shown")
     if d is not None:
         caption_parts.append(f"high (red): above 2 x P50 = {money(d.flag_threshold)}")
     if (tasks["priced"] == PARTIAL).any():
@@ -362,8 +364,10 @@ def reconciliation_table(report: Report) -> Table | None:
          money(r["reported_cost_usd"]), money(r["difference_usd"]))
         for r in differing.iter_rows(named=True)
     ]
-    caption = (f"{count(report.compared_steps)} steps carry the producer's own cost; "
-               f"{count(int(differing['steps'].sum()))} differ from ours by more than 1% "
+    differ = int(differing['steps'].sum())
+    caption = (f"{plural(report.compared_steps, 'step')} "
+               f"{agreeing(report.compared_steps, 'carries', 'carry')} the producer's own cost; "
+               f"{count(differ)} {agreeing(differ, 'differs', 'differ')} from ours by more than 1% "
                f"(difference = reported - computed)")
     return Table("Reported vs computed cost", ("model", "steps", "computed", "reported",
                                                "difference"), rows,
@@ -373,7 +377,7 @@ def reconciliation_table(report: Report) -> Table | None:
 def input_section(report: Report) -> Section:
     a = report.accounting
     single = len(a.files) == 1
-    files = safe_text(a.files[0]) if single else f"{len(a.files)} files"
+    files = safe_text(a.files[0]) if single else plural(len(a.files), "file")
     lines = [
         f"{files}: {plural(a.lines_read, 'line')} read, {count(a.lines_used)} used, "
         f"{count(a.lines_blank)} blank, {count(a.lines_skipped)} skipped"
