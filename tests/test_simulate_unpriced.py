@@ -79,9 +79,9 @@ def test_unpriced_steps_are_shown_in_every_format(run_cli, write_jsonl, write_pr
     assert [(r["stage"], r["total_usd"], r["unpriced_steps"], r["unpriced_tokens"])
             for r in rows] == [("baseline", "0.0245000000", "2", "2500"),
                                ("caching", "0.0145000000", "2", "2500")]
-    markdown = run_cli(*args, "-f", "markdown").stdout  # markdown's own characters escaped
-    assert line.replace("(", "\\(").replace(")", "\\)") in markdown
-    assert "| baseline | mystery\\-model | model not in price table | 1 | 2,500 |" in markdown
+    markdown = run_cli(*args, "-f", "markdown").stdout  # nothing in it would be markup
+    assert line in markdown
+    assert "| baseline | mystery-model | model not in price table | 1 | 2,500 |" in markdown
 
 
 def test_a_budget_says_it_counts_only_the_priced_part_of_a_task(write_jsonl, write_prices):
