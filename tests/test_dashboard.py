@@ -109,3 +109,21 @@ def test_a_breakdown_row_with_unpriced_steps_is_marked(run_cli, write_jsonl):
     table = run_cli("report", str(path), "--by", "workflow", "--no-color").stdout
     assert "coding *" in table and "research *" not in table
     assert "*: has unpriced steps, excluded from its cost" in table.replace("\n", " ")
+
+
+def test_a_window_under_an_hour_has_no_rate_and_no_projection(run_cli, write_jsonl):
+    # Two steps ten minutes apart, gpt-4o output at $10/1M: 10,000 tokens = $0.10 each, $0.20
+    # over a 10-minute window. An hourly rate ($1.20) and a day at "the last hour's" cost
+    # ($4.80) would contradict each other; neither is shown, the spend over the window is.
+    path = write_jsonl([
+        {"task_id": f"t{i}", "model": "gpt-4o", "output_tokens": 10_000,
+         "timestamp": f"2026-11-27T10:{10 * i:02d}:00Z", "duration_s": 0} for i in range(2)])
+    rate = report_of(run_cli, path)["dashboard"]["spend_rate"]
+    assert rate["window_hours"] == pytest.approx(10 / 60, abs=1e-6)
+    assert rate["window_cost_usd"] == pytest.approx(0.2)
+    assert (rate["per_hour_usd"], rate["last_hour_usd"], rate["projected_day_usd"],
+            rate["projected_month_usd"]) == (None, None, None, None)
+    text = run_cli("report", str(path), "--no-color").stdout
+    panel = text.split("Spend rate\n")[1].split("\n\n")[0].splitlines()
+    assert panel == ["$0.20 over the 10m window, across 2 tasks",
+                     "The window is shorter than an hour: no hourly rate, no projection"]

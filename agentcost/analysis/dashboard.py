@@ -39,6 +39,17 @@ class SpendRate:
     steps_last_hour: int = 0
 
     @property
+    def shorter_than_an_hour(self) -> bool:
+        """The "last hour" is then the whole window: no hour was seen, so there is no last
+        hour's cost to show or to project from (an hour's rate would be an extrapolation)."""
+        return self.window_hours < 1
+
+    @property
+    def projects(self) -> bool:
+        """A day and a month at the last hour's rate: an hour was seen and its cost is known."""
+        return self.last_hour_known and not self.shorter_than_an_hour
+
+    @property
     def last_hour_known(self) -> bool:
         """Some step of the last hour is priced whole: its figures are a cost, not nothing."""
         return self.steps_last_hour > self.unpriced_steps_last_hour

@@ -83,6 +83,17 @@ BAR_WIDTH = 40
 
 
 def spend_rate_section(rate: SpendRate) -> Section:
+    if rate.shorter_than_an_hour:
+        # A rate an hour, or a day, from minutes of spend would be a guess: the panel says
+        # what was spent over what time, and leaves the multiplying out.
+        spent = money(rate.last_hour_usd) if rate.last_hour_known else "unknown"
+        lines = [f"{spent} over the {_window(rate.window_hours)} window, across "
+                 f"{plural(rate.tasks_last_hour, 'task')}",
+                 "The window is shorter than an hour: no hourly rate, no projection"]
+        if rate.unpriced_steps_last_hour:
+            lines.append(f"Priced steps only: {plural(rate.unpriced_steps_last_hour, 'step')} "
+                         "of the window have an unpriced part (see Unpriced).")
+        return Section("Spend rate", lines)
     lines = [f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window"]
     if rate.last_hour_known:
         lines += [f"Last hour: {money(rate.last_hour_usd)} across "
