@@ -7,6 +7,7 @@ import json
 import pytest
 
 from agentcost.analysis.dashboard import histogram, nice_edges, top_share
+from tests.conftest import SAMPLES
 
 
 def report_of(run_cli, path, *extra):
@@ -127,3 +128,39 @@ def test_a_window_under_an_hour_has_no_rate_and_no_projection(run_cli, write_jso
     panel = text.split("Spend rate\n")[1].split("\n\n")[0].splitlines()
     assert panel == ["$0.20 over the 10m window, across 2 tasks",
                      "The window is shorter than an hour: no hourly rate, no projection"]
+
+
+def test_by_tool_accounts_for_every_step(run_cli, write_jsonl):
+    # gpt-4o output at $10/1M and web_search at $0.005 a call (the shipped table):
+    #   t1: an LLM step of 10,000 output tokens ($0.10), then a web_search call ($0.005)
+    #   t2: an LLM step of 20,000 output tokens ($0.20) that also calls web_search ($0.005)
+    # By tool: web_search = $0.005 + $0.205 = $0.21 over 2 steps; (no tool) = $0.10; total
+    # $0.31.
+    path = write_jsonl([
+        {"task_id": "t1", "step": 1, "model": "gpt-4o", "output_tokens": 10_000},
+        {"task_id": "t1", "step": 2, "tool_name": "web_search"},
+        {"task_id": "t2", "step": 1, "model": "gpt-4o", "output_tokens": 20_000,
+         "tool_name": "web_search"},
+    ])
+    document = report_of(run_cli, path, "--by", "tool")
+    rows = document["dashboard"]["breakdown"]["rows"]
+    assert [(r["tool"], r["steps"], r["tasks"], r["cost_usd"]) for r in rows] == [
+        ("web_search", 2, 2, pytest.approx(0.21)), ("(no tool)", 1, 1, pytest.approx(0.10))]
+    assert sum(r["cost_usd"] for r in rows) == pytest.approx(
+        document["summary"]["cost_usd"]["total"])
+    assert [r["share"] for r in rows] == [pytest.approx(0.21 / 0.31), pytest.approx(0.1 / 0.31)]
+
+
+def test_each_section_title_has_one_meaning(run_cli):
+    # --by model adds the total cost by model (tools and compute included) beside the LLM cost
+    # by model: two figures, two titles.
+    text = run_cli("report", str(SAMPLES / "research_agent.jsonl"), "--by", "model",
+                   "--no-color").stdout
+    titles = [line.rstrip() for line in text.splitlines()
+              if line.startswith(("LLM cost by", "Tool cost by", "Total cost by", "Cost by"))]
+    assert titles == ["LLM cost by model", "Tool cost by tool", "Cost by step position",
+                      "Total cost by model"]
+    # gpt-4o: $0.129 of LLM calls; with the 5 tool calls' $0.013, $0.142 in total.
+    llm = text.split("LLM cost by model")[1].split("\n\n")[0]
+    total = text.split("Total cost by model")[1].split("\n\n")[0]
+    assert "$0.129" in llm and "$0.142" in total

@@ -21,6 +21,9 @@ BREAKDOWNS = ("user", "workflow", "agent", "model", "tool", "day", "hour", "week
               "session", "project", "branch", "block")
 # Breakdowns in time order; the others are by cost, most first.
 TIME_BREAKDOWNS = frozenset({"day", "hour", "week", "month", "block"})
+# The row of the steps without a value to group by.
+NONE = "(none)"
+NO_TOOL = "(no tool)"
 # The canonical columns each breakdown groups by, beside those every report reads.
 BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("workflow",),
                      "session": ("session_id",), "project": ("project",),
@@ -138,7 +141,8 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
 
 
 def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Steps, tasks and cost by `by` (BREAKDOWNS). Times are UTC: a week is an ISO week
+    """Steps, tasks and total cost (LLM, tools, compute) by `by` (BREAKDOWNS), every step in
+    one row: the rows add up to the report's total. Times are UTC: a week is an ISO week
     (2026-W05), a block one of the 5-hour windows of analysis/blocks.py; a branch is the
     project and its git branch, "path (branch)"."""
     key = _key(by)
@@ -148,10 +152,10 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         from agentcost.analysis.blocks import block_label
 
         frame = frame.with_columns(block_label(priced).alias("block_label"))
-    if by == "tool":
-        frame = frame.filter(pl.col("tool_name").is_not_null())
     grouped = (
-        frame.group_by(key.fill_null("(none)").alias(by))
+        # Every step has a row to go to, so the rows add up to the whole spend: by tool, the
+        # steps that called none (LLM calls, mostly) are a row of their own.
+        frame.group_by(key.fill_null(NO_TOOL if by == "tool" else NONE).alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
              exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
              # Their cost is the priced part only, as a task's total is: say so per row.

@@ -158,12 +158,14 @@ def dashboard_blocks(report: Report) -> list[Block]:
                           for key, steps, tasks, cost, unpriced, share
                           in board.breakdown.iter_rows()]
         any_unpriced = bool(board.breakdown["unpriced_steps"].sum())
-        blocks.append(Table(f"Cost by {board.breakdown_by}",
-                            (board.breakdown_by, "steps", "tasks", "cost", "share"),
+        caption = "LLM, tools and compute; share of the total"
+        if any_unpriced:
+            caption += "; *: has unpriced steps, excluded from its cost"
+        blocks.append(Table(f"Total cost by {board.breakdown_by}",
+                            (board.breakdown_by, "steps", "tasks", "total cost", "share"),
                             breakdown_rows,
                             (False, True, True, True, True),
-                            caption=("*: has unpriced steps, excluded from its cost"
-                                     if any_unpriced else "")))
+                            caption=caption))
     return blocks
 
 
@@ -272,9 +274,10 @@ def model_table(report: Report) -> Table:
         )
         for row in report.by_model.iter_rows(named=True)
     ]
-    return Table("Cost by model",
-                 ("model", "steps", "input", "cache read", "cache write", "output", "cost",
-                  "share"), rows, (False, *([True] * 7)))
+    return Table("LLM cost by model",
+                 ("model", "steps", "input", "cache read", "cache write", "output", "LLM cost",
+                  "share"), rows, (False, *([True] * 7)),
+                 caption="LLM calls only; share of the LLM cost")
 
 
 def tool_table(report: Report) -> Table:
@@ -283,8 +286,9 @@ def tool_table(report: Report) -> Table:
          money(row["tool_cost_usd"] / row["calls"]), money(row["tool_cost_usd"]))
         for row in report.by_tool.iter_rows(named=True)
     ]
-    return Table("Cost by tool", ("tool", "calls", "per call", "cost"), rows,
-                 (False, True, True, True))
+    return Table("Tool cost by tool", ("tool", "calls", "per call", "tool cost"), rows,
+                 (False, True, True, True),
+                 caption="price per call only")
 
 
 def distribution_table(report: Report) -> Block | None:
