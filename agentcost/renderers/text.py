@@ -60,15 +60,22 @@ def money(value: float | None) -> str:
 
 
 def align_points(cells: list[str]) -> list[str]:
-    """A right-aligned column of figures with their decimal points in line: each cell is padded
-    on the right to the longest fraction in the column ($4.651 under $6.3737 reads $4.651␣).
-    A cell without a point (a dash for none) sits where the units digit would."""
-    fractions = [len(cell) - cell.index(".") - 1 if "." in cell else -1 for cell in cells]
+    """A right-aligned column of figures with the decimal points of its money in line: each
+    amount is padded on the right to the longest fraction of the column's amounts ($4.651
+    under $6.3737 reads $4.651␣). A cell without a digit (a dash for none) sits where the units
+    digit would; other figures (counts, percentages) stay flush right, so a column that holds
+    a total, a percentage and a step count, one a row, reads as well as one of amounts."""
+    fractions = [len(cell) - cell.index(".") - 1 if "$" in cell and "." in cell else -1
+                 for cell in cells]
     widest = max(fractions, default=-1)
     if widest < 0:
         return cells
-    return [cell + " " * (widest - fraction) for cell, fraction in zip(cells, fractions,
-                                                                      strict=True)]
+    return [cell + " " * (widest - fraction) if "$" in cell or not _has_digit(cell) else cell
+            for cell, fraction in zip(cells, fractions, strict=True)]
+
+
+def _has_digit(cell: str) -> bool:
+    return any(char.isdigit() for char in cell)
 
 
 def count(value: int | None) -> str:
