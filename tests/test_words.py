@@ -19,7 +19,7 @@ def test_one_of_each_reads_in_the_singular(run_cli, write_jsonl):
     path = write_jsonl([{"task_id": "t1", "model": "gpt-4o", "output_tokens": 10_000,
                          "llm_cost_usd": 0.5}])
     text = run_cli("report", str(path), "--no-color").stdout
-    assert "1 step carries the producer's own cost; 1 differs from ours" in text
+    assert "1 step carries the producer's own cost; 1 differs" in text
     assert ": 1 line read, 1 used" in text
     assert "1 lines" not in text and "1 steps" not in text
 
