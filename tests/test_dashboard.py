@@ -164,3 +164,26 @@ def test_each_section_title_has_one_meaning(run_cli):
     llm = text.split("LLM cost by model")[1].split("\n\n")[0]
     total = text.split("Total cost by model")[1].split("\n\n")[0]
     assert "$0.129" in llm and "$0.142" in total
+
+
+def test_by_agent_and_by_workflow_differ_where_steps_record_both(run_cli, write_jsonl):
+    # gpt-4o output at $10/1M: 10,000 tokens = $0.10. Task t1 is the research workflow run by
+    # a planner ($0.10) and a writer ($0.20); t2 records only its agent, the writer ($0.30),
+    # which then stands for its workflow too; t3 records neither ($0.40).
+    path = write_jsonl([
+        {"task_id": "t1", "model": "gpt-4o", "output_tokens": 10_000, "workflow": "research",
+         "agent": "planner"},
+        {"task_id": "t1", "model": "gpt-4o", "output_tokens": 20_000, "workflow": "research",
+         "agent": "writer"},
+        {"task_id": "t2", "model": "gpt-4o", "output_tokens": 30_000, "agent_name": "writer"},
+        {"task_id": "t3", "model": "gpt-4o", "output_tokens": 40_000},
+    ])
+
+    def rows(by):
+        breakdown = report_of(run_cli, path, "--by", by)["dashboard"]["breakdown"]["rows"]
+        return [(r[by], r["steps"], r["tasks"], round(r["cost_usd"], 6)) for r in breakdown]
+
+    assert rows("agent") == [("writer", 2, 2, 0.5), ("(none)", 1, 1, 0.4),
+                             ("planner", 1, 1, 0.1)]
+    assert rows("workflow") == [("(none)", 1, 1, 0.4), ("research", 2, 1, 0.3),
+                                ("writer", 1, 1, 0.3)]

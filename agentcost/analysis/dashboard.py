@@ -25,7 +25,9 @@ TIME_BREAKDOWNS = frozenset({"day", "hour", "week", "month", "block"})
 NONE = "(none)"
 NO_TOOL = "(no tool)"
 # The canonical columns each breakdown groups by, beside those every report reads.
-BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("workflow",),
+# An agent is its own column where the steps record one beside the workflow; elsewhere the
+# workflow column holds the agent's name (spans, coding agents), and stands for it.
+BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("agent", "workflow"),
                      "session": ("session_id",), "project": ("project",),
                      "branch": ("project", "git_branch")}
 
@@ -172,7 +174,9 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
 
 
 def _key(by: str) -> pl.Expr:
-    text = {"user": "user", "workflow": "workflow", "agent": "workflow", "model": "model",
+    if by == "agent":
+        return pl.coalesce(pl.col("agent").cast(pl.String), pl.col("workflow").cast(pl.String))
+    text = {"user": "user", "workflow": "workflow", "model": "model",
             "tool": "tool_name", "session": "session_id", "project": "project",
             "block": "block_label"}
     if by in text:
