@@ -51,7 +51,7 @@ PRICED_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "model"
                   "cache_write_1h_tokens", "output_tokens", "reasoning_tokens",
                   "tokens_estimated", "tool_name", "reported_cost_usd",
                   "reported_tool_cost_usd", "source_file", "source_line")
-OPTIONAL_COLUMNS = ("workflow", "user", "name", "tool_args", "session_id", "project",
+OPTIONAL_COLUMNS = ("workflow", "agent", "user", "name", "tool_args", "session_id", "project",
                     "git_branch")
 SIMULATE_COLUMNS = ("task_id", "step", "start_time", "duration_s", "kind", "name", "model",
                     "tool_name", "tool_args", "reported_cost_usd", "reported_tool_cost_usd")
@@ -63,7 +63,8 @@ class NoUsableInput(AgentCostError):
     """Lines were read but none could be used; `accounting` says why, line by line."""
 
     def __init__(self, accounting: LineAccounting) -> None:
-        super().__init__(f"no usable line in {accounting.lines_read:,} lines read")
+        super().__init__(f"no usable line in {accounting.lines_read:,} "
+                         f"{'line' if accounting.lines_read == 1 else 'lines'} read")
         self.accounting = accounting
 
 

@@ -63,7 +63,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("reported_cost_usd", "Float64", "USD", "LLM cost the producer itself recorded."),
     Column("reported_tool_cost_usd", "Float64", "USD", "Tool cost the producer recorded."),
     Column("user", "Categorical", "-", "End user the task ran for."),
-    Column("workflow", "Categorical", "-", "Workflow or agent name."),
+    Column("workflow", "Categorical", "-", "Workflow name; the agent's where the step records "
+           "no workflow."),
+    Column("agent", "Categorical", "-", "Agent name, where the step records one beside (or "
+           "instead of) its workflow."),
     Column("session_id", "String", "-", "Session or conversation id."),
     Column("project", "Categorical", "-", "Project the step worked in: a coding agent's "
            "working directory."),

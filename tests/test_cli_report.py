@@ -69,15 +69,15 @@ def test_equal_totals_tie_on_task_id_however_the_floats_add_up(run_cli, write_js
 
 
 def test_decimal_points_line_up_in_the_terminal_table(run_cli, write_jsonl):
-    # $12.34 (4 decimals above $1, trailing zeros dropped), $0.50 and $0.01237: the units
-    # digits share a column, so magnitudes compare at a glance.
+    # $12.34 (cents from a dollar up), $0.50 and $0.01237 (three significant digits below a
+    # dollar: $0.0124): the units digits share a column, so magnitudes compare at a glance.
     path = costs_log(write_jsonl, [1_234_000, 50_000, 1_237])
     table = run_cli("report", str(path), "--no-color").stdout
     rows = [line for line in table.splitlines() if line.startswith("task-0")]
     assert len(rows) == 3
     points = {line.split("│")[4].index(".") for line in rows}
     assert len(points) == 1, rows
-    assert [line.split("│")[4].strip() for line in rows] == ["$12.34", "$0.50", "$0.01237"]
+    assert [line.split("│")[4].strip() for line in rows] == ["$12.34", "$0.50", "$0.0124"]
 
 
 def test_json_holds_everything_the_table_shows(run_cli):
@@ -111,7 +111,7 @@ def test_untrusted_text_cannot_inject(run_cli, write_jsonl):
     assert "'=HYPERLINK(\"http://e\")" in task_ids
     assert not any(task.startswith(("=", "+", "-", "@")) for task in task_ids)
     markdown = run_cli("report", str(path), "--format", "markdown").stdout
-    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
+    assert "<script>" not in markdown and "&lt;script>" in markdown
     assert "a\\|b\\`c\\`\\*\\*d\\*\\*" in markdown
     page = run_cli("report", str(path), "--format", "html").stdout
     assert "<script>alert" not in page and "\x1b" not in page and "\u202e" not in page
@@ -244,11 +244,19 @@ def test_schema_command_publishes_the_format(run_cli):
 
 
 @pytest.mark.parametrize(("value", "shown"), [
-    (0.3365725, "$0.336573"),   # the float is a hair under ...5: its decimal rounds up
-    (12.34565, "$12.3457"),
-    (1234.565, "$1,234.57"),
+    (0.3365, "$0.337"),         # the float is a hair under ...5: its decimal rounds up
+    (0.409128, "$0.409"),       # below a dollar: three significant digits
+    (0.0597, "$0.0597"),
     (0.000323, "$0.000323"),
-    (-0.0000001, "$0.00"),      # rounds to zero: no minus sign
+    (0.009996, "$0.01"),        # rounds up to a cent: trailing zeros past the cents dropped
+    (0.5, "$0.50"),             # never fewer than two decimals
+    (0.9996, "$1.00"),          # rounds up to a dollar: cents
+    (66.408, "$66.41"),         # from a dollar up: cents
+    (12.345, "$12.35"),
+    (1234.565, "$1,234.57"),
+    (0.0, "$0.00"),
+    (-1e-17, "$0.00"),          # float noise, zero at the ten places costs are kept to
+    (-0.0000001, "-$0.0000001"),
     (-0.5, "-$0.50"),
 ])
 def test_money_rounds_half_up_as_a_hand_calculation_does(value, shown):
@@ -258,11 +266,11 @@ def test_money_rounds_half_up_as_a_hand_calculation_does(value, shown):
 
 
 def test_a_shown_total_is_the_sum_of_its_shown_parts(run_cli):
-    """task-0000225 of the sample costs $0.3035725 of LLM and $0.033 of tools: its total,
-    $0.3365725, must show as $0.336573, not as the float's $0.336572."""
+    """task-0000225 of the sample costs $0.3035725 of LLM and $0.033 of tools: shown to three
+    significant digits, $0.304 + $0.033 = $0.337, its total $0.3365725."""
     result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--top", "50", "--no-color")
     row = next(line for line in result.stdout.splitlines() if line.startswith("task-0000225"))
-    assert [cell.strip() for cell in row.split("│")][4:7] == ["$0.303573", "$0.033", "$0.336573"]
+    assert [cell.strip() for cell in row.split("│")][4:7] == ["$0.304", "$0.033", "$0.337"]
 
 
 @pytest.mark.parametrize("wrapped", [False, True])

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from agentcost.analysis.dashboard import histogram, nice_edges, top_share
+from tests.conftest import SAMPLES
 
 
 def report_of(run_cli, path, *extra):
@@ -109,3 +110,80 @@ def test_a_breakdown_row_with_unpriced_steps_is_marked(run_cli, write_jsonl):
     table = run_cli("report", str(path), "--by", "workflow", "--no-color").stdout
     assert "coding *" in table and "research *" not in table
     assert "*: has unpriced steps, excluded from its cost" in table.replace("\n", " ")
+
+
+def test_a_window_under_an_hour_has_no_rate_and_no_projection(run_cli, write_jsonl):
+    # Two steps ten minutes apart, gpt-4o output at $10/1M: 10,000 tokens = $0.10 each, $0.20
+    # over a 10-minute window. An hourly rate ($1.20) and a day at "the last hour's" cost
+    # ($4.80) would contradict each other; neither is shown, the spend over the window is.
+    path = write_jsonl([
+        {"task_id": f"t{i}", "model": "gpt-4o", "output_tokens": 10_000,
+         "timestamp": f"2026-11-27T10:{10 * i:02d}:00Z", "duration_s": 0} for i in range(2)])
+    rate = report_of(run_cli, path)["dashboard"]["spend_rate"]
+    assert rate["window_hours"] == pytest.approx(10 / 60, abs=1e-6)
+    assert rate["window_cost_usd"] == pytest.approx(0.2)
+    assert (rate["per_hour_usd"], rate["last_hour_usd"], rate["projected_day_usd"],
+            rate["projected_month_usd"]) == (None, None, None, None)
+    text = run_cli("report", str(path), "--no-color").stdout
+    panel = text.split("Spend rate\n")[1].split("\n\n")[0].splitlines()
+    assert panel == ["$0.20 over the 10m window, across 2 tasks",
+                     "The window is shorter than an hour: no hourly rate, no projection"]
+
+
+def test_by_tool_accounts_for_every_step(run_cli, write_jsonl):
+    # gpt-4o output at $10/1M and web_search at $0.005 a call (the shipped table):
+    #   t1: an LLM step of 10,000 output tokens ($0.10), then a web_search call ($0.005)
+    #   t2: an LLM step of 20,000 output tokens ($0.20) that also calls web_search ($0.005)
+    # By tool: web_search = $0.005 + $0.205 = $0.21 over 2 steps; (no tool) = $0.10; total
+    # $0.31.
+    path = write_jsonl([
+        {"task_id": "t1", "step": 1, "model": "gpt-4o", "output_tokens": 10_000},
+        {"task_id": "t1", "step": 2, "tool_name": "web_search"},
+        {"task_id": "t2", "step": 1, "model": "gpt-4o", "output_tokens": 20_000,
+         "tool_name": "web_search"},
+    ])
+    document = report_of(run_cli, path, "--by", "tool")
+    rows = document["dashboard"]["breakdown"]["rows"]
+    assert [(r["tool"], r["steps"], r["tasks"], r["cost_usd"]) for r in rows] == [
+        ("web_search", 2, 2, pytest.approx(0.21)), ("(no tool)", 1, 1, pytest.approx(0.10))]
+    assert sum(r["cost_usd"] for r in rows) == pytest.approx(
+        document["summary"]["cost_usd"]["total"])
+    assert [r["share"] for r in rows] == [pytest.approx(0.21 / 0.31), pytest.approx(0.1 / 0.31)]
+
+
+def test_each_section_title_has_one_meaning(run_cli):
+    # --by model adds the total cost by model (tools and compute included) beside the LLM cost
+    # by model: two figures, two titles.
+    text = run_cli("report", str(SAMPLES / "research_agent.jsonl"), "--by", "model",
+                   "--no-color").stdout
+    titles = [line.rstrip() for line in text.splitlines()
+              if line.startswith(("LLM cost by", "Tool cost by", "Total cost by", "Cost by"))]
+    assert titles == ["LLM cost by model", "Tool cost by tool", "Cost by step position",
+                      "Total cost by model"]
+    # gpt-4o: $0.129 of LLM calls; with the 5 tool calls' $0.013, $0.142 in total.
+    llm = text.split("LLM cost by model")[1].split("\n\n")[0]
+    total = text.split("Total cost by model")[1].split("\n\n")[0]
+    assert "$0.129" in llm and "$0.142" in total
+
+
+def test_by_agent_and_by_workflow_differ_where_steps_record_both(run_cli, write_jsonl):
+    # gpt-4o output at $10/1M: 10,000 tokens = $0.10. Task t1 is the research workflow run by
+    # a planner ($0.10) and a writer ($0.20); t2 records only its agent, the writer ($0.30),
+    # which then stands for its workflow too; t3 records neither ($0.40).
+    path = write_jsonl([
+        {"task_id": "t1", "model": "gpt-4o", "output_tokens": 10_000, "workflow": "research",
+         "agent": "planner"},
+        {"task_id": "t1", "model": "gpt-4o", "output_tokens": 20_000, "workflow": "research",
+         "agent": "writer"},
+        {"task_id": "t2", "model": "gpt-4o", "output_tokens": 30_000, "agent_name": "writer"},
+        {"task_id": "t3", "model": "gpt-4o", "output_tokens": 40_000},
+    ])
+
+    def rows(by):
+        breakdown = report_of(run_cli, path, "--by", by)["dashboard"]["breakdown"]["rows"]
+        return [(r[by], r["steps"], r["tasks"], round(r["cost_usd"], 6)) for r in breakdown]
+
+    assert rows("agent") == [("writer", 2, 2, 0.5), ("(none)", 1, 1, 0.4),
+                             ("planner", 1, 1, 0.1)]
+    assert rows("workflow") == [("(none)", 1, 1, 0.4), ("research", 2, 1, 0.3),
+                                ("writer", 1, 1, 0.3)]

@@ -76,7 +76,8 @@ def test_cache_with_repeats_inside_and_outside_the_ttl(write_jsonl, table):
     assert result.result.tool_usd == pytest.approx(8 * 0.01)
     [per_tool] = result.touched["caching"].per_tool
     assert (per_tool.calls, per_tool.hits, per_tool.no_args) == (11, 3, 1)
-    assert any("1 of 11 web_search calls carry no arguments" in c for c in result.caveats)
+    assert any("1 of 11 web_search calls carries no arguments: it cannot" in c
+               for c in result.caveats)
     short = simulate(steps, table, Scenario(cache=(CacheRule("*", 60),)))
     assert short.touched["caching"].steps == 0
 

@@ -76,12 +76,14 @@ def test_unpriced_steps_are_shown_in_every_format(run_cli, write_jsonl, write_pr
     assert simulation["waterfall"][0]["unpriced_steps"] == 2
 
     rows = list(csv.DictReader(io.StringIO(run_cli(*args, "-f", "csv").stdout)))
-    assert [(r["stage"], r["total_usd"], r["unpriced_steps"], r["unpriced_tokens"])
-            for r in rows] == [("baseline", "0.0245000000", "2", "2500"),
-                               ("caching", "0.0145000000", "2", "2500")]
-    markdown = run_cli(*args, "-f", "markdown").stdout  # markdown's own characters escaped
-    assert line.replace("(", "\\(").replace(")", "\\)") in markdown
-    assert "| baseline | mystery\\-model | model not in price table | 1 | 2,500 |" in markdown
+    assert [(r["part"], r["stage"], r["total_usd"], r["unpriced_steps"], r["unpriced_tokens"])
+            for r in rows] == [("baseline", "baseline", "0.0245000000", "2", "2500"),
+                               ("waterfall", "caching", "0.0145000000", "2", "2500"),
+                               ("alone", "caching", "0.0145000000", "", ""),
+                               ("result", "result", "0.0145000000", "2", "2500")]
+    markdown = run_cli(*args, "-f", "markdown").stdout  # nothing in it would be markup
+    assert line in markdown
+    assert "| baseline | mystery-model | model not in price table | 1 | 2,500 |" in markdown
 
 
 def test_a_budget_says_it_counts_only_the_priced_part_of_a_task(write_jsonl, write_prices):

@@ -9,6 +9,7 @@ import polars as pl
 
 from agentcost.analysis.drift import Baseline, drift
 from agentcost.analysis.report import UNPRICED, Report, sort_tasks
+from agentcost.renderers.text import plural
 
 # What a check could not vouch for, before any threshold: each has an exit code of its own.
 NOT_READ = "max_skipped"  # more lines or spans skipped than allowed
@@ -116,11 +117,11 @@ def not_checked(report: Report, limits: Thresholds) -> list[str]:
     left_out = report.tasks_not_whole
     if not left_out:
         return []
-    tasks = f"{left_out:,} task{'s' if left_out != 1 else ''} with unpriced steps"
+    tasks = f"{plural(left_out, 'task')} with unpriced steps"
     said = []
     if limits.max_p90 is not None or limits.max_p90_drift is not None:
         whole = report.distribution.tasks if report.distribution is not None else 0
-        said.append(f"{tasks} not checked against P90 (it is over the {whole:,} tasks "
+        said.append(f"{tasks} not checked against P90 (it is over the {plural(whole, 'task')} "
                     "priced whole)")
     if limits.max_task_cost is not None or limits.max_total is not None:
         said.append(f"{tasks} checked on their priced part only (a lower bound of their cost)")

@@ -21,8 +21,13 @@ BREAKDOWNS = ("user", "workflow", "agent", "model", "tool", "day", "hour", "week
               "session", "project", "branch", "block")
 # Breakdowns in time order; the others are by cost, most first.
 TIME_BREAKDOWNS = frozenset({"day", "hour", "week", "month", "block"})
+# The row of the steps without a value to group by.
+NONE = "(none)"
+NO_TOOL = "(no tool)"
 # The canonical columns each breakdown groups by, beside those every report reads.
-BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("workflow",),
+# An agent is its own column where the steps record one beside the workflow; elsewhere the
+# workflow column holds the agent's name (spans, coding agents), and stands for it.
+BREAKDOWN_COLUMNS = {"user": ("user",), "workflow": ("workflow",), "agent": ("agent", "workflow"),
                      "session": ("session_id",), "project": ("project",),
                      "branch": ("project", "git_branch")}
 
@@ -37,6 +42,17 @@ class SpendRate:
     projected_month_usd: float  # last hour's cost x 24 x 30
     unpriced_steps_last_hour: int = 0  # their cost is unknown: the figures are of the rest
     steps_last_hour: int = 0
+
+    @property
+    def shorter_than_an_hour(self) -> bool:
+        """The "last hour" is then the whole window: no hour was seen, so there is no last
+        hour's cost to show or to project from (an hour's rate would be an extrapolation)."""
+        return self.window_hours < 1
+
+    @property
+    def projects(self) -> bool:
+        """A day and a month at the last hour's rate: an hour was seen and its cost is known."""
+        return self.last_hour_known and not self.shorter_than_an_hour
 
     @property
     def last_hour_known(self) -> bool:
@@ -127,7 +143,8 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
 
 
 def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Steps, tasks and cost by `by` (BREAKDOWNS). Times are UTC: a week is an ISO week
+    """Steps, tasks and total cost (LLM, tools, compute) by `by` (BREAKDOWNS), every step in
+    one row: the rows add up to the report's total. Times are UTC: a week is an ISO week
     (2026-W05), a block one of the 5-hour windows of analysis/blocks.py; a branch is the
     project and its git branch, "path (branch)"."""
     key = _key(by)
@@ -137,10 +154,10 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         from agentcost.analysis.blocks import block_label
 
         frame = frame.with_columns(block_label(priced).alias("block_label"))
-    if by == "tool":
-        frame = frame.filter(pl.col("tool_name").is_not_null())
     grouped = (
-        frame.group_by(key.fill_null("(none)").alias(by))
+        # Every step has a row to go to, so the rows add up to the whole spend: by tool, the
+        # steps that called none (LLM calls, mostly) are a row of their own.
+        frame.group_by(key.fill_null(NO_TOOL if by == "tool" else NONE).alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
              exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
              # Their cost is the priced part only, as a task's total is: say so per row.
@@ -157,7 +174,9 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
 
 
 def _key(by: str) -> pl.Expr:
-    text = {"user": "user", "workflow": "workflow", "agent": "workflow", "model": "model",
+    if by == "agent":
+        return pl.coalesce(pl.col("agent").cast(pl.String), pl.col("workflow").cast(pl.String))
+    text = {"user": "user", "workflow": "workflow", "model": "model",
             "tool": "tool_name", "session": "session_id", "project": "project",
             "block": "block_label"}
     if by in text:

@@ -17,6 +17,7 @@ from agentcost.money import exact_sum
 from agentcost.pricing.cost import price_steps
 from agentcost.pricing.resolve import resolve_model
 from agentcost.pricing.table import PriceTable
+from agentcost.renderers.text import agreeing, plural
 from agentcost.simulation.engine import play
 from agentcost.simulation.replay import Replay
 from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
@@ -133,7 +134,7 @@ def routing_opportunities(survey: Survey) -> list[Opportunity]:
             share = float(cost or 0.0) / total if total else 0.0
             found.append(Opportunity(
                 ROUTING.name,
-                f"step {label!r} runs {count:,} calls on {model} ({100 * share:.1f}% of "
+                f"step {label!r} runs {plural(count, 'call')} on {model} ({100 * share:.1f}% of "
                 f"spend); on {target} the same tokens would cost less",
                 saving, survey.reproduction.command("--route", f"{pattern}={target}")))
     return found
@@ -153,7 +154,7 @@ def caching_opportunities(survey: Survey) -> list[Opportunity]:
         if row is not None and row.hits and played.saving_usd > 0:
             found.append(Opportunity(
                 CACHING.name,
-                f"{tool}: {row.hits:,} of {row.calls:,} calls "
+                f"{tool}: {row.hits:,} of {plural(row.calls, 'call')} "
                 f"({100 * row.hits / row.calls:.0f}%) repeat a call made within the hour",
                 played.saving_usd,
                 survey.reproduction.command("--cache", f"{glob.escape(tool)}:1h")))
@@ -169,7 +170,8 @@ def compression_opportunities(survey: Survey) -> list[Opportunity]:
         return []
     return [Opportunity(
         COMPRESSION.name,
-        f"{touched.tasks:,} tasks run past step {COMPRESS_AFTER} with a growing "
+        f"{plural(touched.tasks, 'task')} {agreeing(touched.tasks, 'runs', 'run')} past step "
+        f"{COMPRESS_AFTER} with a growing "
         f"context; keeping the last {KEEP_LAST} steps whole and summarising the rest",
         played.saving_usd,
         survey.reproduction.command("--compress-after", str(COMPRESS_AFTER),
@@ -187,7 +189,7 @@ def budget_opportunities(survey: Survey) -> list[Opportunity]:
     return [Opportunity(
         BUDGET.name,
         f"a ${budget:.2f} budget per task (5x the median task) would have stopped "
-        f"{touched.tasks:,} tasks",
+        f"{plural(touched.tasks, 'task')}",
         touched.saved_usd,  # what the sweep's line for this budget measures
         survey.reproduction.command(
             "--budget-sweep", f"{budget / 2:.2f},{budget:.2f},{budget * 2:.2f}"))]

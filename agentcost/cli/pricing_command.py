@@ -48,8 +48,8 @@ def list_prices(prices: PricesOption = None) -> None:
 
     table = _table(prices)
     extends = "".join(f" (extends {safe_text(base)})" for base in table.extends)
-    print(f"{safe_text(table.file)}{extends}: {len(table.models)} models, "
-          f"{len(table.tools)} tools")
+    print(f"{safe_text(table.file)}{extends}: {plural(len(table.models), 'model')}, "
+          f"{plural(len(table.tools), 'tool')}")
     for model in table.models.values():
         extras = []
         if model.aliases:

@@ -94,7 +94,7 @@ def use_color(color: bool | None, *, to_file: bool) -> bool:
 
 
 def print_skips(accounting: LineAccounting) -> None:
-    from agentcost.renderers.text import first_of_each, lines_list, safe_text
+    from agentcost.renderers.text import first_of_each, lines_list, plural, safe_text
 
     def most_first(tallies: dict[str, Tally]) -> list[tuple[str, Tally, str]]:
         ordered = sorted(tallies.items(), key=lambda item: (-item[1].count, item[0]))
@@ -106,12 +106,13 @@ def print_skips(accounting: LineAccounting) -> None:
         return found
 
     if accounting.lines_skipped:
-        print(f"agentcost: {accounting.lines_skipped:,} of {accounting.lines_read:,} lines "
+        print(f"agentcost: {accounting.lines_skipped:,} of {plural(accounting.lines_read, 'line')} "
               "skipped", file=sys.stderr)
     for reason, tally, where in most_first(accounting.skipped):
         print(f"  {tally.count:,} x {reason}: {where}", file=sys.stderr)
     for reason, tally, where in most_first(accounting.spans_skipped):
-        print(f"agentcost: {tally.count:,} spans skipped, {reason}: {where}", file=sys.stderr)
+        print(f"agentcost: {plural(tally.count, 'span')} skipped, {reason}: {where}",
+              file=sys.stderr)
 
 
 class BarProgress:

@@ -78,8 +78,10 @@ NATIVE_FIELDS: tuple[NativeField, ...] = (
     NativeField("reported_tool_cost_usd", ("tool_cost_usd",), "number",
                 "Tool cost the producer computed; kept for comparison."),
     NativeField("user", ("user", "user_id"), "text", "End user the task ran for."),
-    NativeField("workflow", ("workflow", "agent", "agent_name"), "text",
-                "Workflow or agent name."),
+    NativeField("workflow", ("workflow",), "text",
+                "Workflow name (--by workflow); without it, the agent name stands for it."),
+    NativeField("agent", ("agent", "agent_name"), "text",
+                "Agent name (--by agent), where a workflow runs several agents."),
     NativeField("session_id", ("session_id", "conversation_id"), "text",
                 "Session or conversation id."),
 )
@@ -111,6 +113,7 @@ CONCEPTS_FOR_COLUMN: dict[str, tuple[str, ...]] = {
     "reported_cost_usd": ("reported_cost_usd",),
     "reported_tool_cost_usd": ("reported_tool_cost_usd",),
     "user": ("user",),
-    "workflow": ("workflow",),
+    "workflow": ("workflow", "agent"),
+    "agent": ("agent",),
     "session_id": ("session_id",),
 }

@@ -79,38 +79,17 @@ def _report(report: Report, fmt: str, *, sort: str, top: int | None, width: int 
 
 
 def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: bool) -> str:
-    from agentcost.renderers import simulation as views
-    from agentcost.renderers.text import count, money
-    from agentcost.renderers.views import Table
+    from agentcost.renderers import comparison as views
 
-    simulations, points = list(comparison.simulations), comparison.budget_sweep
-    start, end = comparison.window_start, comparison.window_end
     if fmt == "json":
-        document = {"window": {"since": start.isoformat() if start else None,
-                               "until": end.isoformat() if end else None,
-                               "steps_outside": comparison.steps_outside,
-                               "untimed_steps_left_out": comparison.untimed_steps},
-                    "simulations": [views.simulation_document(s) for s in simulations],
-                    "budget_sweep": [asdict(p) for p in points]}
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(views.comparison_document(comparison), indent=2,
+                          ensure_ascii=False) + "\n"
     if fmt == "csv":
-        return views.simulations_csv(simulations)
+        return views.comparison_csv(comparison)
     if fmt == "html":
         raise UsageError("format html is for reports; a simulation is written as table, json, "
                          "csv or markdown")
-    blocks = [block for s in simulations for block in views.simulation_blocks(s)]
-    if start is not None or end is not None:
-        blocks.insert(0, views.window_section(start, end, comparison.steps_outside,
-                                              comparison.untimed_steps))
-    if points:
-        blocks.append(Table(
-            "Budget sweep (each budget alone)",
-            ("budget", "tasks cut", "runaways cut", "normal tasks cut", "saving"),
-            [(money(p.budget_usd), count(p.tasks_cut),
-              f"{p.runaways_cut} of {p.runaway_tasks}", count(p.normal_tasks_cut),
-              money(p.saving_usd)) for p in points],
-            (True, True, True, True, True),
-            caption="runaway: a task costing more than 5 x the median task"))
+    blocks = views.comparison_blocks(comparison)
     if fmt == "markdown":
         from agentcost.renderers.markdown import render_blocks
 

@@ -153,14 +153,15 @@ def _dashboard(report: Report) -> dict[str, Any]:
     return {
         "spend_rate": None if rate is None else {
             "window_hours": round(rate.window_hours, 6),
-            "per_hour_usd": _money(rate.per_hour),
-            "last_hour_usd": _money(rate.last_hour_usd) if rate.last_hour_known else None,
+            "per_hour_usd": None if rate.shorter_than_an_hour else _money(rate.per_hour),
+            "window_cost_usd": (_money(rate.last_hour_usd)
+                                if rate.shorter_than_an_hour and rate.last_hour_known else None),
+            "last_hour_usd": _money(rate.last_hour_usd) if rate.projects else None,
             "tasks_last_hour": rate.tasks_last_hour,
             "steps_last_hour": rate.steps_last_hour,
             "unpriced_steps_last_hour": rate.unpriced_steps_last_hour,
-            "projected_day_usd": (_money(rate.projected_day_usd) if rate.last_hour_known
-                                  else None),
-            "projected_month_usd": (_money(rate.projected_month_usd) if rate.last_hour_known
+            "projected_day_usd": _money(rate.projected_day_usd) if rate.projects else None,
+            "projected_month_usd": (_money(rate.projected_month_usd) if rate.projects
                                     else None),
         },
         "histogram": [{"above_usd": b.low, "up_to_usd": b.high, "tasks": b.tasks}

@@ -1,14 +1,11 @@
-"""A simulation as blocks (terminal, markdown), as a JSON document, and as CSV rows."""
+"""One simulation as blocks (terminal, markdown) and as a JSON document."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
 from agentcost import __version__
-from agentcost.renderers.csv_out import spreadsheet_safe
 from agentcost.renderers.text import count, money, plural, safe_text, utc
 from agentcost.renderers.views import Block, Section, Table
 from agentcost.simulation.engine import Outcome, Simulation
@@ -22,7 +19,7 @@ def describe(scenario: Scenario) -> list[str]:
     return lines or ["no change (the baseline)"]
 
 
-def _percent(part: float, whole: float) -> str:
+def percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
@@ -51,12 +48,14 @@ def window_section(start: datetime | None, end: datetime | None, outside: int, u
     return Section("Window", lines)
 
 
-def simulation_blocks(simulation: Simulation) -> list[Block]:
+def simulation_blocks(simulation: Simulation, *, compared: bool = False) -> list[Block]:
+    """One scenario in full. `compared`: shown beside others, whose side-by-side table already
+    gives its totals and percentiles, so they are left out here."""
     base, result = simulation.baseline, simulation.result
     saving = base.total_usd - result.total_usd
     lines = [
         f"Baseline {money(base.total_usd)}  ->  scenario {money(result.total_usd)}  "
-        f"(saving {money(saving)}, {_percent(saving, base.total_usd)})",
+        f"(saving {money(saving)}, {percent(saving, base.total_usd)})",
         f"Steps {count(base.steps)} -> {count(result.steps)}   "
         f"Tasks {count(base.tasks)} -> {count(result.tasks)}",
     ]
@@ -66,8 +65,9 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
     blocks: list[Block] = [
         Section(f"Scenario: {safe_text(simulation.scenario.name)}",
                 [safe_text(line) for line in describe(simulation.scenario)]),
-        Section("Result", lines),
     ]
+    if not compared:
+        blocks.append(Section("Result", lines))
     if unpriced is not None:
         blocks.append(Table(
             "Unpriced steps (excluded from the totals)",
@@ -77,7 +77,7 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
              for side, outcome in (("baseline", base), ("scenario", result))
              for group in outcome.unpriced],
             (False, False, False, True, True), warn=True))
-    if base.percentiles and result.percentiles:
+    if base.percentiles and result.percentiles and not compared:
         blocks.append(Table(
             "Cost per task", ("", "P50", "P90", "P99"),
             [("baseline", *(money(base.percentiles[p]) for p in (50, 90, 99))),
@@ -91,7 +91,7 @@ def simulation_blocks(simulation: Simulation) -> list[Block]:
     if isinstance(caching, CachingTouched):
         blocks.append(Table(
             "Tool caching by tool", ("tool", "calls", "hits", "hit rate", "saved"),
-            [(safe_text(t.tool_name), count(t.calls), count(t.hits), _percent(t.hits, t.calls),
+            [(safe_text(t.tool_name), count(t.calls), count(t.hits), percent(t.hits, t.calls),
               money(t.saved_usd)) for t in caching.per_tool],
             (False, True, True, True, True)))
     if simulation.warnings:
@@ -107,7 +107,7 @@ def _strategy_tables(simulation: Simulation, with_unpriced: bool) -> list[Block]
     for stage in simulation.waterfall:
         row = (titled(stage.strategy), money(stage.total_usd),
                money(previous - stage.total_usd),
-               _percent(previous - stage.total_usd, base.total_usd))
+               percent(previous - stage.total_usd, base.total_usd))
         rows.append((*row, count(stage.unpriced_steps)) if with_unpriced else row)
         previous = stage.total_usd
     headers = ("then", "total", "saving", "of baseline")
@@ -117,7 +117,7 @@ def _strategy_tables(simulation: Simulation, with_unpriced: bool) -> list[Block]
               (False, True, True, True, True) if with_unpriced else (False, True, True, True)),
         Table("Each strategy alone", ("strategy", "total", "saving", "of baseline"),
               [(titled(s), money(total), money(base.total_usd - total),
-                _percent(base.total_usd - total, base.total_usd))
+                percent(base.total_usd - total, base.total_usd))
                for s, total in simulation.alone], (False, True, True, True)),
         Table("What each strategy touched", ("strategy", "steps", "tasks", "detail"),
               [(titled(s), count(t.steps), count(t.tasks), t.detail())
@@ -163,24 +163,3 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [_rounded(item) for item in value]
     return value
-
-
-def simulations_csv(simulations: list[Simulation]) -> str:
-    """One row per stage: its total, its saving over the row before, and the steps (and their
-    tokens) its total leaves out for want of a price."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("scenario", "stage", "total_usd", "saving_usd", "unpriced_steps",
-                     "unpriced_tokens"))
-    for simulation in simulations:
-        base = simulation.baseline
-        name = spreadsheet_safe(simulation.scenario.name)
-        writer.writerow((name, "baseline", f"{base.total_usd:.10f}", "0", base.unpriced_steps,
-                         base.unpriced_tokens))
-        previous = base.total_usd
-        for stage in simulation.waterfall:
-            writer.writerow((name, stage.strategy, f"{stage.total_usd:.10f}",
-                             f"{previous - stage.total_usd:.10f}", stage.unpriced_steps,
-                             stage.unpriced_tokens))
-            previous = stage.total_usd
-    return buffer.getvalue()

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from agentcost.money import MONEY_DECIMALS
+
 if TYPE_CHECKING:
     from agentcost.ingest.accounting import Tally
 
@@ -31,34 +33,49 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def money(value: float | None) -> str:
-    """$0.129, $0.000323, $12.3456, $1,234.57: precision that keeps small costs readable.
+# Below a dollar, money shows this many significant digits; from a dollar up, cents.
+SIGNIFICANT_DIGITS = 3
 
-    Rounded half up from the decimal the float stands for (costs are summed exactly and kept to
-    ten places), as a hand calculation rounds: $0.3365725 shows as $0.336573, where the float's
-    binary value (a hair under) would round down, and a total would stop matching its parts."""
+
+def money(value: float | None) -> str:
+    """$0.142, $0.0597, $0.000323, $66.41, $1,234.57: one rule for every renderer. From a dollar
+    up, cents; below a dollar, three significant digits (never fewer than two decimals), so a
+    sub-cent cost stays readable without six decimals beside two. Trailing zeros past the cents
+    are dropped ($0.50, $0.013).
+
+    The value is first taken to the ten places costs are kept to (float noise such as -1e-17 is
+    zero), then rounded half up from the decimal the float stands for, as a hand calculation
+    rounds: $0.3365725 shows as $0.337."""
     if value is None:
         return "-"
     if not math.isfinite(value):  # no cost is; shown as it is rather than hidden
         return f"${value}"
-    magnitude = abs(Decimal(repr(value)))
-    decimals = 6 if magnitude < 1 else 4 if magnitude < 100 else 2
-    rounded = magnitude.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    kept = abs(Decimal(repr(value))).quantize(Decimal(1).scaleb(-MONEY_DECIMALS),
+                                              rounding=ROUND_HALF_UP)
+    decimals = 2 if kept >= 1 or not kept else max(2, SIGNIFICANT_DIGITS - 1 - kept.adjusted())
+    rounded = kept.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     whole, _, fraction = f"{rounded:,f}".partition(".")
     fraction = fraction.rstrip("0").ljust(2, "0")
     return ("-" if value < 0 and rounded else "") + f"${whole}.{fraction}"
 
 
 def align_points(cells: list[str]) -> list[str]:
-    """A right-aligned column of figures with their decimal points in line: each cell is padded
-    on the right to the longest fraction in the column ($4.651 under $6.3737 reads $4.651␣).
-    A cell without a point (a dash for none) sits where the units digit would."""
-    fractions = [len(cell) - cell.index(".") - 1 if "." in cell else -1 for cell in cells]
+    """A right-aligned column of figures with the decimal points of its money in line: each
+    amount is padded on the right to the longest fraction of the column's amounts ($4.651
+    under $6.3737 reads $4.651␣). A cell without a digit (a dash for none) sits where the units
+    digit would; other figures (counts, percentages) stay flush right, so a column that holds
+    a total, a percentage and a step count, one a row, reads as well as one of amounts."""
+    fractions = [len(cell) - cell.index(".") - 1 if "$" in cell and "." in cell else -1
+                 for cell in cells]
     widest = max(fractions, default=-1)
     if widest < 0:
         return cells
-    return [cell + " " * (widest - fraction) for cell, fraction in zip(cells, fractions,
-                                                                      strict=True)]
+    return [cell + " " * (widest - fraction) if "$" in cell or not _has_digit(cell) else cell
+            for cell, fraction in zip(cells, fractions, strict=True)]
+
+
+def _has_digit(cell: str) -> bool:
+    return any(char.isdigit() for char in cell)
 
 
 def count(value: int | None) -> str:
@@ -89,6 +106,11 @@ def duration(seconds: float) -> str:
 def plural(number: int, noun: str, nouns: str | None = None) -> str:
     """1 task, 2 tasks; 1 alias, 2 aliases (`nouns`: the plural, when not noun + s)."""
     return f"{count(number)} {noun if number == 1 else nouns or noun + 's'}"
+
+
+def agreeing(number: int, one: str, many: str) -> str:
+    """The word that agrees with `number`: agreeing(1, "carries", "carry") is "carries"."""
+    return one if number == 1 else many
 
 
 def unpriced_counts(steps: int, tool_calls: int) -> str:

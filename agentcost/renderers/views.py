@@ -12,6 +12,7 @@ import polars as pl
 from agentcost.analysis.dashboard import SpendRate
 from agentcost.analysis.report import PARTIAL, UNPRICED, AppliedWindow, Report
 from agentcost.renderers.text import (
+    agreeing,
     count,
     duration,
     first_of_each,
@@ -82,6 +83,17 @@ BAR_WIDTH = 40
 
 
 def spend_rate_section(rate: SpendRate) -> Section:
+    if rate.shorter_than_an_hour:
+        # A rate an hour, or a day, from minutes of spend would be a guess: the panel says
+        # what was spent over what time, and leaves the multiplying out.
+        spent = money(rate.last_hour_usd) if rate.last_hour_known else "unknown"
+        lines = [f"{spent} over the {_window(rate.window_hours)} window, across "
+                 f"{plural(rate.tasks_last_hour, 'task')}",
+                 "The window is shorter than an hour: no hourly rate, no projection"]
+        if rate.unpriced_steps_last_hour:
+            lines.append(f"Priced steps only: {plural(rate.unpriced_steps_last_hour, 'step')} "
+                         "of the window have an unpriced part (see Unpriced).")
+        return Section("Spend rate", lines)
     lines = [f"{money(rate.per_hour)} per hour over the {_window(rate.window_hours)} window"]
     if rate.last_hour_known:
         lines += [f"Last hour: {money(rate.last_hour_usd)} across "
@@ -146,12 +158,14 @@ def dashboard_blocks(report: Report) -> list[Block]:
                           for key, steps, tasks, cost, unpriced, share
                           in board.breakdown.iter_rows()]
         any_unpriced = bool(board.breakdown["unpriced_steps"].sum())
-        blocks.append(Table(f"Cost by {board.breakdown_by}",
-                            (board.breakdown_by, "steps", "tasks", "cost", "share"),
+        caption = "LLM, tools and compute; share of the total"
+        if any_unpriced:
+            caption += "; *: has unpriced steps, excluded from its cost"
+        blocks.append(Table(f"Total cost by {board.breakdown_by}",
+                            (board.breakdown_by, "steps", "tasks", "total cost", "share"),
                             breakdown_rows,
                             (False, True, True, True, True),
-                            caption=("*: has unpriced steps, excluded from its cost"
-                                     if any_unpriced else "")))
+                            caption=caption))
     return blocks
 
 
@@ -227,7 +241,8 @@ def task_table(report: Report, tasks: pl.DataFrame) -> Table:
     ]
     caption_parts = []
     if tasks.height < report.tasks.height:
-        caption_parts.append(f"{tasks.height} of {report.tasks.height} tasks shown")
+        caption_parts.append(f"{count(tasks.height)} of {plural(report.tasks.height, 'task')} "
+                             "shown")
     if d is not None:
         caption_parts.append(f"high (red): above 2 x P50 = {money(d.flag_threshold)}")
     if (tasks["priced"] == PARTIAL).any():
@@ -259,9 +274,10 @@ def model_table(report: Report) -> Table:
         )
         for row in report.by_model.iter_rows(named=True)
     ]
-    return Table("Cost by model",
-                 ("model", "steps", "input", "cache read", "cache write", "output", "cost",
-                  "share"), rows, (False, *([True] * 7)))
+    return Table("LLM cost by model",
+                 ("model", "steps", "input", "cache read", "cache write", "output", "LLM cost",
+                  "share"), rows, (False, *([True] * 7)),
+                 caption="LLM calls only; share of the LLM cost")
 
 
 def tool_table(report: Report) -> Table:
@@ -270,8 +286,9 @@ def tool_table(report: Report) -> Table:
          money(row["tool_cost_usd"] / row["calls"]), money(row["tool_cost_usd"]))
         for row in report.by_tool.iter_rows(named=True)
     ]
-    return Table("Cost by tool", ("tool", "calls", "per call", "cost"), rows,
-                 (False, True, True, True))
+    return Table("Tool cost by tool", ("tool", "calls", "per call", "tool cost"), rows,
+                 (False, True, True, True),
+                 caption="price per call only")
 
 
 def distribution_table(report: Report) -> Block | None:
@@ -362,8 +379,10 @@ def reconciliation_table(report: Report) -> Table | None:
          money(r["reported_cost_usd"]), money(r["difference_usd"]))
         for r in differing.iter_rows(named=True)
     ]
-    caption = (f"{count(report.compared_steps)} steps carry the producer's own cost; "
-               f"{count(int(differing['steps'].sum()))} differ from ours by more than 1% "
+    differ = int(differing['steps'].sum())
+    caption = (f"{plural(report.compared_steps, 'step')} "
+               f"{agreeing(report.compared_steps, 'carries', 'carry')} the producer's own cost; "
+               f"{count(differ)} {agreeing(differ, 'differs', 'differ')} from ours by more than 1% "
                f"(difference = reported - computed)")
     return Table("Reported vs computed cost", ("model", "steps", "computed", "reported",
                                                "difference"), rows,
@@ -373,7 +392,7 @@ def reconciliation_table(report: Report) -> Table | None:
 def input_section(report: Report) -> Section:
     a = report.accounting
     single = len(a.files) == 1
-    files = safe_text(a.files[0]) if single else f"{len(a.files)} files"
+    files = safe_text(a.files[0]) if single else plural(len(a.files), "file")
     lines = [
         f"{files}: {plural(a.lines_read, 'line')} read, {count(a.lines_used)} used, "
         f"{count(a.lines_blank)} blank, {count(a.lines_skipped)} skipped"

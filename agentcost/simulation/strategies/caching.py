@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from agentcost.money import exact_sum
+from agentcost.renderers.text import agreeing
 from agentcost.simulation.replay import ORDER_COLUMN, Replay
 from agentcost.simulation.scenario import CacheRule, Scenario
 from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched, matches
@@ -37,8 +38,11 @@ class CachingTouched(Touched):
                 "matches it, or an earlier rule took its calls" for tool in self.unmatched]
 
     def caveats(self) -> list[str]:
-        return [f"{tool.no_args:,} of {tool.calls:,} {tool.tool_name} calls carry no "
-                "arguments: they cannot be simulated and count as misses."
+        return [f"{tool.no_args:,} of {tool.calls:,} {tool.tool_name} "
+                f"{agreeing(tool.calls, 'call', 'calls')} "
+                f"{agreeing(tool.no_args, 'carries', 'carry')} no arguments: "
+                + agreeing(tool.no_args, "it cannot be simulated and counts as a miss.",
+                           "they cannot be simulated and count as misses.")
                 for tool in self.per_tool if tool.no_args > 0]
 
 

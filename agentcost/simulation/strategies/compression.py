@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from agentcost.renderers.text import count, plural
+from agentcost.renderers.text import plural
 from agentcost.simulation import sorted_groups as groups
 from agentcost.simulation.replay import (
     ORDER_COLUMN,
@@ -28,7 +28,7 @@ class CompressionTouched(Touched):
     summary_calls: int
 
     def detail(self) -> str:
-        return (f"{count(self.tokens_removed)} input tokens removed, "
+        return (f"{plural(self.tokens_removed, 'input token')} removed, "
                 f"{plural(self.summary_calls, 'summary call')}")
 
 

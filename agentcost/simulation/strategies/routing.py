@@ -15,7 +15,7 @@ import polars as pl
 
 from agentcost.pricing.resolve import resolve_model
 from agentcost.pricing.table import PriceSet, PriceTable
-from agentcost.renderers.text import count, plural
+from agentcost.renderers.text import agreeing, count, plural
 from agentcost.simulation.replay import TOKEN_COLUMNS, Replay
 from agentcost.simulation.scenario import Inflation, Route, Scenario
 from agentcost.simulation.strategies.base import Applied, Strategy, Touched, matches
@@ -47,7 +47,8 @@ class RoutingTouched(Touched):
 
     def caveats(self) -> list[str]:
         return [f"{rule.model} lists no cache-write price: the {count(rule.tokens)} cache-write "
-                f"tokens of {plural(rule.steps, 'routed step')} are priced as ordinary input, "
+                f"{agreeing(rule.tokens, 'token', 'tokens')} of "
+                f"{plural(rule.steps, 'routed step')} are priced as ordinary input, "
                 f"as {rule.provider} bills a prompt written to its cache."
                 for rule in self.writes_as_input]
 
