@@ -129,14 +129,15 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
            input_format: str = "auto", task_key: str = "trace", opportunities: bool = False,
            baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
            progress: ReadProgress | None = None,
-           max_line_bytes: int = MAX_LINE_BYTES) -> Report:
+           max_line_bytes: int = MAX_LINE_BYTES, charts: bool = False) -> Report:
     """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
     a datetime, an ISO 8601 text or a span back from now ("24h", "7d"). `by` adds a cost
     breakdown (user, workflow, agent, model, tool, day, hour, week, month, session, project,
     branch, block: README "Coding agents"); `opportunities` looks for savings by replaying
-    each strategy; `baseline`, an earlier JSON report, adds the drift."""
+    each strategy; `baseline`, an earlier JSON report, adds the drift; `charts` adds the series
+    the HTML report draws (cost over time by model, by workflow, by tool)."""
     from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
@@ -154,6 +155,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     columns = (*columns, *(c for c in BREAKDOWN_COLUMNS.get(by or "", ()) if c not in columns))
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
+    if charts and "workflow" not in columns:
+        columns = (*columns, "workflow")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                          columns=columns, jobs=jobs, progress=progress,
                          max_line_bytes=max_line_bytes)
@@ -179,7 +182,13 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         found = find_opportunities(for_opportunities, table, _reproduction(
             inputs_or_steps, window_start, window_end, prices, table, input_format, task_key),
             median)
-    result = replace(result, dashboard=dashboard, opportunities=found, window=window)
+    drawn = None
+    if charts:
+        from agentcost.analysis.charts import build_charts
+
+        drawn = build_charts(priced, start=s.window_start, end=s.window_end)
+    result = replace(result, dashboard=dashboard, opportunities=found, window=window,
+                     charts=drawn)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 

@@ -67,10 +67,11 @@ def _report(report: Report, fmt: str, *, sort: str, top: int | None, width: int 
         from agentcost.renderers.markdown import render_markdown
 
         text = render_markdown(report, tasks)
-    elif fmt == "html":
+    elif fmt == "html":  # every task (or --top) in its CSV, the first rows drawn
         from agentcost.renderers.html import render_html
+        from agentcost.renderers.html_tables import TABLE_ROWS
 
-        text = render_html(report, tasks)
+        text = render_html(report, tasks, shown=top or TABLE_ROWS, sorted_by=sort)
     else:
         from agentcost.renderers.terminal import render_terminal
 
@@ -95,9 +96,6 @@ def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: b
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return views.simulations_csv(simulations)
-    if fmt == "html":
-        raise UsageError("format html is for reports; a simulation is written as table, json, "
-                         "csv or markdown")
     blocks = [block for s in simulations for block in views.simulation_blocks(s)]
     if start is not None or end is not None:
         blocks.insert(0, views.window_section(start, end, comparison.steps_outside,
@@ -111,6 +109,10 @@ def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: b
               money(p.saving_usd)) for p in points],
             (True, True, True, True, True),
             caption="runaway: a task costing more than 5 x the median task"))
+    if fmt == "html":
+        from agentcost.renderers.html_simulation import render_simulation_html
+
+        return render_simulation_html(comparison, blocks)
     if fmt == "markdown":
         from agentcost.renderers.markdown import render_blocks
 
