@@ -56,7 +56,8 @@ def render_html(report: Report, tasks: pl.DataFrame, *, shown: int = TABLE_ROWS,
         _cards(report),
         *(f"<p class=note>{e(note)}</p>" for note in _notes(report)),
         _charts(report),
-        *(block(item) for item in views.report_blocks(report, tasks) if _shown(item)),
+        # The shared task table is left out, so it is built over no rows.
+        *(block(item) for item in views.report_blocks(report, tasks.clear()) if _shown(item)),
         task_table(report, tasks, shown=shown, sorted_by=sorted_by) if s.steps else "",
         block(views.input_section(report)),
     ]))

@@ -23,6 +23,8 @@ WIDTH = 860
 CHAR_PX = 6.2  # the width of a character of the 11 px labels, to keep labels apart
 PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 PERIOD_LABEL = {"hour": "%H:00", "day": "%m-%d", "week": "%Y-%m-%d"}
+# Hourly columns are labelled at hours that divide the day, so every midnight is labelled.
+HOURS_BETWEEN_LABELS = (1, 2, 3, 4, 6, 12, 24)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ def time_chart(charts: Charts) -> str:
     ceiling, shapes = money_axis(max(sum(parts.values()) for parts in stacks.values()),
                                  left=left, right=right, top=top, plot_h=plot_h)
     slot = plot_w / len(periods)
-    every = max(1, math.ceil(len(periods) * 7 * CHAR_PX / plot_w))
+    needed = math.ceil(len(periods) * 7 * CHAR_PX / plot_w)
+    every = (next((n for n in HOURS_BETWEEN_LABELS if n >= needed), needed)
+             if charts.period == "hour" else max(1, needed))
     for i, period in enumerate(periods):
         x = left + i * slot
         parts = stacks.get(period, {})
@@ -118,10 +122,10 @@ def time_chart(charts: Charts) -> str:
         if unknown:
             shapes.append(f"<text x='{x + slot / 2:.1f}' y='{y - 3:.1f}' text-anchor=middle "
                           "class=pct>*</text>")
-        if i % every == 0:
+        if _labelled(i, period, every, charts.period):
             label = period.strftime(PERIOD_LABEL[charts.period])
-            if charts.period == "hour" and (i == 0 or period.hour == 0):
-                label = period.strftime("%m-%d %H:00")
+            if charts.period == "hour" and period.hour == 0:
+                label = period.strftime("%m-%d")  # a new day
             shapes.append(f"<text x='{x + slot / 2:.1f}' y={height - bottom + 14} "
                           f"text-anchor=middle>{e(label)}</text>")
     shapes.append(f"<text x={left} y={height - 4}>UTC, one column per {charts.period}</text>")
@@ -135,6 +139,12 @@ def time_chart(charts: Charts) -> str:
         caption.append(f"{plural(charts.untimed_steps, 'step')} without a start time not drawn")
     return figure("chart-time", f"cost per {charts.period} by model", "".join(shapes), height,
                   caption="; ".join(caption), legend=legend)
+
+
+def _labelled(index: int, period: datetime, every: int, unit: str) -> bool:
+    if unit == "hour":
+        return period.hour % every == 0
+    return index % every == 0
 
 
 def bar_list(chart_id: str, label: str, bars: Sequence[Bar], *, caption: str = "") -> str:

@@ -53,7 +53,8 @@ gap:3px 8px;align-items:center;font-size:13px}
 a.download{display:inline-block;margin:6px 0;padding:4px 10px;border:1px solid var(--line);
 border-radius:6px;color:inherit;text-decoration:none}
 @media (max-width:600px){body{padding:8px}th,td{padding:3px 4px}h1{font-size:18px}
-.card b{font-size:16px}}
+.cards{grid-template-columns:repeat(auto-fit,minmax(105px,1fr))}.card{padding:4px 8px}
+.card b{font-size:15px}}
 @media print{body{padding:0;color:#000;background:#fff}.chart{overflow:visible}
 .chart svg{min-width:0}a.download,.noprint{display:none}.scroll{overflow:visible}
 figure,table,.bars,.cards{break-inside:avoid}h2{break-after:avoid}}
