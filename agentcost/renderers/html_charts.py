@@ -223,7 +223,7 @@ def _bin_position(bins: Sequence[Bin], value: float) -> float:
     return float(len(bins))
 
 
-def waterfall(simulation: Simulation) -> str:
+def waterfall(simulation: Simulation, chart_id: str = "chart-waterfall") -> str:
     """The baseline, what each strategy in turn takes off (or adds), and the result."""
     base = simulation.baseline
     steps = [("baseline", 0.0, base.total_usd, "total")]
@@ -261,5 +261,5 @@ def waterfall(simulation: Simulation) -> str:
                "adds it")
     if base.unpriced_steps or simulation.result.unpriced_steps:
         caption += "; totals exclude the unpriced steps (see the table below)"
-    return figure("chart-waterfall", f"waterfall of {simulation.scenario.name}",
+    return figure(chart_id, f"waterfall of {simulation.scenario.name}",
                   "".join(shapes), height, caption=caption)

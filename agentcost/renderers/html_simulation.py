@@ -46,13 +46,14 @@ def render_simulation_html(comparison: Comparison, blocks: list[Block], *,
     body = ["<div class=cards>" + "".join(
         f"<div class=card>{e(name)}<b>{e(total)}</b>{e(words)}</div>"
         for name, total, words in cards) + "</div>"]
-    charts = iter(simulations)
+    charts = enumerate(simulations, start=1)
     for item in blocks:
         if isinstance(item, Section) and item.title.startswith(SCENARIO_TITLE):
             body.append(block(item))
-            drawn = next(charts, None)
+            number, drawn = next(charts, (0, None))
             if drawn is not None and drawn.waterfall:
-                body.append(f"<h3>Waterfall</h3>{waterfall(drawn)}")
+                chart_id = "chart-waterfall" + (f"-{number}" if number > 1 else "")
+                body.append(f"<h3>Waterfall</h3>{waterfall(drawn, chart_id)}")
         else:
             body.append(block(item))
     return page(title, header, "".join(body))
