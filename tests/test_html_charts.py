@@ -58,3 +58,16 @@ def test_a_report_without_charts_still_draws_models_and_histogram(write_jsonl):
     page = agentcost.render(agentcost.report(path), "html")
     assert "id=chart-models" in page and "id=histogram" in page
     assert "id=chart-time" not in page  # the series were not asked for
+
+
+def test_chart_labels_from_traces_are_text(run_cli, write_jsonl):
+    path = write_jsonl([
+        {**gpt4o_task("a", 100), "workflow": "<script>alert(1)</script>",
+         "tool_name": "<img src=x onerror=alert(2)>"},
+        {**gpt4o_task("b", 100), "workflow": "plain\x1b[2J"},
+    ])
+    page = run_cli("report", str(path), "-f", "html").stdout
+    assert "<script>alert" not in page and "<img" not in page and "\x1b" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # in the workflow chart
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page  # in the tool chart
+    assert "plain\\x1b[2J" in page

@@ -27,8 +27,9 @@ NO_WORKFLOW = "(none)"
 @dataclass(frozen=True)
 class Charts:
     period: str  # hour, day or week: the width of a bar of `over_time`
-    # period (its start, UTC), series (a model, OTHER_MODELS or NON_LLM), cost_usd; and per
-    # period, unpriced_steps: steps with a part whose cost is unknown, not in the bar.
+    # period (its start, UTC), series (a model, OTHER_MODELS or NON_LLM; null in a period with
+    # nothing priced), cost_usd; and per period, unpriced_steps: steps with a part whose cost
+    # is unknown, not in the bar.
     over_time: pl.DataFrame
     by_workflow: pl.DataFrame | None  # workflow, steps, tasks, cost_usd, unpriced_steps
     by_tool: pl.DataFrame  # tool, steps, cost_usd, unpriced_steps; NO_TOOL: steps without one
@@ -67,9 +68,11 @@ def build_charts(priced: pl.DataFrame, *, start: datetime | None, end: datetime 
                   .with_columns(pl.lit(NON_LLM).alias("series"))
                   .select("period", "series", "cost_usd"))
     unpriced = timed.group_by("period").agg(has_unpriced_part().sum().alias("unpriced_steps"))
-    over_time_q = (pl.concat([llm_part, other_part])
-                   .join(unpriced, on="period", how="left")
-                   .sort("period", "cost_usd", "series", descending=[False, True, False]))
+    # Every period with a step, priced or not: one with nothing priced has a null series.
+    over_time_q = (unpriced.join(pl.concat([llm_part, other_part]), on="period", how="left")
+                   .select("period", "series", "cost_usd", "unpriced_steps")
+                   .sort("period", "cost_usd", "series", descending=[False, True, False],
+                         nulls_last=True))
     tool = pl.col("tool_name").cast(pl.String).fill_null(NO_TOOL).alias("tool")
     by_tool_q = (frame.group_by(tool)
                  .agg(pl.len().alias("steps"),
@@ -86,7 +89,7 @@ def build_charts(priced: pl.DataFrame, *, start: datetime | None, end: datetime 
                        .sort("cost_usd", "workflow", descending=[True, False]))
     frames = pl.collect_all(queries)
     by_workflow = frames[2] if len(frames) > 2 else None
-    if by_workflow is not None and by_workflow["workflow"].to_list() == [NO_WORKFLOW]:
+    if by_workflow is not None and by_workflow["workflow"].to_list() in ([], [NO_WORKFLOW]):
         by_workflow = None  # the traces name no workflow: nothing to draw
     return Charts(period, frames[0], by_workflow, frames[1],
                   priced["start_time"].null_count())

@@ -77,7 +77,9 @@ def time_chart(charts: Charts) -> str:
     stacks: dict[datetime, dict[str, float]] = defaultdict(dict)
     unpriced: dict[datetime, int] = {}
     for period, series, cost, unknown in frame.iter_rows():
-        stacks[period][series] = cost
+        parts = stacks[period]  # made here even when nothing in it is priced
+        if series is not None:
+            parts[series] = cost
         unpriced[period] = int(unknown or 0)
     totals_by_series: dict[str, float] = defaultdict(float)
     for parts in stacks.values():
@@ -95,7 +97,8 @@ def time_chart(charts: Charts) -> str:
     ceiling, shapes = money_axis(max(sum(parts.values()) for parts in stacks.values()),
                                  left=left, right=right, top=top, plot_h=plot_h)
     slot = plot_w / len(periods)
-    needed = math.ceil(len(periods) * 7 * CHAR_PX / plot_w)
+    label_chars = len(first.strftime(PERIOD_LABEL[charts.period])) + 2
+    needed = math.ceil(len(periods) * label_chars * CHAR_PX / plot_w)
     every = (next((n for n in HOURS_BETWEEN_LABELS if n >= needed), needed)
              if charts.period == "hour" else max(1, needed))
     for i, period in enumerate(periods):

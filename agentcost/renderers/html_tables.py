@@ -74,8 +74,9 @@ def task_table(report: Report, tasks: pl.DataFrame, *, shown: int, sorted_by: st
         rows.append(f"<tr{' class=flag' if row['flagged'] else ''}>" + "".join(cells) + "</tr>")
     heads = "".join(f"<th{'' if i in (0, 8) else ' class=n'}>{e(h)}</th>"
                     for i, h in enumerate(TASK_HEADERS))
+    order = "A to Z" if sorted_by == "task" else "most first"
     notes = [f"{count(min(shown, tasks.height))} of {count(report.tasks.height)} tasks, "
-             f"by {sorted_by}", "click a heading to sort the rows shown"]
+             f"sorted by {sorted_by} ({order})", "click a heading to sort the rows shown"]
     if report.distribution is not None:
         notes.append(f"high (red): above 2 x P50 = {money(threshold)}")
     if (tasks["priced"] != "whole").any():
