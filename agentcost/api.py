@@ -305,10 +305,11 @@ class _Stages:
 def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",
            *, sort: str = "total", top: int | None = None, width: int | None = None,
            color: bool = False) -> str:
-    """`result` as text in `fmt`: a report as table, json, csv, markdown or html; a simulation
-    or a comparison as table, json, csv or markdown; crossed thresholds as table or json. A
-    report's task table is sorted by `sort` (task, steps, tokens_in, tokens_out, llm, tool,
-    compute, total) and cut to `top` tasks (default: 20 in a table, all elsewhere)."""
+    """`result` as text in `fmt`: a report, a simulation or a comparison as table, json, csv,
+    markdown or html; crossed thresholds as table or json. A report's task table is sorted by
+    `sort` (task, steps, tokens_in, tokens_out, llm, tool, compute, total) and cut to `top`
+    tasks (default: 20 in a table, all elsewhere; html draws the first 100 and carries the rest
+    in its CSV)."""
     from agentcost.renderers.dispatch import render_bytes
 
     return render_bytes(result, fmt, sort=sort, top=top, width=width,

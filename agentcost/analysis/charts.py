@@ -60,7 +60,8 @@ def build_charts(priced: pl.DataFrame, *, start: datetime | None, end: datetime 
               .when(model.is_in(drawn)).then(model).otherwise(pl.lit(OTHER_MODELS)))
     llm_part = (timed.filter(pl.col("llm_cost_usd").is_not_null())
                 .group_by("period", series.alias("series"))
-                .agg(exact_sum(pl.col("llm_cost_usd")).alias("cost_usd")))
+                .agg(exact_sum(pl.col("llm_cost_usd")).alias("cost_usd"))
+                .filter(pl.col("cost_usd") != 0))  # tool steps: no model, nothing to draw
     other_part = (timed.group_by("period")
                   .agg(exact_sum(pl.col("tool_cost_usd").fill_null(0)
                                  + pl.col("compute_cost_usd").fill_null(0)).alias("cost_usd"))
