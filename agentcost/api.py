@@ -130,14 +130,15 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
            input_format: str = "auto", task_key: str = "trace", opportunities: bool = False,
            baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
            progress: ReadProgress | None = None,
-           max_line_bytes: int = MAX_LINE_BYTES) -> Report:
+           max_line_bytes: int = MAX_LINE_BYTES, charts: bool = False) -> Report:
     """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
     a datetime, an ISO 8601 text or a span back from now ("24h", "7d"). `by` adds a cost
     breakdown (user, workflow, agent, model, tool, day, hour, week, month, session, project,
     branch, block: README "Coding agents"); `opportunities` looks for savings by replaying
-    each strategy; `baseline`, an earlier JSON report, adds the drift."""
+    each strategy; `baseline`, an earlier JSON report, adds the drift; `charts` adds the series
+    the HTML report draws (cost over time by model, by workflow, by tool)."""
     from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
@@ -155,6 +156,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     columns = (*columns, *(c for c in BREAKDOWN_COLUMNS.get(by or "", ()) if c not in columns))
     if opportunities:  # step labels for routing, tool arguments for caching
         columns = (*columns, "name", "tool_args")
+    if charts and "workflow" not in columns:
+        columns = (*columns, "workflow")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                          columns=columns, jobs=jobs, progress=progress,
                          max_line_bytes=max_line_bytes)
@@ -180,7 +183,13 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         found = find_opportunities(for_opportunities, table, _reproduction(
             inputs_or_steps, window_start, window_end, prices, table, input_format, task_key),
             median)
-    result = replace(result, dashboard=dashboard, opportunities=found, window=window)
+    drawn = None
+    if charts:
+        from agentcost.analysis.charts import build_charts
+
+        drawn = build_charts(priced, start=s.window_start, end=s.window_end)
+    result = replace(result, dashboard=dashboard, opportunities=found, window=window,
+                     charts=drawn)
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 
@@ -297,10 +306,11 @@ class _Stages:
 def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",
            *, sort: str = "total", top: int | None = None, width: int | None = None,
            color: bool = False) -> str:
-    """`result` as text in `fmt`: a report as table, json, csv, markdown or html; a simulation
-    or a comparison as table, json, csv or markdown; crossed thresholds as table or json. A
-    report's task table is sorted by `sort` (task, steps, tokens_in, tokens_out, llm, tool,
-    compute, total) and cut to `top` tasks (default: 20 in a table, all elsewhere)."""
+    """`result` as text in `fmt`: a report, a simulation or a comparison as table, json, csv,
+    markdown or html; crossed thresholds as table or json. A report's task table is sorted by
+    `sort` (task, steps, tokens_in, tokens_out, llm, tool, compute, total) and cut to `top`
+    tasks (default: 20 in a table, all elsewhere; html draws the first 100 and carries the rest
+    in its CSV)."""
     from agentcost.renderers.dispatch import render_bytes
 
     return render_bytes(result, fmt, sort=sort, top=top, width=width,

@@ -20,6 +20,7 @@ from agentcost.pricing.cost import NOT_IN_TABLE, has_unpriced_part
 from agentcost.stats import nearest_rank
 
 if TYPE_CHECKING:
+    from agentcost.analysis.charts import Charts
     from agentcost.analysis.dashboard import Dashboard
     from agentcost.analysis.drift import Change
     from agentcost.analysis.opportunities import Opportunity
@@ -102,6 +103,7 @@ class Report:
     dashboard: Dashboard | None = None
     opportunities: list[Opportunity] | None = None
     window: AppliedWindow | None = None  # when --since or --until was given
+    charts: Charts | None = None  # the HTML report's series, when asked for
 
     @property
     def tasks_not_whole(self) -> int:

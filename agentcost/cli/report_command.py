@@ -118,7 +118,8 @@ def report(
             paths, prices=price_table(prices), since=since, until=until,
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
-            progress=progress, max_line_bytes=max_line_size)
+            progress=progress, max_line_bytes=max_line_size,
+            charts=output_format is OutputFormat.html)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(), color=use_color(color, to_file=output is not None)),
                  output)

@@ -112,9 +112,6 @@ def simulate(
     from agentcost.simulation.scenario import InertSetting, Scenario, settings_scenario
     from agentcost.simulation.scenario_file import load_scenarios
 
-    if output_format is OutputFormat.html:
-        raise UsageError("--format html is for `agentcost report`; simulate writes table, json, "
-                         "csv or markdown")
     scenarios = load_scenarios(scenario_file) if scenario_file else []
     try:
         flags: Scenario | None = settings_scenario(

@@ -67,10 +67,11 @@ def _report(report: Report, fmt: str, *, sort: str, top: int | None, width: int 
         from agentcost.renderers.markdown import render_markdown
 
         text = render_markdown(report, tasks)
-    elif fmt == "html":
+    elif fmt == "html":  # every task (or --top) in its CSV, the first rows drawn
         from agentcost.renderers.html import render_html
+        from agentcost.renderers.html_tables import TABLE_ROWS
 
-        text = render_html(report, tasks)
+        text = render_html(report, tasks, shown=top or TABLE_ROWS, sorted_by=sort)
     else:
         from agentcost.renderers.terminal import render_terminal
 
@@ -86,10 +87,11 @@ def _comparison(comparison: Comparison, fmt: str, *, width: int | None, color: b
                           ensure_ascii=False) + "\n"
     if fmt == "csv":
         return views.comparison_csv(comparison)
-    if fmt == "html":
-        raise UsageError("format html is for reports; a simulation is written as table, json, "
-                         "csv or markdown")
     blocks = views.comparison_blocks(comparison)
+    if fmt == "html":
+        from agentcost.renderers.html_simulation import render_simulation_html
+
+        return render_simulation_html(comparison, blocks)
     if fmt == "markdown":
         from agentcost.renderers.markdown import render_blocks
 

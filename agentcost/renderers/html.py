@@ -1,172 +1,190 @@
-"""The report as one self-contained HTML page: inline CSS, an inline SVG histogram, and a few
-lines of inline script to sort the task table. No network. Every trace-derived string is
-escaped; the data the script sorts is read from the table itself, never from raw text."""
+"""The report as one self-contained HTML page to send to a team: a header saying what it
+covers, the headline figures, charts (cost over time by model, by model, workflow and tool, the
+cost-per-task histogram), the report's sections, then the task table, capped, with every task
+in an embedded CSV. Inline CSS and SVG, one small inline script, no network; light and dark,
+printable. Every trace-derived string is escaped."""
 
 from __future__ import annotations
 
-import html
-import math
+from datetime import UTC, datetime
+from pathlib import PurePath
 
 import polars as pl
 
+from agentcost import __version__
+from agentcost.analysis.charts import Charts
 from agentcost.analysis.report import Report
 from agentcost.renderers import views
-from agentcost.renderers.text import money, plural, safe_text, unpriced_counts
+from agentcost.renderers.html_charts import Bar, bar_list, histogram, time_chart
+from agentcost.renderers.html_style import SCRIPT, STYLE
+from agentcost.renderers.html_tables import TABLE_ROWS, block, task_table
+from agentcost.renderers.html_text import e
+from agentcost.renderers.text import count, money, plural, span, unpriced_counts, utc
 
-STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:16px;
-color:#1b1f24;background:#fff}
-h1{font-size:20px;margin:0 0 12px}h2{font-size:16px;margin:24px 0 8px}
-.wrap{max-width:1100px;margin:0 auto}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:8px}
-.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 10px}
-.card b{display:block;font-size:18px}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:4px 8px;border-bottom:1px solid #eaeef2;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right}th{background:#f6f8fa;cursor:default}
-table.sortable th{cursor:pointer}tr.flag td{color:#b42318;font-weight:600}
-.scroll{overflow-x:auto}.note{color:#57606a;font-size:12px}
-ul{margin:4px 0;padding-left:20px}
-@media (max-width:600px){body{padding:8px}th,td{padding:3px 4px}}
-"""
-
-SCRIPT = """
-(function(){
-  function key(cell){var v=cell.getAttribute('data-v');
-    return v===null?cell.textContent:(isNaN(+v)?v:+v);}
-  function sort(table,col,desc){
-    var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
-    rows.sort(function(a,b){var x=key(a.cells[col]),y=key(b.cells[col]);
-      if(x<y)return desc?1:-1;if(x>y)return desc?-1:1;return 0;});
-    rows.forEach(function(r){body.appendChild(r);});
-    table.setAttribute('data-sorted',table.tHead.rows[0].cells[col].textContent+
-      (desc?' desc':' asc'));}
-  var tables=document.querySelectorAll('table.sortable');
-  tables.forEach(function(t){
-    Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){
-      th.addEventListener('click',function(){
-        var desc=th.getAttribute('data-desc')!=='1';th.setAttribute('data-desc',desc?'1':'0');
-        sort(t,i,desc);});});});
-  var m=location.hash.match(/sort=([a-z_ ]+?)(-desc)?$/);
-  if(m&&tables.length){var t=tables[0],cells=t.tHead.rows[0].cells;
-    for(var i=0;i<cells.length;i++){if(cells[i].textContent===decodeURIComponent(m[1]))
-      {sort(t,i,!!m[2]);}}}
-})();
-"""
+FILES_NAMED = 5  # input files named in the header; more are counted
 
 
-def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+def page(title: str, header: str, body: str) -> str:
+    """A whole page: `header` and `body` are HTML already escaped."""
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>{e(title)}</title><style>{STYLE}</style></head><body><div class=wrap>"
+            f"<header>{header}</header><main>{body}</main></div>"
+            f"<script>{SCRIPT}</script></body></html>\n")
 
 
-def render_html(report: Report, tasks: pl.DataFrame) -> str:
+def meta(rows: list[tuple[str, str]]) -> str:
+    return "<dl class=meta>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows) + "</dl>"
+
+
+def generated_at(moment: datetime | None) -> str:
+    return f"{utc(moment or datetime.now(UTC))} by agentcost {__version__}"
+
+
+def inputs_named(files: list[str]) -> str:
+    named = ", ".join(files[:FILES_NAMED])
+    return named + (f" and {count(len(files) - FILES_NAMED)} more" if len(files) > FILES_NAMED
+                    else "")
+
+
+def render_html(report: Report, tasks: pl.DataFrame, *, shown: int = TABLE_ROWS,
+                sorted_by: str = "total", generated: datetime | None = None) -> str:
+    """`tasks`: the task table sorted (by `sorted_by`), every task the CSV download holds; the
+    first `shown` are drawn as rows."""
+    s = report.summary
+    return page(_title(report), _header(report, generated), "".join([
+        _cards(report),
+        *(f"<p class=note>{e(note)}</p>" for note in _notes(report)),
+        _charts(report),
+        # The shared task table is left out, so it is built over no rows.
+        *(block(item) for item in views.report_blocks(report, tasks.clear()) if _shown(item)),
+        task_table(report, tasks, shown=shown, sorted_by=sorted_by) if s.steps else "",
+        block(views.input_section(report)),
+    ]))
+
+
+def _title(report: Report) -> str:
+    s = report.summary
+    files = report.accounting.files
+    what = (PurePath(files[0]).name if len(files) == 1 else plural(len(files), "file")
+            if files else "no input")
+    title = f"agentcost report: {what}"
+    if s.window_start is not None and s.window_end is not None:
+        first, last = s.window_start.date(), s.window_end.date()
+        title += f", {first}" + (f" to {last}" if last != first else "")
+    return title + f" ({money(s.total_cost_usd)}, {plural(s.tasks, 'task')})"
+
+
+def _header(report: Report, generated: datetime | None) -> str:
+    s = report.summary
+    window = (f"{utc(s.window_start)} to {utc(s.window_end)} "
+              f"({span(s.window_start, s.window_end)})" if s.window_start else "no start times")
+    rows = [("Inputs", inputs_named(report.accounting.files) or "-"), ("Window", window)]
+    if report.window is not None:
+        rows.append(("Kept", views.window_words(report.window)))
+    rows += [("Prices", f"{report.price_table} (cost mode: {report.cost_mode})"),
+             ("Generated", generated_at(generated))]
+    lede = (f"{money(s.total_cost_usd)}{' *' if s.unpriced_steps or s.unpriced_tool_calls else ''}"
+            f" over {plural(s.tasks, 'task')} and {plural(s.steps, 'step')}")
+    return f"<h1>Agent cost report</h1><p>{e(lede)}</p>{meta(rows)}"
+
+
+def _cards(report: Report) -> str:
     s = report.summary
     unpriced = s.unpriced_steps or s.unpriced_tool_calls
-    cards = [
-        ("Total", money(s.total_cost_usd) + (" *" if unpriced else "")),
-        ("LLM", money(s.llm_cost_usd)),
-        ("Tools", money(s.tool_cost_usd)), ("Compute", money(s.compute_cost_usd)),
-        ("Tasks", f"{s.tasks:,}"), ("Steps", f"{s.steps:,}"),
-    ]
+    cards = [("Total", money(s.total_cost_usd) + (" *" if unpriced else "")),
+             ("LLM", money(s.llm_cost_usd)), ("Tools", money(s.tool_cost_usd)),
+             ("Compute", money(s.compute_cost_usd)), ("Tasks", count(s.tasks)),
+             ("Steps", count(s.steps))]
     if report.distribution is not None:
         cards += [(f"P{p}", money(v)) for p, v in report.distribution.percentiles.items()]
+    return "<div class=cards>" + "".join(
+        f"<div class=card id='card-{e(name.lower())}'>{e(name)}<b>{e(value)}</b></div>"
+        for name, value in cards) + "</div>"
+
+
+def _notes(report: Report) -> list[str]:
+    s = report.summary
     notes = []
-    if unpriced:
+    if s.unpriced_steps or s.unpriced_tool_calls:
         notes.append("* Totals exclude the unpriced: "
                      f"{unpriced_counts(s.unpriced_steps, s.unpriced_tool_calls)} (see Unpriced).")
-    if report.distribution is not None and report.distribution.left_out:
-        notes.append(f"Percentiles over the {plural(report.distribution.tasks, 'task')} priced "
-                     f"whole; {plural(report.distribution.left_out, 'task')} left out: "
-                     "unpriced steps.")
-    parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        "<meta name=viewport content='width=device-width,initial-scale=1'>",
-        "<title>agentcost report</title>", f"<style>{STYLE}</style></head><body>",
-        "<div class=wrap><h1>agentcost report</h1>",
-        "<div class=cards>" + "".join(
-            f"<div class=card id='card-{_e(name.lower())}'>{_e(name)}<b>{_e(value)}</b></div>"
-            for name, value in cards) + "</div>",
-        *(f"<p class=note>{_e(note)}</p>" for note in notes),
-    ]
-    if report.dashboard is not None and report.dashboard.histogram and report.distribution:
-        parts.append("<h2>Cost per task</h2>" + _histogram_svg(report))
-    parts.append(_task_table(report, tasks))
-    for block in views.report_blocks(report, tasks):
-        if isinstance(block, views.Table) and block.title not in ("Tasks",):
-            parts.append(_table(block))
-        elif isinstance(block, views.Section) and block.title:
-            parts.append(f"<h2>{_e(block.title)}</h2><ul>"
-                         + "".join(f"<li>{_e(line)}</li>" for line in block.lines) + "</ul>")
-    parts.append(f"</div><script>{SCRIPT}</script></body></html>\n")
+    d = report.distribution
+    if d is not None and d.left_out:
+        notes.append(f"Percentiles over the {plural(d.tasks, 'task')} priced whole; "
+                     f"{plural(d.left_out, 'task')} left out: unpriced steps.")
+    return notes
+
+
+def _shown(item: views.Block) -> bool:
+    """The shared blocks the page shows in their order: not the task table and the input
+    section (drawn after them, the table capped) nor the text histogram (drawn as a chart)."""
+    if isinstance(item, views.Section):
+        return item.title != "Input"
+    return not (item.title == "Tasks" or item.title.startswith("Cost per task, histogram"))
+
+
+def _charts(report: Report) -> str:
+    parts = []
+    if report.charts is not None and report.charts.over_time.height:
+        parts.append(f"<section><h2>Cost over time</h2>{time_chart(report.charts)}</section>")
+    side = [_model_bars(report)]
+    if report.charts is not None:
+        side += [_workflow_bars(report.charts), _tool_bars(report.charts)]
+    side = [part for part in side if part]
+    if side:
+        parts.append("<div class=grid2>" + "".join(side) + "</div>")
+    drawn = histogram(report)
+    if drawn:
+        parts.append(f"<section><h2>Cost per task, histogram</h2>{drawn}</section>")
     return "".join(parts)
 
 
-def _task_table(report: Report, tasks: pl.DataFrame) -> str:
-    threshold = report.distribution.flag_threshold if report.distribution else math.inf
-    header = (("task", False), ("steps", True), ("tokens in", True), ("tokens out", True),
-              ("LLM", True), ("tools", True), ("total", True))
-    rows = []
-    for row in tasks.iter_rows(named=True):
-        flag = " class=flag" if row["flagged"] else ""
-        shown_cost = {
-            "llm_cost_usd": views.part_cost(row["llm_cost_usd"], row["unpriced_llm_steps"]),
-            "tool_cost_usd": views.part_cost(row["tool_cost_usd"], row["unpriced_tool_calls"]),
-            "total_cost_usd": views.task_total(row["total_cost_usd"], row["priced"]),
-        }
-        cells = []
-        for name in ("task_id", "steps", "tokens_in", "tokens_out", "llm_cost_usd",
-                     "tool_cost_usd", "total_cost_usd"):
-            value = row[name]
-            shown = shown_cost.get(name) or (f"{value:,}" if isinstance(value, int)
-                                              else safe_text(value))
-            numeric = name != "task_id"
-            data = f" data-v='{_e(value if value is not None else '')}'" if numeric else ""
-            cells.append(f"<td{' class=n' if numeric else ''}{data}>{_e(shown)}</td>")
-        rows.append(f"<tr{flag}>" + "".join(cells) + "</tr>")
-    heads = "".join(f"<th{' class=n' if n else ''}>{_e(h)}</th>" for h, n in header)
-    caption = (f"{tasks.height:,} of {report.tasks.height:,} tasks; click a heading to sort; "
-               f"red: above 2 x P50 ({money(threshold)})" if report.distribution else "")
-    return (f"<h2>Tasks</h2><div class=scroll><table class=sortable id=tasks><thead><tr>{heads}"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-            f"<p class=note>{_e(caption)}</p>")
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def _table(table: views.Table) -> str:
-    heads = "".join(f"<th{' class=n' if n else ''}>{_e(h)}</th>"
-                    for h, n in zip(table.headers, table.numeric, strict=True))
-    rows = []
-    for index, row in enumerate(table.rows):
-        flag = " class=flag" if index < len(table.flagged) and table.flagged[index] else ""
-        rows.append(f"<tr{flag}>" + "".join(
-            f"<td{' class=n' if n else ''}>{_e(cell)}</td>"
-            for cell, n in zip(row, table.numeric, strict=True)) + "</tr>")
-    caption = f"<p class=note>{_e(table.caption)}</p>" if table.caption else ""
-    return (f"<h2>{_e(table.title)}</h2><div class=scroll><table><thead><tr>{heads}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>{caption}")
+def _model_bars(report: Report) -> str:
+    models = report.by_model
+    if not models.height and not report.unpriced_models.height:
+        return ""
+    total = report.summary.llm_cost_usd
+    bars = [Bar(str(m), cost, f"{money(cost)}  {_share(cost, total)}")
+            for m, cost in models.select("model", "llm_cost_usd").iter_rows()]
+    caption = "LLM cost (the tools' and compute cost are apart)"
+    if report.unpriced_models.height:
+        steps = int(report.unpriced_models["steps"].sum())
+        caption += f"; not drawn: {plural(steps, 'unpriced LLM step')} (see Unpriced)"
+    return (f"<section><h2>LLM cost by model</h2>"
+            f"{bar_list('chart-models', 'LLM cost by model', bars, caption=caption)}</section>")
 
 
-def _histogram_svg(report: Report) -> str:
-    board, d = report.dashboard, report.distribution
-    assert board is not None and d is not None
-    bins = board.histogram
-    width, height, pad = 640, 220, 30
-    bar_w = (width - 2 * pad) / len(bins)
-    most = max(b.tasks for b in bins) or 1
-    shapes = []
-    for i, b in enumerate(bins):
-        h = (height - 2 * pad) * b.tasks / most
-        x = pad + i * bar_w
-        shapes.append(f"<rect x='{x + 1:.1f}' y='{height - pad - h:.1f}' width='{bar_w - 2:.1f}' "
-                      f"height='{h:.1f}' fill='#4f7cff'><title>{_e(money(b.low))} - "
-                      f"{_e(money(b.high))}: {b.tasks} tasks</title></rect>")
-        shapes.append(f"<text x='{x + bar_w / 2:.1f}' y='{height - pad + 12}' font-size='9' "
-                      f"text-anchor='middle'>{_e(money(b.high))}</text>")
-    for p, value in d.percentiles.items():
-        index = next((i for i, b in enumerate(bins) if b.low < value <= b.high or
-                      (b.low == 0 and value <= b.high)), len(bins) - 1)
-        x = pad + (index + 0.5) * bar_w
-        shapes.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{pad - 10}' y2='{height - pad}' "
-                      f"stroke='#b42318' stroke-dasharray='3 2'/><text x='{x + 3:.1f}' "
-                      f"y='{pad - 12 + 10 * (p // 50)}' font-size='10' fill='#b42318'>P{p}</text>")
-    return (f"<svg id=histogram viewBox='0 0 {width} {height}' width='100%' role=img "
-            f"aria-label='histogram of cost per task'>{''.join(shapes)}</svg>")
+def _workflow_bars(charts: Charts) -> str:
+    frame = charts.by_workflow
+    if frame is None:
+        return ""
+    total = float(frame["cost_usd"].sum())
+    bars = [Bar(name + (" *" if unknown else ""), cost,
+                f"{money(cost)}  {_share(cost, total)}  {plural(tasks, 'task')}")
+            for name, _, tasks, cost, unknown in frame.iter_rows()]
+    caption = "Total cost by workflow or agent"
+    if int(frame["unpriced_steps"].sum()):
+        caption += "; *: has steps with an unpriced part, not in its cost"
+    return (f"<section><h2>Cost by workflow</h2>"
+            f"{bar_list('chart-workflows', 'cost by workflow', bars, caption=caption)}</section>")
+
+
+def _tool_bars(charts: Charts) -> str:
+    frame = charts.by_tool
+    if frame.height <= 1:
+        return ""  # no tool at all: one bar saying so is no chart
+    total = float(frame["cost_usd"].sum())
+    bars = [Bar(name + (" *" if unknown else ""), cost,
+                f"{money(cost)}  {_share(cost, total)}  {plural(steps, 'step')}")
+            for name, steps, cost, unknown in frame.iter_rows()]
+    caption = ("Total cost of the steps by the tool they called (LLM, tool and compute), "
+               "(no tool): the steps that called none")
+    if int(frame["unpriced_steps"].sum()):
+        caption += "; *: has steps with an unpriced part, not in its cost"
+    return (f"<section><h2>Cost by tool</h2>"
+            f"{bar_list('chart-tools', 'cost by tool', bars, caption=caption)}</section>")
