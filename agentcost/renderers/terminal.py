@@ -1,5 +1,10 @@
 """The terminal report, drawn with rich. Every value is a Text object, so markup in trace data
-(a task id like "[red]x[/red]") is printed as written, never interpreted."""
+(a task id like "[red]x[/red]") is printed as written, never interpreted.
+
+Nothing is printed wider than the width asked for. A table that does not fit is fitted
+(`terminal_fit.py`): figures are never wrapped, ids are shortened in the middle, and columns
+are left out by priority, with a note; printed commands go below the table, on lines of their
+own that paste."""
 
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ from rich.text import Text
 
 from agentcost.analysis.report import Report
 from agentcost.renderers import views
+from agentcost.renderers.terminal_fit import Fitted, fit_table, pasteable_lines
 from agentcost.renderers.text import align_points
+
+DEFAULT_WIDTH = 100
 
 
 def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = None,
@@ -23,11 +31,12 @@ def render_terminal(report: Report, tasks: pl.DataFrame, *, width: int | None = 
 
 def render_blocks(blocks: list[views.Block], *, width: int | None = None,
                   color: bool = True) -> str:
-    console = Console(file=io.StringIO(), width=width or 120, force_terminal=color,
+    width = width or DEFAULT_WIDTH
+    console = Console(file=io.StringIO(), width=width, force_terminal=color,
                       color_system="standard" if color else None, highlight=False,
                       emoji=False, markup=False, soft_wrap=False)
-    console.print(Group(*(_table(block) if isinstance(block, views.Table) else _section(block)
-                          for block in blocks)))
+    console.print(Group(*(_table(block, width) if isinstance(block, views.Table)
+                          else _section(block) for block in blocks)))
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return str(output)
 
@@ -39,21 +48,38 @@ def _section(section: views.Section) -> RenderableType:
     return Group(*body)
 
 
-def _table(table: views.Table) -> RenderableType:
+def _table(table: views.Table, width: int) -> RenderableType:
+    fitted = fit_table(table, width)
     rich_table = RichTable(title=Text(table.title, style="bold yellow" if table.warn else "bold"),
-                           title_justify="left", caption=Text(table.caption) if table.caption
-                           else None, caption_justify="left", show_edge=False, pad_edge=False)
+                           title_justify="left", caption=Text(fitted.caption)
+                           if fitted.caption else None, caption_justify="left",
+                           show_edge=False, pad_edge=False)
     columns: list[list[RenderableType]] = []
-    for at, (header, numeric) in enumerate(zip(table.headers, table.numeric, strict=True)):
-        rich_table.add_column(Text(header), justify="right" if numeric else "left",
-                              overflow="fold")
-        cells = [row[at] for row in table.rows]
+    for at, column in enumerate(fitted.columns):
+        numeric = column.numeric
+        rich_table.add_column(Text(column.header), justify="right" if numeric else "left",
+                              overflow="fold", width=column.width, no_wrap=numeric)
+        cells = [row[at] for row in fitted.rows]
         # Rich strips trailing spaces from text it justifies to the right, and those spaces
         # line the decimal points up: the padded text is kept as written and set right.
-        columns.append([Align.right(Text(cell, justify="left", overflow="fold"))
+        columns.append([Align.right(Text(cell, justify="left", overflow="fold", no_wrap=True))
                         for cell in align_points(cells)] if numeric
                        else [Text(cell) for cell in cells])
     for index, row in enumerate(zip(*columns, strict=True)):
         flagged = index < len(table.flagged) and table.flagged[index]
         rich_table.add_row(*row, style="red" if flagged else None)
-    return Group(rich_table, Text(""))
+    return Group(rich_table, Text(""), *_commands(fitted, width))
+
+
+def _commands(fitted: Fitted, width: int) -> list[RenderableType]:
+    """The commands taken out of the table, each under a shell comment naming its row, split
+    with a backslash where it is longer than the width: pasted, each runs as printed."""
+    if not fitted.commands:
+        return []
+    lines: list[RenderableType] = [Text("Run them with:")]
+    for row, command in fitted.commands:
+        lines.append(Text(f"# {row}", no_wrap=True, overflow="ellipsis"))
+        lines.extend(Text(line, no_wrap=True, overflow="ignore")
+                     for line in pasteable_lines(command, width))
+    lines.append(Text(""))
+    return lines
