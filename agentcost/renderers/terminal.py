@@ -9,9 +9,11 @@ own that paste."""
 from __future__ import annotations
 
 import io
+import re
 
 import polars as pl
 from rich.align import Align
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -36,16 +38,38 @@ def render_blocks(blocks: list[views.Block], *, width: int | None = None,
                       color_system="standard" if color else None, highlight=False,
                       emoji=False, markup=False, soft_wrap=False)
     console.print(Group(*(_table(block, width) if isinstance(block, views.Table)
-                          else _section(block) for block in blocks)))
+                          else _section(block, width) for block in blocks)))
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return str(output)
 
 
-def _section(section: views.Section) -> RenderableType:
+def _section(section: views.Section, width: int) -> RenderableType:
     body = [Text(section.title, style="bold underline")] if section.title else []
-    body.extend(Text(line) for line in section.lines)
+    body.extend(Text(line) for text in section.lines for line in _items_wrapped(text, width))
     body.append(Text(""))
     return Group(*body)
+
+
+def _items_wrapped(line: str, width: int) -> list[str]:
+    """A line of items set apart by two spaces ("Tokens  input 38,800  output 3,200") that is
+    too wide, wrapped between its items, so that no name is parted from its figure; the items
+    after the first line are indented under the first item. Other lines: rich wraps them
+    between words."""
+    if cell_len(line) <= width or "  " not in line.strip():
+        return [line]
+    first = re.search(r"\S\s{2,}(?=\S)", line)
+    assert first is not None
+    start = first.end()  # where the first item starts: later lines begin there
+    items = re.split(r"\s{2,}", line[start:].strip())
+    lines, current = [], line[:start] + items[0]
+    for item in items[1:]:
+        if cell_len(current) + 2 + cell_len(item) > width:
+            lines.append(current)
+            current = " " * start + item
+        else:
+            current = f"{current}  {item}"
+    lines.append(current)
+    return lines
 
 
 def _table(table: views.Table, width: int) -> RenderableType:
