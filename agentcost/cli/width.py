@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 from typing import Annotated
@@ -44,12 +45,28 @@ def width(asked: int | None = None) -> int:
     return NO_TERMINAL_WIDTH
 
 
+KEEP_TOGETHER = "\xa0"  # textwrap breaks at ASCII whitespace only
+
+
 def fitted_lines(lines: list[str], columns: int) -> str:
     """Plain lines, each wrapped at spaces to `columns` (a figure is never split), the rest of
-    a wrapped line indented under its start: "agentcost check: ..." stays the first word."""
+    a wrapped line indented under its start: "agentcost check: ..." stays the first word.
+    A line of items set apart by two spaces ("input 2.5  output 10") is wrapped between its
+    items where they fit."""
     out = []
     for line in lines:
         indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
-        out.extend(textwrap.wrap(line, columns, subsequent_indent=indent,
-                                 break_on_hyphens=False, break_long_words=False) or [""])
+        wrapped = _wrapped(line, columns, indent)
+        if "  " in line.strip():
+            items = re.sub(r"(?<=\S) (?=\S)", KEEP_TOGETHER, line)
+            by_items = [part.replace(KEEP_TOGETHER, " ")
+                        for part in _wrapped(items, columns, indent)]
+            if all(len(part) <= columns for part in by_items):
+                wrapped = by_items
+        out.extend(wrapped)
     return "".join(f"{line}\n" for line in out)
+
+
+def _wrapped(line: str, columns: int, indent: str) -> list[str]:
+    return textwrap.wrap(line, columns, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False) or [""]
