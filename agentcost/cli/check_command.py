@@ -1,4 +1,4 @@
-"""`agentcost check`: thresholds for cron. One line per violated threshold and exit 4; silent
+"""`agentcost check`: thresholds for cron. One entry per violated threshold and exit 4; silent
 and 0 when all hold."""
 
 from __future__ import annotations
