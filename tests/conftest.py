@@ -32,8 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def run_cli() -> Callable[..., Any]:
     runner = CliRunner()
 
-    def run(*args: str, input: str | None = None) -> Any:
-        return runner.invoke(app, list(args), input=input, env={"COLUMNS": "120"})
+    def run(*args: str, input: str | None = None, columns: int = 120) -> Any:
+        return runner.invoke(app, list(args), input=input, env={"COLUMNS": str(columns)},
+                             prog_name="agentcost")
 
     return run
 

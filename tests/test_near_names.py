@@ -87,7 +87,7 @@ def test_a_suggested_name_from_the_table_is_made_safe(run_cli, write_jsonl, writ
 
 
 def test_pricing_commands_suggest(run_cli, write_jsonl):
-    which = run_cli("pricing", "which", "GPT-4o")
+    which = run_cli("pricing", "which", "GPT-4o", "--width", "1000")
     assert which.exit_code == 3
     assert "did you mean gpt-4o? (not applied)" in which.stdout
     show = run_cli("pricing", "show", "claude-sonnet-4.5")

@@ -162,7 +162,7 @@ def test_prices_given_twice_is_a_usage_error(run_cli, write_jsonl, write_prices)
 
 def test_pricing_list_names_the_table_it_extends(run_cli, write_prices):
     prices = write_prices(ONE_MODEL_MORE)
-    result = run_cli("pricing", "list", "--prices", str(prices))
+    result = run_cli("pricing", "list", "--prices", str(prices), "--width", "1000")
     assert result.exit_code == 0, result.stderr
     first = result.stdout.splitlines()[0]
     assert first.startswith(f"{prices} (extends {default_table_path()}): ")

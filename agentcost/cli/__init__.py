@@ -22,14 +22,9 @@ from agentcost.cli import (
     schema_command,
     simulate_command,
 )
+from agentcost.cli.help import Command, Group, described, examples
+from agentcost.cli.options import TRACES_WORDS
 from agentcost.errors import EXIT_INTERRUPTED, AgentCostError, Stopped
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 bad data or configuration (unreadable input, invalid price "
-    "table, no usable line); 2 usage error; 3 --strict failed (unpriced steps or skipped lines); "
-    "4 a `check` threshold was crossed; 5 `check`: too much input skipped; 6 `check`: no step "
-    "to check; 129/130/143 stopped by SIGHUP/Ctrl-C/SIGTERM."
-)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,8 +60,11 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
 app = typer.Typer(
     name="agentcost",
     help="Cost analysis of AI agent trace logs: price every step, report, simulate.",
-    epilog=EXIT_CODES_HELP,
+    epilog=examples(("agentcost report traces.jsonl",
+                     "agentcost simulate traces.jsonl --route summarize=gpt-4o-mini",
+                     "agentcost check traces/ --since 24h --max-p90 0.30")),
     no_args_is_help=True,
+    cls=Group,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -80,16 +78,21 @@ def _print_version(wanted: bool) -> None:
 
 @app.callback()
 def _options(version: Annotated[bool, typer.Option(
-        "--version", callback=_print_version, is_eager=True,
+        "--version", metavar="", callback=_print_version, is_eager=True,
         help="Print the version and exit.")] = False) -> None:
     pass
 
 
-app.command("report", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(report_command.report))
-app.command("simulate", epilog=EXIT_CODES_HELP)(
-    user_errors_to_exit_codes(simulate_command.simulate))
-app.command("check", epilog=EXIT_CODES_HELP)(user_errors_to_exit_codes(check_command.check))
-app.command("schema")(user_errors_to_exit_codes(schema_command.schema))
+for _name, _module, _callback in (
+        ("report", report_command, report_command.report),
+        ("simulate", simulate_command, simulate_command.simulate),
+        ("check", check_command, check_command.check)):
+    app.command(_name, cls=Command, help=f"{described(_callback)}\n\n{TRACES_WORDS}",
+                epilog=examples(_module.EXAMPLES))(
+        user_errors_to_exit_codes(_callback))
+app.command("schema", cls=Command, help=described(schema_command.schema),
+            epilog=examples(schema_command.EXAMPLES))(
+    user_errors_to_exit_codes(schema_command.schema))
 for command in pricing_command.app.registered_commands:
     if command.callback is not None:
         command.callback = user_errors_to_exit_codes(command.callback)

@@ -1,4 +1,4 @@
-"""`agentcost check`: thresholds for cron. One line per violated threshold and exit 4; silent
+"""`agentcost check`: thresholds for cron. One entry per violated threshold and exit 4; silent
 and 0 when all hold."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.agents import inputs_and_agents
+from agentcost.cli.help import THRESHOLDS
 from agentcost.cli.options import (
     CostMode,
     CostModeOption,
@@ -23,8 +24,10 @@ from agentcost.cli.options import (
     TaskKey,
     Until,
     price_table,
+    within,
 )
 from agentcost.cli.reading import print_skips, read_progress, reading
+from agentcost.cli.width import Width, fitted_lines, width
 from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
@@ -34,37 +37,48 @@ from agentcost.limits import MAX_PERCENT, MAX_USD
 def check(
     inputs: Inputs = None,
     max_task_cost: Annotated[float | None, typer.Option(
-        min=0, max=MAX_USD, help="Fail when any task costs more than this (USD).")] = None,
+        metavar="USD", callback=within(0, MAX_USD), rich_help_panel=THRESHOLDS,
+        help="Fail when any task costs more than this.")] = None,
     max_total: Annotated[float | None, typer.Option(
-        min=0, max=MAX_USD, help="Fail when the total cost is above this (USD).")] = None,
+        metavar="USD", callback=within(0, MAX_USD), rich_help_panel=THRESHOLDS,
+        help="Fail when the total cost is above this.")] = None,
     max_p90: Annotated[float | None, typer.Option(
-        min=0, max=MAX_USD, help="Fail when the P90 cost per task is above this (USD).")] = None,
+        metavar="USD", callback=within(0, MAX_USD), rich_help_panel=THRESHOLDS,
+        help="Fail when the P90 cost per task is above this.")] = None,
     max_p90_drift: Annotated[str | None, typer.Option(
+        metavar="PERCENT", rich_help_panel=THRESHOLDS,
         help="Fail when P90 rose by more than this against --baseline (like 20%).")] = None,
     fail_on_unpriced: Annotated[bool, typer.Option(
+        "--fail-on-unpriced", metavar="", rich_help_panel=THRESHOLDS,
         help="Fail when any step or tool call is unpriced.")] = False,
     baseline: Annotated[Path | None, typer.Option(
+        metavar="PATH", rich_help_panel=THRESHOLDS,
         help="An earlier JSON report, for --max-p90-drift.")] = None,
     max_skipped: Annotated[str, typer.Option(
+        metavar="N|PERCENT", rich_help_panel=THRESHOLDS,
         help="Input lines or spans that may be skipped (unreadable, invalid) before the "
-        "check fails with exit 5: a number, or a percentage of the lines and spans read (like 1%).")
-    ] = "0",
+        "check fails with exit 5: a number, or a percentage of the lines and spans read (like "
+        "1%).")] = "0",
     allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", metavar="", rich_help_panel=THRESHOLDS,
         help="Pass when there is no step to check (else exit 6).")] = False,
-    prices: Prices = None,
-    cost_mode: CostModeOption = CostMode.computed,
-    input_format: InputFormatOption = AUTO,
     from_agents: FromAgents = None,
+    input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
-    since: Since = None,
-    until: Until = None,
     jobs: Jobs = "auto",
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
+    prices: Prices = None,
+    cost_mode: CostModeOption = CostMode.computed,
+    columns: Width = None,
+    since: Since = None,
+    until: Until = None,
 ) -> None:
-    """Check cost thresholds for cron: one line per crossed threshold and exit 4 (5: too much
-    input skipped; 6: no step to check), else silence on stdout.
+    """Check cost thresholds for cron: one entry per crossed threshold and exit 4, else
+    silence on stdout.
 
-    Example: agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30
+    Exit 5 when more input was skipped than --max-skipped allows, 6 when there is no step to
+    check. An entry longer than the width goes on over lines indented by two spaces; each
+    starts with "agentcost check:".
     """
     from agentcost import api
     from agentcost.analysis.checks import NOT_READ, NOTHING, Thresholds, not_checked
@@ -98,7 +112,9 @@ def check(
     if crossed:
         from agentcost.renderers.output import write_output
 
-        write_output(api.render(crossed).encode("utf-8"), None)  # a closed reader is no pass
+        lines = api.render(crossed).splitlines()
+        # a closed reader is no pass
+        write_output(fitted_lines(lines, width(columns)).encode("utf-8"), None)
         kinds = {c.threshold for c in crossed}
         raise typer.Exit(EXIT_CHECK_SKIPPED if NOT_READ in kinds
                          else EXIT_CHECK_EMPTY if NOTHING in kinds else EXIT_CHECK)
@@ -128,3 +144,10 @@ def _percent(text: str) -> float:
         raise UsageError(f"--max-p90-drift {text!r}: a drift limit is from 0% to "
                          f"{MAX_PERCENT:,.0f}%")
     return value
+
+
+EXAMPLES = (
+    "agentcost check traces/ --since 24h --max-task-cost 0.50 --max-p90 0.30",
+    "agentcost check today.jsonl --baseline last-week.json --max-p90-drift 20%",
+    "agentcost check traces/ --fail-on-unpriced --max-skipped 1%",
+)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agentcost.cli.help import INPUT, OUTPUT, PRICING, WINDOW
 from agentcost.ingest.limits import SMALLEST_LIMIT
 from agentcost.ingest.readers import AUTO, BY_NAME
+from agentcost.limits import MAX_ROWS
 
 
 class OutputFormat(StrEnum):
@@ -30,19 +33,40 @@ def _known_format(value: str) -> str:
     return value
 
 
+def within(low: float, high: float) -> Callable[[float | None], float | None]:
+    """A check that a number option is from `low` to `high` (NaN is not), said in the
+    option's description rather than beside its name, where it would crowd the help."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not low <= value <= high:
+            raise typer.BadParameter(f"{value} is not from {_number(low)} to {_number(high)}")
+        return value
+
+    return check
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:,}"
+
+
+at_least_one = within(1, MAX_ROWS)
+
+
 class CostMode(StrEnum):
     computed = "computed"
     reported = "reported"
     auto = "auto"
 
 
-Inputs = Annotated[list[str] | None, typer.Argument(
-    help="Trace files, directories, globs, .gz files or named pipes; - reads stdin. None at "
-    "all: the coding agents' logs found on this machine are listed.",
-    show_default=False,
-    metavar="[TRACES]...")]
+# Described in each command's own words (TRACES_WORDS), not in a panel of its own: rich help
+# would show its Python type beside it.
+Inputs = Annotated[list[str] | None, typer.Argument(show_default=False, metavar="TRACES",
+                                                    hidden=True)]
+TRACES_WORDS = ("TRACES: trace files, directories, globs, .gz files or named pipes; - reads "
+                "stdin. With none (and no --from), the coding agents' logs found on this "
+                "machine are listed.")
 FromAgents = Annotated[str | None, typer.Option(
-    "--from", metavar="AGENTS",
+    "--from", metavar="AGENTS", rich_help_panel=INPUT,
     help="Read coding agents' logs where they keep them: claude-code, codex, gemini, qwen, "
     "opencode, copilot, cline (comma-separated), or all; beside TRACES, if any.")]
 
@@ -63,26 +87,34 @@ def price_table(prices: list[Path] | None) -> Path | None:
 
 Prices = Annotated[list[Path] | None, typer.Option(
     "--prices", metavar="PATH", callback=_one_table, show_default=False,
+    rich_help_panel=PRICING,
     help="Price table (YAML). Default: the shipped pricing.yaml. Once only: a table builds "
     "on another with `extends:`.")]
-Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+Format = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", metavar="FORMAT", rich_help_panel=OUTPUT,
+    help=f"Output format: {', '.join(OutputFormat)}.")]
 Output = Annotated[Path | None, typer.Option(
-    "--output", "-o",
+    "--output", "-o", metavar="PATH", rich_help_panel=OUTPUT,
     help="Write to this file (atomically) instead of stdout; into a device or pipe.")]
 Color = Annotated[bool | None, typer.Option(
-    "--color/--no-color", help="Colour the table. Default: only on a terminal.")]
+    "--color/--no-color", metavar="", rich_help_panel=OUTPUT,
+    help="Colour the table. Default: only on a terminal.")]
 InputFormatOption = Annotated[str, typer.Option(
-    "--input-format", metavar=f"[{'|'.join(INPUT_FORMATS)}]", callback=_known_format,
-    help="Read the inputs as this format instead of recognising it.")]
+    "--input-format", metavar="FORMAT", callback=_known_format, rich_help_panel=INPUT,
+    help="Read the inputs as this format instead of recognising it: "
+    f"{', '.join(INPUT_FORMATS)}.")]
 CostModeOption = Annotated[CostMode, typer.Option(
-    "--cost-mode", help="computed: price from the table; reported: use the cost the traces "
-    "record; auto: the recorded cost where there is one, the table's elsewhere.")]
+    "--cost-mode", metavar="MODE", rich_help_panel=PRICING,
+    help="computed: price from the table; reported: use the cost the traces record; auto: "
+    "the recorded cost where there is one, the table's elsewhere.")]
 TaskKey = Annotated[str, typer.Option(
-    "--task-key", help="For span formats, what makes a task: trace (default), session "
-    "(conversation / session id), resource.NAME or attribute.NAME.")]
+    "--task-key", metavar="KEY", rich_help_panel=INPUT,
+    help="For span formats, what makes a task: trace, session (conversation / session id), "
+    "resource.NAME or attribute.NAME.")]
 Jobs = Annotated[str, typer.Option(
-    "--jobs", metavar="N|auto", help="Processes for reading big OTLP/JSON lines files: N, or "
-    "auto (one per 16 MiB of file, up to the cores this process may use).")]
+    "--jobs", metavar="N|auto", rich_help_panel=INPUT,
+    help="Processes for reading big OTLP/JSON lines files: N, or auto (one per 16 MiB of "
+    "file, up to the cores this process may use).")]
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
@@ -101,9 +133,11 @@ def _byte_size(value: str | int) -> int:
 
 
 MaxLineSize = Annotated[int, typer.Option(
-    "--max-line-size", metavar="SIZE", parser=_byte_size, show_default="64M",
-    help="Longest input line read (K, M, G: binary units); a longer one is skipped as too "
-    "long, and counted. Also the largest JSON document read whole: a larger one is refused.")]
+    "--max-line-size", metavar="SIZE", parser=_byte_size, show_default=False,
+    rich_help_panel=INPUT,
+    help="Longest input line read (K, M, G: binary units; default 64M); a longer one is "
+    "skipped as too long, and counted. Also the largest JSON document read whole: a larger "
+    "one is refused.")]
 
 
 def _moment(value: str | None) -> str | None:
@@ -120,8 +154,10 @@ def _moment(value: str | None) -> str | None:
 
 
 Since = Annotated[str | None, typer.Option(
+    metavar="WHEN", rich_help_panel=WINDOW, callback=_moment,
     help="Only steps that started at or after this: a span back from now (24h, 7d) or an ISO "
-    "8601 date or time.", callback=_moment)]
+    "8601 date or time.")]
 Until = Annotated[str | None, typer.Option(
+    metavar="WHEN", rich_help_panel=WINDOW, callback=_moment,
     help="Only steps that started before this: a span back from now or an ISO 8601 date or "
-    "time.", callback=_moment)]
+    "time.")]

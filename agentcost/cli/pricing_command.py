@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from agentcost.cli.help import Command, Group, described, examples
 from agentcost.cli.options import MaxLineSize, Prices, price_table
+from agentcost.cli.width import Width, fitted_lines, width
 from agentcost.errors import EXIT_STRICT, AgentCostError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from agentcost.pricing.table import ModelPrice, PriceSet, PriceTable, ServiceTier
 
 app = typer.Typer(help="Inspect the price table, check traces against it, import LiteLLM's.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=Group)
 
 PricesOption = Prices
 
@@ -39,17 +41,19 @@ def _prices_line(prices: PriceSet) -> str:
             + ("" if prices.reasoning is None else f"  reasoning {_money(prices.reasoning)}"))
 
 
-def list_prices(prices: PricesOption = None) -> None:
-    """List every model and tool in the price table (USD per 1M tokens, per call).
+def _print(lines: list[str], columns: int | None) -> None:
+    """Lines wrapped to the width, the rest of each indented under its start."""
+    sys.stdout.write(fitted_lines(lines, width(columns)))
 
-    Example: agentcost pricing list --prices my-prices.yaml
-    """
+
+def list_prices(prices: PricesOption = None, columns: Width = None) -> None:
+    """List every model and tool in the price table (USD per 1M tokens, per call)."""
     from agentcost.renderers.text import plural, safe_text
 
     table = _table(prices)
     extends = "".join(f" (extends {safe_text(base)})" for base in table.extends)
-    print(f"{safe_text(table.file)}{extends}: {plural(len(table.models), 'model')}, "
-          f"{plural(len(table.tools), 'tool')}")
+    lines = [f"{safe_text(table.file)}{extends}: {plural(len(table.models), 'model')}, "
+             f"{plural(len(table.tools), 'tool')}"]
     for model in table.models.values():
         extras = []
         if model.aliases:
@@ -61,16 +65,17 @@ def list_prices(prices: PricesOption = None) -> None:
         if model.service_tiers:
             extras.append("tiers: " + ", ".join(safe_text(tier) for tier in model.service_tiers))
         note = f"  ({'; '.join(extras)})" if extras else ""
-        print(f"  {safe_text(model.name)}: {_prices_line(model.current)}{note}")
-    for tool in table.tools.values():
-        print(f"  tool {safe_text(tool.name)}: {_money(tool.per_call)} per call")
+        lines.append(f"  {safe_text(model.name)}: {_prices_line(model.current)}{note}")
+    lines.extend(f"  tool {safe_text(tool.name)}: {_money(tool.per_call)} per call"
+                 for tool in table.tools.values())
+    _print(lines, columns)
 
 
-def show(name: Annotated[str, typer.Argument(help="Model name (as traces write it).")],
-         prices: PricesOption = None) -> None:
+def show(name: Annotated[str, typer.Argument(metavar="NAME", hidden=True)],
+         prices: PricesOption = None, columns: Width = None) -> None:
     """Show everything the table says about one model: periods, tiers, aliases, source.
 
-    Example: agentcost pricing show claude-sonnet-4-5
+    NAME: a model name as traces write it.
     """
     from agentcost.pricing.resolve import near_name_finder, resolve_model
 
@@ -79,33 +84,35 @@ def show(name: Annotated[str, typer.Argument(help="Model name (as traces write i
     if resolution.model is None:
         near = _near(name, near_name_finder(table))
         raise AgentCostError(f"{name!r}: {resolution.how}{near}")
-    _describe(table.models[resolution.model])
+    _print(_described(table.models[resolution.model]), columns)
 
 
-def _describe(model: ModelPrice) -> None:
+def _described(model: ModelPrice) -> list[str]:
     from agentcost.renderers.text import safe_text
 
-    print(f"{safe_text(model.name)} ({safe_text(model.provider or 'provider not given')})")
+    lines = [f"{safe_text(model.name)} ({safe_text(model.provider or 'provider not given')})"]
     for period in model.periods:
         since = "always" if period.since is None else f"since {period.since}"
-        print(f"  {since}: {_prices_line(period.prices)}")
+        lines.append(f"  {since}: {_prices_line(period.prices)}")
         if period.long_context:
             lc = period.long_context
             edge = "from" if lc.inclusive else "above"
-            print(f"    prompts {edge} {lc.threshold:,} tokens: {_prices_line(lc.prices)}")
+            lines.append(f"    prompts {edge} {lc.threshold:,} tokens: "
+                         f"{_prices_line(lc.prices)}")
     for tier, prices in model.service_tiers.items():
-        print(f"  {safe_text(tier)} tier: {_tier_line(prices)}")
+        lines.append(f"  {safe_text(tier)} tier: {_tier_line(prices)}")
         long_context = model.periods[-1].long_context
         if long_context is not None and not isinstance(prices, float):
             edge = "from" if long_context.inclusive else "above"
             listed = "not listed: unpriced" if prices.long_context is None else _prices_line(
                 prices.long_context)
-            print(f"    prompts {edge} {long_context.threshold:,} tokens: {listed}")
-    for region, uplift in model.regional.items():
-        print(f"  {region}: x{uplift:g}")
+            lines.append(f"    prompts {edge} {long_context.threshold:,} tokens: {listed}")
+    lines.extend(f"  {region}: x{uplift:g}" for region, uplift in model.regional.items())
     if model.aliases:
-        print("  aliases: " + ", ".join(safe_text(alias) for alias in model.aliases))
-    print(f"  source: {safe_text(model.source or '-')} (as of {safe_text(model.as_of or '-')})")
+        lines.append("  aliases: " + ", ".join(safe_text(alias) for alias in model.aliases))
+    lines.append(f"  source: {safe_text(model.source or '-')} (as of "
+                 f"{safe_text(model.as_of or '-')})")
+    return lines
 
 
 def _tier_line(prices: ServiceTier) -> str:
@@ -123,35 +130,38 @@ def _near(name: str, near_names: Callable[[str], list[str]]) -> str:
         if near else ""
 
 
-def which(name: Annotated[str, typer.Argument(help="A model name as a trace writes it.")],
-          prices: PricesOption = None) -> None:
+def which(name: Annotated[str, typer.Argument(metavar="NAME", hidden=True)],
+          prices: PricesOption = None, columns: Width = None) -> None:
     """Say how a model name resolves to a price table entry, and why.
 
-    Example: agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0
+    NAME: a model name as a trace writes it.
     """
     from agentcost.pricing.resolve import near_name_finder, resolve_model
     from agentcost.renderers.text import safe_text
 
     table = _table(prices)
     resolution = resolve_model(name, table)
-    print(f"{safe_text(name)} -> {safe_text(resolution.model) if resolution.model else 'unpriced'}")
+    lines = [f"{safe_text(name)} -> "
+             f"{safe_text(resolution.model) if resolution.model else 'unpriced'}"]
     near = "" if resolution.model else _near(name, near_name_finder(table))
-    print(f"  how: {safe_text(resolution.how)}{near}")
+    lines.append(f"  how: {safe_text(resolution.how)}{near}")
     if resolution.model:
         model = table.models[resolution.model]
-        print(f"  current prices (USD per 1M): {_prices_line(model.current)}")
+        lines.append(f"  current prices (USD per 1M): {_prices_line(model.current)}")
         if resolution.uplift != 1.0:
-            print(f"  times the regional uplift x{resolution.uplift:g}")
-    else:
+            lines.append(f"  times the regional uplift x{resolution.uplift:g}")
+    _print(lines, columns)
+    if not resolution.model:
         raise typer.Exit(EXIT_STRICT)
 
 
-def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directories, globs.")],
-          prices: PricesOption = None, max_line_size: MaxLineSize = MAX_LINE_BYTES) -> None:
-    """List the models and tools in these traces that the table cannot price, with step counts;
-    exit 3 if there are any.
+def check(inputs: Annotated[list[str], typer.Argument(metavar="TRACES", hidden=True)],
+          prices: PricesOption = None, max_line_size: MaxLineSize = MAX_LINE_BYTES,
+          columns: Width = None) -> None:
+    """List the models and tools in these traces, and how the table prices each; exit 3
+    if any is unpriced.
 
-    Example: agentcost pricing check traces/ --prices my-prices.yaml
+    TRACES: trace files, directories, globs.
     """
     import polars as pl
 
@@ -183,24 +193,25 @@ def check(inputs: Annotated[list[str], typer.Argument(help="Trace files, directo
         unpriced += resolution.model is None
         near = "" if resolution.model else _near(name, find_near)
         lines.append(f"model {safe_text(name)} ({plural(count, 'step')}): {safe_text(status)} - "
-                     f"{safe_text(resolution.how)}{near}\n")
+                     f"{safe_text(resolution.how)}{near}")
     for name, count in tools.iter_rows():
         tool = resolve_tool(name, table)
         unpriced += tool is None
         where = "UNPRICED" if tool is None else f"{tool.per_call:g} per call ({tool.name})"
-        lines.append(f"tool {safe_text(name)} ({plural(count, 'call')}): {safe_text(where)}\n")
+        lines.append(f"tool {safe_text(name)} ({plural(count, 'call')}): {safe_text(where)}")
     from agentcost.renderers.output import write_output
 
-    write_output("".join(lines).encode("utf-8"), None)  # a closed reader is no pass
+    # a closed reader is no pass
+    write_output(fitted_lines(lines, width(columns)).encode("utf-8"), None)
     if unpriced:
         print(f"agentcost: {plural(unpriced, 'model or tool name')} unpriced", file=sys.stderr)
         raise typer.Exit(EXIT_STRICT)
 
 
 def import_litellm(
-    source: Annotated[Path, typer.Argument(help="LiteLLM's model_prices_and_context_window "
-                                                "JSON file.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Price table to write.")],
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", hidden=True)],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="PATH",
+                                         help="Price table to write.")],
     merge_into: Annotated[str | None, typer.Option(
         "--merge-into", metavar="TABLE",
         help="Add LiteLLM's models to this table (a path, or `default`: the shipped one), "
@@ -208,7 +219,7 @@ def import_litellm(
 ) -> None:
     """Convert LiteLLM's price database into a price table, listing what it drops.
 
-    Example: agentcost pricing import-litellm model_prices.json -o prices.yaml --merge-into default
+    SOURCE: LiteLLM's model_prices_and_context_window JSON file.
     """
     from agentcost.pricing.litellm_import import import_litellm as convert
     from agentcost.pricing.litellm_import import merge_into as merge
@@ -239,8 +250,15 @@ def import_litellm(
         print(f"check: {safe_text(problem)}", file=sys.stderr)
 
 
-app.command("list")(list_prices)
-app.command("show")(show)
-app.command("which")(which)
-app.command("check")(check)
-app.command("import-litellm")(import_litellm)
+EXAMPLES = {
+    "list": ("agentcost pricing list --prices my-prices.yaml",),
+    "show": ("agentcost pricing show claude-sonnet-4-5",),
+    "which": ("agentcost pricing which us.anthropic.claude-sonnet-4-5-20250929-v1:0",),
+    "check": ("agentcost pricing check traces/ --prices my-prices.yaml",),
+    "import-litellm": ("agentcost pricing import-litellm litellm.json -o my.yaml --merge-into "
+                       "default",),
+}
+for _name, _callback in (("list", list_prices), ("show", show), ("which", which),
+                         ("check", check), ("import-litellm", import_litellm)):
+    app.command(_name, cls=Command, help=described(_callback),
+                epilog=examples(EXAMPLES[_name]))(_callback)

@@ -1,9 +1,8 @@
 """What the reading commands share around the library call: the --jobs value, the progress bar,
-the lines skipped on stderr, and the terminal's width and colour."""
+the lines skipped on stderr, and whether to colour the output."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,10 +82,6 @@ def parse_jobs(text: str) -> Jobs:
         raise UsageError(f"--jobs {text!r}: write a number of processes (1 to {MAX_JOBS}) or "
                          "auto")
     return jobs
-
-
-def width() -> int:
-    return shutil.get_terminal_size((120, 40)).columns
 
 
 def use_color(color: bool | None, *, to_file: bool) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.agents import inputs_and_agents
+from agentcost.cli.help import DASHBOARD, OUTPUT, PRICING
 from agentcost.cli.options import (
     Color,
     CostMode,
@@ -26,6 +27,7 @@ from agentcost.cli.options import (
     Since,
     TaskKey,
     Until,
+    at_least_one,
     price_table,
 )
 from agentcost.cli.reading import (
@@ -34,12 +36,11 @@ from agentcost.cli.reading import (
     reading,
     refuse_output_over_inputs,
     use_color,
-    width,
 )
+from agentcost.cli.width import Width, width
 from agentcost.errors import EXIT_STRICT
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
-from agentcost.limits import MAX_ROWS
 
 
 class Breakdown(StrEnum):
@@ -71,42 +72,45 @@ class SortColumn(StrEnum):
 
 def report(
     inputs: Inputs = None,
+    from_agents: FromAgents = None,
+    input_format: InputFormatOption = AUTO,
+    task_key: TaskKey = "trace",
+    jobs: Jobs = "auto",
+    max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
+    cost_mode: CostModeOption = CostMode.computed,
+    strict: Annotated[bool, typer.Option(
+        "--strict", metavar="", rich_help_panel=PRICING,
+        help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
     output_format: Format = OutputFormat.table,
     output: Output = None,
     sort: Annotated[SortColumn, typer.Option(
-        help="Sort the task table by this column (descending; task: ascending).")
-    ] = SortColumn.total,
+        metavar="COLUMN", rich_help_panel=OUTPUT,
+        help=f"Sort the task table by {', '.join(SortColumn)} (descending; task: "
+        "ascending).")] = SortColumn.total,
     top: Annotated[int | None, typer.Option(
-        min=1, max=MAX_ROWS, help="Show only the first N tasks. Default: 20 in the table "
-        "format, all in the others.")] = None,
-    strict: Annotated[bool, typer.Option(
-        help="Exit 3 if any step is unpriced or any input line was skipped.")] = False,
+        metavar="N", callback=at_least_one, rich_help_panel=OUTPUT,
+        help="Show only the first N tasks. Default: 20 in the table format, all in the "
+        "others.")] = None,
     color: Color = None,
-    input_format: InputFormatOption = AUTO,
-    from_agents: FromAgents = None,
-    cost_mode: CostModeOption = CostMode.computed,
-    task_key: TaskKey = "trace",
+    columns: Width = None,
     since: Since = None,
     until: Until = None,
     by: Annotated[Breakdown | None, typer.Option(
-        help="Add a breakdown of cost by this (times in UTC; week: ISO week; branch: project "
-        "and git branch; block: the 5-hour windows subscription plans meter by).")] = None,
+        metavar="GROUP", rich_help_panel=DASHBOARD,
+        help=f"Add a breakdown of cost by {', '.join(Breakdown)} (times in UTC; week: ISO "
+        "week; branch: project and git branch; block: the 5-hour windows subscription plans "
+        "meter by).")] = None,
     opportunities: Annotated[bool, typer.Option(
+        "--opportunities", metavar="", rich_help_panel=DASHBOARD,
         help="Look for savings (routing, tool caching, compression, budgets), each estimated "
         "by replaying it, with the simulate command that checks it.")] = False,
     baseline: Annotated[Path | None, typer.Option(
+        metavar="PATH", rich_help_panel=DASHBOARD,
         help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
         "spend.")] = None,
-    jobs: Jobs = "auto",
-    max_line_size: MaxLineSize = MAX_LINE_BYTES,
 ) -> None:
-    """Price every step of the traces and report cost per task, model and tool.
-
-    Example: agentcost report traces.jsonl --sort total --top 10
-
-    Example: agentcost report --from claude-code,codex --by day
-    """
+    """Price every step of the traces and report cost per task, model and tool."""
     from agentcost import api
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
@@ -121,8 +125,8 @@ def report(
             progress=progress, max_line_bytes=max_line_size,
             charts=output_format is OutputFormat.html)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
-                              width=width(), color=use_color(color, to_file=output is not None)),
-                 output)
+                              width=width(columns),
+                              color=use_color(color, to_file=output is not None)), output)
     accounting = result.accounting
     if accounting.lines_read == 0:
         print("agentcost: the input is empty: no lines to report on", file=sys.stderr)
@@ -140,3 +144,11 @@ def report(
         print("agentcost: --strict: some steps are unpriced or some lines were skipped",
               file=sys.stderr)
         raise typer.Exit(EXIT_STRICT)
+
+
+EXAMPLES = (
+    "agentcost report traces.jsonl --sort total --top 10",
+    "agentcost report logs/ --since 24h --by model --opportunities",
+    "agentcost report --from claude-code,codex --by day",
+    "agentcost report traces.jsonl -f html -o report.html",
+)

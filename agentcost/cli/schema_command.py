@@ -45,8 +45,8 @@ def native_json_schema() -> dict[str, Any]:
 
 
 def schema() -> None:
-    """Print the JSON Schema of the native JSONL step format.
-
-    Example: agentcost schema > agentcost-step.schema.json
-    """
+    """Print the JSON Schema of the native JSONL step format."""
     print(json.dumps(native_json_schema(), indent=2))
+
+
+EXAMPLES = ("agentcost schema > agentcost-step.schema.json",)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agentcost.cli.agents import inputs_and_agents
+from agentcost.cli.help import STRATEGIES
 from agentcost.cli.options import (
     Color,
     CostMode,
@@ -26,7 +27,9 @@ from agentcost.cli.options import (
     Since,
     TaskKey,
     Until,
+    at_least_one,
     price_table,
+    within,
 )
 from agentcost.cli.reading import (
     print_skips,
@@ -34,8 +37,8 @@ from agentcost.cli.reading import (
     reading,
     refuse_output_over_inputs,
     use_color,
-    width,
 )
+from agentcost.cli.width import Width, width
 from agentcost.errors import UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
@@ -53,59 +56,61 @@ if TYPE_CHECKING:
 def simulate(
     inputs: Inputs = None,
     route: Annotated[list[str] | None, typer.Option(
-        help="LABEL=MODEL (LABEL a glob on the step name) or model:MODEL=MODEL; repeatable.")
-    ] = None,
+        metavar="LABEL=MODEL", rich_help_panel=STRATEGIES,
+        help="Reprice the steps LABEL names (a glob on the step name), or model:MODEL=MODEL "
+        "for a model's steps, at another model's prices; repeatable.")] = None,
     step_inflation: Annotated[list[str] | None, typer.Option(
-        help="LABEL=FACTOR (LABEL a glob, or model:GLOB): routed steps it matches take FACTOR "
-        "x the steps and tokens; repeatable, the first that matches wins. Needs --route.")
-    ] = None,
+        metavar="LABEL=FACTOR", rich_help_panel=STRATEGIES,
+        help="Routed steps LABEL matches (a glob, or model:GLOB) take FACTOR x the steps and "
+        "tokens; repeatable, the first that matches wins. Needs --route.")] = None,
     cache: Annotated[list[str] | None, typer.Option(
-        help="TOOL[:TTL] (TTL like 30m, 1h, 1d; default 1h; * for every tool); repeatable.")
-    ] = None,
+        metavar="TOOL[:TTL]", rich_help_panel=STRATEGIES,
+        help="Cache a tool's answers for TTL (like 30m, 1h, 1d; default 1h; * for every tool); "
+        "repeatable.")] = None,
     compress_after: Annotated[int | None, typer.Option(
-        min=1, max=MAX_ROWS,
+        metavar="N", callback=at_least_one, rich_help_panel=STRATEGIES,
         help="Compress the history of each task's LLM steps after this many.")] = None,
     keep_last: Annotated[int | None, typer.Option(
-        min=0, max=MAX_ROWS,
+        metavar="N", callback=within(0, MAX_ROWS), rich_help_panel=STRATEGIES,
         help=f"Steps kept whole when compressing (default {DEFAULT_KEEP_LAST}). Needs "
         "--compress-after.")] = None,
     summary_model: Annotated[str | None, typer.Option(
+        metavar="MODEL", rich_help_panel=STRATEGIES,
         help=f"Model that writes the summaries (default {DEFAULT_SUMMARY_MODEL}). Needs "
         "--compress-after.")] = None,
     summary_tokens: Annotated[int | None, typer.Option(
-        min=1, max=MAX_ROWS,
+        metavar="N", callback=at_least_one, rich_help_panel=STRATEGIES,
         help=f"Tokens of each summary (default {DEFAULT_SUMMARY_TOKENS}). Needs "
         "--compress-after.")] = None,
     budget: Annotated[float | None, typer.Option(
-        min=0, max=MAX_USD,
-        help="Per-task budget in USD: a task stops at the step that reaches it.")] = None,
+        metavar="USD", callback=within(0, MAX_USD), rich_help_panel=STRATEGIES,
+        help="Per-task budget: a task stops at the step that reaches it.")] = None,
     max_steps: Annotated[int | None, typer.Option(
-        min=1, max=MAX_ROWS,
+        metavar="N", callback=at_least_one, rich_help_panel=STRATEGIES,
         help="Per-task limit on the agent's own steps (history summaries the replay adds do not "
         "count).")] = None,
     scenario_file: Annotated[Path | None, typer.Option(
-        "--scenario", help="YAML file of named scenarios, compared side by side.")] = None,
+        "--scenario", metavar="PATH", rich_help_panel=STRATEGIES,
+        help="YAML file of named scenarios, compared side by side.")] = None,
     budget_sweep: Annotated[str | None, typer.Option(
-        help="Comma-separated budgets (USD): tasks each would cut, runaways and normal ones.")
+        metavar="USD,USD,...", rich_help_panel=STRATEGIES,
+        help="Budgets to compare: the tasks each would cut, runaways and normal ones.")
     ] = None,
-    since: Since = None,
-    until: Until = None,
-    prices: Prices = None,
-    output_format: Format = OutputFormat.table,
-    output: Output = None,
-    cost_mode: CostModeOption = CostMode.computed,
-    input_format: InputFormatOption = AUTO,
     from_agents: FromAgents = None,
+    input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
-    color: Color = None,
     jobs: Jobs = "auto",
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
+    prices: Prices = None,
+    cost_mode: CostModeOption = CostMode.computed,
+    output_format: Format = OutputFormat.table,
+    output: Output = None,
+    color: Color = None,
+    columns: Width = None,
+    since: Since = None,
+    until: Until = None,
 ) -> None:
-    """Replay the traces under what-if strategies and show what each would have saved.
-
-    Example: agentcost simulate traces.jsonl --route summarize=gpt-4o-mini --cache web_search:1h
-    --compress-after 5 --keep-last 3 --budget 0.50
-    """
+    """Replay the traces under what-if strategies and show what each would have saved."""
     from agentcost import api
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
@@ -138,7 +143,7 @@ def simulate(
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
                                  progress=progress, max_line_bytes=max_line_size)
-    write_output(render_bytes(comparison, output_format.value, width=width(),
+    write_output(render_bytes(comparison, output_format.value, width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)
 
@@ -174,3 +179,12 @@ def _budgets(text: str) -> list[float]:
         raise UsageError(f"--budget-sweep {text!r}: budgets must be above 0 and at most "
                          f"{MAX_USD:,.0f}")
     return values
+
+
+EXAMPLES = (
+    "agentcost simulate traces.jsonl --route summarize=gpt-4o-mini",
+    "agentcost simulate traces.jsonl --cache web_search:1h --budget 0.50",
+    "agentcost simulate traces.jsonl --compress-after 5 --keep-last 3",
+    "agentcost simulate traces.jsonl --scenario scenarios.yaml",
+    "agentcost simulate traces.jsonl --budget-sweep 0.1,0.5,1",
+)
