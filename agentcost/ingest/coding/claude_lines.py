@@ -14,9 +14,9 @@ yet across lines or files (claude_steps.py does that once every file is read):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import msgspec
@@ -124,7 +124,7 @@ def read_claude_file(stream: BinaryIO, display: str, file: int, accounting: Line
     accounted for. `size`: the file's, when known (a plain file): one smaller than a chunk
     is read in one piece of its size."""
     # A line without a session id belongs to the session the file is named after.
-    session = PurePath(display).stem
+    session = os.path.splitext(os.path.basename(display))[0]
     reader = _LineReader(rows, file, session, options)
     max_line_bytes = options.max_line_bytes
     decoder = PLACED_LINE if options.places or options.agent_types else LINE
@@ -243,17 +243,19 @@ class _LineReader:
         self.last = (key, total, sidechain)
         cache = usage.cache_creation
         servers = usage.server_tool_use
-        responses.append((
-            *(where or self._where(number, record)), key, message.model,
+        responses.append((where or self._where(number, record)) + (
+            key, message.model,
             usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens,
             usage.cache_creation_input_tokens,
             None if cache is None else cache.ephemeral_5m_input_tokens,
             None if cache is None else cache.ephemeral_1h_input_tokens,
             None if servers is None else servers.web_search_requests,
             None if servers is None else servers.web_fetch_requests,
-            _tier(usage.service_tier, usage.speed), record.costUSD))
-        if len(usage.iterations) > len(b"null"):
-            self._advisors(number, usage.iterations)
+            usage.service_tier if usage.speed is None else _tier(usage.service_tier, usage.speed),
+            record.costUSD))
+        iterations = usage.iterations
+        if len(iterations) > 4:  # more than `null`
+            self._advisors(number, iterations)
 
     def _tool_calls(self, where: tuple[Any, ...], blocks: list[Block]) -> None:
         for block in blocks:
