@@ -127,23 +127,38 @@ def read_steps(
         frames.extend((source.display, conform(frame)) for frame in read)
         if advanced is not None:
             advanced.finish()
-    # Span files' steps, and those of readers that finish once every file is read, take
-    # their file's place among the others.
+    # Span files' steps take their file's place among the others; so do those of readers that
+    # finish once every file is read, which give one frame for all their files.
     late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
-    for work in finishing.values():
-        late.update(work.steps(accounting))
-    for display, doubt in doubts:  # a forced format that gave no step from this file
-        if display not in late:
-            raise InputError(doubt)
+    finished = [frame for work in finishing.values()
+                if (frame := work.steps(accounting)).height]
+    if doubts:  # a forced format that gave no step from this file
+        given = set(late).union(*(frame["source_file"].unique() for frame in finished))
+        for display, doubt in doubts:
+            if display not in given:
+                raise InputError(doubt)
     order = {source.display: index for index, source in enumerate(sources)}
     placed = frames + list(late.items())
     placed.sort(key=lambda item: order[item[0]])  # stable: a file's frames keep their order
-    ordered = [frame for _, frame in placed]
-    steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
+    steps = _in_file_order([frame for _, frame in placed], finished, order)
     if native_files:  # a native step read twice counts once (spans: by span id, when read)
         steps = drop_duplicates(
             steps, accounting, None if len(native_files) == len(sources) else native_files)
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
+
+
+def _in_file_order(by_file: list[pl.DataFrame], finished: list[pl.DataFrame],
+                   order: dict[str, int]) -> pl.DataFrame:
+    """The steps of every file, in the order the files were named: `by_file` are each one
+    file's, in that order already; each of `finished` holds several files' steps, in that order
+    among themselves."""
+    if not finished:
+        return pl.concat(by_file, how="vertical") if by_file else conform(pl.DataFrame())
+    place = pl.col("source_file").cast(pl.String).replace_strict(order, return_dtype=pl.Int64)
+    steps = pl.concat([*by_file, *finished], how="vertical").with_columns(place.alias("_place"))
+    if not steps["_place"].is_sorted():
+        steps = steps.sort("_place", maintain_order=True)
+    return steps.drop("_place")
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alone: bool

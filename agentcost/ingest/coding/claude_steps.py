@@ -69,7 +69,7 @@ class ClaudeRun:
         read_claude_file(stream, display, self.rows.start_file(display), accounting,
                          self.rows, self.options)
 
-    def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]:
+    def steps(self, accounting: LineAccounting) -> pl.DataFrame:
         self._parse_deferred(accounting)
         rows, self.rows = self.rows, ClaudeRows()
         displays = rows.displays
@@ -93,12 +93,13 @@ class ClaudeRun:
                            _server_tools(responses)], how="diagonal_relaxed")
         steps = pl.concat([llm, calls], how="diagonal_relaxed")
         if steps.is_empty():
-            return {}
+            return conform(pl.DataFrame())
         steps = _timed(steps, displays, accounting)
         steps = _with_prompts(steps, prompts)
         steps = steps.join(names, on="agent_id", how="left") if names.height else (
             steps.with_columns(pl.lit(None, pl.String).alias("agent_type")))
-        return _by_file(_canonical(steps, displays, self.task_key), displays)
+        # In file and line order (`_with_prompts`), as read_steps wants them.
+        return conform(_canonical(steps, displays, self.task_key).drop("_file"))
 
     def _parse_deferred(self, accounting: LineAccounting) -> None:
         """The noted files parsed, in batches on `jobs` processes, into the run's rows."""
@@ -244,19 +245,10 @@ def _with_prompts(rows: pl.DataFrame, prompts: pl.DataFrame) -> pl.DataFrame:
     session's first."""
     prompt = ("task_session", "prompt")
     rows = rows.sort("_file", "line", "_order")
-    steps = rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "_file", "line",
-                        "session_id", "start_time")
-    positional = (
-        pl.concat([prompts.select("_file", "line", "session_id", *prompt),
-                   steps.select("_file", "line", "session_id",
-                                pl.lit(None, pl.String).alias(prompt[0]),
-                                pl.lit(None, pl.Int64).alias(prompt[1]), "_row")],
-                  how="diagonal_relaxed")
-        .sort("_file", "line", "_row", nulls_last=False)  # a prompt before the steps after it
-        .with_columns(pl.col(*prompt).forward_fill().over("_file", "session_id"))
-        .filter(pl.col("_row").is_not_null())
-        .sort("_row").select(*prompt))
-    steps = steps.hstack(positional)
+    # Both in file and line order, so in line order within each file and session.
+    steps = rows.select("_file", "line", "session_id", "start_time").join_asof(
+        prompts.select("_file", "line", "session_id", *prompt).sort("_file", "line"),
+        on="line", by=["_file", "session_id"], strategy="backward", check_sortedness=False)
     unplaced = steps.filter(pl.col("prompt").is_null())
     if unplaced.height and prompts.height:
         spawned = (unplaced.group_by("_file", "session_id")
@@ -328,15 +320,3 @@ def _canonical(rows: pl.DataFrame, displays: list[str], task_key: str) -> pl.Dat
         "tool_name", "tool_args", pl.lit(AGENT).alias("workflow"),
         pl.col("_file").replace_strict(dict(enumerate(displays)), return_dtype=pl.String)
         .alias("source_file"))
-
-
-def _by_file(steps: pl.DataFrame, displays: list[str]) -> dict[str, pl.DataFrame]:
-    """Each file's steps, canonical: slices of the steps, which are in file order."""
-    files = steps.select(pl.col("_file").rle()).unnest("_file")
-    canonical = conform(steps.drop("_file"))
-    parts: dict[str, pl.DataFrame] = {}
-    offset = 0
-    for length, index in files.iter_rows():
-        parts[displays[index]] = canonical.slice(offset, length)
-        offset += length
-    return parts

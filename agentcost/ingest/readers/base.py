@@ -100,10 +100,11 @@ class Head:
 class Finishing(Protocol):
     """What a reader keeps across the files of a run, to finish once every file is read: its
     rules then apply across files (a response logged again in another file counts once). It
-    gives each file's steps, canonical (`schema.conform`), by the file's display name;
-    read_steps puts them in the file's place among the others."""
+    gives the steps of all its files, canonical (`schema.conform`), each file's together and
+    the files in the order they were added; read_steps puts each file's steps (`source_file`)
+    in its place among the others."""
 
-    def steps(self, accounting: LineAccounting) -> dict[str, pl.DataFrame]: ...
+    def steps(self, accounting: LineAccounting) -> pl.DataFrame: ...
 
 
 FinishingT = TypeVar("FinishingT", bound=Finishing)
