@@ -34,6 +34,7 @@ from agentcost.ingest.sources import (
     READ_PIECE_BYTES,
     UTF8_BOM,
     PrependedStream,
+    Source,
     expand_inputs,
     open_source,
     read_block,
@@ -98,8 +99,7 @@ def read_steps(
     sources, repeated = expand_inputs(inputs)
     for display in repeated:
         accounting.note(f"{display}: named more than once, read once", display, [], count=1)
-    sizes = [0 if source.read_once or source.path is None else source.path.stat().st_size
-             for source in sources]
+    sizes = [0 if source.read_once else _size(source) for source in sources]
     if progress is not None:
         # A stream's size is not known: then the display counts bytes with no end to reach.
         progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
@@ -145,6 +145,14 @@ def read_steps(
         steps = drop_duplicates(
             steps, accounting, None if len(native_files) == len(sources) else native_files)
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
+
+
+def _size(source: Source) -> int:
+    """A file's size: as it was found, or as it is now when it was named another way."""
+    if source.size is not None:
+        return source.size
+    assert source.path is not None
+    return source.path.stat().st_size
 
 
 def _in_file_order(by_file: list[pl.DataFrame], finished: list[pl.DataFrame],
@@ -198,8 +206,8 @@ def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alo
                 else reader.evidence(head) if reader.evidence is not None else "")
         context.plain_file = plain
         # A gzip file's size on disk says little of what it holds: its size is unknown.
-        plain_size = None if context.plain_file is None else context.plain_file.stat().st_size
-        context.jobs = jobs_for(jobs, plain_size)
+        context.plain_size = None if context.plain_file is None else _size(source)
+        context.jobs = jobs_for(jobs, context.plain_size)
         whole = cast(BinaryIO, PrependedStream(given_back, stream, cut_line=long_first_line))
         frames = reader.read(whole, head, context)
         doubt = None

@@ -41,6 +41,8 @@ class Source:
     # Told how many bytes were read each time some are (compressed bytes for gzip), for a
     # progress display: reading does not depend on it.
     on_read: Callable[[int], None] | None = field(default=None, compare=False)
+    # A file's size on disk when it was found (none for stdin and pipes).
+    size: int | None = field(default=None, compare=False)
 
     @property
     def is_stdin(self) -> bool:
@@ -108,7 +110,7 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_trace_file(p))
+            found = _trace_files(path)
             if not found:
                 raise InputError(f"{item}: directory holds no trace files (*.jsonl, *.json, *.gz, "
                                  "opencode.db)")
@@ -138,6 +140,8 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
         else:
             status = source.path.stat()
             identity = (status.st_dev, status.st_ino)
+            if not source.pipe:
+                source = replace(source, size=status.st_size)
         if identity in seen:
             repeated.append(source.display)
         else:
@@ -146,9 +150,27 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
     return kept, repeated
 
 
-def _is_trace_file(path: Path) -> bool:
-    name = path.name.lower()
-    name = name.removesuffix(".gz")
+def _trace_files(folder: Path) -> list[Path]:
+    """The trace files under `folder`, in path order: its folders are searched, not those a
+    link points to (as `Path.rglob` does), and a file is looked at only when its name is a
+    trace file's."""
+    found: list[Path] = []
+    folders = [str(folder)]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif _is_trace_name(entry.name) and entry.is_file():
+                        found.append(Path(entry.path))
+        except OSError:  # a folder that cannot be listed holds nothing to read
+            continue
+    return sorted(found)
+
+
+def _is_trace_name(name: str) -> bool:
+    name = name.lower().removesuffix(".gz")
     return name.endswith(TRACE_SUFFIXES) or _is_opencode_database(name)
 
 

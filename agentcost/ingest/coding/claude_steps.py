@@ -61,9 +61,8 @@ class ClaudeRun:
     rows: ClaudeRows = field(default_factory=ClaudeRows)
     deferred: list[Deferred] = field(default_factory=list)
 
-    def defer(self, display: str, path: Path) -> None:
-        self.deferred.append(Deferred(self.rows.start_file(display), display, path,
-                                      path.stat().st_size))
+    def defer(self, display: str, path: Path, size: int) -> None:
+        self.deferred.append(Deferred(self.rows.start_file(display), display, path, size))
 
     def read_now(self, stream: BinaryIO, display: str, accounting: LineAccounting) -> None:
         read_claude_file(stream, display, self.rows.start_file(display), accounting,

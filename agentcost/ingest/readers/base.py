@@ -135,6 +135,8 @@ class ReadContext:
     spans: RunSpans
     # The longest line read, and the largest JSON document read whole, in bytes.
     max_line_bytes: int
+    # The size of `plain_file`, as it was when the run's files were found.
+    plain_size: int | None = None
     # The work readers finish once every file of the run is read, by reader name (see
     # `finish_later`). Shared by every file's context.
     finishing: dict[str, Finishing] = field(default_factory=dict)

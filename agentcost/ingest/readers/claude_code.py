@@ -69,7 +69,9 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     run = context.finish_later(NAME, lambda: ClaudeRun(context.task_key, options,
                                                          context.run_jobs))
     if context.plain_file is not None:  # parsed with the others, once all are known
-        run.defer(context.display, context.plain_file)
+        run.defer(context.display, context.plain_file,
+                  context.plain_size if context.plain_size is not None
+                  else context.plain_file.stat().st_size)
     else:
         run.read_now(stream, context.display, context.accounting)
     return []
