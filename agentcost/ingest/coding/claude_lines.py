@@ -389,10 +389,9 @@ def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
     schema = _schemas()[kind]
     lean = [name for name in schema if name not in PLACE_COLUMNS]
     names = lean if rows and len(rows[0]) == len(lean) else list(schema)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    frame = pl.DataFrame([pl.Series(name, values, schema[name])
-                          for name, values in zip(names, columns, strict=True)])
-    if len(names) < len(schema):
-        frame = frame.with_columns(pl.lit(None, schema[name]).alias(name)
-                                   for name in PLACE_COLUMNS).select(list(schema))
-    return frame
+    columns = dict(zip(names, zip(*rows, strict=True) if rows else [()] * len(names),
+                       strict=True))
+    return pl.DataFrame([
+        pl.Series(name, columns[name], dtype) if name in columns
+        else pl.repeat(None, len(rows), dtype=dtype, eager=True).alias(name)
+        for name, dtype in schema.items()])
