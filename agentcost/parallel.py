@@ -6,10 +6,11 @@ rich's refresh thread for the commands' progress bar on a terminal).
 Parsing JSON and walking it is Python work, held to one core by the GIL: a big span file is cut
 into chunks, and with `jobs=N` this process and N - 1 worker processes each take chunks, the
 results coming back in input order. The pool lives inside one call: made when the call has a
-second chunk to give, shut down when it returns (its workers gone) or is interrupted. Workers
-are spawned (polars' thread pool does not survive a fork), run polars on one thread each (the
-cores are shared out by processes), ignore Ctrl-C (the parent handles it and shuts them down),
-and leave by themselves if the parent dies.
+second chunk to give (or before, as `Workers`, by a reader that will have many files to give),
+shut down when it returns (its workers gone) or is interrupted. Workers are spawned (polars'
+thread pool does not survive a fork), run polars on one thread each (the cores are shared out
+by processes), ignore Ctrl-C (the parent handles it and shuts them down), and leave by
+themselves if the parent dies.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 
@@ -90,21 +91,49 @@ class _Slot(Generic[Item, Result]):
             return self.work(self.item)
 
 
+class Workers:
+    """Worker processes started before the items of the `ordered_map` they are for are known,
+    so that they start while this process finds the items: given to that call, which shuts
+    them down as it does its own, or closed unused."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: tuple[ProcessPoolExecutor, Future[None]] | None = None
+        with suppress(*WORKER_FAILURES):  # none then: the call makes its own
+            self._pool = _pool(count)
+
+    def take(self) -> tuple[ProcessPoolExecutor, Future[None]] | None:
+        pool, self._pool = self._pool, None
+        return pool
+
+    def close(self) -> None:
+        pool = self.take()
+        if pool is not None:
+            pool[0].shutdown(wait=False, cancel_futures=True)
+
+
 def ordered_map(work: Callable[[Item], Result], items: Iterable[Item], *,
-                jobs: int) -> Iterator[Result]:
+                jobs: int, workers: Workers | None = None) -> Iterator[Result]:
     """`map(work, items)` on `jobs` processes, this one included; results are yielded in input
     order, each as soon as it and all before it are done. `work` and the items must pickle.
     Workers get items only once one of them has started: until then this process takes them
     all, so that no item waits for a worker's start (the call's end waits for the workers to
-    leave, a short one for the first to have started)."""
+    leave, a short one for the first to have started). `workers`: started ahead for this
+    call, `jobs - 1` of them; the call shuts them down."""
     iterator = iter(items)
     first_two = list(islice(iterator, 2))
     all_items = chain(first_two, iterator)
+    ahead = None
+    if workers is not None:
+        ahead = workers.take() if workers.count == jobs - 1 else None
+        workers.close()
     if jobs <= 1 or len(first_two) < 2:
+        if ahead is not None:
+            ahead[0].shutdown(wait=False, cancel_futures=True)
         yield from map(work, all_items)
         return
     try:
-        pool, started = _pool(jobs - 1)
+        pool, started = ahead or _pool(jobs - 1)
     except WORKER_FAILURES:  # no workers then: everything is done here
         yield from map(work, all_items)
         return
@@ -181,6 +210,9 @@ def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ[POLARS_THREADS] = "1"
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    # Every worker's work makes polars frames: imported now, the worker is ready for its
+    # first item only once it can work on it at full speed.
+    import polars  # noqa: F401
 
 
 def _exit_with(parent: int) -> None:

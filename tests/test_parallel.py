@@ -138,3 +138,68 @@ def test_workers_are_started_unable_to_take_ctrl_c_and_with_polars_on_one_thread
         assert os.environ["POLARS_MAX_THREADS"] == "1"
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     assert os.environ["POLARS_MAX_THREADS"] == "7"
+
+
+def no_children_within(seconds: float) -> bool:
+    """Workers shut down without waiting leave a moment later."""
+    deadline = time.monotonic() + seconds
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return multiprocessing.active_children() == []
+
+
+def test_workers_started_ahead_do_the_call_s_items_and_leave_with_it():
+    """Started before the items are known, they are the call's workers: an item comes back
+    from another process, and none is left once the call returns."""
+    from agentcost.parallel import Workers
+
+    workers = Workers(1)
+    from_worker: list[int] = []
+
+    def items() -> Iterator[tuple[int, int]]:
+        deadline = time.monotonic() + 120
+        number = 0
+        while not from_worker and time.monotonic() < deadline:
+            yield number, 0
+            number += 1
+
+    results = []
+    for square, pid, _ in ordered_map(where_squared, items(), jobs=2, workers=workers):
+        results.append(square)
+        if pid != os.getpid():
+            from_worker.append(pid)
+    assert results == [n * n for n in range(len(results))] and from_worker
+    assert multiprocessing.active_children() == []
+
+
+def test_workers_started_ahead_and_not_used_are_gone_once_closed():
+    from agentcost.parallel import Workers
+
+    workers = Workers(1)
+    assert multiprocessing.active_children()
+    workers.close()
+    assert no_children_within(30)
+    # a call given too few or too many workers for its jobs closes them and makes its own
+    workers = Workers(2)
+    parent = os.getpid()
+    assert [square for square, _, _ in ordered_map(
+        where_squared, [(n, 0) for n in range(6)], jobs=1, workers=workers)] == [
+            n * n for n in range(6)]
+    assert no_children_within(30)
+    assert parent == os.getpid()
+
+
+def test_a_run_that_fails_after_claude_code_files_leaves_no_worker(tmp_path):
+    """The Claude Code reader starts its workers with the run's first session log; a later file
+    that ends the run (a document over the size limit) ends them too."""
+    from agentcost.errors import InputError
+    from agentcost.ingest.read import read_steps
+    from tests.conftest import REAL_TRACES
+
+    (tmp_path / "a.jsonl").write_bytes(
+        (REAL_TRACES / "claude-code" / "short-session.jsonl").read_bytes())
+    (tmp_path / "z.json").write_text('{"resourceSpans": [\n' + " " * 5000 + "]}\n")
+    with pytest.raises(InputError, match=r"z\.json: JSON document larger than the 4 KiB") as raised:
+        read_steps([str(tmp_path)], jobs=2, max_line_bytes=4096)
+    # The error's traceback still holds the run's reader (and so its workers) here.
+    assert no_children_within(30) and raised.traceback

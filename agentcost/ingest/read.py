@@ -100,38 +100,44 @@ def read_steps(
     for display in repeated:
         accounting.note(f"{display}: named more than once, read once", display, [], count=1)
     sizes = [0 if source.read_once else _size(source) for source in sources]
+    run_bytes = sum(sizes)
     if progress is not None:
         # A stream's size is not known: then the display counts bytes with no end to reach.
-        progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
+        progress.start(0 if any(source.read_once for source in sources) else run_bytes)
     forced = None if input_format == AUTO else reader_named(input_format)
     run_spans = RunSpans()
     finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
     native_files: list[str] = []
     doubts: list[tuple[str, str]] = []
-    for source, size in zip(sources, sizes, strict=True):
-        accounting.files.append(source.display)
-        advanced = None
-        if progress is not None:
-            progress.reading(source.display)
-            advanced = _Advance(progress, None if source.read_once else size)
-            source = replace(source, on_read=advanced)
-        context = ReadContext(
-            source, accounting, task_key, None if columns is None else frozenset(columns),
-            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-            max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs)
-        reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
-        if reader is NATIVE:
-            native_files.append(source.display)
-        if doubt is not None and not any(frame.height for frame in read):
-            doubts.append((source.display, doubt))
-        frames.extend((source.display, conform(frame)) for frame in read)
-        if advanced is not None:
-            advanced.finish()
-    # Span files' steps take their file's place among the others; so do those of readers that
-    # finish once every file is read, which give one frame for all their files.
-    late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
-    finished = [frame for work in finishing.values()
-                if (frame := work.steps(accounting)).height]
+    try:
+        for source, size in zip(sources, sizes, strict=True):
+            accounting.files.append(source.display)
+            advanced = None
+            if progress is not None:
+                progress.reading(source.display)
+                advanced = _Advance(progress, None if source.read_once else size)
+                source = replace(source, on_read=advanced)
+            context = ReadContext(
+                source, accounting, task_key, None if columns is None else frozenset(columns),
+                wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
+                max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs,
+                run_bytes=run_bytes)
+            reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
+            if reader is NATIVE:
+                native_files.append(source.display)
+            if doubt is not None and not any(frame.height for frame in read):
+                doubts.append((source.display, doubt))
+            frames.extend((source.display, conform(frame)) for frame in read)
+            if advanced is not None:
+                advanced.finish()
+        # Span files' steps take their file's place among the others; so do those of readers
+        # that finish once every file is read, which give one frame for all their files.
+        late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
+        finished = [frame for work in finishing.values()
+                    if (frame := work.steps(accounting)).height]
+    finally:  # workers a reader started ahead are gone with the run, read or not
+        for work in finishing.values():
+            work.close()
     if doubts:  # a forced format that gave no step from this file
         given = set(late).union(*(frame["source_file"].unique() for frame in finished))
         for display, doubt in doubts:

@@ -31,7 +31,7 @@ from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.coding.claude_lines import ClaudeRows, ParseOptions, read_claude_file
 from agentcost.ingest.coding.claude_parse import Deferred, ParseBatch, batches
 from agentcost.ingest.timeparse import parse_time
-from agentcost.parallel import Jobs, jobs_for, ordered_map
+from agentcost.parallel import Jobs, Workers, jobs_for, ordered_map
 from agentcost.schema import conform
 
 AGENT = "claude-code"
@@ -58,11 +58,21 @@ class ClaudeRun:
     task_key: str
     options: ParseOptions
     jobs: Jobs = 1
+    # The bytes of the run's files: with its first plain file, the workers its files will be
+    # parsed on are started for so much, to be ready once every file is known.
+    run_bytes: int = 0
     rows: ClaudeRows = field(default_factory=ClaudeRows)
     deferred: list[Deferred] = field(default_factory=list)
+    workers: Workers | None = None
 
     def defer(self, display: str, path: Path, size: int) -> None:
+        if not self.deferred and (jobs := jobs_for(self.jobs, self.run_bytes)) > 1:
+            self.workers = Workers(jobs - 1)
         self.deferred.append(Deferred(self.rows.start_file(display), display, path, size))
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
 
     def read_now(self, stream: BinaryIO, display: str, accounting: LineAccounting) -> None:
         read_claude_file(stream, display, self.rows.start_file(display), accounting,
@@ -104,7 +114,9 @@ class ClaudeRun:
         """The noted files parsed, in batches on `jobs` processes, into the run's rows."""
         deferred, self.deferred = self.deferred, []
         jobs = jobs_for(self.jobs, sum(each.size for each in deferred))
-        for parsed in ordered_map(ParseBatch(self.options), batches(deferred), jobs=jobs):
+        workers, self.workers = self.workers, None
+        for parsed in ordered_map(ParseBatch(self.options), batches(deferred), jobs=jobs,
+                                  workers=workers):
             accounting.absorb(parsed.accounting)
             self.rows.absorb(parsed.rows)
             if parsed.error is not None:

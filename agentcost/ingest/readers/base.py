@@ -106,6 +106,10 @@ class Finishing(Protocol):
 
     def steps(self, accounting: LineAccounting) -> pl.DataFrame: ...
 
+    def close(self) -> None:
+        """Let go of what it holds (processes started ahead): the run is over, finished or
+        not."""
+
 
 FinishingT = TypeVar("FinishingT", bound=Finishing)
 
@@ -143,6 +147,8 @@ class ReadContext:
     # The processes asked for the whole run (`jobs` is what this file gets): for the work a
     # reader finishes once every file is read.
     run_jobs: Jobs = 1
+    # The bytes of the run's files that have a size (streams do not).
+    run_bytes: int = 0
 
     def finish_later(self, name: str, start: Callable[[], FinishingT]) -> FinishingT:
         """The run's `Finishing` of the reader `name`, started on its first file: a reader
