@@ -113,8 +113,8 @@ TaskKey = Annotated[str, typer.Option(
     "resource.NAME or attribute.NAME.")]
 Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", rich_help_panel=INPUT,
-    help="Processes for reading big OTLP/JSON lines files: N, or auto (one per 16 MiB of "
-    "file, up to the cores this process may use).")]
+    help="Processes for reading big OTLP/JSON lines files and Claude Code logs: N, or auto "
+    "(one per 16 MiB of input, up to the cores this process may use).")]
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
