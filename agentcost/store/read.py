@@ -1,0 +1,82 @@
+"""Steps read back from the store for a report or a simulation: only the days a window needs,
+only the columns asked for, in the order the sources were first read, with step numbers
+filled among all of each task's steps, and the account of every line the store was built
+from. Inputs named beside the store add what an ingest of them would add, without storing
+it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+
+from agentcost.analysis.report import AppliedWindow
+from agentcost.ingest.read import Ingested, number_steps
+from agentcost.schema import TOKEN_COLUMNS, conform
+from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
+from agentcost.store.manifest import UNTIMED, Part, load_manifest
+from agentcost.store.parts import ORDER, parts_for, scan_parts
+
+# Read whatever a command asks for: pricing and step identity need these.
+ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
+          "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
+          "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
+
+
+@dataclass
+class StoredSteps(Ingested):
+    """Steps from a store. The days outside the window were not read: their steps are
+    counted here, for the window to say what it left out."""
+
+    timed_unread: int = 0
+    untimed_unread: int = 0
+
+
+def read_store(directory: Path, *, since: dt.datetime | None = None,
+               until: dt.datetime | None = None, columns: Sequence[str] = (),
+               inputs: Sequence[str] = (), options: Options | None = None) -> StoredSteps:
+    """The store's steps that a window [since, until) may keep (all without one), with
+    `columns` filled and the rest null; and, with `inputs`, the steps they hold that the store
+    does not."""
+    manifest = load_manifest(directory)
+    wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
+    needed, others = parts_for(manifest, since, until)
+    stored = scan_parts(directory, needed, wanted).collect()
+    if inputs:
+        new = fresh_steps(directory, manifest, pending_steps(
+            inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
+        if new.height:
+            stored = pl.concat([stored, new.select(stored.columns)], how="vertical_relaxed")
+    stored = _numbered(stored.sort(ORDER), directory, others)
+    return StoredSteps(conform(stored.drop(ORDER)), manifest.accounting(),
+                       sum(part.rows for part in others if part.day != UNTIMED),
+                       sum(part.rows for part in others if part.day == UNTIMED))
+
+
+def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
+    """The window's account of what it left out, with the store's steps it did not read."""
+    if window is None or not isinstance(ingested, StoredSteps):
+        return window
+    return replace(window, steps_outside=window.steps_outside + ingested.timed_unread,
+                   steps_untimed=window.steps_untimed + ingested.untimed_unread)
+
+
+def _numbered(steps: pl.DataFrame, directory: Path, others: list[Part]) -> pl.DataFrame:
+    """Missing step numbers filled as a run reading every source would fill them: by start
+    time within the task, ties in reading order, counting the task's steps on days not read."""
+    if steps["step"].null_count() == 0:
+        return steps
+    mine = "__mine"
+    columns = ["task_id", "step", "start_time", *ORDER]
+    whole = steps.select(columns).with_columns(pl.lit(True).alias(mine))
+    if others:
+        tasks = steps.filter(pl.col("step").is_null())["task_id"].unique()
+        elsewhere = (scan_parts(directory, others, columns)
+                     .filter(pl.col("task_id").is_in(tasks.implode())).collect())
+        whole = pl.concat([whole, elsewhere.with_columns(pl.lit(False).alias(mine))],
+                          how="vertical_relaxed").sort(ORDER)
+    numbers = number_steps(whole).filter(pl.col(mine))["step"]
+    return steps.with_columns(numbers.alias("step"))
