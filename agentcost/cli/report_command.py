@@ -153,4 +153,5 @@ EXAMPLES = (
     "agentcost report logs/ --since 24h --by model --opportunities",
     "agentcost report --from claude-code,codex --by day",
     "agentcost report traces.jsonl -f html -o report.html",
+    "agentcost report --store steps/ --since 7d --by day",
 )

@@ -50,7 +50,10 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
             inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
         if new.height:
             stored = pl.concat([stored, new.select(stored.columns)], how="vertical_relaxed")
-    stored = _numbered(stored.sort(ORDER), directory, others)
+    first_day = min((part.day for part in needed), default=None)
+    earlier = [part for part in others if part.day != UNTIMED and first_day is not None
+               and part.day < first_day]
+    stored = _numbered(stored.sort(ORDER), directory, earlier)
     return StoredSteps(conform(stored.drop(ORDER)), manifest.accounting(),
                        sum(part.rows for part in others if part.day != UNTIMED),
                        sum(part.rows for part in others if part.day == UNTIMED))
@@ -64,19 +67,23 @@ def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWind
                    steps_untimed=window.steps_untimed + ingested.untimed_unread)
 
 
-def _numbered(steps: pl.DataFrame, directory: Path, others: list[Part]) -> pl.DataFrame:
+def _numbered(steps: pl.DataFrame, directory: Path, earlier: list[Part]) -> pl.DataFrame:
     """Missing step numbers filled as a run reading every source would fill them: by start
-    time within the task, ties in reading order, counting the task's steps on days not read."""
+    time within the task, ties in reading order. A task's steps on the days before those
+    read (`earlier`) all started before: they only move its numbers on by their count."""
     if steps["step"].null_count() == 0:
         return steps
-    mine = "__mine"
-    columns = ["task_id", "step", "start_time", *ORDER]
-    whole = steps.select(columns).with_columns(pl.lit(True).alias(mine))
-    if others:
-        tasks = steps.filter(pl.col("step").is_null())["task_id"].unique()
-        elsewhere = (scan_parts(directory, others, columns)
-                     .filter(pl.col("task_id").is_in(tasks.implode())).collect())
-        whole = pl.concat([whole, elsewhere.with_columns(pl.lit(False).alias(mine))],
-                          how="vertical_relaxed").sort(ORDER)
-    numbers = number_steps(whole).filter(pl.col(mine))["step"]
-    return steps.with_columns(numbers.alias("step"))
+    missing = pl.col("step").is_null()
+    numbered = number_steps(steps)
+    if not earlier:
+        return numbered
+    tasks = steps.filter(missing)["task_id"].unique()
+    before = (scan_parts(directory, earlier, ["task_id"])
+              .filter(pl.col("task_id").is_in(tasks.implode()))
+              .group_by("task_id").agg(pl.len().cast(pl.Int64).alias("__before")).collect())
+    return (numbered.with_columns(steps["step"].is_null().alias("__filled"))
+            .join(before, on="task_id", how="left", maintain_order="left")
+            .with_columns(pl.when(pl.col("__filled"))
+                          .then(pl.col("step") + pl.col("__before").fill_null(0))
+                          .otherwise(pl.col("step")).alias("step"))
+            .drop("__filled", "__before"))
