@@ -99,9 +99,9 @@ def agent_logs(agents: str | Sequence[str], *, environ: Mapping[str, str] | None
     return find_logs(text, environ, None if home is None else Path(home))
 
 
-def ingest(inputs: Inputs, store: str | PathLike[str], *, input_format: str = "auto",
-           task_key: str = "trace", jobs: Jobs = 1,
-           max_line_bytes: int = MAX_LINE_BYTES) -> IngestResult:
+def store_steps(inputs: Inputs, store: str | PathLike[str], *, input_format: str = "auto",
+                task_key: str = "trace", jobs: Jobs = 1,
+                max_line_bytes: int = MAX_LINE_BYTES) -> IngestResult:
     """Add the canonical steps of `inputs` that the steps store at `store` (a directory,
     made when new) does not hold yet, partitioned by day: a file read before is read only if
     it changed, a log that grew only from where the store stopped, and a step already held

@@ -75,7 +75,7 @@ def test_ingesting_twice_stores_each_step_once(run_cli, log, prices, tmp_path):
 def test_the_store_keeps_tokens_so_a_new_table_reprices(run_cli, log, prices, write_prices,
                                                          tmp_path):
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     assert "cost" not in " ".join(c for c in stored_rows(store).columns
                                   if not c.startswith("reported"))
     dearer = tmp_path / "dearer.yaml"
@@ -88,7 +88,7 @@ def test_the_store_keeps_tokens_so_a_new_table_reprices(run_cli, log, prices, wr
 
 def test_a_deleted_log_is_still_reported_from_the_store(run_cli, log, prices, tmp_path):
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     log.unlink()
     document = report_json(run_cli, "--store", str(store), "--prices", str(prices))
     assert document["summary"]["cost_usd"]["total"] == 0.9
@@ -97,7 +97,7 @@ def test_a_deleted_log_is_still_reported_from_the_store(run_cli, log, prices, tm
 
 def test_a_growing_log_adds_only_its_new_lines(run_cli, log, prices, tmp_path):
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     fourth = {"task_id": "t2", "step_number": 2, "timestamp": "2026-11-28T09:05:00Z",
               "model": "m", "input_tokens": 300_000, "output_tokens": 0}  # $0.30
     fifth = {"task_id": "t3", "step_number": 1, "timestamp": "2026-11-28T11:00:00Z",
@@ -105,11 +105,11 @@ def test_a_growing_log_adds_only_its_new_lines(run_cli, log, prices, tmp_path):
     half = line(fifth)[:20]
     with log.open("a", encoding="utf-8") as handle:  # one line and the start of the next
         handle.write(line(fourth) + half)
-    grown = api.ingest([str(log)], store)
+    grown = api.store_steps([str(log)], store)
     assert (grown.steps_stored, grown.sources[0].lines_read) == (1, 1)  # the half line waits
     with log.open("a", encoding="utf-8") as handle:
         handle.write(line(fifth)[20:])
-    finished = api.ingest([str(log)], store)
+    finished = api.store_steps([str(log)], store)
     assert (finished.steps_stored, finished.sources[0].lines_read) == (1, 1)
     rows = stored_rows(store)
     assert rows["source_line"].to_list() == [1, 2, 3, 4, 5]
@@ -124,8 +124,8 @@ def test_a_copy_of_a_log_is_stored_once_and_said_to_repeat(run_cli, log, prices,
     store = tmp_path / "store"
     copy = tmp_path / "copy.jsonl"
     shutil.copy(log, copy)
-    api.ingest([str(log)], store)
-    again = api.ingest([str(copy)], store)
+    api.store_steps([str(log)], store)
+    again = api.store_steps([str(copy)], store)
     assert (again.steps_stored, again.sources[0].steps_held) == (0, 3)
     from_store = report_json(run_cli, "--store", str(store), "--prices", str(prices))
     from_logs = report_json(run_cli, str(log), str(copy), "--prices", str(prices))
@@ -167,7 +167,7 @@ def unnumbered_days(tmp_path: Path) -> Path:
 def test_a_window_reads_only_its_days_and_says_what_it_left_out(run_cli, prices, tmp_path):
     log = unnumbered_days(tmp_path)
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     for later in ("day=2026-11-29", "day=untimed"):
         shutil.rmtree(store / "steps" / later)  # not read: the manifest counts their steps
     window = ("--since", "2026-11-28", "--until", "2026-11-29", "--prices", str(prices))
@@ -187,7 +187,7 @@ def test_a_window_reads_only_its_days_and_says_what_it_left_out(run_cli, prices,
 
 def test_check_and_simulate_read_the_store(run_cli, log, prices, tmp_path):
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     checked = run_cli("check", "--store", str(store), "--prices", str(prices),
                       "--max-total", "0.5")
     assert checked.exit_code == 4
@@ -205,7 +205,7 @@ def test_check_and_simulate_read_the_store(run_cli, log, prices, tmp_path):
 def test_inputs_beside_the_store_add_only_what_it_does_not_hold(run_cli, log, prices,
                                                                   tmp_path):
     store = tmp_path / "store"
-    api.ingest([str(log)], store)
+    api.store_steps([str(log)], store)
     today = tmp_path / "today.jsonl"
     today.write_text(line({"task_id": "t9", "timestamp": "2026-11-29T08:00:00Z", "model": "m",
                            "input_tokens": 400_000}), encoding="utf-8")  # $0.40

@@ -38,8 +38,8 @@ def ingest(
 
     paths = inputs_and_agents(inputs, from_agents, "ingest")
     with reading(jobs, task_key) as parsed_jobs:
-        result = api.ingest(paths, store, input_format=input_format, task_key=task_key,
-                            jobs=parsed_jobs, max_line_bytes=max_line_size)
+        result = api.store_steps(paths, store, input_format=input_format, task_key=task_key,
+                                 jobs=parsed_jobs, max_line_bytes=max_line_size)
     if result.accounting.lines_skipped or result.accounting.spans_skipped:
         print_skips(result.accounting)
     read = [source for source in result.sources if not source.unchanged]

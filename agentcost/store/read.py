@@ -15,7 +15,7 @@ import polars as pl
 
 from agentcost.analysis.report import AppliedWindow
 from agentcost.ingest.read import Ingested, number_steps
-from agentcost.schema import TOKEN_COLUMNS, conform
+from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
 from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
 from agentcost.store.manifest import UNTIMED, Part, load_manifest
 from agentcost.store.parts import ORDER, parts_for, scan_parts
@@ -44,17 +44,22 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     manifest = load_manifest(directory)
     wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
     needed, others = parts_for(manifest, since, until)
-    stored = scan_parts(directory, needed, wanted).collect()
+    stored = scan_parts(directory, needed, wanted)
     if inputs:
         new = fresh_steps(directory, manifest, pending_steps(
             inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
         if new.height:
-            stored = pl.concat([stored, new.select(stored.columns)], how="vertical_relaxed")
+            stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
+                               how="vertical_relaxed")
+    # One pass: sorted into reading order, every canonical column (those not read are null).
+    order = [pl.col(name) for name in ORDER]
+    steps = stored.sort(ORDER).select(
+        *canonical_expressions({name: pl.col(name) for name in wanted}), *order).collect()
     first_day = min((part.day for part in needed), default=None)
     earlier = [part for part in others if part.day != UNTIMED and first_day is not None
                and part.day < first_day]
-    stored = _numbered(stored.sort(ORDER), directory, earlier)
-    return StoredSteps(conform(stored.drop(ORDER)), manifest.accounting(),
+    steps = _numbered(steps, directory, earlier).drop(ORDER)
+    return StoredSteps(steps, manifest.accounting(),
                        sum(part.rows for part in others if part.day != UNTIMED),
                        sum(part.rows for part in others if part.day == UNTIMED))
 
