@@ -224,3 +224,51 @@ def test_a_directory_that_is_no_store_is_refused(run_cli, log, tmp_path):
     refused = run_cli("ingest", str(log), "--store", str(tmp_path))  # holds agent.jsonl
     assert refused.exit_code == 1
     assert "not empty" in refused.stderr
+
+
+def otlp_line(task: int, model_tokens: tuple[int, int]) -> str:
+    """One OTLP/JSON line: task `task`'s trace, one chat span of model m."""
+    from tests.test_otlp_file_exporter import span, traces_data
+
+    trace = f"{task:032x}"
+    start = 1_795_000_000_000_000_000 + task * 60_000_000_000  # 2026-11-18, a minute apart
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m",
+                  "gen_ai.usage.input_tokens": model_tokens[0],
+                  "gen_ai.usage.output_tokens": model_tokens[1]}
+    return json.dumps(traces_data([span(trace, f"{task:016x}", None, "chat m", attributes,
+                                        start, encode_ids=False)])) + "\n"
+
+
+def test_a_grown_span_log_is_read_again_and_stores_only_its_new_steps(run_cli, prices,
+                                                                       tmp_path):
+    """Span formats are read whole (a span's usage may come from lines apart): the steps
+    already held are not stored again, and the account is the whole file's, once."""
+    log = tmp_path / "otlp.jsonl"
+    log.write_text(otlp_line(1, (100_000, 0)) + otlp_line(2, (0, 100_000)), encoding="utf-8")
+    store = tmp_path / "store"
+    api.store_steps([str(log)], store)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(otlp_line(3, (300_000, 50_000)))
+    grown = api.store_steps([str(log)], store)
+    assert (grown.steps_stored, grown.sources[0].steps_held) == (1, 2)
+    from_store = report_json(run_cli, "--store", str(store), "--prices", str(prices))
+    assert from_store == report_json(run_cli, str(log), "--prices", str(prices))
+    # $0.10 + $0.20 + ($0.30 + $0.10)
+    assert from_store["summary"]["cost_usd"]["total"] == 0.7
+    assert (from_store["lines"]["read"], from_store["spans"]["read"]) == (3, 3)
+
+
+def test_stdin_is_stored_and_a_second_reading_of_it_adds_nothing(run_cli, log, prices,
+                                                                  tmp_path):
+    store = tmp_path / "store"
+    text = log.read_text(encoding="utf-8")
+    first = run_cli("ingest", "-", "--store", str(store), input=text)
+    assert first.exit_code == 0, first.stderr
+    second = run_cli("ingest", "-", "--store", str(store), input=text)
+    assert second.stdout == (f"stored 0 new steps from 1 source read, 3 already held; {store} "
+                             "holds 3 steps\n")
+    document = report_json(run_cli, "--store", str(store), "--prices", str(prices))
+    assert document["summary"]["cost_usd"]["total"] == 0.9
+    # read twice, as `report - -` cannot: the second reading's lines repeat the first's
+    assert (document["lines"]["read"], document["lines"]["used"],
+            document["lines"]["skipped"]) == (6, 3, 3)

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import Source, expand_inputs
 from agentcost.parallel import Jobs
@@ -38,7 +39,8 @@ from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER, scan_parts, write_pa
 GZIP_MAGIC = b"\x1f\x8b"
 HASH_BLOCK = 1 << 20
 # Steps another source stored first, from a format whose repeats are not lines.
-ALREADY_STORED = "steps already in the store, read before from another source: stored once"
+ALREADY_STORED = ("steps the store already held (read before, from another source or an "
+                  "earlier version of this one): stored once")
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Options:
     input_format: str = "auto"
     task_key: str = "trace"
     jobs: Jobs = 1
-    max_line_bytes: int = 0
+    max_line_bytes: int = MAX_LINE_BYTES
 
 
 def ingest(inputs: Sequence[str], directory: Path, options: Options) -> IngestResult:
@@ -210,14 +212,15 @@ def _account(item: _Pending, manifest: Manifest, result: IngestResult) -> None:
 
 
 def _account_repeats(item: _Pending, matches: pl.DataFrame) -> None:
-    """Steps another source (or an earlier version of this one) stored first: for JSONL
-    lines, skipped lines that say which line they repeat, as in one run; else a note."""
+    """Steps another source (or an earlier version of this one) stored first: for agentcost
+    JSONL, skipped lines that say which line they repeat, as in one run; else (a line of
+    other formats may hold many steps, or none) a note."""
     if matches.is_empty():
         return
     for (reason, same), group in matches.group_by("reason", "same", maintain_order=True):
         places = list(zip(group["source_file"], group["source_line"], strict=True))
         earlier = list(zip(group["first_file"], group["first_line"], strict=True))
-        if item.entry.tail_readable:
+        if set(item.accounting.formats) == {NATIVE.label}:
             item.accounting.skip_repeats(str(reason), places, earlier, group.height,
                                          same=bool(same))
             item.accounting.lines_used -= group.height
