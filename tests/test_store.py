@@ -224,6 +224,7 @@ def test_a_directory_that_is_no_store_is_refused(run_cli, log, tmp_path):
     refused = run_cli("ingest", str(log), "--store", str(tmp_path))  # holds agent.jsonl
     assert refused.exit_code == 1
     assert "not empty" in refused.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.jsonl"]  # nothing written
 
 
 def otlp_line(task: int, model_tokens: tuple[int, int]) -> str:

@@ -85,6 +85,7 @@ class Options:
 
 def ingest(inputs: Sequence[str], directory: Path, options: Options) -> IngestResult:
     """Read `inputs` and store what the store does not hold yet."""
+    load_manifest(directory, create=True)  # refused before anything is written into it
     with locked(directory):
         manifest = load_manifest(directory, create=True)
         result = IngestResult()
@@ -190,7 +191,8 @@ def fresh_steps(directory: Path, manifest: Manifest, pending: list[_Pending],
             item.report.steps_held += matches.height
             item.report.steps_stored = steps.height
             known_frame = pl.concat([known_frame, steps.select(known_columns(steps))])
-            source_number = manifest.sources.index(item.entry)
+            source_number = next(number for number, entry in enumerate(manifest.sources)
+                                 if entry is item.entry)
             kept.append(steps.with_columns(pl.lit(source_number, pl.Int64).alias(SOURCE_ORDER)))
         _account(item, manifest, result)
     fresh = pl.concat(kept) if kept else pl.DataFrame()
