@@ -225,6 +225,9 @@ def test_a_directory_that_is_no_store_is_refused(run_cli, log, tmp_path):
     assert refused.exit_code == 1
     assert "not empty" in refused.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.jsonl"]  # nothing written
+    missing = run_cli("ingest", str(tmp_path / "nowhere.jsonl"), "--store", str(tmp_path / "new"))
+    assert missing.exit_code == 1
+    assert not (tmp_path / "new").exists()
 
 
 def otlp_line(task: int, model_tokens: tuple[int, int]) -> str:

@@ -85,7 +85,9 @@ class Options:
 
 def ingest(inputs: Sequence[str], directory: Path, options: Options) -> IngestResult:
     """Read `inputs` and store what the store does not hold yet."""
-    load_manifest(directory, create=True)  # refused before anything is written into it
+    # Refused before anything is written: a directory that is no store, inputs not found.
+    load_manifest(directory, create=True)
+    expand_inputs(inputs)
     with locked(directory):
         manifest = load_manifest(directory, create=True)
         result = IngestResult()
