@@ -23,6 +23,7 @@ from agentcost.api import (
     render,
     report,
     simulate,
+    store_steps,
 )
 from agentcost.errors import AgentCostError
 
@@ -75,4 +76,5 @@ __all__ = [
     "render",
     "report",
     "simulate",
+    "store_steps",
 ]

@@ -29,12 +29,13 @@ if TYPE_CHECKING:
 
     from agentcost.analysis.checks import Crossed
     from agentcost.analysis.opportunities import Reproduction
-    from agentcost.analysis.report import Report
+    from agentcost.analysis.report import AppliedWindow, Report
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.read import Ingested, ReadProgress
     from agentcost.pricing.table import PriceTable
     from agentcost.simulation.engine import Simulation, SweepPoint
     from agentcost.simulation.scenario import Scenario
+    from agentcost.store.ingest import IngestResult
 
 # What the readers take: one path or many (files, directories, globs, .gz files, pipes, "-"
 # for stdin). A DataFrame of canonical steps, or steps already read, skip reading.
@@ -98,6 +99,23 @@ def agent_logs(agents: str | Sequence[str], *, environ: Mapping[str, str] | None
     return find_logs(text, environ, None if home is None else Path(home))
 
 
+def store_steps(inputs: Inputs, store: str | PathLike[str], *, input_format: str = "auto",
+                task_key: str = "trace", jobs: Jobs = 1,
+                max_line_bytes: int = MAX_LINE_BYTES) -> IngestResult:
+    """Add the canonical steps of `inputs` that the steps store at `store` (a directory,
+    made when new) does not hold yet, partitioned by day: a file read before is read only if
+    it changed, a log that grew only from where the store stopped, and a step already held
+    (from any source) is not stored again. Tokens are kept, not costs: `report(..., store=)`
+    prices them with the table it is given."""
+    from agentcost.store.ingest import Options
+    from agentcost.store.ingest import ingest as add
+
+    check_task_key(task_key)
+    _checked(jobs, "computed")
+    return add(_paths(inputs), Path(store), Options(input_format, task_key, jobs,
+                                                    max_line_bytes))
+
+
 def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
     """The price table at `path`, or the shipped one: validated, frozen, per-token prices."""
     from agentcost.pricing.table import load_price_table
@@ -130,7 +148,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
            input_format: str = "auto", task_key: str = "trace", opportunities: bool = False,
            baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
            progress: ReadProgress | None = None,
-           max_line_bytes: int = MAX_LINE_BYTES, charts: bool = False) -> Report:
+           max_line_bytes: int = MAX_LINE_BYTES, charts: bool = False,
+           store: str | PathLike[str] | None = None) -> Report:
     """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
@@ -138,7 +157,9 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     breakdown (user, workflow, agent, model, tool, day, hour, week, month, session, project,
     branch, block: README "Coding agents"); `opportunities` looks for savings by replaying
     each strategy; `baseline`, an earlier JSON report, adds the drift; `charts` adds the series
-    the HTML report draws (cost over time by model, by workflow, by tool)."""
+    the HTML report draws (cost over time by model, by workflow, by tool). `store`, a steps
+    store `ingest` built, is read instead of or beside the inputs (give `()` for none): only
+    the days the window needs."""
     from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
     from agentcost.analysis.report import build_report
     from agentcost.analysis.window import window_filter
@@ -160,9 +181,11 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         columns = (*columns, "workflow")
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                          columns=columns, jobs=jobs, progress=progress,
-                         max_line_bytes=max_line_bytes)
+                         max_line_bytes=max_line_bytes,
+                         store=_Store(store, window_start, window_end))
     accounting = ingested.accounting
     steps, window = window_filter(ingested.steps, window_start, window_end)
+    window = _stored_window(window, ingested)
     del ingested  # its steps live on in `steps` as long as they are needed, and no longer
     # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
     steps = steps.select(*PRICED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
@@ -181,8 +204,8 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
 
         median = result.distribution.percentiles[50] if result.distribution else 0.0
         found = find_opportunities(for_opportunities, table, _reproduction(
-            inputs_or_steps, window_start, window_end, prices, table, input_format, task_key),
-            median)
+            inputs_or_steps, window_start, window_end, prices, table, input_format, task_key,
+            store), median)
     drawn = None
     if charts:
         from agentcost.analysis.charts import build_charts
@@ -235,16 +258,19 @@ def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenar
              until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
              task_key: str = "trace", jobs: Jobs = 1,
              progress: ReadProgress | None = None,
-             max_line_bytes: int = MAX_LINE_BYTES) -> Simulation:
+             max_line_bytes: int = MAX_LINE_BYTES,
+             store: str | PathLike[str] | None = None) -> Simulation:
     """Replay the steps under `scenario`: the baseline, each strategy alone, and all of them
     in order as a waterfall, with what each touched. `since`/`until` keep the steps that
-    started in [since, until), as `report` does. A scenario with no strategy is refused."""
+    started in [since, until), as `report` does; `store`: as `report`. A scenario with no
+    strategy is refused."""
     if scenario.is_identity:
         raise UsageError(f"scenario {scenario.name!r} enables no strategy: it would only "
                          "repeat the baseline")
     comparison = compare(inputs_or_steps, [scenario], prices=prices, since=since, until=until,
                          cost_mode=cost_mode, input_format=input_format, task_key=task_key,
-                         jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
+                         jobs=jobs, progress=progress, max_line_bytes=max_line_bytes,
+                         store=store)
     return comparison.simulations[0]
 
 
@@ -253,9 +279,11 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             prices: PriceTable | str | PathLike[str] | None = None, since: Moment = None,
             until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
             task_key: str = "trace", jobs: Jobs = 1, progress: ReadProgress | None = None,
-            max_line_bytes: int = MAX_LINE_BYTES) -> Comparison:
+            max_line_bytes: int = MAX_LINE_BYTES,
+            store: str | PathLike[str] | None = None) -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
-    alone, the tasks it would cut and the money not spent. `since`/`until`: as `report`."""
+    alone, the tasks it would cut and the money not spent. `since`/`until`, `store`: as
+    `report`."""
     from agentcost.analysis.window import window_filter
     from agentcost.simulation.engine import budget_sweep, stages_of
     from agentcost.simulation.engine import simulate as replay
@@ -271,8 +299,10 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS
     ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
                          columns=columns, jobs=jobs, progress=progress,
-                         max_line_bytes=max_line_bytes)
+                         max_line_bytes=max_line_bytes,
+                         store=_Store(store, window_start, window_end))
     steps, window = window_filter(ingested.steps, window_start, window_end)
+    window = _stored_window(window, ingested)
     stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
                      + (1 if budgets else 0))
     simulations = tuple(
@@ -352,12 +382,17 @@ def _require_priced_models(scenarios: Sequence[Scenario], table: PriceTable) -> 
 def _reproduction(inputs_or_steps: Inputs | pl.DataFrame | Ingested,
                   since: dt.datetime | None, until: dt.datetime | None,
                   prices: PriceTable | str | PathLike[str] | None, table: PriceTable,
-                  input_format: str, task_key: str) -> Reproduction:
+                  input_format: str, task_key: str,
+                  store: str | PathLike[str] | None = None) -> Reproduction:
     """What the simulate command of each opportunity needs to measure the report's steps: the
-    same inputs (TRACES for steps given as a frame), window, price table and reading."""
+    same inputs (TRACES for steps given as a frame) and store, window, price table and
+    reading."""
     from agentcost.analysis.opportunities import Reproduction
 
-    named = _paths(inputs_or_steps) if _is_inputs(inputs_or_steps) else ["TRACES"]
+    named = (["TRACES"] if not _is_inputs(inputs_or_steps)
+             else [] if _no_inputs(inputs_or_steps) else _paths(inputs_or_steps))
+    if store is not None:
+        named += ["--store", str(store)]
     return Reproduction(tuple(named), since, until, None if prices is None else table.file,
                         input_format, task_key)
 
@@ -404,14 +439,20 @@ def _is_inputs(value: Inputs | pl.DataFrame | Ingested) -> TypeGuard[Inputs]:
 
 def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format: str,
               task_key: str, columns: Sequence[str], jobs: Jobs,
-              progress: ReadProgress | None, max_line_bytes: int) -> Ingested:
+              progress: ReadProgress | None, max_line_bytes: int,
+              store: _Store | None = None) -> Ingested:
     """Steps from inputs, or as given: a DataFrame of canonical steps is conformed (missing
-    columns are null, never zero) and accounted as one source whose rows are its lines."""
+    columns are null, never zero) and accounted as one source whose rows are its lines.
+    With a store, its steps, and those of the inputs it does not hold yet."""
     import polars as pl
 
     from agentcost.ingest.frame_input import steps_from_frame
     from agentcost.ingest.read import Ingested, number_steps
 
+    if store is not None and store.directory is not None:
+        return _from_store(inputs_or_steps, store, input_format=input_format,
+                           task_key=task_key, columns=columns, jobs=jobs,
+                           max_line_bytes=max_line_bytes)
     if isinstance(inputs_or_steps, Ingested):
         # Its accounting gets what this call notes (steps outside the window): a copy, so that
         # the caller's, and any report made from it before, stay as they were.
@@ -426,6 +467,43 @@ def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format
     if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
         raise NoUsableInput(accounting)
     return ingested
+
+
+@dataclass(frozen=True)
+class _Store:
+    """A steps store to read, and the window that says which of its days are needed."""
+
+    directory: str | PathLike[str] | None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
+                input_format: str, task_key: str, columns: Sequence[str], jobs: Jobs,
+                max_line_bytes: int) -> Ingested:
+    from agentcost.store.ingest import Options
+    from agentcost.store.read import read_store
+
+    if not _is_inputs(inputs):
+        raise UsageError("store: read beside trace inputs (paths), not beside steps given "
+                         "as a frame")
+    named = [] if _no_inputs(inputs) else _paths(inputs)
+    assert store.directory is not None
+    return read_store(Path(store.directory), since=store.since, until=store.until,
+                      columns=(*columns, *PRICED_COLUMNS), inputs=named,
+                      options=Options(input_format, task_key, jobs, max_line_bytes))
+
+
+def _no_inputs(inputs: Inputs) -> bool:
+    return inputs is None or (isinstance(inputs, Sequence) and not isinstance(inputs, str)
+                              and not inputs)
+
+
+def _stored_window(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
+    """A window over a store also left out the steps of the days it did not read."""
+    from agentcost.store.read import with_unread
+
+    return with_unread(window, ingested)
 
 
 def _paths(inputs: Inputs) -> list[str]:

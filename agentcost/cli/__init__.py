@@ -17,6 +17,7 @@ import typer
 from agentcost import __version__
 from agentcost.cli import (
     check_command,
+    ingest_command,
     pricing_command,
     report_command,
     schema_command,
@@ -86,7 +87,8 @@ def _options(version: Annotated[bool, typer.Option(
 for _name, _module, _callback in (
         ("report", report_command, report_command.report),
         ("simulate", simulate_command, simulate_command.simulate),
-        ("check", check_command, check_command.check)):
+        ("check", check_command, check_command.check),
+        ("ingest", ingest_command, ingest_command.ingest)):
     app.command(_name, cls=Command, help=f"{described(_callback)}\n\n{TRACES_WORDS}",
                 epilog=examples(_module.EXAMPLES))(
         user_errors_to_exit_codes(_callback))

@@ -8,14 +8,17 @@ import sys
 from agentcost.errors import UsageError
 
 
-def inputs_and_agents(inputs: list[str] | None, agents: str | None, command: str) -> list[str]:
-    """TRACES and the log files --from finds. With neither, what is here is said on stderr
-    and it is a usage error."""
+def inputs_and_agents(inputs: list[str] | None, agents: str | None, command: str, *,
+                      store: object = None) -> list[str]:
+    """TRACES and the log files --from finds. With neither (and no --store to read instead),
+    what is here is said on stderr and it is a usage error."""
     paths = list(inputs or [])
     if agents is not None:
         from agentcost.api import agent_logs
 
         paths.extend(agent_logs(agents))
+    if not paths and store is not None:
+        return paths
     if not paths:
         tell_what_is_here(command)
         raise UsageError(f"no input: name trace files (agentcost {command} TRACES), or read "

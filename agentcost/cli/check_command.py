@@ -21,6 +21,7 @@ from agentcost.cli.options import (
     MaxLineSize,
     Prices,
     Since,
+    StoreOption,
     TaskKey,
     Until,
     price_table,
@@ -65,6 +66,7 @@ def check(
     from_agents: FromAgents = None,
     input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
+    store: StoreOption = None,
     jobs: Jobs = "auto",
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
@@ -95,12 +97,12 @@ def check(
     if baseline is not None and drift_limit is None:
         print("agentcost: warning: --baseline is read only for --max-p90-drift; ignored",
               file=sys.stderr)
-    paths = inputs_and_agents(inputs, from_agents, "check")
+    paths = inputs_and_agents(inputs, from_agents, "check", store=store)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         report = api.report(paths, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress,
-                            max_line_bytes=max_line_size)
+                            max_line_bytes=max_line_size, store=store)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
                         fail_on_unpriced=fail_on_unpriced, max_skipped=skipped_lines,

@@ -25,6 +25,7 @@ from agentcost.cli.options import (
     OutputFormat,
     Prices,
     Since,
+    StoreOption,
     TaskKey,
     Until,
     at_least_one,
@@ -75,6 +76,7 @@ def report(
     from_agents: FromAgents = None,
     input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
+    store: StoreOption = None,
     jobs: Jobs = "auto",
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
@@ -115,14 +117,14 @@ def report(
     from agentcost.renderers.dispatch import render_bytes
     from agentcost.renderers.output import write_output
 
-    paths = inputs_and_agents(inputs, from_agents, "report")
+    paths = inputs_and_agents(inputs, from_agents, "report", store=store)
     refuse_output_over_inputs(output, paths)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
             paths, prices=price_table(prices), since=since, until=until,
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
-            progress=progress, max_line_bytes=max_line_size,
+            progress=progress, max_line_bytes=max_line_size, store=store,
             charts=output_format is OutputFormat.html)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(columns),
@@ -151,4 +153,5 @@ EXAMPLES = (
     "agentcost report logs/ --since 24h --by model --opportunities",
     "agentcost report --from claude-code,codex --by day",
     "agentcost report traces.jsonl -f html -o report.html",
+    "agentcost report --store steps/ --since 7d --by day",
 )

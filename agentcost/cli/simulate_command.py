@@ -25,6 +25,7 @@ from agentcost.cli.options import (
     OutputFormat,
     Prices,
     Since,
+    StoreOption,
     TaskKey,
     Until,
     at_least_one,
@@ -99,6 +100,7 @@ def simulate(
     from_agents: FromAgents = None,
     input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
+    store: StoreOption = None,
     jobs: Jobs = "auto",
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
@@ -136,13 +138,13 @@ def simulate(
     elif not scenarios:  # a budget sweep alone: shown beside the baseline
         scenarios.append(Scenario(name=api.FLAGS_SCENARIO))
     budgets = _budgets(budget_sweep) if budget_sweep else []
-    paths = inputs_and_agents(inputs, from_agents, "simulate")
+    paths = inputs_and_agents(inputs, from_agents, "simulate", store=store)
     refuse_output_over_inputs(output, paths)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         comparison = api.compare(paths, scenarios, budgets=budgets, prices=price_table(prices),
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
-                                 progress=progress, max_line_bytes=max_line_size)
+                                 progress=progress, max_line_bytes=max_line_size, store=store)
     write_output(render_bytes(comparison, output_format.value, width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)

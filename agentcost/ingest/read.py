@@ -80,6 +80,7 @@ def read_steps(
     progress: ReadProgress | None = None,
     jobs: Jobs = 1,
     max_line_bytes: int = MAX_LINE_BYTES,
+    number: bool = True,
 ) -> Ingested:
     """Read every input into canonical steps. `columns` limits which canonical columns are
     filled (others stay null): native fields nobody asked for are not even decoded.
@@ -87,7 +88,9 @@ def read_steps(
     tasks by trace (default), session, or `resource.NAME` / `attribute.NAME`. `progress`
     hears of each source as it is read (for a progress bar). `jobs`: the processes a big span
     file is read on ("auto": every usable core, for a file big enough to repay them).
-    `max_line_bytes`: a longer line is skipped as too long, a larger JSON document refused."""
+    `max_line_bytes`: a longer line is skipped as too long, a larger JSON document refused.
+    `number`: fill missing step numbers (the steps store numbers them when it reads them
+    back, among all of each task's steps, as a log read in pieces leaves them unknown)."""
     check_max_line_bytes(max_line_bytes)
     wanted = set(CORE_CONCEPTS)
     for column in COLUMN_NAMES if columns is None else columns:
@@ -150,7 +153,7 @@ def read_steps(
     if native_files:  # a native step read twice counts once (spans: by span id, when read)
         steps = drop_duplicates(
             steps, accounting, None if len(native_files) == len(sources) else native_files)
-    return Ingested(canonical_tool_args(number_steps(steps)), accounting)
+    return Ingested(canonical_tool_args(number_steps(steps) if number else steps), accounting)
 
 
 def _size(source: Source) -> int:

@@ -1,0 +1,169 @@
+"""The store's manifest: each source read (where it is, how much of it is stored, a hash of
+that prefix, the account of its lines) and each Parquet part with its day and row count.
+Only parts the manifest lists are read, so a part written by an ingest that did not finish is
+never counted; the manifest is replaced atomically, after the parts it names exist."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentcost.errors import InputError
+from agentcost.ingest.accounting import LineAccounting, Tally
+
+MANIFEST = "manifest.json"
+STEPS = "steps"
+UNTIMED = "untimed"  # the day partition of steps without a start time
+LOCK = ".lock"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class StoredSource:
+    """One input as the store knows it. `stored_bytes` of it were read (up to a line end, for
+    logs read line by line), `stored_lines` lines; `prefix_sha256` is the hash of those bytes,
+    so that a file that only grew is read from there on. `tail_readable`: its lines stand
+    alone (agentcost JSONL), so new lines can be read without the old ones."""
+
+    display: str
+    path: str | None
+    device: int | None = None
+    inode: int | None = None
+    stored_bytes: int = 0
+    stored_lines: int = 0
+    prefix_sha256: str = ""
+    tail_readable: bool = False
+    accounting: LineAccounting = field(default_factory=LineAccounting)
+
+
+@dataclass
+class Part:
+    file: str  # relative to the store
+    day: str  # YYYY-MM-DD, or UNTIMED
+    rows: int
+
+
+@dataclass
+class Manifest:
+    sources: list[StoredSource] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
+    next_part: int = 1
+    next_seq: int = 0  # the order of the next step stored, across the store
+
+    @property
+    def steps(self) -> int:
+        return sum(part.rows for part in self.parts)
+
+    def accounting(self) -> LineAccounting:
+        """Every source's account of its lines, as if all had been read in one run."""
+        merged = LineAccounting()
+        for source in self.sources:
+            merge_accounting(merged, source.accounting)
+        return merged
+
+
+def is_store(directory: Path) -> bool:
+    return (directory / MANIFEST).is_file()
+
+
+def load_manifest(directory: Path, *, create: bool = False) -> Manifest:
+    """The manifest of the store at `directory`; an empty one for a new store when `create`.
+    A directory that is not a store is an InputError that says how to make one."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        if create and (not directory.exists() or (directory.is_dir() and not any(
+                entry.name != LOCK for entry in directory.iterdir()))):
+            return Manifest()
+        if create:
+            raise InputError(f"--store {directory}: not a steps store (no {MANIFEST}) and not "
+                             "empty: name a new or empty directory")
+        raise InputError(f"--store {directory}: not a steps store (no {MANIFEST}); make one "
+                         f"with `agentcost ingest TRACES --store {directory}`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_VERSION:
+            raise InputError(f"{path}: store format {data.get('format')!r}, this agentcost "
+                             f"reads format {FORMAT_VERSION}")
+        return Manifest(
+            sources=[_source(item) for item in data["sources"]],
+            parts=[Part(**item) for item in data["parts"]],
+            next_part=int(data["next_part"]), next_seq=int(data["next_seq"]))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: unreadable store manifest ({error})") from None
+
+
+def save_manifest(directory: Path, manifest: Manifest) -> None:
+    """Written beside, then renamed over the old one: a reader sees the old or the new."""
+    data = {"format": FORMAT_VERSION, "next_part": manifest.next_part,
+            "next_seq": manifest.next_seq,
+            "sources": [asdict(source) for source in manifest.sources],
+            "parts": [asdict(part) for part in manifest.parts]}
+    temporary = directory / f".{MANIFEST}.{os.getpid()}"
+    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, directory / MANIFEST)
+
+
+@contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """One ingest at a time per store: a second waits for the first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def merge_accounting(into: LineAccounting, other: LineAccounting) -> None:
+    """`other`'s lines, spans, formats and notes added to `into`; its files after `into`'s."""
+    into.files.extend(name for name in other.files if name not in into.files)
+    into.lines_read += other.lines_read
+    into.lines_used += other.lines_used
+    into.lines_blank += other.lines_blank
+    into.lines_repeated += other.lines_repeated
+    into.spans_read += other.spans_read
+    into.spans_used += other.spans_used
+    into.spans_repeated += other.spans_repeated
+    for mine, theirs in ((into.skipped, other.skipped), (into.notes, other.notes),
+                         (into.spans_not_steps, other.spans_not_steps),
+                         (into.spans_skipped, other.spans_skipped)):
+        for reason, tally in theirs.items():
+            mine.setdefault(reason, Tally()).add_repeats(tally.examples, tally.earlier,
+                                                         tally.count)
+    for label, count in other.formats.items():
+        into.formats[label] = into.formats.get(label, 0) + count
+    for label, evidence in other.evidence.items():
+        into.evidence.setdefault(label, evidence)
+
+
+def _source(item: dict[str, Any]) -> StoredSource:
+    fields = dict(item)
+    fields["accounting"] = _accounting(fields.get("accounting") or {})
+    return StoredSource(**fields)
+
+
+def _accounting(data: dict[str, Any]) -> LineAccounting:
+    def tallies(key: str) -> dict[str, Tally]:
+        return {reason: Tally(int(tally["count"]),
+                              [(str(f), int(n)) for f, n in tally["examples"]],
+                              [(str(f), int(n)) for f, n in tally["earlier"]])
+                for reason, tally in data.get(key, {}).items()}
+
+    return LineAccounting(
+        files=[str(name) for name in data.get("files", [])],
+        lines_read=int(data.get("lines_read", 0)), lines_used=int(data.get("lines_used", 0)),
+        lines_blank=int(data.get("lines_blank", 0)), skipped=tallies("skipped"),
+        notes=tallies("notes"), spans_read=int(data.get("spans_read", 0)),
+        spans_used=int(data.get("spans_used", 0)), spans_not_steps=tallies("spans_not_steps"),
+        spans_skipped=tallies("spans_skipped"),
+        formats={str(k): int(v) for k, v in data.get("formats", {}).items()},
+        evidence={str(k): str(v) for k, v in data.get("evidence", {}).items()},
+        lines_repeated=int(data.get("lines_repeated", 0)),
+        spans_repeated=int(data.get("spans_repeated", 0)))

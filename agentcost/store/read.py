@@ -1,0 +1,94 @@
+"""Steps read back from the store for a report or a simulation: only the days a window needs,
+only the columns asked for, in the order the sources were first read, with step numbers
+filled among all of each task's steps, and the account of every line the store was built
+from. Inputs named beside the store add what an ingest of them would add, without storing
+it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+
+from agentcost.analysis.report import AppliedWindow
+from agentcost.ingest.read import Ingested, number_steps
+from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
+from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
+from agentcost.store.manifest import UNTIMED, Part, load_manifest
+from agentcost.store.parts import ORDER, parts_for, scan_parts
+
+# Read whatever a command asks for: pricing and step identity need these.
+ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
+          "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
+          "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
+
+
+@dataclass
+class StoredSteps(Ingested):
+    """Steps from a store. The days outside the window were not read: their steps are
+    counted here, for the window to say what it left out."""
+
+    timed_unread: int = 0
+    untimed_unread: int = 0
+
+
+def read_store(directory: Path, *, since: dt.datetime | None = None,
+               until: dt.datetime | None = None, columns: Sequence[str] = (),
+               inputs: Sequence[str] = (), options: Options | None = None) -> StoredSteps:
+    """The store's steps that a window [since, until) may keep (all without one), with
+    `columns` filled and the rest null; and, with `inputs`, the steps they hold that the store
+    does not."""
+    manifest = load_manifest(directory)
+    wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
+    needed, others = parts_for(manifest, since, until)
+    stored = scan_parts(directory, needed, wanted)
+    if inputs:
+        new = fresh_steps(directory, manifest, pending_steps(
+            inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
+        if new.height:
+            stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
+                               how="vertical_relaxed")
+    # One pass: sorted into reading order, every canonical column (those not read are null).
+    order = [pl.col(name) for name in ORDER]
+    steps = stored.sort(ORDER).select(
+        *canonical_expressions({name: pl.col(name) for name in wanted}), *order).collect()
+    first_day = min((part.day for part in needed), default=None)
+    earlier = [part for part in others if part.day != UNTIMED and first_day is not None
+               and part.day < first_day]
+    steps = _numbered(steps, directory, earlier).drop(ORDER)
+    return StoredSteps(steps, manifest.accounting(),
+                       sum(part.rows for part in others if part.day != UNTIMED),
+                       sum(part.rows for part in others if part.day == UNTIMED))
+
+
+def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
+    """The window's account of what it left out, with the store's steps it did not read."""
+    if window is None or not isinstance(ingested, StoredSteps):
+        return window
+    return replace(window, steps_outside=window.steps_outside + ingested.timed_unread,
+                   steps_untimed=window.steps_untimed + ingested.untimed_unread)
+
+
+def _numbered(steps: pl.DataFrame, directory: Path, earlier: list[Part]) -> pl.DataFrame:
+    """Missing step numbers filled as a run reading every source would fill them: by start
+    time within the task, ties in reading order. A task's steps on the days before those
+    read (`earlier`) all started before: they only move its numbers on by their count."""
+    if steps["step"].null_count() == 0:
+        return steps
+    missing = pl.col("step").is_null()
+    numbered = number_steps(steps)
+    if not earlier:
+        return numbered
+    tasks = steps.filter(missing)["task_id"].unique()
+    before = (scan_parts(directory, earlier, ["task_id"])
+              .filter(pl.col("task_id").is_in(tasks.implode()))
+              .group_by("task_id").agg(pl.len().cast(pl.Int64).alias("__before")).collect())
+    return (numbered.with_columns(steps["step"].is_null().alias("__filled"))
+            .join(before, on="task_id", how="left", maintain_order="left")
+            .with_columns(pl.when(pl.col("__filled"))
+                          .then(pl.col("step") + pl.col("__before").fill_null(0))
+                          .otherwise(pl.col("step")).alias("step"))
+            .drop("__filled", "__before"))
