@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, cast
@@ -87,63 +87,95 @@ def read_steps(
     hears of each source as it is read (for a progress bar). `jobs`: the processes a big span
     file is read on ("auto": every usable core, for a file big enough to repay them).
     `max_line_bytes`: a longer line is skipped as too long, a larger JSON document refused."""
-    check_max_line_bytes(max_line_bytes)
-    wanted = set(CORE_CONCEPTS)
-    for column in COLUMN_NAMES if columns is None else columns:
-        wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
-    wanted_aliases = frozenset(alias for concept in wanted
-                               for alias in FIELDS_BY_CONCEPT[concept].aliases)
-    accounting = LineAccounting()
-    frames: list[tuple[str, pl.DataFrame]] = []
-    sources, repeated = expand_inputs(inputs)
-    for display in repeated:
-        accounting.note(f"{display}: named more than once, read once", display, [], count=1)
-    sizes = [0 if source.read_once or source.path is None else source.path.stat().st_size
-             for source in sources]
-    if progress is not None:
-        # A stream's size is not known: then the display counts bytes with no end to reach.
-        progress.start(0 if any(source.read_once for source in sources) else sum(sizes))
-    forced = None if input_format == AUTO else reader_named(input_format)
-    run_spans = RunSpans()
-    finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
-    native_files: list[str] = []
-    doubts: list[tuple[str, str]] = []
-    for source, size in zip(sources, sizes, strict=True):
-        accounting.files.append(source.display)
-        advanced = None
-        if progress is not None:
-            progress.reading(source.display)
-            advanced = _Advance(progress, None if source.read_once else size)
-            source = replace(source, on_read=advanced)
-        context = ReadContext(
-            source, accounting, task_key, None if columns is None else frozenset(columns),
-            wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-            max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs)
-        reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
-        if reader is NATIVE:
-            native_files.append(source.display)
-        if doubt is not None and not any(frame.height for frame in read):
-            doubts.append((source.display, doubt))
-        frames.extend((source.display, conform(frame)) for frame in read)
-        if advanced is not None:
-            advanced.finish()
-    # Span files' steps, and those of readers that finish once every file is read, take
-    # their file's place among the others.
-    late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
-    for work in finishing.values():
-        late.update(work.steps(accounting))
-    for display, doubt in doubts:  # a forced format that gave no step from this file
-        if display not in late:
-            raise InputError(doubt)
-    order = {source.display: index for index, source in enumerate(sources)}
-    placed = frames + list(late.items())
-    placed.sort(key=lambda item: order[item[0]])  # stable: a file's frames keep their order
+    reading = SourceReading(inputs, columns=columns, input_format=input_format,
+                            task_key=task_key, progress=progress, jobs=jobs,
+                            max_line_bytes=max_line_bytes)
+    placed = list(reading.frames())
+    placed.sort(key=lambda item: item[0])  # stable: a file's frames keep their order
     ordered = [frame for _, frame in placed]
     steps = pl.concat(ordered, how="vertical") if ordered else conform(pl.DataFrame())
-    if native_files:  # a native step read twice counts once (spans: by span id, when read)
-        steps = drop_duplicates(
-            steps, accounting, None if len(native_files) == len(sources) else native_files)
+    accounting = reading.accounting
+    if reading.native_files:  # a native step read twice counts once (spans: by span id)
+        steps = drop_duplicates(steps, accounting, reading.native_only())
     return Ingested(canonical_tool_args(number_steps(steps)), accounting)
+
+
+class SourceReading:
+    """The inputs read one source at a time: `frames()` gives each source's canonical frames
+    with the source's place among the inputs, as they are read, then those of span files and
+    of readers that finish once every file is read. What is left to do over all of them
+    together (repeats across files, missing step numbers) is the caller's: `read_steps` does
+    it over the whole input, a bounded-memory executor task by task."""
+
+    def __init__(self, inputs: Sequence[str], *, columns: Collection[str] | None,
+                 input_format: str, task_key: str, progress: ReadProgress | None, jobs: Jobs,
+                 max_line_bytes: int) -> None:
+        check_max_line_bytes(max_line_bytes)
+        wanted = set(CORE_CONCEPTS)
+        for column in COLUMN_NAMES if columns is None else columns:
+            wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
+        self.wanted_aliases = frozenset(alias for concept in wanted
+                                        for alias in FIELDS_BY_CONCEPT[concept].aliases)
+        self.columns = None if columns is None else frozenset(columns)
+        self.accounting = LineAccounting()
+        self.sources, repeated = expand_inputs(inputs)
+        for display in repeated:
+            self.accounting.note(f"{display}: named more than once, read once", display, [],
+                                 count=1)
+        self.sizes = [0 if source.read_once or source.path is None
+                      else source.path.stat().st_size for source in self.sources]
+        self.input_format, self.task_key, self.progress = input_format, task_key, progress
+        self.jobs, self.max_line_bytes = jobs, max_line_bytes
+        self.native_files: list[str] = []
+
+    def native_only(self) -> list[str] | None:
+        """The sources read as native JSONL, or None when all were."""
+        return None if len(self.native_files) == len(self.sources) else self.native_files
+
+    def frames(self) -> Iterator[tuple[int, pl.DataFrame]]:
+        """(the source's place among the inputs, a canonical frame of its steps)."""
+        accounting, progress, sources = self.accounting, self.progress, self.sources
+        if progress is not None:
+            # A stream's size is not known: then the display counts bytes with no end to reach.
+            progress.start(0 if any(source.read_once for source in sources) else sum(self.sizes))
+        forced = None if self.input_format == AUTO else reader_named(self.input_format)
+        run_spans = RunSpans()
+        finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
+        doubts: list[tuple[str, str]] = []
+        order = {source.display: index for index, source in enumerate(sources)}
+        for index, (source, size) in enumerate(zip(sources, self.sizes, strict=True)):
+            accounting.files.append(source.display)
+            advanced = None
+            if progress is not None:
+                progress.reading(source.display)
+                advanced = _Advance(progress, None if source.read_once else size)
+                source = replace(source, on_read=advanced)
+            context = ReadContext(
+                source, accounting, self.task_key, self.columns, self.wanted_aliases,
+                plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
+                max_line_bytes=self.max_line_bytes, finishing=finishing, run_jobs=self.jobs)
+            reader, read, doubt = _read_source(context, forced, self.jobs,
+                                               alone=len(sources) == 1)
+            if reader is NATIVE:
+                self.native_files.append(source.display)
+            if doubt is not None and not any(frame.height for frame in read):
+                doubts.append((source.display, doubt))
+            for frame in read:
+                yield index, conform(frame)
+            del read
+            if advanced is not None:
+                advanced.finish()
+        # Span files' steps, and those of readers that finish once every file is read, take
+        # their file's place among the others.
+        late = {display: conform(frame)
+                for display, frame in run_spans.steps(accounting).items()}
+        for work in finishing.values():
+            late.update(work.steps(accounting))
+        for display, doubt in doubts:  # a forced format that gave no step from this file
+            if display not in late:
+                raise InputError(doubt)
+        for display, frame in late.items():
+            yield order[display], frame
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alone: bool
