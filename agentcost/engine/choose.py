@@ -1,0 +1,74 @@
+"""Which executor runs: the one named, or for `auto` the memory executor when the input fits
+comfortably in the memory this machine has free, else the local one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agentcost.engine import ENGINES
+from agentcost.errors import UsageError
+
+if TYPE_CHECKING:
+    from agentcost.engine.protocol import Executor, ReadRequest
+
+# The memory executor holds about this many bytes per byte of plain JSON lines read (about
+# 470 bytes a step of 250); a gzip file holds about ten times its size in text.
+MEMORY_PER_INPUT_BYTE = 2.0
+GZIP_RATIO = 10
+# "Comfortably": the memory executor's estimated peak is at most this share of what is free.
+COMFORTABLE_SHARE = 0.5
+
+
+def executor_for(engine: str | Executor, reading: ReadRequest) -> Executor:
+    from agentcost.engine.local import LocalExecutor
+    from agentcost.engine.memory import MemoryExecutor
+
+    if not isinstance(engine, str):
+        return engine
+    if engine not in ENGINES:
+        raise UsageError(f"engine={engine!r}: use one of {', '.join(ENGINES)}")
+    if reading.paths is None:  # steps given as a frame are in memory already
+        return MemoryExecutor()
+    if engine == "auto":
+        engine = pick(estimated_bytes(reading.paths), available_bytes())
+    return LocalExecutor() if engine == "local" else MemoryExecutor()
+
+
+def pick(input_bytes: int, available: int | None) -> str:
+    """`memory` when the memory executor's estimated peak for `input_bytes` of input is at
+    most half of `available` (unknown: memory), else `local`."""
+    if available is None or MEMORY_PER_INPUT_BYTE * input_bytes <= COMFORTABLE_SHARE * available:
+        return "memory"
+    return "local"
+
+
+def estimated_bytes(paths: Sequence[str]) -> int:
+    """The text the inputs hold, as far as their sizes tell (stdin and pipes: nothing)."""
+    from agentcost.ingest.sources import GZIP_MAGIC, expand_inputs
+
+    sources, _ = expand_inputs(list(paths))
+    total = 0
+    for source in sources:
+        if source.read_once or source.path is None:
+            continue
+        size = source.path.stat().st_size
+        with source.path.open("rb") as handle:
+            total += size * GZIP_RATIO if handle.read(2) == GZIP_MAGIC else size
+    return total
+
+
+def available_bytes() -> int | None:
+    """Memory free for use (MemAvailable), or None when not known."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
