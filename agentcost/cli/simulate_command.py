@@ -15,6 +15,8 @@ from agentcost.cli.options import (
     Color,
     CostMode,
     CostModeOption,
+    EngineName,
+    EngineOption,
     Format,
     FromAgents,
     InputFormatOption,
@@ -100,6 +102,7 @@ def simulate(
     input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",
     jobs: Jobs = "auto",
+    engine: EngineOption = EngineName.auto,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -142,7 +145,8 @@ def simulate(
         comparison = api.compare(paths, scenarios, budgets=budgets, prices=price_table(prices),
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
-                                 progress=progress, max_line_bytes=max_line_size)
+                                 progress=progress, max_line_bytes=max_line_size,
+                                 engine=engine.value)
     write_output(render_bytes(comparison, output_format.value, width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)
