@@ -28,6 +28,8 @@ EXECUTORS: dict[str, Callable[[], Any]] = {
     "local, one bucket": lambda: LocalExecutor(buckets=1),
     "local, five buckets": lambda: LocalExecutor(buckets=5),
     "local, default buckets": lambda: "local",
+    # Every file over 16 KiB read in pieces (a file with a bad line is read again, whole).
+    "local, 16K pieces": lambda: LocalExecutor(buckets=4, piece_bytes=16 * 1024),
 }
 SHARDS = 6
 DUPLICATED = 7  # lines copied into another shard: more than the 5 examples an account keeps
@@ -236,6 +238,44 @@ def test_repeats_across_files_are_accounted_as_one_pass_would(shards):
     assert local.lines_read == local.lines_used + local.lines_skipped + local.lines_blank
 
 
+def test_pieces_of_a_file_are_read_as_the_whole_file_is(tmp_path, monkeypatch):
+    """A clean file read 4 KiB at a time gives the steps, unknown-field notes and line
+    numbers of one whole read; one with a blank line and a bad line in its middle (not for
+    the whole-file fast path) is read again in chunks, as a whole read falls back to."""
+    from benchmarks.generate import generate
+
+    out = io.StringIO()
+    generate(out, steps=300, seed=4)
+    lines = [line.replace('"user"', '"colour":"red","user"', 1) for line in out.getvalue()
+             .splitlines()]
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    unclean = tmp_path / "unclean.jsonl"
+    unclean.write_text("\n".join([*lines[:150], "", "{not json", *lines[150:]]) + "\n",
+                       encoding="utf-8")
+    from agentcost.engine.spill import BucketSpill
+
+    spilled: list[int] = []
+    write = BucketSpill.write
+    monkeypatch.setattr(BucketSpill, "write",
+                        lambda self, steps: (spilled.append(steps.height), write(self, steps)))
+    for path in (clean, unclean):
+        memory = agentcost.report([path], engine="memory")
+        spilled.clear()
+        pieces = agentcost.report([path], engine=LocalExecutor(buckets=3, piece_bytes=4096))
+        # The clean file's 90 KB went to the spill in pieces; the other, after the piece
+        # with its blank line, was read again whole and went in one go.
+        if path == clean:
+            assert len(spilled) > 10 and sum(spilled) == len(lines)
+        else:
+            assert spilled[-1] == len(lines)
+        assert pieces.summary.steps == memory.summary.steps == len(lines)
+        assert without_engine(agentcost.render(pieces, "json").encode()) == without_engine(
+            agentcost.render(memory, "json").encode())
+    assert any("colour" in note for note in memory.accounting.notes)
+    assert memory.accounting.lines_blank == 1 and memory.accounting.lines_skipped == 1
+
+
 def test_the_local_executor_leaves_no_spill_behind(tmp_path, shards):
     spill = tmp_path / "spill"
     spill.mkdir()
@@ -272,6 +312,17 @@ def test_auto_picks_memory_while_the_input_fits_comfortably():
     assert pick(gigabyte, 4 * gigabyte) == "memory"
     assert pick(gigabyte, 3 * gigabyte) == "local"
     assert pick(gigabyte, None) == "memory"
+
+
+def test_a_container_limit_counts_as_what_is_free(tmp_path):
+    """A cgroup limit of 4 GiB with 1 GiB in use leaves 3 GiB; no limit says nothing."""
+    from agentcost.engine.choose import _cgroup_left
+
+    (tmp_path / "memory.max").write_text(f"{4 * 1024**3}\n")
+    (tmp_path / "memory.current").write_text(f"{1024**3}\n")
+    assert _cgroup_left(tmp_path) == 3 * 1024**3
+    (tmp_path / "memory.max").write_text("max\n")
+    assert _cgroup_left(tmp_path) is None
 
 
 def test_the_command_line_says_which_engine_ran(run_cli, shards):

@@ -61,14 +61,34 @@ def estimated_bytes(paths: Sequence[str]) -> int:
 
 
 def available_bytes() -> int | None:
-    """Memory free for use (MemAvailable), or None when not known."""
+    """Memory free for use: the machine's (MemAvailable), or less when this process's
+    control group (a container) has a limit with less left under it; None when not known."""
+    free = _meminfo_available()
+    left = _cgroup_left()
+    if free is None or left is None:
+        return free if left is None else left
+    return min(free, left)
+
+
+def _meminfo_available() -> int | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
+
+
+def _cgroup_left(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """What is left under the cgroup v2 memory limit, or None without one."""
+    try:
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(int(limit) - int((root / "memory.current").read_text().strip()), 0)
     except (OSError, ValueError):
         return None

@@ -10,7 +10,7 @@ report. What is held at once: one source's steps, then one bucket's, and the par
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -23,6 +23,8 @@ from agentcost.ingest.read import Ingested, SourceReading
 
 # Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
 BUCKET_INPUT_BYTES = 48 * 1024 * 1024
+# A big clean JSON lines file is read this many bytes at a time.
+PIECE_BYTES = 32 * 1024 * 1024
 MAX_BUCKETS = 4096
 # A step's input position: its source's place times this, plus its place in the source.
 SOURCE_STRIDE = 1 << 40
@@ -37,10 +39,12 @@ class _Spilled:
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, buckets: int | None = None, spill_dir: str | None = None) -> None:
+    def __init__(self, buckets: int | None = None, spill_dir: str | None = None,
+                 piece_bytes: int = PIECE_BYTES) -> None:
         """`buckets`: how many spill buckets (default: one per BUCKET_INPUT_BYTES of input);
-        `spill_dir`: where the spill directory goes (default: the system's temp dir)."""
-        self.buckets, self.spill_dir = buckets, spill_dir
+        `spill_dir`: where the spill directory goes (default: the system's temp dir);
+        `piece_bytes`: how much of a big clean JSON lines file is read at a time."""
+        self.buckets, self.spill_dir, self.piece_bytes = buckets, spill_dir, piece_bytes
 
     def steps(self, request: ReadRequest) -> Ingested:
         with self._spilled(request) as spilled:
@@ -136,16 +140,29 @@ class _SpillContext:
 
     def __enter__(self) -> _Spilled:
         from agentcost.engine.choose import estimated_bytes
+        from agentcost.ingest.native_read import NotCleanInPieces
 
         request = self.request
         if request.paths is None:
             raise ValueError("the local executor reads inputs by path")
-        reading = SourceReading(request.paths, columns=request.columns,
+        buckets = self.executor.buckets or min(MAX_BUCKETS, max(1, math.ceil(
+            estimated_bytes(request.paths) / BUCKET_INPUT_BYTES)))
+        try:
+            return self._spill(request.paths, buckets, self.executor.piece_bytes)
+        except NotCleanInPieces:
+            # A file that is not clean is read in chunks, as one read of all would read it:
+            # read everything again that way, so that its accounting is that read's.
+            return self._spill(request.paths, buckets, None)
+
+    def _spill(self, paths: Sequence[str], buckets: int, piece_bytes: int | None
+               ) -> _Spilled:
+        request = self.request
+        reading = SourceReading(paths, columns=request.columns,
                                 input_format=request.input_format, task_key=request.task_key,
                                 progress=request.progress, jobs=request.jobs,
                                 max_line_bytes=request.max_line_bytes)
-        buckets = self.executor.buckets or min(MAX_BUCKETS, max(1, math.ceil(
-            estimated_bytes(request.paths) / BUCKET_INPUT_BYTES)))
+        if not any(source.read_once for source in reading.sources):  # no second reading
+            reading.piece_bytes = piece_bytes
         self.spill = BucketSpill(buckets, self.executor.spill_dir)
         try:
             placed: dict[int, int] = {}

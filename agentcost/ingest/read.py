@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, cast
@@ -109,7 +109,7 @@ class SourceReading:
 
     def __init__(self, inputs: Sequence[str], *, columns: Collection[str] | None,
                  input_format: str, task_key: str, progress: ReadProgress | None, jobs: Jobs,
-                 max_line_bytes: int) -> None:
+                 max_line_bytes: int, piece_bytes: int | None = None) -> None:
         check_max_line_bytes(max_line_bytes)
         wanted = set(CORE_CONCEPTS)
         for column in COLUMN_NAMES if columns is None else columns:
@@ -126,6 +126,8 @@ class SourceReading:
                       else source.path.stat().st_size for source in self.sources]
         self.input_format, self.task_key, self.progress = input_format, task_key, progress
         self.jobs, self.max_line_bytes = jobs, max_line_bytes
+        # Big clean native files read in pieces of this many bytes (None: whole).
+        self.piece_bytes = piece_bytes
         self.native_files: list[str] = []
 
     def native_only(self) -> list[str] | None:
@@ -153,13 +155,16 @@ class SourceReading:
             context = ReadContext(
                 source, accounting, self.task_key, self.columns, self.wanted_aliases,
                 plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-                max_line_bytes=self.max_line_bytes, finishing=finishing, run_jobs=self.jobs)
+                max_line_bytes=self.max_line_bytes, finishing=finishing, run_jobs=self.jobs,
+                piece_bytes=self.piece_bytes)
             reader, read, doubt = _read_source(context, forced, self.jobs,
                                                alone=len(sources) == 1)
             if reader is NATIVE:
                 self.native_files.append(source.display)
-            if doubt is not None and not any(frame.height for frame in read):
-                doubts.append((source.display, doubt))
+            if doubt is not None:
+                read = list(read)
+                if not any(frame.height for frame in read):
+                    doubts.append((source.display, doubt))
             for frame in read:
                 yield index, conform(frame)
             del read
@@ -179,7 +184,7 @@ class SourceReading:
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alone: bool
-                 ) -> tuple[Reader | None, list[pl.DataFrame], str | None]:
+                 ) -> tuple[Reader | None, Iterable[pl.DataFrame], str | None]:
     """One source read by the reader named, or by the one that recognises its head: the
     reader (none for a file of no trace format), what it read, and, when the format named is
     not the one recognised, what to say if it gives no step. `alone`: the only source, which
