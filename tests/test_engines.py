@@ -139,6 +139,7 @@ REPORTS = [
     ("shards", {}), ("shards", {"by": "tool"}), ("shards", {"by": "day"}),
     ("shards", {"since": "2026-11-27T06:00:00", "until": "2026-11-28T01:00:00"}),
     ("shards", {"opportunities": True}),
+    ("shards", {"since": "2030-01-01", "opportunities": True}),  # a window with no step
     ("adversarial", {}), ("adversarial", {"by": "model", "cost_mode": "auto"}),
 ]
 

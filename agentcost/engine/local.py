@@ -22,9 +22,9 @@ from agentcost.ingest.accounting import LineAccounting, Tally
 from agentcost.ingest.read import Ingested, SourceReading
 
 # Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
-BUCKET_INPUT_BYTES = 48 * 1024 * 1024
+BUCKET_INPUT_BYTES = 24 * 1024 * 1024
 # A big clean JSON lines file is read this many bytes at a time.
-PIECE_BYTES = 32 * 1024 * 1024
+PIECE_BYTES = 16 * 1024 * 1024
 MAX_BUCKETS = 4096
 # A step's input position: its source's place times this, plus its place in the source.
 SOURCE_STRIDE = 1 << 40

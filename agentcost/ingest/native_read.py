@@ -51,6 +51,7 @@ from agentcost.ingest.sources import (
 from agentcost.parallel import read_ahead
 
 EXAMPLE_LINES = 5
+COUNT_BLOCK_BYTES = 8 * 1024 * 1024
 
 
 class NotCleanInPieces(Exception):
@@ -133,7 +134,7 @@ def _clean_file_in_pieces(
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             if first_long_line(mapped, max_line_bytes) is not None:
                 return None
-            line_count = count_lines(path)
+            line_count = _count_lines_streamed(handle)
             if line_count is None:
                 return None
             whole = Chunk(mapped, 1, line_count,  # type: ignore[arg-type]
@@ -167,6 +168,19 @@ def _clean_file_in_pieces(
             raise NotCleanInPieces(display)
 
     return pieces()
+
+
+def _count_lines_streamed(handle: BinaryIO) -> int | None:
+    """count_lines, a block at a time (polars would map the whole file into memory): the
+    newlines, and an unterminated last line; None where count_lines gives up (a raw \\x1f)."""
+    handle.seek(0)
+    lines, last = 0, b"\n"
+    while block := handle.read(COUNT_BLOCK_BYTES):
+        if b"\x1f" in block:
+            return None
+        lines += block.count(b"\n")
+        last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def _decode_whole(path: Path, schema: dict[str, pl.DataType], line_count: int, size: int,
