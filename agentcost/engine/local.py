@@ -19,15 +19,22 @@ from agentcost.engine.partials import ORDER, Partial, combine, finish, partial
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
 from agentcost.engine.spill import BucketSpill
 from agentcost.ingest.accounting import LineAccounting, Tally
+from agentcost.ingest.duplicates import CONTENT
 from agentcost.ingest.read import Ingested, SourceReading
+from agentcost.schema import COLUMN_NAMES
 
 # Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
-BUCKET_INPUT_BYTES = 24 * 1024 * 1024
+BUCKET_INPUT_BYTES = 40 * 1024 * 1024
 # A big clean JSON lines file is read this many bytes at a time.
 PIECE_BYTES = 16 * 1024 * 1024
 MAX_BUCKETS = 4096
 # A step's input position: its source's place times this, plus its place in the source.
 SOURCE_STRIDE = 1 << 40
+# Spilled whatever a command asks for: what telling repeats apart, numbering steps and
+# pricing read.
+SPILLED = frozenset({*CONTENT, "span_id", "duration_s", "tokens_estimated",
+                     "reported_cost_usd", "reported_tool_cost_usd", "source_file",
+                     "source_line"})
 
 
 @dataclass
@@ -118,11 +125,13 @@ class LocalExecutor:
         from agentcost.ingest.canonical_json import canonical_tool_args
         from agentcost.ingest.duplicates import drop_duplicates
         from agentcost.ingest.read import number_steps
+        from agentcost.schema import conform
 
         reading = spilled.reading
         accounts: list[LineAccounting] = []
         for bucket in spilled.spill.each_bucket():
-            steps = bucket.sort(ORDER)
+            # Every canonical column again, those not spilled null, as they were not asked for.
+            steps = conform(bucket).with_columns(bucket[ORDER]).sort(ORDER)
             del bucket
             if reading.native_files:
                 account = LineAccounting()
@@ -164,13 +173,15 @@ class _SpillContext:
         if not any(source.read_once for source in reading.sources):  # no second reading
             reading.piece_bytes = piece_bytes
         self.spill = BucketSpill(buckets, self.executor.spill_dir)
+        # The columns asked for, and those every bucket's settling and pricing read.
+        kept = [name for name in COLUMN_NAMES if name in SPILLED or name in request.columns]
         try:
             placed: dict[int, int] = {}
             for index, frame in reading.frames():
                 start = index * SOURCE_STRIDE + placed.get(index, 0)
                 placed[index] = placed.get(index, 0) + frame.height
-                self.spill.write(frame.with_columns(
-                    (pl.int_range(pl.len(), dtype=pl.Int64) + start).alias(ORDER)))
+                self.spill.write(frame.select(
+                    *kept, (pl.int_range(pl.len(), dtype=pl.Int64) + start).alias(ORDER)))
                 del frame
         except BaseException:
             self.spill.close()

@@ -51,7 +51,6 @@ from agentcost.ingest.sources import (
 from agentcost.parallel import read_ahead
 
 EXAMPLE_LINES = 5
-COUNT_BLOCK_BYTES = 8 * 1024 * 1024
 
 
 class NotCleanInPieces(Exception):
@@ -134,10 +133,9 @@ def _clean_file_in_pieces(
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             if first_long_line(mapped, max_line_bytes) is not None:
                 return None
-            line_count = _count_lines_streamed(handle)
-            if line_count is None:
-                return None
-            whole = Chunk(mapped, 1, line_count,  # type: ignore[arg-type]
+            # Counted piece by piece below: the lines are not known yet, and sampling does
+            # not need them.
+            whole = Chunk(mapped, 1, 0,  # type: ignore[arg-type]
                           ends_unterminated=mapped[-1:] != b"\n")
             sightings = sample_keys(whole)
             schema = probe_schema(sightings, wanted_aliases)
@@ -145,11 +143,13 @@ def _clean_file_in_pieces(
             del whole
 
     def pieces() -> Iterator[pl.DataFrame]:
-        accounting.lines_read += line_count
         first_line = 1
         for piece in plain_chunks(path, piece_bytes, max_line_bytes):
             data = piece.load()
+            if b"\x1f" in data:  # where count_lines gives up, and the whole read with it
+                raise NotCleanInPieces(display)
             lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            accounting.lines_read += lines
             try:
                 frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
             except Exception as error:  # a bad line: the whole read would have fallen back
@@ -164,23 +164,8 @@ def _clean_file_in_pieces(
             decoded = DecodedChunk(frame.with_columns(numbers.alias(LINE_COLUMN)), [], 0)
             yield _finish(decoded, display, accounting, missing_task,
                           partial(_lines_of_file, path))
-        if first_line - 1 != line_count:
-            raise NotCleanInPieces(display)
 
     return pieces()
-
-
-def _count_lines_streamed(handle: BinaryIO) -> int | None:
-    """count_lines, a block at a time (polars would map the whole file into memory): the
-    newlines, and an unterminated last line; None where count_lines gives up (a raw \\x1f)."""
-    handle.seek(0)
-    lines, last = 0, b"\n"
-    while block := handle.read(COUNT_BLOCK_BYTES):
-        if b"\x1f" in block:
-            return None
-        lines += block.count(b"\n")
-        last = block[-1:]
-    return lines + (last != b"\n")
 
 
 def _decode_whole(path: Path, schema: dict[str, pl.DataType], line_count: int, size: int,
