@@ -284,6 +284,18 @@ def test_the_local_executor_leaves_no_spill_behind(tmp_path, shards):
     assert list(spill.iterdir()) == []
 
 
+def test_a_failure_midway_leaves_no_spill_behind(tmp_path, shards, monkeypatch):
+    import agentcost.engine.local as local
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "partial", fail)
+    with pytest.raises(KeyboardInterrupt):
+        agentcost.report(shards, engine=LocalExecutor(buckets=3, spill_dir=str(tmp_path)))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_pass_percentiles_are_nearest_rank():
     """Ten values 0.1 ... 1.0 over three partitions: P50 is rank ceil(5) = 0.5, P90 rank 9 =
     0.9, P99 rank ceil(9.9) = 10 = 1.0."""
