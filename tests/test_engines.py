@@ -290,7 +290,7 @@ def test_a_failure_midway_leaves_no_spill_behind(tmp_path, shards, monkeypatch):
     def fail(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(local, "partial", fail)
+    monkeypatch.setattr(local, "priced_partial", fail)
     with pytest.raises(KeyboardInterrupt):
         agentcost.report(shards, engine=LocalExecutor(buckets=3, spill_dir=str(tmp_path)))
     assert list(tmp_path.iterdir()) == []

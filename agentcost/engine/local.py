@@ -15,26 +15,24 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from agentcost.engine.partials import ORDER, Partial, combine, finish, partial
+from agentcost.engine.partials import ORDER, Partial, combine, finish
+from agentcost.engine.plan import (
+    carried_columns,
+    merge_repeats,
+    positioned,
+    priced_partial,
+    settle,
+)
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
 from agentcost.engine.spill import BucketSpill
-from agentcost.ingest.accounting import LineAccounting, Tally
-from agentcost.ingest.duplicates import CONTENT
+from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.read import Ingested, SourceReading
-from agentcost.schema import COLUMN_NAMES
 
 # Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
 BUCKET_INPUT_BYTES = 40 * 1024 * 1024
 # A big clean JSON lines file is read this many bytes at a time.
 PIECE_BYTES = 16 * 1024 * 1024
 MAX_BUCKETS = 4096
-# A step's input position: its source's place times this, plus its place in the source.
-SOURCE_STRIDE = 1 << 40
-# Spilled whatever a command asks for: what telling repeats apart, numbering steps and
-# pricing read.
-SPILLED = frozenset({*CONTENT, "span_id", "duration_s", "tokens_estimated",
-                     "reported_cost_usd", "reported_tool_cost_usd", "source_file",
-                     "source_line"})
 
 
 @dataclass
@@ -65,12 +63,7 @@ class LocalExecutor:
 
     def report(self, request: ReportRequest) -> ReportRun:
         from agentcost.analysis.report import WHOLE, AppliedWindow, known_costs
-        from agentcost.analysis.window import window_filter
-        from agentcost.api import OPTIONAL_COLUMNS, PRICED_COLUMNS
-        from agentcost.pricing.cost import price_steps
 
-        columns = (*PRICED_COLUMNS,
-                   *(c for c in OPTIONAL_COLUMNS if c in request.read.columns), ORDER)
         parts: list[Partial] = []
         kept: list[pl.DataFrame] = []
         costs: list[pl.Series] = []
@@ -78,25 +71,15 @@ class LocalExecutor:
         windowed = request.window_start is not None or request.window_end is not None
         with self._spilled(request.read) as spilled:
             for settled in self._settled(spilled):
-                steps, window = window_filter(settled, request.window_start,
-                                              request.window_end)
+                share = priced_partial(settled, request)
                 del settled
-                if window is not None:
-                    outside += window.steps_outside
-                    untimed += window.steps_untimed
-                if steps.is_empty():
+                outside, untimed = outside + share.outside, untimed + share.untimed
+                if share.steps is not None:
+                    kept.append(share.steps)
+                if share.partial is None:
                     continue
-                steps = steps.select(columns)
-                if request.keep_steps:
-                    kept.append(steps)
-                priced = price_steps(steps.lazy(), request.table,
-                                     cost_mode=request.cost_mode).collect()
-                del steps
-                part = partial(priced, by=request.by,
-                               spread=request.charts or request.by == "block")
-                del priced
-                parts.append(part)
-                costs.append(known_costs(part.tasks)
+                parts.append(share.partial)
+                costs.append(known_costs(share.partial.tasks)
                              .filter(pl.col("priced") == WHOLE)["total_cost_usd"])
         accounting = spilled.reading.accounting
         _require_usable(accounting)
@@ -120,24 +103,17 @@ class LocalExecutor:
         return _SpillContext(self, request)
 
     def _settled(self, spilled: _Spilled) -> Iterator[pl.DataFrame]:
-        """Each bucket's steps as reading all at once would leave them: in input order,
-        repeats dropped (accounted as they would be), step numbers filled."""
-        from agentcost.ingest.canonical_json import canonical_tool_args
-        from agentcost.ingest.duplicates import drop_duplicates
-        from agentcost.ingest.read import number_steps
-        from agentcost.schema import conform
-
+        """Each bucket's steps as reading all at once would leave them (plan.settle); the
+        repeats they held go to the run's accounting once every bucket is settled."""
         reading = spilled.reading
         accounts: list[LineAccounting] = []
         for bucket in spilled.spill.each_bucket():
-            # Every canonical column again, those not spilled null, as they were not asked for.
-            steps = conform(bucket).with_columns(bucket[ORDER]).sort(ORDER)
+            steps, account = settle(bucket, reading.native_only(),
+                                    native=bool(reading.native_files))
             del bucket
-            if reading.native_files:
-                account = LineAccounting()
-                steps = drop_duplicates(steps, account, reading.native_only())
+            if account is not None:
                 accounts.append(account)
-            yield canonical_tool_args(number_steps(steps))
+            yield steps
         merge_repeats(reading.accounting, accounts)
 
 
@@ -173,15 +149,13 @@ class _SpillContext:
         if not any(source.read_once for source in reading.sources):  # no second reading
             reading.piece_bytes = piece_bytes
         self.spill = BucketSpill(buckets, self.executor.spill_dir)
-        # The columns asked for, and those every bucket's settling and pricing read.
-        kept = [name for name in COLUMN_NAMES if name in SPILLED or name in request.columns]
+        columns = carried_columns(request.columns)
         try:
             placed: dict[int, int] = {}
             for index, frame in reading.frames():
-                start = index * SOURCE_STRIDE + placed.get(index, 0)
-                placed[index] = placed.get(index, 0) + frame.height
-                self.spill.write(frame.select(
-                    *kept, (pl.int_range(pl.len(), dtype=pl.Int64) + start).alias(ORDER)))
+                start = placed.get(index, 0)
+                placed[index] = start + frame.height
+                self.spill.write(positioned(frame, index, start, columns))
                 del frame
         except BaseException:
             self.spill.close()
@@ -190,38 +164,6 @@ class _SpillContext:
 
     def __exit__(self, *exc: object) -> None:
         self.spill.close()
-
-
-def merge_repeats(accounting: LineAccounting, accounts: list[LineAccounting]) -> None:
-    """The repeats each bucket found, into the run's accounting as one pass over every step
-    would have put them: counts added, the first places in input order, and each reason in
-    the order its first repeat was read."""
-    position = {name: index for index, name in enumerate(accounting.files)}
-
-    def place(item: tuple[tuple[str, int], tuple[str, int] | None]) -> tuple[int, int]:
-        (file, line), _ = item
-        return position.get(file, len(position)), line
-
-    for account in accounts:
-        accounting.lines_used += account.lines_used
-        accounting.lines_repeated += account.lines_repeated
-    for kind in ("skipped", "notes"):
-        found: dict[str, tuple[int, list[tuple[tuple[str, int], tuple[str, int] | None]]]] = {}
-        for account in accounts:
-            for reason, tally in getattr(account, kind).items():
-                count, items = found.get(reason, (0, []))
-                earlier: list[tuple[str, int] | None] = (
-                    list(tally.earlier) if tally.earlier else [None] * len(tally.examples))
-                found[reason] = (count + tally.count,
-                                 items + list(zip(tally.examples, earlier, strict=True)))
-        ordered = sorted(found.items(), key=lambda entry: min(map(place, entry[1][1]),
-                                                              default=(0, 0)))
-        for reason, (count, items) in ordered:
-            first = sorted(items, key=place)
-            tallies: dict[str, Tally] = getattr(accounting, kind)
-            tally = tallies.setdefault(reason, Tally())
-            tally.add_repeats([p for p, _ in first],
-                              [e for _, e in first if e is not None], count)
 
 
 def _require_usable(accounting: LineAccounting) -> None:

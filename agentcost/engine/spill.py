@@ -11,8 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+from agentcost.engine.plan import task_bucket
+
 BUCKET = "_bucket"
-HASH_SEED = 20261207
 # Steps gathered before they are bucketed and written: each bucket's file then holds enough
 # rows that writing and reading it back is not mostly per-file work.
 FLUSH_ROWS = 200_000
@@ -49,8 +50,7 @@ class BucketSpill:
         # makes it null again.
         steps = steps.select(name for name in steps.columns
                              if steps[name].null_count() < steps.height)
-        bucketed = steps.with_columns(
-            (pl.col("task_id").hash(HASH_SEED) % self.buckets).cast(pl.Int32).alias(BUCKET))
+        bucketed = steps.with_columns(task_bucket(self.buckets).alias(BUCKET))
         for (bucket,), part in bucketed.partition_by(BUCKET, as_dict=True,
                                                      include_key=False).items():
             folder = self.root / f"{bucket:05d}"
