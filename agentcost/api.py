@@ -244,7 +244,8 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             task_key: str = "trace", jobs: Jobs = 1, progress: ReadProgress | None = None,
             max_line_bytes: int = MAX_LINE_BYTES, engine: Engine = "auto") -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
-    alone, the tasks it would cut and the money not spent. `since`/`until`: as `report`."""
+    alone, the tasks it would cut and the money not spent. `since`/`until`, `engine`: as
+    `report` (`local` reads in bounded memory, then replays the steps in one frame)."""
     from agentcost.analysis.window import window_filter
     from agentcost.simulation.engine import budget_sweep, stages_of
     from agentcost.simulation.engine import simulate as replay
