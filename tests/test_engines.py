@@ -327,6 +327,17 @@ def test_auto_picks_memory_while_the_input_fits_comfortably():
     assert pick(gigabyte, None) == "memory"
 
 
+def test_auto_runs_local_when_little_memory_is_free(monkeypatch, shards):
+    """The shards are about 600 KB: with 1 MB free, twice that is more than half of it;
+    with 8 MB free, it is less."""
+    import agentcost.engine.choose as choose
+
+    monkeypatch.setattr(choose, "available_bytes", lambda: 1_000_000)
+    assert agentcost.report(shards).engine == "local"
+    monkeypatch.setattr(choose, "available_bytes", lambda: 8_000_000)
+    assert agentcost.report(shards).engine == "memory"
+
+
 def test_a_container_limit_counts_as_what_is_free(tmp_path):
     """A cgroup limit of 4 GiB with 1 GiB in use leaves 3 GiB; no limit says nothing."""
     from agentcost.engine.choose import _cgroup_left
