@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 from agentcost.errors import AgentCostError, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from agentcost.analysis.checks import Crossed
     from agentcost.analysis.opportunities import Reproduction
     from agentcost.analysis.report import AppliedWindow, Report
+    from agentcost.engine.protocol import Executor, ReadRequest
+
+    # "auto", "memory", "local" (agentcost/engine/), or an executor object.
+    Engine = str | Executor
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.ingest.read import Ingested, ReadProgress
     from agentcost.pricing.table import PriceTable
@@ -83,6 +87,7 @@ class Comparison:
     untimed_steps: int = 0
     accounting: LineAccounting | None = None
     steps_outside: int = 0  # timed steps that started outside the window
+    engine: str = "memory"  # the executor that read the steps (agentcost/engine/)
 
 
 def agent_logs(agents: str | Sequence[str], *, environ: Mapping[str, str] | None = None,
@@ -149,7 +154,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
            baseline: str | PathLike[str] | None = None, jobs: Jobs = 1,
            progress: ReadProgress | None = None,
            max_line_bytes: int = MAX_LINE_BYTES, charts: bool = False,
-           store: str | PathLike[str] | None = None) -> Report:
+           store: str | PathLike[str] | None = None, engine: Engine = "auto") -> Report:
     """Price every step and build the report: `summary`, `distribution`, `tasks` (a polars
     DataFrame, one row per task), `by_model`, `by_tool`, the unpriced parts, the dashboard,
     and the line accounting. `since`/`until` keep the steps that started in [since, until):
@@ -159,11 +164,11 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     each strategy; `baseline`, an earlier JSON report, adds the drift; `charts` adds the series
     the HTML report draws (cost over time by model, by workflow, by tool). `store`, a steps
     store `ingest` built, is read instead of or beside the inputs (give `()` for none): only
-    the days the window needs."""
-    from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS, build_dashboard
-    from agentcost.analysis.report import build_report
-    from agentcost.analysis.window import window_filter
-    from agentcost.pricing.cost import price_steps
+    the days the window needs. `engine`: where the work runs (memory, local: bounded memory,
+    or auto; or an executor object), the same report either way; `report.engine` says which
+    ran (a store's steps are read into memory)."""
+    from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS
+    from agentcost.engine.protocol import ReportRequest
     from agentcost.pricing.resolve import near_name_finder
 
     _checked(jobs, cost_mode)
@@ -179,40 +184,25 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         columns = (*columns, "name", "tool_args")
     if charts and "workflow" not in columns:
         columns = (*columns, "workflow")
-    ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
-                         columns=columns, jobs=jobs, progress=progress,
-                         max_line_bytes=max_line_bytes,
-                         store=_Store(store, window_start, window_end))
-    accounting = ingested.accounting
-    steps, window = window_filter(ingested.steps, window_start, window_end)
-    window = _stored_window(window, ingested)
-    del ingested  # its steps live on in `steps` as long as they are needed, and no longer
-    # Only the columns pricing and the report use: a column of nulls still costs 16 bytes a row.
-    steps = steps.select(*PRICED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
-    for_opportunities = steps if opportunities else None
-    priced = price_steps(steps.lazy(), table, cost_mode=cost_mode).collect()
-    del steps  # from here on the priced table holds all the report reads: let the rest go
-    result = build_report(priced.lazy(), accounting, price_table=table.file,
-                          cost_mode=cost_mode, near_names=near_name_finder(table))
-    costs = result.distribution.costs if result.distribution else []
-    s = result.summary
-    dashboard = build_dashboard(priced, costs, window_start=s.window_start,
-                                window_end=s.window_end, total_usd=s.total_cost_usd, by=by)
-    found = None
-    if for_opportunities is not None:
+    stored = _stored(inputs_or_steps, store, window_start, window_end,
+                     input_format=input_format, task_key=task_key, columns=columns, jobs=jobs,
+                     max_line_bytes=max_line_bytes)
+    reading = _read_request(inputs_or_steps if stored is None else stored,
+                            input_format=input_format, task_key=task_key, columns=columns,
+                            jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
+    run = _executor(engine, reading).report(ReportRequest(
+        reading, table, cost_mode, window_start, window_end, by, charts, opportunities,
+        near_name_finder(table)))
+    result = run.report
+    if stored is not None:
+        result = replace(result, window=_stored_window(result.window, stored))
+    if run.steps is not None:
         from agentcost.analysis.opportunities import find_opportunities
 
         median = result.distribution.percentiles[50] if result.distribution else 0.0
-        found = find_opportunities(for_opportunities, table, _reproduction(
-            inputs_or_steps, window_start, window_end, prices, table, input_format, task_key,
-            store), median)
-    drawn = None
-    if charts:
-        from agentcost.analysis.charts import build_charts
-
-        drawn = build_charts(priced, start=s.window_start, end=s.window_end)
-    result = replace(result, dashboard=dashboard, opportunities=found, window=window,
-                     charts=drawn)
+        result = replace(result, opportunities=find_opportunities(
+            run.steps, table, _reproduction(inputs_or_steps, window_start, window_end, prices,
+                                            table, input_format, task_key, store), median))
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 
@@ -259,7 +249,7 @@ def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenar
              task_key: str = "trace", jobs: Jobs = 1,
              progress: ReadProgress | None = None,
              max_line_bytes: int = MAX_LINE_BYTES,
-             store: str | PathLike[str] | None = None) -> Simulation:
+             store: str | PathLike[str] | None = None, engine: Engine = "auto") -> Simulation:
     """Replay the steps under `scenario`: the baseline, each strategy alone, and all of them
     in order as a waterfall, with what each touched. `since`/`until` keep the steps that
     started in [since, until), as `report` does; `store`: as `report`. A scenario with no
@@ -270,7 +260,7 @@ def simulate(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenario: Scenar
     comparison = compare(inputs_or_steps, [scenario], prices=prices, since=since, until=until,
                          cost_mode=cost_mode, input_format=input_format, task_key=task_key,
                          jobs=jobs, progress=progress, max_line_bytes=max_line_bytes,
-                         store=store)
+                         store=store, engine=engine)
     return comparison.simulations[0]
 
 
@@ -280,10 +270,11 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             until: Moment = None, cost_mode: str = "computed", input_format: str = "auto",
             task_key: str = "trace", jobs: Jobs = 1, progress: ReadProgress | None = None,
             max_line_bytes: int = MAX_LINE_BYTES,
-            store: str | PathLike[str] | None = None) -> Comparison:
+            store: str | PathLike[str] | None = None, engine: Engine = "auto") -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
-    alone, the tasks it would cut and the money not spent. `since`/`until`, `store`: as
-    `report`."""
+    alone, the tasks it would cut and the money not spent. `since`/`until`, `store`,
+    `engine`: as `report` (`local` reads in bounded memory, then replays the steps in one
+    frame)."""
     from agentcost.analysis.window import window_filter
     from agentcost.simulation.engine import budget_sweep, stages_of
     from agentcost.simulation.engine import simulate as replay
@@ -297,12 +288,17 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     window_start, window_end = _window(since, until)
     # Compute priced per workflow needs the workflow, as in `report`.
     columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS
-    ingested = _ingested(inputs_or_steps, input_format=input_format, task_key=task_key,
-                         columns=columns, jobs=jobs, progress=progress,
-                         max_line_bytes=max_line_bytes,
-                         store=_Store(store, window_start, window_end))
+    stored = _stored(inputs_or_steps, store, window_start, window_end,
+                     input_format=input_format, task_key=task_key, columns=columns, jobs=jobs,
+                     max_line_bytes=max_line_bytes)
+    reading = _read_request(inputs_or_steps if stored is None else stored,
+                            input_format=input_format, task_key=task_key, columns=columns,
+                            jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
+    executor = _executor(engine, reading)
+    ingested = executor.steps(reading)
     steps, window = window_filter(ingested.steps, window_start, window_end)
-    window = _stored_window(window, ingested)
+    if stored is not None:
+        window = _stored_window(window, stored)
     stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
                      + (1 if budgets else 0))
     simulations = tuple(
@@ -314,7 +310,7 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     points = budget_sweep(steps, table, list(budgets), cost_mode=cost_mode) if budgets else []
     return Comparison(simulations, tuple(points), window_start, window_end,
                       window.steps_untimed if window else 0, ingested.accounting,
-                      window.steps_outside if window else 0)
+                      window.steps_outside if window else 0, executor.name)
 
 
 class _Stages:
@@ -439,20 +435,14 @@ def _is_inputs(value: Inputs | pl.DataFrame | Ingested) -> TypeGuard[Inputs]:
 
 def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format: str,
               task_key: str, columns: Sequence[str], jobs: Jobs,
-              progress: ReadProgress | None, max_line_bytes: int,
-              store: _Store | None = None) -> Ingested:
+              progress: ReadProgress | None, max_line_bytes: int) -> Ingested:
     """Steps from inputs, or as given: a DataFrame of canonical steps is conformed (missing
-    columns are null, never zero) and accounted as one source whose rows are its lines.
-    With a store, its steps, and those of the inputs it does not hold yet."""
+    columns are null, never zero) and accounted as one source whose rows are its lines."""
     import polars as pl
 
     from agentcost.ingest.frame_input import steps_from_frame
     from agentcost.ingest.read import Ingested, number_steps
 
-    if store is not None and store.directory is not None:
-        return _from_store(inputs_or_steps, store, input_format=input_format,
-                           task_key=task_key, columns=columns, jobs=jobs,
-                           max_line_bytes=max_line_bytes)
     if isinstance(inputs_or_steps, Ingested):
         # Its accounting gets what this call notes (steps outside the window): a copy, so that
         # the caller's, and any report made from it before, stay as they were.
@@ -476,6 +466,19 @@ class _Store:
     directory: str | PathLike[str] | None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+
+def _stored(inputs: Inputs | pl.DataFrame | Ingested, store: str | PathLike[str] | None,
+            since: dt.datetime | None, until: dt.datetime | None, *, input_format: str,
+            task_key: str, columns: Sequence[str], jobs: Jobs,
+            max_line_bytes: int) -> Ingested | None:
+    """The steps of the store named, if one is, and of the inputs it does not hold yet: only
+    its days the window needs."""
+    if store is None:
+        return None
+    return _from_store(inputs, _Store(store, since, until), input_format=input_format,
+                       task_key=task_key, columns=columns, jobs=jobs,
+                       max_line_bytes=max_line_bytes)
 
 
 def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
@@ -504,6 +507,36 @@ def _stored_window(window: AppliedWindow | None, ingested: Ingested) -> AppliedW
     from agentcost.store.read import with_unread
 
     return with_unread(window, ingested)
+
+
+def _read_request(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format: str,
+                  task_key: str, columns: Sequence[str], jobs: Jobs,
+                  progress: ReadProgress | None, max_line_bytes: int) -> ReadRequest:
+    from agentcost.engine.protocol import ReadRequest
+
+    if _is_inputs(inputs_or_steps):
+        return ReadRequest(_paths(inputs_or_steps), None, tuple(columns), input_format,
+                           task_key, jobs, progress, max_line_bytes)
+    given = cast("pl.DataFrame | Ingested", inputs_or_steps)
+    return ReadRequest(None, given, tuple(columns), input_format, task_key, jobs, progress,
+                       max_line_bytes)
+
+
+def ingested_steps(request: ReadRequest) -> Ingested:
+    """Every step of `request` in one frame (the memory executor's reading)."""
+    given: Inputs | pl.DataFrame | Ingested | None = request.steps
+    if given is None:
+        given = list(request.paths or ())
+    return _ingested(given,
+                     input_format=request.input_format, task_key=request.task_key,
+                     columns=request.columns, jobs=request.jobs, progress=request.progress,
+                     max_line_bytes=request.max_line_bytes)
+
+
+def _executor(engine: Engine, reading: ReadRequest) -> Executor:
+    from agentcost.engine.choose import executor_for
+
+    return executor_for(engine, reading)
 
 
 def _paths(inputs: Inputs) -> list[str]:

@@ -147,7 +147,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     one row: the rows add up to the report's total. Times are UTC: a week is an ISO week
     (2026-W05), a block one of the 5-hour windows of analysis/blocks.py; a branch is the
     project and its git branch, "path (branch)"."""
-    key = _key(by)
+    key = breakdown_key(by)
     # Lazy, so that filtering copies only the columns used, not every column of every step.
     frame = priced.lazy()
     if by == "block":
@@ -165,6 +165,11 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
              .alias("unpriced_steps"))
         .collect()
     )
+    return finish_breakdown(grouped, by)
+
+
+def finish_breakdown(grouped: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Each row's share of the total, in the breakdown's order."""
     total = float(grouped.select(exact_sum(pl.col("cost_usd"))).item() or 0.0)
     return (
         grouped.with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
@@ -173,7 +178,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     )
 
 
-def _key(by: str) -> pl.Expr:
+def breakdown_key(by: str) -> pl.Expr:
     if by == "agent":
         return pl.coalesce(pl.col("agent").cast(pl.String), pl.col("workflow").cast(pl.String))
     text = {"user": "user", "workflow": "workflow", "model": "model",

@@ -104,6 +104,7 @@ class Report:
     opportunities: list[Opportunity] | None = None
     window: AppliedWindow | None = None  # when --since or --until was given
     charts: Charts | None = None  # the HTML report's series, when asked for
+    engine: str = "memory"  # the executor that computed it (agentcost/engine/)
 
     @property
     def tasks_not_whole(self) -> int:
@@ -138,20 +139,7 @@ def build_report(
         pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
         pl.col("tokens_estimated").sum().alias("estimated_steps"),
     )
-    tasks_q = (
-        priced.group_by("task_id")
-        .agg(
-            pl.len().alias("steps"),
-            tokens_in.sum().alias("tokens_in"),
-            tokens_out.sum().alias("tokens_out"),
-            *(exact_sum(pl.col(name)) for name in (
-                "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
-            has_unpriced_part().sum().alias("unpriced_steps"),
-            pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_llm_steps"),
-            pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
-            pl.col("start_time").min().alias("start_time"),
-        )
-    )
+    tasks_q = task_rows(priced)
     models_q = (
         priced.filter(pl.col("model").is_not_null() & pl.col("unpriced_reason").is_null())
         .group_by("model")
@@ -195,22 +183,50 @@ def build_report(
     (summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
      differing) = pl.collect_all([summary_q, tasks_q, models_q, tools_q, unpriced_models_q,
                                   unpriced_tools_q, compared_q, reconciliation_q])
-    unpriced_models = _with_near_names(unpriced_models, near_names)
+    unpriced_models = with_near_names(unpriced_models, near_names)
     # Counted by the group-by that makes the task table: n_unique would hash every id again.
-    summary = _summary({**summary_df.row(0, named=True), "tasks": tasks.height})
-    tasks = _known_costs(tasks)
+    summary = summary_of({**summary_df.row(0, named=True), "tasks": tasks.height})
+    tasks = known_costs(tasks)
     whole = tasks.filter(pl.col("priced") == WHOLE)["total_cost_usd"]
-    distribution = _distribution(whole.sort().to_list(), tasks.height - whole.len())
-    threshold = distribution.flag_threshold if distribution else math.inf
-    # A partial task's priced part is a lower bound of its cost: above the line, it is above.
-    tasks = tasks.with_columns(
-        (pl.col("total_cost_usd") > threshold).fill_null(False).alias("flagged"))
+    distribution = distribution_of(whole.sort().to_list(), tasks.height - whole.len())
+    tasks = flag_tasks(tasks, distribution)
     return Report(summary, distribution, tasks, by_model, by_tool, unpriced_models,
                   unpriced_tools, accounting, price_table, cost_mode,
                   compared_steps=compared.item(), reconciliation=differing)
 
 
-def _known_costs(tasks: pl.DataFrame) -> pl.DataFrame:
+def task_rows(priced: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per task: its steps, tokens and costs (summed exactly), unpriced parts and
+    start. A task's rows depend on its own steps only: any split of the steps that keeps
+    each task whole gives the same rows."""
+    tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
+                 + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
+    tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
+    return (
+        priced.group_by("task_id")
+        .agg(
+            pl.len().alias("steps"),
+            tokens_in.sum().alias("tokens_in"),
+            tokens_out.sum().alias("tokens_out"),
+            *(exact_sum(pl.col(name)) for name in (
+                "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
+            has_unpriced_part().sum().alias("unpriced_steps"),
+            pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_llm_steps"),
+            pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
+            pl.col("start_time").min().alias("start_time"),
+        )
+    )
+
+
+def flag_tasks(tasks: pl.DataFrame, distribution: Distribution | None) -> pl.DataFrame:
+    """Tasks above the flag threshold (2 x P50) flagged. A partial task's priced part is a
+    lower bound of its cost: above the line, it is above."""
+    threshold = distribution.flag_threshold if distribution else math.inf
+    return tasks.with_columns(
+        (pl.col("total_cost_usd") > threshold).fill_null(False).alias("flagged"))
+
+
+def known_costs(tasks: pl.DataFrame) -> pl.DataFrame:
     """Each task's `priced` status, and null for a cost of which nothing is known (an
     unpriced part with no priced part beside it): unknown, not $0."""
     def known(cost: str, unpriced: str) -> pl.Expr:
@@ -226,7 +242,7 @@ def _known_costs(tasks: pl.DataFrame) -> pl.DataFrame:
         known("total_cost_usd", "unpriced_steps"),
         status.alias("priced"))
 
-def _with_near_names(unpriced: pl.DataFrame, near_names: Callable[[str], list[str]] | None
+def with_near_names(unpriced: pl.DataFrame, near_names: Callable[[str], list[str]] | None
                      ) -> pl.DataFrame:
     """A `did_you_mean` list for each model not in the price table (a suggestion to read,
     never a price), empty for the others."""
@@ -244,7 +260,7 @@ def _with_near_names(unpriced: pl.DataFrame, near_names: Callable[[str], list[st
     )
 
 
-def _summary(row: dict[str, object]) -> Summary:
+def summary_of(row: dict[str, object]) -> Summary:
     values = {key: (0 if value is None and key.endswith("_tokens") else value)
               for key, value in row.items()}
     for key in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd"):
@@ -252,10 +268,14 @@ def _summary(row: dict[str, object]) -> Summary:
     return Summary(**values)  # type: ignore[arg-type]
 
 
-def _distribution(costs: list[float], left_out: int) -> Distribution | None:
+def distribution_of(costs: list[float], left_out: int,
+                    percentiles: dict[int, float] | None = None) -> Distribution | None:
+    """`costs` ascending; `percentiles`, when given, found by the executor over its
+    partitions (nearest rank, the same values)."""
     if not costs:
         return None
-    percentiles = {p: nearest_rank(costs, p) for p in PERCENTILES}
+    if percentiles is None:
+        percentiles = {p: nearest_rank(costs, p) for p in PERCENTILES}
     return Distribution(
         tasks=len(costs),
         percentiles=percentiles,

@@ -14,6 +14,8 @@ from agentcost.cli.help import THRESHOLDS
 from agentcost.cli.options import (
     CostMode,
     CostModeOption,
+    EngineName,
+    EngineOption,
     FromAgents,
     InputFormatOption,
     Inputs,
@@ -68,6 +70,7 @@ def check(
     task_key: TaskKey = "trace",
     store: StoreOption = None,
     jobs: Jobs = "auto",
+    engine: EngineOption = EngineName.auto,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -102,7 +105,8 @@ def check(
         report = api.report(paths, prices=price_table(prices), since=since, until=until,
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress,
-                            max_line_bytes=max_line_size, store=store)
+                            max_line_bytes=max_line_size, store=store,
+                            engine=engine.value)
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
                         fail_on_unpriced=fail_on_unpriced, max_skipped=skipped_lines,

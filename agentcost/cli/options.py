@@ -119,6 +119,19 @@ Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", rich_help_panel=INPUT,
     help="Processes for reading big OTLP/JSON lines files and Claude Code logs: N, or auto "
     "(one per 16 MiB of input, up to the cores this process may use).")]
+
+
+class EngineName(StrEnum):
+    auto = "auto"
+    memory = "memory"
+    local = "local"
+
+
+EngineOption = Annotated[EngineName, typer.Option(
+    "--engine", metavar="ENGINE", rich_help_panel=INPUT,
+    help="Where the work runs: memory (all steps at once, fastest), local (steps spilled to "
+    "disk by task, bounded memory), or auto (memory when the input fits comfortably in free "
+    "memory, else local). The same report either way.")]
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 

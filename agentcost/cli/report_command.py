@@ -15,6 +15,8 @@ from agentcost.cli.options import (
     Color,
     CostMode,
     CostModeOption,
+    EngineName,
+    EngineOption,
     Format,
     FromAgents,
     InputFormatOption,
@@ -78,6 +80,7 @@ def report(
     task_key: TaskKey = "trace",
     store: StoreOption = None,
     jobs: Jobs = "auto",
+    engine: EngineOption = EngineName.auto,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -125,7 +128,7 @@ def report(
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
             progress=progress, max_line_bytes=max_line_size, store=store,
-            charts=output_format is OutputFormat.html)
+            charts=output_format is OutputFormat.html, engine=engine.value)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)

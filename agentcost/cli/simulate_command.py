@@ -15,6 +15,8 @@ from agentcost.cli.options import (
     Color,
     CostMode,
     CostModeOption,
+    EngineName,
+    EngineOption,
     Format,
     FromAgents,
     InputFormatOption,
@@ -102,6 +104,7 @@ def simulate(
     task_key: TaskKey = "trace",
     store: StoreOption = None,
     jobs: Jobs = "auto",
+    engine: EngineOption = EngineName.auto,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -144,7 +147,8 @@ def simulate(
         comparison = api.compare(paths, scenarios, budgets=budgets, prices=price_table(prices),
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
-                                 progress=progress, max_line_bytes=max_line_size, store=store)
+                                 progress=progress, max_line_bytes=max_line_size, store=store,
+                                 engine=engine.value)
     write_output(render_bytes(comparison, output_format.value, width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)

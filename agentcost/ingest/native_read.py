@@ -3,9 +3,10 @@ stdin, a file with bad or blank lines) in chunks, bad lines found by bisection a
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -39,10 +40,12 @@ from agentcost.ingest.native_normalise import (
 )
 from agentcost.ingest.sources import (
     GZIP_MAGIC,
+    UTF8_BOM,
     Chunk,
     Source,
     first_long_line,
     open_source,
+    plain_chunks,
     read_chunks,
 )
 from agentcost.parallel import read_ahead
@@ -50,13 +53,27 @@ from agentcost.parallel import read_ahead
 EXAMPLE_LINES = 5
 
 
+class NotCleanInPieces(Exception):
+    """A file read in pieces had a line the whole-file decoding would have refused: read it
+    again, whole, to account for it as a whole read does (its pieces are already given)."""
+
+
 def read_native(source: Source, wanted_aliases: set[str], accounting: LineAccounting, *,
                 stream: BinaryIO | None = None, missing_task: str = MISSING_TASK,
-                max_line_bytes: int = MAX_LINE_BYTES) -> list[pl.DataFrame]:
+                max_line_bytes: int = MAX_LINE_BYTES, piece_bytes: int | None = None
+                ) -> Iterable[pl.DataFrame]:
     """Canonical steps of one native source. `stream`: the source already opened (stdin, a
     pipe), read from where it stands and left open. `missing_task`: the reason given for lines
-    without a task id. A line longer than `max_line_bytes` is skipped as too long."""
+    without a task id. A line longer than `max_line_bytes` is skipped as too long.
+    `piece_bytes`: a clean plain file bigger than this is decoded piece by piece, each
+    piece's steps given as it is taken, with the same steps and accounting as a whole read
+    (NotCleanInPieces when a piece finds that it is not clean)."""
     if source.path is not None and not source.read_once:
+        if piece_bytes is not None and source.path.stat().st_size > piece_bytes:
+            pieces = _clean_file_in_pieces(source, wanted_aliases, accounting, missing_task,
+                                           max_line_bytes, piece_bytes)
+            if pieces is not None:
+                return pieces
         whole = _read_clean_file(source.path, source.display, wanted_aliases, accounting,
                                  missing_task, source.on_read, max_line_bytes)
         if whole is not None:
@@ -98,6 +115,57 @@ def _read_clean_file(
     lines = pl.int_range(1, line_count + 1, eager=True, dtype=pl.Int64).alias(LINE_COLUMN)
     decoded = DecodedChunk(frame.with_columns(lines), [], 0)
     return _finish(decoded, display, accounting, missing_task, partial(_lines_of_file, path))
+
+
+def _clean_file_in_pieces(
+    source: Source, wanted_aliases: set[str], accounting: LineAccounting, missing_task: str,
+    max_line_bytes: int, piece_bytes: int,
+) -> Iterator[pl.DataFrame] | None:
+    """The fast path's reading, piece by piece: the same checks first (None when the file is
+    not for the fast path), the keys sampled over the whole file, then each line-aligned
+    piece decoded with the one schema and numbered through."""
+    path, display = source.path, source.display
+    assert path is not None
+    with path.open("rb") as handle:
+        head = handle.read(len(UTF8_BOM))
+        if head[:2] == GZIP_MAGIC or head == UTF8_BOM or os.fstat(handle.fileno()).st_size == 0:
+            return None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            if first_long_line(mapped, max_line_bytes) is not None:
+                return None
+            # Counted piece by piece below: the lines are not known yet, and sampling does
+            # not need them.
+            whole = Chunk(mapped, 1, 0,  # type: ignore[arg-type]
+                          ends_unterminated=mapped[-1:] != b"\n")
+            sightings = sample_keys(whole)
+            schema = probe_schema(sightings, wanted_aliases)
+            _note_unknown_fields(sightings, whole, display, set(), accounting)
+            del whole
+
+    def pieces() -> Iterator[pl.DataFrame]:
+        first_line = 1
+        for piece in plain_chunks(path, piece_bytes, max_line_bytes):
+            data = piece.load()
+            if b"\x1f" in data:  # where count_lines gives up, and the whole read with it
+                raise NotCleanInPieces(display)
+            lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            accounting.lines_read += lines
+            try:
+                frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
+            except Exception as error:  # a bad line: the whole read would have fallen back
+                raise NotCleanInPieces(display) from error
+            if frame.height != lines:  # blank lines
+                raise NotCleanInPieces(display)
+            if source.on_read is not None:
+                source.on_read(len(data))
+            del data
+            numbers = pl.int_range(first_line, first_line + lines, eager=True, dtype=pl.Int64)
+            first_line += lines
+            decoded = DecodedChunk(frame.with_columns(numbers.alias(LINE_COLUMN)), [], 0)
+            yield _finish(decoded, display, accounting, missing_task,
+                          partial(_lines_of_file, path))
+
+    return pieces()
 
 
 def _decode_whole(path: Path, schema: dict[str, pl.DataType], line_count: int, size: int,

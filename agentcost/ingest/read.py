@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol, cast
@@ -91,69 +91,117 @@ def read_steps(
     `max_line_bytes`: a longer line is skipped as too long, a larger JSON document refused.
     `number`: fill missing step numbers (the steps store numbers them when it reads them
     back, among all of each task's steps, as a log read in pieces leaves them unknown)."""
-    check_max_line_bytes(max_line_bytes)
-    wanted = set(CORE_CONCEPTS)
-    for column in COLUMN_NAMES if columns is None else columns:
-        wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
-    wanted_aliases = frozenset(alias for concept in wanted
-                               for alias in FIELDS_BY_CONCEPT[concept].aliases)
-    accounting = LineAccounting()
-    frames: list[tuple[str, pl.DataFrame]] = []
-    sources, repeated = expand_inputs(inputs)
-    for display in repeated:
-        accounting.note(f"{display}: named more than once, read once", display, [], count=1)
-    sizes = [0 if source.read_once else _size(source) for source in sources]
-    run_bytes = sum(sizes)
-    if progress is not None:
-        # A stream's size is not known: then the display counts bytes with no end to reach.
-        progress.start(0 if any(source.read_once for source in sources) else run_bytes)
-    forced = None if input_format == AUTO else reader_named(input_format)
-    run_spans = RunSpans()
-    finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
-    native_files: list[str] = []
-    doubts: list[tuple[str, str]] = []
-    try:
-        for source, size in zip(sources, sizes, strict=True):
-            accounting.files.append(source.display)
-            advanced = None
-            if progress is not None:
-                progress.reading(source.display)
-                advanced = _Advance(progress, None if source.read_once else size)
-                source = replace(source, on_read=advanced)
-            context = ReadContext(
-                source, accounting, task_key, None if columns is None else frozenset(columns),
-                wanted_aliases, plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
-                max_line_bytes=max_line_bytes, finishing=finishing, run_jobs=jobs,
-                run_bytes=run_bytes)
-            reader, read, doubt = _read_source(context, forced, jobs, alone=len(sources) == 1)
-            if reader is NATIVE:
-                native_files.append(source.display)
-            if doubt is not None and not any(frame.height for frame in read):
-                doubts.append((source.display, doubt))
-            frames.extend((source.display, conform(frame)) for frame in read)
-            if advanced is not None:
-                advanced.finish()
-        # Span files' steps take their file's place among the others; so do those of readers
-        # that finish once every file is read, which give one frame for all their files.
-        late = {display: conform(frame) for display, frame in run_spans.steps(accounting).items()}
-        finished = [frame for work in finishing.values()
-                    if (frame := work.steps(accounting)).height]
-    finally:  # workers a reader started ahead are gone with the run, read or not
-        for work in finishing.values():
-            work.close()
-    if doubts:  # a forced format that gave no step from this file
-        given = set(late).union(*(frame["source_file"].unique() for frame in finished))
-        for display, doubt in doubts:
-            if display not in given:
-                raise InputError(doubt)
-    order = {source.display: index for index, source in enumerate(sources)}
-    placed = frames + list(late.items())
-    placed.sort(key=lambda item: order[item[0]])  # stable: a file's frames keep their order
-    steps = _in_file_order([frame for _, frame in placed], finished, order)
-    if native_files:  # a native step read twice counts once (spans: by span id, when read)
-        steps = drop_duplicates(
-            steps, accounting, None if len(native_files) == len(sources) else native_files)
+    reading = SourceReading(inputs, columns=columns, input_format=input_format,
+                            task_key=task_key, progress=progress, jobs=jobs,
+                            max_line_bytes=max_line_bytes)
+    placed: list[tuple[int, pl.DataFrame]] = []
+    finished: list[pl.DataFrame] = []
+    for index, frame in reading.frames():
+        if index is None:
+            finished.append(frame)
+        else:
+            placed.append((index, frame))
+    placed.sort(key=lambda item: item[0])  # stable: a file's frames keep their order
+    steps = _in_file_order([frame for _, frame in placed], finished, reading.order)
+    accounting = reading.accounting
+    if reading.native_files:  # a native step read twice counts once (spans: by span id)
+        steps = drop_duplicates(steps, accounting, reading.native_only())
     return Ingested(canonical_tool_args(number_steps(steps) if number else steps), accounting)
+
+
+class SourceReading:
+    """The inputs read one source at a time: `frames()` gives each source's canonical frames
+    with the source's place among the inputs, as they are read, then those of span files and
+    of readers that finish once every file is read. What is left to do over all of them
+    together (repeats across files, missing step numbers) is the caller's: `read_steps` does
+    it over the whole input, a bounded-memory executor task by task."""
+
+    def __init__(self, inputs: Sequence[str], *, columns: Collection[str] | None,
+                 input_format: str, task_key: str, progress: ReadProgress | None, jobs: Jobs,
+                 max_line_bytes: int, piece_bytes: int | None = None) -> None:
+        check_max_line_bytes(max_line_bytes)
+        wanted = set(CORE_CONCEPTS)
+        for column in COLUMN_NAMES if columns is None else columns:
+            wanted.update(CONCEPTS_FOR_COLUMN.get(column, ()))
+        self.wanted_aliases = frozenset(alias for concept in wanted
+                                        for alias in FIELDS_BY_CONCEPT[concept].aliases)
+        self.columns = None if columns is None else frozenset(columns)
+        self.accounting = LineAccounting()
+        self.sources, repeated = expand_inputs(inputs)
+        for display in repeated:
+            self.accounting.note(f"{display}: named more than once, read once", display, [],
+                                 count=1)
+        self.sizes = [0 if source.read_once else _size(source) for source in self.sources]
+        self.run_bytes = sum(self.sizes)
+        # Each source's place among the inputs, by its display name.
+        self.order = {source.display: index for index, source in enumerate(self.sources)}
+        self.input_format, self.task_key, self.progress = input_format, task_key, progress
+        self.jobs, self.max_line_bytes = jobs, max_line_bytes
+        # Big clean native files read in pieces of this many bytes (None: whole).
+        self.piece_bytes = piece_bytes
+        self.native_files: list[str] = []
+
+    def native_only(self) -> list[str] | None:
+        """The sources read as native JSONL, or None when all were."""
+        return None if len(self.native_files) == len(self.sources) else self.native_files
+
+    def frames(self) -> Iterator[tuple[int | None, pl.DataFrame]]:
+        """(the source's place among the inputs, a canonical frame of its steps); the place is
+        None for the frame of a reader that finishes once every file is read, which holds
+        all its files' steps, each file's together and in input order (`source_file` says
+        whose they are)."""
+        accounting, progress, sources = self.accounting, self.progress, self.sources
+        if progress is not None:
+            # A stream's size is not known: then the display counts bytes with no end to reach.
+            progress.start(0 if any(source.read_once for source in sources) else self.run_bytes)
+        forced = None if self.input_format == AUTO else reader_named(self.input_format)
+        run_spans = RunSpans()
+        finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
+        doubts: list[tuple[str, str]] = []
+        try:
+            for index, (source, size) in enumerate(zip(sources, self.sizes, strict=True)):
+                accounting.files.append(source.display)
+                advanced = None
+                if progress is not None:
+                    progress.reading(source.display)
+                    advanced = _Advance(progress, None if source.read_once else size)
+                    source = replace(source, on_read=advanced)
+                context = ReadContext(
+                    source, accounting, self.task_key, self.columns, self.wanted_aliases,
+                    plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
+                    max_line_bytes=self.max_line_bytes, finishing=finishing,
+                    run_jobs=self.jobs, run_bytes=self.run_bytes, piece_bytes=self.piece_bytes)
+                reader, read, doubt = _read_source(context, forced, self.jobs,
+                                                   alone=len(sources) == 1)
+                if reader is NATIVE:
+                    self.native_files.append(source.display)
+                if doubt is not None:
+                    read = list(read)
+                    if not any(frame.height for frame in read):
+                        doubts.append((source.display, doubt))
+                for frame in read:
+                    yield index, conform(frame)
+                del read
+                if advanced is not None:
+                    advanced.finish()
+            # Span files' steps take their file's place among the others; so do those of
+            # readers that finish once every file is read, one frame for all their files.
+            late = {display: conform(frame)
+                    for display, frame in run_spans.steps(accounting).items()}
+            finished = [frame for work in finishing.values()
+                        if (frame := work.steps(accounting)).height]
+        finally:  # workers a reader started ahead are gone with the run, read or not
+            for work in finishing.values():
+                work.close()
+        if doubts:  # a forced format that gave no step from this file
+            given = set(late).union(*(frame["source_file"].unique() for frame in finished))
+            for display, doubt in doubts:
+                if display not in given:
+                    raise InputError(doubt)
+        for display, frame in late.items():
+            yield self.order[display], frame
+        for frame in finished:
+            yield None, frame
 
 
 def _size(source: Source) -> int:
@@ -179,7 +227,7 @@ def _in_file_order(by_file: list[pl.DataFrame], finished: list[pl.DataFrame],
 
 
 def _read_source(context: ReadContext, forced: Reader | None, jobs: Jobs, *, alone: bool
-                 ) -> tuple[Reader | None, list[pl.DataFrame], str | None]:
+                 ) -> tuple[Reader | None, Iterable[pl.DataFrame], str | None]:
     """One source read by the reader named, or by the one that recognises its head: the
     reader (none for a file of no trace format), what it read, and, when the format named is
     not the one recognised, what to say if it gives no step. `alone`: the only source, which

@@ -43,7 +43,7 @@ def report_document(report: Report, tasks: pl.DataFrame) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "generator": {"name": "agentcost", "version": __version__},
         "inputs": {"files": accounting.files, "price_table": report.price_table,
-                   "cost_mode": report.cost_mode},
+                   "cost_mode": report.cost_mode, "engine": report.engine},
         "summary": {
             "tasks": s.tasks,
             "steps": s.steps,

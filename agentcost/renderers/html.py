@@ -83,7 +83,7 @@ def _header(report: Report, generated: datetime | None) -> str:
     if report.window is not None:
         rows.append(("Kept", views.window_words(report.window)))
     rows += [("Prices", f"{report.price_table} (cost mode: {report.cost_mode})"),
-             ("Generated", generated_at(generated))]
+             ("Engine", report.engine), ("Generated", generated_at(generated))]
     lede = (f"{money(s.total_cost_usd)}{' *' if s.unpriced_steps or s.unpriced_tool_calls else ''}"
             f" over {plural(s.tasks, 'task')} and {plural(s.steps, 'step')}")
     return f"<h1>Agent cost report</h1><p>{e(lede)}</p>{meta(rows)}"

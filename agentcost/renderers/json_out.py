@@ -1,7 +1,9 @@
 """JSON output: the report document, stable key order, one trailing newline.
 
 Tables inside the document stay polars frames until the end and are written by polars, one row
-object per line: a report with a hundred thousand tasks serialises in milliseconds.
+object per line: a report with a hundred thousand tasks serialises in milliseconds. The
+document is written into one buffer as it goes, a table a slice of rows at a time, so that a
+table of every task is held once, not once per step of its writing.
 """
 
 from __future__ import annotations
@@ -15,48 +17,57 @@ import polars as pl
 from agentcost.analysis.report import Report
 from agentcost.renderers.document import report_document
 
+ROWS_PER_SLICE = 20_000
+
 
 def render_json(report: Report, tasks: pl.DataFrame) -> bytes:
     """UTF-8 bytes, laid out as `json.dumps(indent=2)` lays them out. Written value by value:
     no text from the traces can stand for a table, or for anything but itself."""
-    pieces: list[bytes | memoryview] = []
-    _write(report_document(report, tasks), 0, pieces)
-    pieces.append(b"\n")
-    return b"".join(pieces)
+    out = io.BytesIO()
+    _write(report_document(report, tasks), 0, out)
+    out.write(b"\n")
+    return out.getvalue()
 
 
-def _write(value: Any, indent: int, pieces: list[bytes | memoryview]) -> None:
+def _write(value: Any, indent: int, out: io.BytesIO) -> None:
     inner = b"\n" + b" " * (indent + 2)
     if isinstance(value, pl.DataFrame):
-        pieces += _array(value, indent)
+        _array(value, indent, out)
     elif isinstance(value, dict) and value:
-        pieces.append(b"{")
+        out.write(b"{")
         for number, (key, item) in enumerate(value.items()):
-            pieces += [b"," if number else b"", inner, _scalar(str(key)), b": "]
-            _write(item, indent + 2, pieces)
-        pieces += [b"\n", b" " * indent, b"}"]
+            out.write(b"".join([b"," if number else b"", inner, _scalar(str(key)), b": "]))
+            _write(item, indent + 2, out)
+        out.write(b"\n" + b" " * indent + b"}")
     elif isinstance(value, list) and value:
-        pieces.append(b"[")
+        out.write(b"[")
         for number, item in enumerate(value):
-            pieces += [b"," if number else b"", inner]
-            _write(item, indent + 2, pieces)
-        pieces += [b"\n", b" " * indent, b"]"]
+            out.write(b"," + inner if number else inner)
+            _write(item, indent + 2, out)
+        out.write(b"\n" + b" " * indent + b"]")
     else:
-        pieces.append(_scalar(value))
+        out.write(_scalar(value))
 
 
 def _scalar(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def _array(table: pl.DataFrame, indent: int) -> list[bytes | memoryview]:
+def _array(table: pl.DataFrame, indent: int, out: io.BytesIO) -> None:
     """One row object per line, indented to sit where the placeholder stood."""
     if table.is_empty():
-        return [b"[]"]
+        out.write(b"[]")
+        return
     inner = b"\n" + b" " * (indent + 2)
-    written = io.BytesIO()
-    table.write_ndjson(written)
-    # A newline inside a value is written escaped, so every raw newline ends a row; the
-    # separator after the last row is cut off by a view, not a copy.
-    rows = written.getvalue().replace(b"\n", b"," + inner)
-    return [b"[", inner, memoryview(rows)[: -len(inner) - 1], b"\n" + b" " * indent + b"]"]
+    out.write(b"[")
+    for offset in range(0, table.height, ROWS_PER_SLICE):
+        written = io.BytesIO()
+        table.slice(offset, ROWS_PER_SLICE).write_ndjson(written)
+        # A newline inside a value is written escaped, so every raw newline ends a row (the
+        # last one included, which is cut).
+        rows = written.getvalue()
+        out.write(inner)
+        out.write(rows[:-1].replace(b"\n", b"," + inner))
+        if offset + ROWS_PER_SLICE < table.height:
+            out.write(b",")
+    out.write(b"\n" + b" " * indent + b"]")

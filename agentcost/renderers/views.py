@@ -429,4 +429,6 @@ def input_section(report: Report) -> Section:
         else:  # about a file or the whole input, not its lines
             lines.append(f"  note: {safe_text(note)} ({count(tally.count)})")
     lines.append(f"Prices: {safe_text(report.price_table)} (cost mode: {report.cost_mode})")
+    if report.engine != "memory":  # the usual one goes without saying (JSON says it always)
+        lines.append(f"Engine: {report.engine} (steps spilled to disk by task, bounded memory)")
     return Section("Input", lines)

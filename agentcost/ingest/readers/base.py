@@ -149,6 +149,9 @@ class ReadContext:
     run_jobs: Jobs = 1
     # The bytes of the run's files that have a size (streams do not).
     run_bytes: int = 0
+    # Read a big clean native file this many bytes at a time, each piece's steps given as
+    # soon as it is read (None: whole, the fastest): for executors that spill them.
+    piece_bytes: int | None = None
 
     def finish_later(self, name: str, start: Callable[[], FinishingT]) -> FinishingT:
         """The run's `Finishing` of the reader `name`, started on its first file: a reader
@@ -176,7 +179,8 @@ class Reader:
     # Canonical step frames (conformed later) from the whole stream, the head included; a span
     # reader adds its spans to `context.spans` instead and returns none, and so does a reader
     # that finishes once every file is read (`ReadContext.finish_later`).
-    read: Callable[[BinaryIO, Head, ReadContext], list[pl.DataFrame]]
+    # A list, or frames produced as they are taken (a big file read in pieces).
+    read: Callable[[BinaryIO, Head, ReadContext], Iterable[pl.DataFrame]]
     # Top-level keys that show this format near the start of a document too big to parse
     # from its head (`Head.cut_keys`).
     markers: tuple[str, ...] = ()

@@ -3,6 +3,7 @@ them. The format of last resort: what no other reader recognises is read as this
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT
@@ -26,7 +27,7 @@ def recognises(head: Head) -> bool:
     return True
 
 
-def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFrame]:
+def read(stream: BinaryIO, head: Head, context: ReadContext) -> Iterable[pl.DataFrame]:
     from agentcost.ingest.native_normalise import MISSING_TASK
     from agentcost.ingest.native_read import read_native
 
@@ -38,7 +39,7 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
     # is opened afresh by the native reader, which may map it whole.
     return read_native(source, set(context.wanted_aliases), context.accounting,
                        stream=stream if source.read_once else None, missing_task=missing_task,
-                       max_line_bytes=context.max_line_bytes)
+                       max_line_bytes=context.max_line_bytes, piece_bytes=context.piece_bytes)
 
 
 def foreign_log(head: Head) -> str | None:

@@ -1,0 +1,183 @@
+"""The `local` executor: bounded memory on one machine.
+
+The inputs are read one source at a time; each source's steps go to Parquet spill files,
+bucketed by a hash of their task, and leave memory. Then bucket by bucket (whole tasks, put
+back in input order): repeated steps dropped, missing step numbers filled, the window kept,
+priced, and reduced to partial sums (engine/partials.py); the partials together make the
+report. What is held at once: one source's steps, then one bucket's, and the partials.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from agentcost.engine.partials import ORDER, Partial, combine, finish
+from agentcost.engine.plan import (
+    carried_columns,
+    merge_repeats,
+    positioned,
+    positioned_by_file,
+    priced_partial,
+    settle,
+)
+from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
+from agentcost.engine.spill import BucketSpill
+from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.read import Ingested, SourceReading
+
+# Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
+BUCKET_INPUT_BYTES = 40 * 1024 * 1024
+# A big clean JSON lines file is read this many bytes at a time.
+PIECE_BYTES = 16 * 1024 * 1024
+MAX_BUCKETS = 4096
+
+
+@dataclass
+class _Spilled:
+    spill: BucketSpill
+    reading: SourceReading
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, buckets: int | None = None, spill_dir: str | None = None,
+                 piece_bytes: int = PIECE_BYTES) -> None:
+        """`buckets`: how many spill buckets (default: one per BUCKET_INPUT_BYTES of input);
+        `spill_dir`: where the spill directory goes (default: the system's temp dir);
+        `piece_bytes`: how much of a big clean JSON lines file is read at a time."""
+        self.buckets, self.spill_dir, self.piece_bytes = buckets, spill_dir, piece_bytes
+
+    def steps(self, request: ReadRequest) -> Ingested:
+        with self._spilled(request) as spilled:
+            frames = [steps for steps in self._settled(spilled)]
+        accounting = spilled.reading.accounting
+        _require_usable(accounting)
+        if not frames:
+            return Ingested(_empty(), accounting)
+        steps = pl.concat(frames, how="vertical").sort(ORDER).drop(ORDER)
+        return Ingested(steps, accounting)
+
+    def report(self, request: ReportRequest) -> ReportRun:
+        from agentcost.analysis.report import WHOLE, AppliedWindow, known_costs
+
+        parts: list[Partial] = []
+        kept: list[pl.DataFrame] = []
+        costs: list[pl.Series] = []
+        outside = untimed = 0
+        windowed = request.window_start is not None or request.window_end is not None
+        with self._spilled(request.read) as spilled:
+            for settled in self._settled(spilled):
+                share = priced_partial(settled, request)
+                del settled
+                outside, untimed = outside + share.outside, untimed + share.untimed
+                if share.steps is not None:
+                    kept.append(share.steps)
+                if share.partial is None:
+                    continue
+                parts.append(share.partial)
+                costs.append(known_costs(share.partial.tasks)
+                             .filter(pl.col("priced") == WHOLE)["total_cost_usd"])
+        accounting = spilled.reading.accounting
+        _require_usable(accounting)
+        applied = (AppliedWindow(request.window_start, request.window_end, outside, untimed)
+                   if windowed else None)
+        opportunity_steps = (pl.concat(kept).sort(ORDER).drop(ORDER) if kept
+                             else None) if request.keep_steps else None
+        if not parts:  # no step: the memory executor's report of nothing, with this window
+            from agentcost.engine.memory import MemoryExecutor
+
+            empty = replace(request.read, paths=None, steps=Ingested(_empty(), accounting))
+            run = MemoryExecutor().report(replace(request, read=empty))
+            return ReportRun(replace(run.report, window=applied, engine=self.name), run.steps)
+        report = finish(combine(parts), accounting, price_table=request.table.file,
+                        cost_mode=request.cost_mode, near_names=request.near_names,
+                        by=request.by, charts=request.charts, window=applied,
+                        task_costs=lambda: costs)
+        return ReportRun(replace(report, engine=self.name), opportunity_steps)
+
+    def _spilled(self, request: ReadRequest) -> _SpillContext:
+        return _SpillContext(self, request)
+
+    def _settled(self, spilled: _Spilled) -> Iterator[pl.DataFrame]:
+        """Each bucket's steps as reading all at once would leave them (plan.settle); the
+        repeats they held go to the run's accounting once every bucket is settled."""
+        reading = spilled.reading
+        accounts: list[LineAccounting] = []
+        for bucket in spilled.spill.each_bucket():
+            steps, account = settle(bucket, reading.native_only(),
+                                    native=bool(reading.native_files))
+            del bucket
+            if account is not None:
+                accounts.append(account)
+            yield steps
+        merge_repeats(reading.accounting, accounts)
+
+
+class _SpillContext:
+    """Reads the request's inputs into a bucket spill on entry; removes it on exit."""
+
+    def __init__(self, executor: LocalExecutor, request: ReadRequest) -> None:
+        self.executor, self.request = executor, request
+
+    def __enter__(self) -> _Spilled:
+        from agentcost.engine.choose import estimated_bytes
+        from agentcost.ingest.native_read import NotCleanInPieces
+
+        request = self.request
+        if request.paths is None:
+            raise ValueError("the local executor reads inputs by path")
+        buckets = self.executor.buckets or min(MAX_BUCKETS, max(1, math.ceil(
+            estimated_bytes(request.paths) / BUCKET_INPUT_BYTES)))
+        try:
+            return self._spill(request.paths, buckets, self.executor.piece_bytes)
+        except NotCleanInPieces:
+            # A file that is not clean is read in chunks, as one read of all would read it:
+            # read everything again that way, so that its accounting is that read's.
+            return self._spill(request.paths, buckets, None)
+
+    def _spill(self, paths: Sequence[str], buckets: int, piece_bytes: int | None
+               ) -> _Spilled:
+        request = self.request
+        reading = SourceReading(paths, columns=request.columns,
+                                input_format=request.input_format, task_key=request.task_key,
+                                progress=request.progress, jobs=request.jobs,
+                                max_line_bytes=request.max_line_bytes)
+        if not any(source.read_once for source in reading.sources):  # no second reading
+            reading.piece_bytes = piece_bytes
+        self.spill = BucketSpill(buckets, self.executor.spill_dir)
+        columns = carried_columns(request.columns)
+        try:
+            placed: dict[int, int] = {}
+            for index, frame in reading.frames():
+                if index is None:  # several sources' steps, each source's all there
+                    self.spill.write(positioned_by_file(frame, reading.order, columns))
+                    continue
+                start = placed.get(index, 0)
+                placed[index] = start + frame.height
+                self.spill.write(positioned(frame, index, start, columns))
+                del frame
+        except BaseException:
+            self.spill.close()
+            raise
+        return _Spilled(self.spill, reading)
+
+    def __exit__(self, *exc: object) -> None:
+        self.spill.close()
+
+
+def _require_usable(accounting: LineAccounting) -> None:
+    from agentcost.api import NoUsableInput
+
+    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
+        raise NoUsableInput(accounting)
+
+
+def _empty() -> pl.DataFrame:
+    from agentcost.schema import conform
+
+    return conform(pl.DataFrame()).with_columns(pl.lit(None, pl.Int64).alias(ORDER)).clear()

@@ -1,0 +1,149 @@
+"""The plan: plain polars functions every executor runs, whatever holds the steps between
+them. An executor's own work is only moving frames: reading sources, grouping steps by task
+(`task_bucket`), and gathering what each partition returns.
+
+1. `SourceReading` (ingest/read.py) reads each source into canonical steps, with its account
+   of every line; `positioned` numbers them by input position (`ORDER`).
+2. Steps are grouped by task: `task_bucket` says which of n partitions a step goes to.
+3. Per partition (whole tasks): `settle` (input order, repeats dropped, step numbers filled),
+   then `priced_partial` (the window, prices, `partials.partial`).
+4. Once: `merge_repeats` (the partitions' repeats into the run's accounting), then
+   `partials.finish` over `partials.combine` of the partials, with the percentiles found by
+   `quantiles.nearest_ranks` over the partitions' task costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import polars as pl
+
+from agentcost.engine.partials import ORDER, Partial, partial
+from agentcost.engine.protocol import ReportRequest
+from agentcost.ingest.accounting import LineAccounting, Tally
+from agentcost.ingest.duplicates import CONTENT
+
+# A step's input position: its source's place times this, plus its place in the source.
+SOURCE_STRIDE = 1 << 40
+# Kept between the reading and a partition whatever a command asks for: what telling repeats
+# apart, numbering steps and pricing read.
+SETTLING_COLUMNS = frozenset({*CONTENT, "span_id", "duration_s", "tokens_estimated",
+                              "reported_cost_usd", "reported_tool_cost_usd", "source_file",
+                              "source_line"})
+TASK_HASH_SEED = 20261207
+
+
+def carried_columns(asked: Collection[str]) -> list[str]:
+    """The canonical columns to carry from the reading to the partitions, in schema order."""
+    from agentcost.schema import COLUMN_NAMES
+
+    return [name for name in COLUMN_NAMES if name in SETTLING_COLUMNS or name in asked]
+
+
+def positioned(steps: pl.DataFrame, source: int, start: int, columns: list[str]
+               ) -> pl.DataFrame:
+    """`columns` of a source's steps, numbered by input position from `start` (the rows of
+    that source before them)."""
+    first = source * SOURCE_STRIDE + start
+    return steps.select(*columns,
+                        (pl.int_range(pl.len(), dtype=pl.Int64) + first).alias(ORDER))
+
+
+def positioned_by_file(steps: pl.DataFrame, order: dict[str, int], columns: list[str]
+                       ) -> pl.DataFrame:
+    """`positioned` for the steps of several sources, each source's together and all of its
+    steps there (a reader that finishes once every file is read): each row's source is its
+    `source_file`."""
+    source = pl.col("source_file").cast(pl.String).replace_strict(order, return_dtype=pl.Int64)
+    within = pl.int_range(pl.len(), dtype=pl.Int64).over("source_file")
+    return steps.select(*columns, (source * SOURCE_STRIDE + within).alias(ORDER))
+
+
+def task_bucket(buckets: int) -> pl.Expr:
+    """Which of `buckets` partitions a step goes to: every step of a task to the same one."""
+    return (pl.col("task_id").hash(TASK_HASH_SEED) % buckets).cast(pl.Int32)
+
+
+def settle(steps: pl.DataFrame, native_only: list[str] | None, *, native: bool
+           ) -> tuple[pl.DataFrame, LineAccounting | None]:
+    """A partition's steps (whole tasks, with ORDER) as one read of every input leaves them:
+    every canonical column (null where not carried), in input order, native steps read twice
+    dropped (`native`: some source was native JSONL; `native_only`: which, None for all),
+    missing step numbers filled, tool arguments canonical. The repeats' account is returned,
+    for `merge_repeats`."""
+    from agentcost.ingest.canonical_json import canonical_tool_args
+    from agentcost.ingest.duplicates import drop_duplicates
+    from agentcost.ingest.read import number_steps
+    from agentcost.schema import conform
+
+    settled = conform(steps).with_columns(steps[ORDER]).sort(ORDER)
+    account = None
+    if native:
+        account = LineAccounting()
+        settled = drop_duplicates(settled, account, native_only)
+    return canonical_tool_args(number_steps(settled)), account
+
+
+@dataclass(frozen=True)
+class PricedPartial:
+    """A partition's share of a report: its partials (None: no step in the window), the
+    unpriced steps kept for the opportunities, and what the window left out."""
+
+    partial: Partial | None
+    steps: pl.DataFrame | None
+    outside: int
+    untimed: int
+
+
+def priced_partial(settled: pl.DataFrame, request: ReportRequest) -> PricedPartial:
+    """The window, the columns the report reads, prices, and the partial sums."""
+    from agentcost.analysis.window import window_filter
+    from agentcost.api import OPTIONAL_COLUMNS, PRICED_COLUMNS
+    from agentcost.pricing.cost import price_steps
+
+    steps, window = window_filter(settled, request.window_start, request.window_end)
+    outside = window.steps_outside if window else 0
+    untimed = window.steps_untimed if window else 0
+    if steps.is_empty():
+        return PricedPartial(None, None, outside, untimed)
+    steps = steps.select(*PRICED_COLUMNS,
+                         *(c for c in OPTIONAL_COLUMNS if c in request.read.columns), ORDER)
+    kept = steps if request.keep_steps else None
+    priced = price_steps(steps.lazy(), request.table, cost_mode=request.cost_mode).collect()
+    del steps
+    return PricedPartial(partial(priced, by=request.by,
+                                 spread=request.charts or request.by == "block"),
+                         kept, outside, untimed)
+
+
+def merge_repeats(accounting: LineAccounting, accounts: list[LineAccounting]) -> None:
+    """The repeats each partition found, into the run's accounting as one pass over every
+    step would have put them: counts added, the first places in input order, and each reason
+    in the order its first repeat was read."""
+    position = {name: index for index, name in enumerate(accounting.files)}
+
+    def place(item: tuple[tuple[str, int], tuple[str, int] | None]) -> tuple[int, int]:
+        (file, line), _ = item
+        return position.get(file, len(position)), line
+
+    for account in accounts:
+        accounting.lines_used += account.lines_used
+        accounting.lines_repeated += account.lines_repeated
+    for kind in ("skipped", "notes"):
+        found: dict[str, tuple[int, list[tuple[tuple[str, int], tuple[str, int] | None]]]] = {}
+        for account in accounts:
+            for reason, tally in getattr(account, kind).items():
+                count, items = found.get(reason, (0, []))
+                earlier: list[tuple[str, int] | None] = (
+                    list(tally.earlier) if tally.earlier else [None] * len(tally.examples))
+                found[reason] = (count + tally.count,
+                                 items + list(zip(tally.examples, earlier, strict=True)))
+        ordered = sorted(found.items(), key=lambda entry: min(map(place, entry[1][1]),
+                                                              default=(0, 0)))
+        for reason, (count, items) in ordered:
+            first = sorted(items, key=place)
+            tallies: dict[str, Tally] = getattr(accounting, kind)
+            tally = tallies.setdefault(reason, Tally())
+            tally.add_repeats([p for p, _ in first],
+                              [e for _, e in first if e is not None], count)

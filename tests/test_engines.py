@@ -1,0 +1,365 @@
+"""Every executor gives the same report, simulation and check, byte for byte (bar the line
+that names the engine): on the sample traces, on shards where each task spans many files, and
+on adversarial prices. The local executor is run with one bucket and with several, so that
+tasks, repeats and percentiles are split across buckets."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import agentcost
+from agentcost.engine.choose import pick
+from agentcost.engine.local import LocalExecutor
+from agentcost.engine.quantiles import nearest_ranks
+from agentcost.simulation.scenario import CacheRule, Compression, Route, Scenario
+from agentcost.stats import nearest_rank
+from tests.conftest import SAMPLES
+
+EXECUTORS: dict[str, Callable[[], Any]] = {
+    "local, one bucket": lambda: LocalExecutor(buckets=1),
+    "local, five buckets": lambda: LocalExecutor(buckets=5),
+    "local, default buckets": lambda: "local",
+    # Every file over 16 KiB read in pieces (a file with a bad line is read again, whole).
+    "local, 16K pieces": lambda: LocalExecutor(buckets=4, piece_bytes=16 * 1024),
+}
+SHARDS = 6
+DUPLICATED = 7  # lines copied into another shard: more than the 5 examples an account keeps
+
+
+def without_engine(document: bytes) -> bytes:
+    return re.sub(rb'\n *"engine": "[a-z]+"', b"", document, count=1)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """About 2,000 generated steps dealt at random over six files (each task spans most of
+    them, each file keeps its lines in order), with seven steps copied into another file
+    (repeats across files), a bad line, a model the table does not know, and steps without
+    a step number (numbered by time within their task)."""
+    from benchmarks.generate import generate
+
+    out = io.StringIO()
+    generate(out, steps=2_000, seed=21, window_hours=30)
+    lines = out.getvalue().splitlines()
+    deal = random.Random(21)
+    files: list[list[str]] = [[] for _ in range(SHARDS)]
+    for number, line in enumerate(lines):
+        record = json.loads(line)
+        if number % 97 == 5:
+            record["model"] = "model-nobody-prices"
+        if number % 89 == 3:
+            del record["step_number"]
+        files[deal.randrange(SHARDS)].append(json.dumps(record))
+    for number in range(DUPLICATED):
+        source = files[number % SHARDS]
+        files[(number + 1) % SHARDS].append(source[10 + number])
+    files[2].insert(4, '{"task_id": "broken", "model": ')
+    folder = tmp_path_factory.mktemp("shards")
+    paths = []
+    for index, shard in enumerate(files):
+        path = folder / f"shard-{index:02d}.jsonl"
+        path.write_text("\n".join(shard) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+ADVERSARIAL_PRICES = """\
+version: 1
+models:
+  tiny:
+    input: 0.12345678901
+    output: 0.98765432109
+    cache_read: 0.01234567891
+  quarter:
+    input: 1.0
+    output: 1.0
+tools:
+  probe:
+    per_call: 0.00000000001
+compute:
+  per_second: 0.00000000007
+"""
+
+
+@pytest.fixture(scope="module")
+def adversarial(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    """Sub-cent prices with eleven decimals on many small steps, over two files; and tasks
+    whose steps cost exactly $0.25 each (250,000 input tokens at $1 per million), so that a
+    $0.50 budget is reached exactly at their second step."""
+    folder = tmp_path_factory.mktemp("adversarial")
+    prices = folder / "prices.yaml"
+    prices.write_text(ADVERSARIAL_PRICES, encoding="utf-8")
+    rng = random.Random(5)
+    files: list[list[str]] = [[], []]
+    for task in range(60):
+        for step in range(1, rng.randint(2, 9)):
+            record: dict[str, Any] = {
+                "task_id": f"t{task:03d}", "step_number": step,
+                "timestamp": f"2026-11-27T{task % 24:02d}:{step:02d}:00Z",
+                "duration_s": rng.choice([0.001, 0.3, 7.0]),
+            }
+            if task % 3 == 0:
+                record.update(model="quarter", input_tokens=250_000, output_tokens=0)
+            else:
+                record.update(model="tiny", input_tokens=rng.randint(1, 9),
+                              output_tokens=rng.randint(1, 3),
+                              cache_read_tokens=rng.randint(0, 7))
+            if step % 3 == 0:
+                record["tool_name"] = "probe"
+                record["tool_args"] = {"q": step % 2}
+            files[rng.randrange(2)].append(json.dumps(record))
+    paths = []
+    for index, lines in enumerate(files):
+        path = folder / f"part-{index}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths, prices
+
+
+def _dataset(name: str, shards: list[Path], adversarial: tuple[list[Path], Path]
+             ) -> tuple[list[Path], Path | None]:
+    if name == "samples":
+        return sorted(SAMPLES.glob("*.jsonl")), None
+    if name == "shards":
+        return shards, None
+    return adversarial
+
+
+REPORTS = [
+    ("samples", {}), ("samples", {"by": "user"}), ("samples", {"by": "block"}),
+    ("shards", {}), ("shards", {"by": "tool"}), ("shards", {"by": "day"}),
+    ("shards", {"since": "2026-11-27T06:00:00", "until": "2026-11-28T01:00:00"}),
+    ("shards", {"opportunities": True}),
+    ("shards", {"since": "2030-01-01", "opportunities": True}),  # a window with no step
+    ("adversarial", {}), ("adversarial", {"by": "model", "cost_mode": "auto"}),
+]
+
+
+_MEMORY_REPORTS: dict[str, bytes] = {}  # the reference, computed once per case
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+@pytest.mark.parametrize(("dataset", "options"), REPORTS)
+def test_every_executor_writes_the_same_report(executor, dataset, options, shards,
+                                               adversarial):
+    inputs, prices = _dataset(dataset, shards, adversarial)
+    case = f"{dataset} {sorted(options.items())}"
+    if case not in _MEMORY_REPORTS:
+        memory = agentcost.report(inputs, prices=prices, engine="memory", **options)
+        assert memory.engine == "memory"
+        _MEMORY_REPORTS[case] = agentcost.render(memory, "json").encode()
+    other = agentcost.report(inputs, prices=prices, engine=EXECUTORS[executor](), **options)
+    assert other.engine == "local"
+    expected = _MEMORY_REPORTS[case]
+    written = agentcost.render(other, "json").encode()
+    assert b'"engine": "local"' in written
+    assert without_engine(written) == without_engine(expected)
+
+
+@pytest.mark.parametrize("executor", ["local, one bucket", "local, five buckets"])
+@pytest.mark.parametrize("dataset", ["samples", "shards", "adversarial"])
+def test_every_executor_draws_the_same_charts(executor, dataset, shards, adversarial):
+    inputs, prices = _dataset(dataset, shards, adversarial)
+    memory = agentcost.report(inputs, prices=prices, engine="memory", charts=True).charts
+    other = agentcost.report(inputs, prices=prices, engine=EXECUTORS[executor](),
+                             charts=True).charts
+    assert memory is not None and other is not None
+    assert other.period == memory.period and other.untimed_steps == memory.untimed_steps
+    assert other.over_time.equals(memory.over_time)
+    assert other.by_tool.equals(memory.by_tool)
+    assert (other.by_workflow is None) == (memory.by_workflow is None)
+
+
+SCENARIO = Scenario(routes=(Route("summarize", "gpt-4o-mini"),),
+                    cache=(CacheRule("*", 3_600),),
+                    compression=Compression(after_step=4, keep_last=2,
+                                            summary_model="gpt-4o-mini", summary_tokens=300),
+                    budget_usd=0.05)
+ADVERSARIAL_SCENARIO = Scenario(cache=(CacheRule("probe", 3_600),), budget_usd=0.5)
+
+
+# The local executor's simulation replays its settled buckets put back together: one bucket
+# count is enough to check that they are put back in input order.
+@pytest.mark.parametrize("executor", ["local, five buckets"])
+@pytest.mark.parametrize("dataset", ["samples", "shards", "adversarial"])
+def test_every_executor_simulates_the_same(executor, dataset, shards, adversarial):
+    inputs, prices = _dataset(dataset, shards, adversarial)
+    scenario = ADVERSARIAL_SCENARIO if dataset == "adversarial" else SCENARIO
+    budgets = [0.5, 0.75] if dataset == "adversarial" else [0.02, 0.1]
+    memory = agentcost.compare(inputs, [scenario], budgets=budgets, prices=prices,
+                               engine="memory")
+    other = agentcost.compare(inputs, [scenario], budgets=budgets, prices=prices,
+                              engine=EXECUTORS[executor]())
+    assert (memory.engine, other.engine) == ("memory", "local")
+    assert agentcost.render(other, "json") == agentcost.render(memory, "json")
+    assert other.budget_sweep == memory.budget_sweep
+
+
+def test_a_budget_reached_exactly_is_the_same_cut_on_both(adversarial):
+    """Tasks t000, t003, ... step at $0.25 a step (250,000 tokens at $1 per million) plus
+    compute; the $0.50 budget is reached exactly at the second step's tokens, so every such
+    task of three steps or more is cut. Both executors cut the same tasks."""
+    inputs, prices = adversarial
+    cut = [agentcost.simulate(inputs, Scenario(budget_usd=0.5), prices=prices, engine=engine)
+           .touched["budget"].figures() for engine in ("memory", LocalExecutor(buckets=4))]
+    assert cut[0] == cut[1]
+    assert cut[0]["tasks"] > 0
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_every_executor_checks_the_same(executor, shards):
+    limits = {"max_task_cost": 0.05, "max_total": 1.0, "max_p90": 0.01,
+              "fail_on_unpriced": True, "max_skipped": 0}
+    memory = agentcost.check(agentcost.report(shards, engine="memory"), **limits)
+    other = agentcost.check(agentcost.report(shards, engine=EXECUTORS[executor]()), **limits)
+    assert agentcost.render(other, "json") == agentcost.render(memory, "json")
+    assert other == memory
+    assert len(other) >= 3
+
+
+def test_repeats_across_files_are_accounted_as_one_pass_would(shards):
+    """Seven lines copied into the next shard: each skipped once as a repeat, wherever the
+    buckets put its task; the first five places listed in file and line order."""
+    memory = agentcost.report(shards, engine="memory").accounting
+    local = agentcost.report(shards, engine=LocalExecutor(buckets=5)).accounting
+    repeats = [tally for reason, tally in local.skipped.items() if "duplicate" in reason]
+    assert sum(tally.count for tally in repeats) == DUPLICATED
+    assert local.lines_repeated == memory.lines_repeated == DUPLICATED
+    assert local.skipped == memory.skipped and local.notes == memory.notes
+    assert local.lines_used == memory.lines_used
+    assert local.lines_read == local.lines_used + local.lines_skipped + local.lines_blank
+
+
+def test_pieces_of_a_file_are_read_as_the_whole_file_is(tmp_path, monkeypatch):
+    """A clean file read 4 KiB at a time gives the steps, unknown-field notes and line
+    numbers of one whole read; one with a blank line and a bad line in its middle (not for
+    the whole-file fast path) is read again in chunks, as a whole read falls back to."""
+    from benchmarks.generate import generate
+
+    out = io.StringIO()
+    generate(out, steps=300, seed=4)
+    lines = [line.replace('"user"', '"colour":"red","user"', 1) for line in out.getvalue()
+             .splitlines()]
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    unclean = tmp_path / "unclean.jsonl"
+    unclean.write_text("\n".join([*lines[:150], "", "{not json", *lines[150:]]) + "\n",
+                       encoding="utf-8")
+    from agentcost.engine.spill import BucketSpill
+
+    spilled: list[int] = []
+    write = BucketSpill.write
+    monkeypatch.setattr(BucketSpill, "write",
+                        lambda self, steps: (spilled.append(steps.height), write(self, steps)))
+    for path in (clean, unclean):
+        memory = agentcost.report([path], engine="memory")
+        spilled.clear()
+        pieces = agentcost.report([path], engine=LocalExecutor(buckets=3, piece_bytes=4096))
+        # The clean file's 90 KB went to the spill in pieces; the other, after the piece
+        # with its blank line, was read again whole and went in one go.
+        if path == clean:
+            assert len(spilled) > 10 and sum(spilled) == len(lines)
+        else:
+            assert spilled[-1] == len(lines)
+        assert pieces.summary.steps == memory.summary.steps == len(lines)
+        assert without_engine(agentcost.render(pieces, "json").encode()) == without_engine(
+            agentcost.render(memory, "json").encode())
+    assert any("colour" in note for note in memory.accounting.notes)
+    assert memory.accounting.lines_blank == 1 and memory.accounting.lines_skipped == 1
+
+
+def test_the_local_executor_leaves_no_spill_behind(tmp_path, shards):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    agentcost.report(shards, engine=LocalExecutor(buckets=3, spill_dir=str(spill)))
+    assert list(spill.iterdir()) == []
+
+
+def test_a_failure_midway_leaves_no_spill_behind(tmp_path, shards, monkeypatch):
+    import agentcost.engine.local as local
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "priced_partial", fail)
+    with pytest.raises(KeyboardInterrupt):
+        agentcost.report(shards, engine=LocalExecutor(buckets=3, spill_dir=str(tmp_path)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_pass_percentiles_are_nearest_rank():
+    """Ten values 0.1 ... 1.0 over three partitions: P50 is rank ceil(5) = 0.5, P90 rank 9 =
+    0.9, P99 rank ceil(9.9) = 10 = 1.0."""
+    values = [round(0.1 * k, 1) for k in range(1, 11)]
+    partitions = [pl.Series(values[i::3]) for i in range(3)]
+    assert nearest_ranks(lambda: partitions, (50, 90, 99)) == {50: 0.5, 90: 0.9, 99: 1.0}
+    assert nearest_ranks(lambda: [pl.Series([], dtype=pl.Float64)], (50,)) == {}
+
+
+def test_two_pass_percentiles_match_one_sorted_list_on_awkward_values():
+    rng = random.Random(3)
+    for _ in range(100):
+        values = [rng.choice([0.0, 1e-11 * rng.randint(1, 9), 0.30000000000000004,
+                              rng.random() * 10 ** rng.randint(-9, 4)])
+                  for _ in range(rng.randint(1, 200))]
+        parts = rng.randint(1, 6)
+        partitions = [pl.Series(values[i::parts], dtype=pl.Float64) for i in range(parts)]
+        ordered = sorted(values)
+        assert nearest_ranks(lambda p=partitions: p, (50, 90, 99)) == {
+            p: nearest_rank(ordered, p) for p in (50, 90, 99)}
+
+
+def test_auto_picks_memory_while_the_input_fits_comfortably():
+    """The memory executor holds about 2 bytes per input byte: 1 GB of input needs about
+    2 GB, which is half of 4 GB free (memory) but more than half of 3 GB (local)."""
+    gigabyte = 1024**3
+    assert pick(gigabyte, 4 * gigabyte) == "memory"
+    assert pick(gigabyte, 3 * gigabyte) == "local"
+    assert pick(gigabyte, None) == "memory"
+
+
+def test_auto_runs_local_when_little_memory_is_free(monkeypatch, shards):
+    """The shards are about 600 KB: with 1 MB free, twice that is more than half of it;
+    with 8 MB free, it is less."""
+    import agentcost.engine.choose as choose
+
+    monkeypatch.setattr(choose, "available_bytes", lambda: 1_000_000)
+    assert agentcost.report(shards).engine == "local"
+    monkeypatch.setattr(choose, "available_bytes", lambda: 8_000_000)
+    assert agentcost.report(shards).engine == "memory"
+
+
+def test_a_container_limit_counts_as_what_is_free(tmp_path):
+    """A cgroup limit of 4 GiB with 1 GiB in use leaves 3 GiB; no limit says nothing."""
+    from agentcost.engine.choose import _cgroup_left
+
+    (tmp_path / "memory.max").write_text(f"{4 * 1024**3}\n")
+    (tmp_path / "memory.current").write_text(f"{1024**3}\n")
+    assert _cgroup_left(tmp_path) == 3 * 1024**3
+    (tmp_path / "memory.max").write_text("max\n")
+    assert _cgroup_left(tmp_path) is None
+
+
+def test_the_command_line_says_which_engine_ran(run_cli, shards):
+    paths = [str(path) for path in shards]
+    local = run_cli("report", *paths, "--engine", "local", "--format", "json")
+    auto = run_cli("report", *paths, "--format", "json")
+    assert local.exit_code == auto.exit_code == 0
+    assert json.loads(local.stdout)["inputs"]["engine"] == "local"
+    assert json.loads(auto.stdout)["inputs"]["engine"] == "memory"  # a small input fits
+    table = run_cli("report", *paths, "--engine", "local")
+    assert "Engine: local" in table.stdout
+    for command in (["simulate", *paths, "--budget", "0.05"],
+                    ["check", *paths, "--max-total", "1000", "--max-skipped", "100"]):
+        assert run_cli(*command, "--engine", "local").exit_code == 0
+    wrong = run_cli("report", *paths, "--engine", "spark")
+    assert wrong.exit_code == 2
