@@ -59,8 +59,8 @@ class _Measure:
         widest = max((cell_len(cell) for cell in self.cells), default=0)
         self.natural = max(widest, cell_len(self.header))
         header_word = max((cell_len(word) for word in self.header.split()), default=0)
-        if self.numeric:
-            self.least = max(widest, header_word)
+        if self.numeric:  # a figure's column is drawn unwrapped, its heading too
+            self.least = self.natural
         elif self.label:
             self.least = min(self.natural, max(SHORTEST_ID, header_word))
         else:  # prose wraps at spaces, never inside a word (a figure, a file:line)
