@@ -203,3 +203,31 @@ def test_a_run_that_fails_after_claude_code_files_leaves_no_worker(tmp_path):
         read_steps([str(tmp_path)], jobs=2, max_line_bytes=4096)
     # The error's traceback still holds the run's reader (and so its workers) here.
     assert no_children_within(30) and raised.traceback
+
+
+def test_claude_code_workers_start_ahead_only_for_logs_enough_to_share(tmp_path, monkeypatch):
+    """Workers start with the Claude Code logs once they are more than a batch (whatever else
+    the run reads), never for a few small logs, even when --jobs asks for processes."""
+    from agentcost.ingest.coding import claude_parse, claude_steps
+    from agentcost.ingest.read import read_steps
+    from tests.conftest import REAL_TRACES
+
+    started: list[int] = []
+
+    class Recorded(claude_steps.Workers):
+        def __init__(self, count: int) -> None:
+            started.append(count)
+            super().__init__(count)
+
+    monkeypatch.setattr(claude_steps, "Workers", Recorded)
+    session = (REAL_TRACES / "claude-code" / "short-session.jsonl").read_bytes()
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.jsonl").write_bytes(session)
+    (tmp_path / "native.jsonl").write_text(
+        '{"task_id": "t", "model": "gpt-4o", "input_tokens": 1}\n' * 20_000)
+    read_steps([str(tmp_path)], jobs=2)
+    assert started == []  # three small logs: one batch, parsed here
+    monkeypatch.setattr(claude_parse, "BATCH_BYTES", len(session))
+    read_steps([str(tmp_path)], jobs=2)
+    assert started == [1]  # past one batch with the second log: one worker beside this one
+    assert no_children_within(30)

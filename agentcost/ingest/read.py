@@ -170,7 +170,7 @@ class SourceReading:
                     source, accounting, self.task_key, self.columns, self.wanted_aliases,
                     plain_file=None, forced=forced is not None, jobs=1, spans=run_spans,
                     max_line_bytes=self.max_line_bytes, finishing=finishing,
-                    run_jobs=self.jobs, run_bytes=self.run_bytes, piece_bytes=self.piece_bytes)
+                    run_jobs=self.jobs, piece_bytes=self.piece_bytes)
                 reader, read, doubt = _read_source(context, forced, self.jobs,
                                                    alone=len(sources) == 1)
                 if reader is NATIVE:

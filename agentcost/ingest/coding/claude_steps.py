@@ -28,6 +28,7 @@ import polars as pl
 
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.coding import claude_parse
 from agentcost.ingest.coding.claude_lines import ClaudeRows, ParseOptions, read_claude_file
 from agentcost.ingest.coding.claude_parse import Deferred, ParseBatch, batches
 from agentcost.ingest.timeparse import parse_time
@@ -58,17 +59,20 @@ class ClaudeRun:
     task_key: str
     options: ParseOptions
     jobs: Jobs = 1
-    # The bytes of the run's files: with its first plain file, the workers its files will be
-    # parsed on are started for so much, to be ready once every file is known.
-    run_bytes: int = 0
     rows: ClaudeRows = field(default_factory=ClaudeRows)
     deferred: list[Deferred] = field(default_factory=list)
+    deferred_bytes: int = 0
+    # Started as soon as the files noted are enough to be parsed on several processes (more
+    # than one batch, for more than one process), so that they are ready once every file is
+    # known.
     workers: Workers | None = None
 
     def defer(self, display: str, path: Path, size: int) -> None:
-        if not self.deferred and (jobs := jobs_for(self.jobs, self.run_bytes)) > 1:
-            self.workers = Workers(jobs - 1)
         self.deferred.append(Deferred(self.rows.start_file(display), display, path, size))
+        self.deferred_bytes += size
+        if (self.workers is None and self.deferred_bytes > claude_parse.BATCH_BYTES
+                and (jobs := jobs_for(self.jobs, self.deferred_bytes)) > 1):
+            self.workers = Workers(jobs - 1)
 
     def close(self) -> None:
         if self.workers is not None:
@@ -113,8 +117,8 @@ class ClaudeRun:
     def _parse_deferred(self, accounting: LineAccounting) -> None:
         """The noted files parsed, in batches on `jobs` processes, into the run's rows."""
         deferred, self.deferred = self.deferred, []
-        jobs = jobs_for(self.jobs, sum(each.size for each in deferred))
-        workers, self.workers = self.workers, None
+        jobs = jobs_for(self.jobs, self.deferred_bytes)
+        workers, self.workers, self.deferred_bytes = self.workers, None, 0
         for parsed in ordered_map(ParseBatch(self.options), batches(deferred), jobs=jobs,
                                   workers=workers):
             accounting.absorb(parsed.accounting)

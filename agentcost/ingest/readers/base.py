@@ -147,8 +147,6 @@ class ReadContext:
     # The processes asked for the whole run (`jobs` is what this file gets): for the work a
     # reader finishes once every file is read.
     run_jobs: Jobs = 1
-    # The bytes of the run's files that have a size (streams do not).
-    run_bytes: int = 0
     # Read a big clean native file this many bytes at a time, each piece's steps given as
     # soon as it is read (None: whole, the fastest): for executors that spill them.
     piece_bytes: int | None = None

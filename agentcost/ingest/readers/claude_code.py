@@ -67,7 +67,7 @@ def read(stream: BinaryIO, head: Head, context: ReadContext) -> list[pl.DataFram
         agent_types=columns is None or "name" in columns,
         places=columns is None or bool({"project", "git_branch"} & columns))
     run = context.finish_later(NAME, lambda: ClaudeRun(context.task_key, options,
-                                                         context.run_jobs, context.run_bytes))
+                                                         context.run_jobs))
     if context.plain_file is not None:  # parsed with the others, once all are known
         run.defer(context.display, context.plain_file,
                   context.plain_size if context.plain_size is not None
