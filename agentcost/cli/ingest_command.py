@@ -63,5 +63,5 @@ def _days(days: list[str]) -> str:
 EXAMPLES = (
     "agentcost ingest traces/ --store steps/",
     "agentcost ingest --from claude-code,codex --store ~/.agentcost/steps",
-    "agentcost ingest ~/.claude/projects/ --store steps/ --input-format claude-code",
+    "agentcost ingest ~/.claude/projects/ --store steps/",
 )
