@@ -276,3 +276,41 @@ def test_stdin_is_stored_and_a_second_reading_of_it_adds_nothing(run_cli, log, p
     # read twice, as `report - -` cannot: the second reading's lines repeat the first's
     assert (document["lines"]["read"], document["lines"]["used"],
             document["lines"]["skipped"]) == (6, 3, 3)
+
+
+def claude_line(kind: str, uuid: str, second: int, **fields: object) -> str:
+    record: dict[str, object] = {"type": kind, "sessionId": "s1", "uuid": uuid,
+                                 "timestamp": f"2026-12-01T10:00:0{second}Z", **fields}
+    return json.dumps(record) + "\n"
+
+
+def test_a_response_that_changed_since_stored_is_said_not_silently_kept(run_cli, tmp_path):
+    """A Claude Code response stored while it was still being written (its first line's
+    partial output) and completed later: the store keeps what it stored, and says so."""
+    prompt = claude_line("user", "u1", 0, message={"role": "user", "content": "hello"})
+
+    def response(output: int, second: int, uuid: str) -> str:
+        return claude_line("assistant", uuid, second, requestId="req_1", message={
+            "id": "msg_1", "model": "claude-sonnet-4-5", "role": "assistant",
+            "content": [{"type": "text", "text": "hi"}],
+            "usage": {"input_tokens": 10, "output_tokens": output}})
+
+    session = tmp_path / "s1.jsonl"
+    session.write_text(prompt + response(1, 1, "u2"), encoding="utf-8")
+    store = tmp_path / "store"
+    assert run_cli("ingest", str(session), "--store", str(store)).exit_code == 0
+    with session.open("a", encoding="utf-8") as grown:  # the response's next line: 50 out
+        grown.write(response(50, 2, "u3"))
+    again = run_cli("ingest", str(session), "--store", str(store))
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.startswith("stored 0 new steps from 1 source read, 1 already held")
+    assert again.stderr == (f"agentcost: 1 step (first: {session}:3) that changed since this "
+                            "log was stored (a response still being written then): the stored "
+                            "version is kept, so its figures may fall short of the log's; a "
+                            "new store takes the log as it is now\n")
+    document = report_json(run_cli, "--store", str(store))
+    assert document["summary"]["tokens"]["output"] == 1  # what was stored, and said:
+    notes = json.dumps(document["lines"])
+    assert "changed since this log was stored" in notes, notes
+    # read from the log itself, the response counts its final 50
+    assert report_json(run_cli, str(session))["summary"]["tokens"]["output"] == 50

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,7 @@ def ingest(
     """
     from agentcost import api
     from agentcost.renderers.text import plural, safe_text
+    from agentcost.store.ingest import CHANGED_SINCE_STORED
 
     paths = inputs_and_agents(inputs, from_agents, "ingest")
     with reading(jobs, task_key) as parsed_jobs:
@@ -42,6 +44,11 @@ def ingest(
                                  jobs=parsed_jobs, max_line_bytes=max_line_size)
     if result.accounting.lines_skipped or result.accounting.spans_skipped:
         print_skips(result.accounting)
+    changed = result.accounting.notes.get(CHANGED_SINCE_STORED)
+    if changed is not None:
+        file, line = changed.examples[0]
+        print(f"agentcost: {plural(changed.count, 'step')} (first: {safe_text(file)}:{line}) "
+              f"{CHANGED_SINCE_STORED.removeprefix('steps ')}", file=sys.stderr)
     read = [source for source in result.sources if not source.unchanged]
     held = sum(source.steps_held for source in read)
     unchanged = len(result.sources) - len(read)

@@ -41,6 +41,9 @@ HASH_BLOCK = 1 << 20
 # Steps another source stored first, from a format whose repeats are not lines.
 ALREADY_STORED = ("steps the store already held (read before, from another source or an "
                   "earlier version of this one): stored once")
+CHANGED_SINCE_STORED = ("steps that changed since this log was stored (a response still being "
+                        "written then): the stored version is kept, so its figures may fall "
+                        "short of the log's; a new store takes the log as it is now")
 
 
 @dataclass
@@ -188,6 +191,8 @@ def fresh_steps(directory: Path, manifest: Manifest, pending: list[_Pending],
             repeats = matches
             if item.replaces:  # its own steps stored before are no repeat: not counted
                 repeats = matches.filter(pl.col("first_file") != item.entry.display)
+                _account_changed(item, matches.filter(
+                    (pl.col("first_file") == item.entry.display) & ~pl.col("same")))
             _account_repeats(item, repeats)
             steps = _without(steps, matches[ROW])
             item.report.steps_held += matches.height
@@ -230,6 +235,16 @@ def _account_repeats(item: _Pending, matches: pl.DataFrame) -> None:
             item.accounting.lines_used -= group.height
         else:
             item.accounting.note_repeats(ALREADY_STORED, places, earlier, group.height)
+
+
+def _account_changed(item: _Pending, changed: pl.DataFrame) -> None:
+    """Steps of this log stored before whose figures now differ: said, never silently kept."""
+    if changed.height:
+        item.accounting.note_repeats(
+            CHANGED_SINCE_STORED, list(zip(changed["source_file"], changed["source_line"],
+                                           strict=True)),
+            list(zip(changed["first_file"], changed["first_line"], strict=True)),
+            changed.height)
 
 
 def _without(steps: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
