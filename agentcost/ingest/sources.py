@@ -141,7 +141,8 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
             status = source.path.stat()
             identity = (status.st_dev, status.st_ino)
             if not source.pipe:
-                source = replace(source, size=status.st_size)
+                source = Source(source.display, source.path, on_read=source.on_read,
+                                size=status.st_size)
         if identity in seen:
             repeated.append(source.display)
         else:
@@ -154,7 +155,7 @@ def _trace_files(folder: Path) -> list[Path]:
     """The trace files under `folder`, in path order: its folders are searched, not those a
     link points to (as `Path.rglob` does), and a file is looked at only when its name is a
     trace file's."""
-    found: list[Path] = []
+    found: list[str] = []
     folders = [str(folder)]
     while folders:
         try:
@@ -163,10 +164,11 @@ def _trace_files(folder: Path) -> list[Path]:
                     if entry.is_dir(follow_symlinks=False):
                         folders.append(entry.path)
                     elif _is_trace_name(entry.name) and entry.is_file():
-                        found.append(Path(entry.path))
+                        found.append(entry.path)
         except OSError:  # a folder that cannot be listed holds nothing to read
             continue
-    return sorted(found)
+    # Path order (part by part), without making a Path of each to compare them.
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
 
 
 def _is_trace_name(name: str) -> bool:
