@@ -184,12 +184,9 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
         columns = (*columns, "name", "tool_args")
     if charts and "workflow" not in columns:
         columns = (*columns, "workflow")
-    stored = _stored(inputs_or_steps, store, window_start, window_end,
-                     input_format=input_format, task_key=task_key, columns=columns, jobs=jobs,
-                     max_line_bytes=max_line_bytes)
-    reading = _read_request(inputs_or_steps if stored is None else stored,
-                            input_format=input_format, task_key=task_key, columns=columns,
-                            jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
+    reading, stored = _reading(inputs_or_steps, store, window_start, window_end,
+                               input_format=input_format, task_key=task_key, columns=columns,
+                               jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
     run = _executor(engine, reading).report(ReportRequest(
         reading, table, cost_mode, window_start, window_end, by, charts, opportunities,
         near_name_finder(table)))
@@ -288,12 +285,9 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
     window_start, window_end = _window(since, until)
     # Compute priced per workflow needs the workflow, as in `report`.
     columns = (*SIMULATE_COLUMNS, "workflow") if table.compute_per_workflow else SIMULATE_COLUMNS
-    stored = _stored(inputs_or_steps, store, window_start, window_end,
-                     input_format=input_format, task_key=task_key, columns=columns, jobs=jobs,
-                     max_line_bytes=max_line_bytes)
-    reading = _read_request(inputs_or_steps if stored is None else stored,
-                            input_format=input_format, task_key=task_key, columns=columns,
-                            jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
+    reading, stored = _reading(inputs_or_steps, store, window_start, window_end,
+                               input_format=input_format, task_key=task_key, columns=columns,
+                               jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
     executor = _executor(engine, reading)
     ingested = executor.steps(reading)
     steps, window = window_filter(ingested.steps, window_start, window_end)
@@ -468,17 +462,19 @@ class _Store:
     until: dt.datetime | None = None
 
 
-def _stored(inputs: Inputs | pl.DataFrame | Ingested, store: str | PathLike[str] | None,
-            since: dt.datetime | None, until: dt.datetime | None, *, input_format: str,
-            task_key: str, columns: Sequence[str], jobs: Jobs,
-            max_line_bytes: int) -> Ingested | None:
-    """The steps of the store named, if one is, and of the inputs it does not hold yet: only
-    its days the window needs."""
-    if store is None:
-        return None
-    return _from_store(inputs, _Store(store, since, until), input_format=input_format,
-                       task_key=task_key, columns=columns, jobs=jobs,
-                       max_line_bytes=max_line_bytes)
+def _reading(inputs: Inputs | pl.DataFrame | Ingested, store: str | PathLike[str] | None,
+             since: dt.datetime | None, until: dt.datetime | None, *, input_format: str,
+             task_key: str, columns: Sequence[str], jobs: Jobs, progress: ReadProgress | None,
+             max_line_bytes: int) -> tuple[ReadRequest, Ingested | None]:
+    """What an executor is to read: the inputs, or, with a store named, the store's steps of
+    the days the window needs and those of the inputs it does not hold yet (returned too)."""
+    stored = None if store is None else _from_store(
+        inputs, _Store(store, since, until), input_format=input_format, task_key=task_key,
+        columns=columns, jobs=jobs, max_line_bytes=max_line_bytes)
+    request = _read_request(inputs if stored is None else stored, input_format=input_format,
+                            task_key=task_key, columns=columns, jobs=jobs, progress=progress,
+                            max_line_bytes=max_line_bytes)
+    return request, stored
 
 
 def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
