@@ -88,11 +88,10 @@ def test_report_page_in_a_browser(run_cli, write_jsonl, tmp_path):
     assert "<script>alert" not in page.read_text()
 
     shot = tmp_path / "report.png"
-    chromium(tmp_path, "--window-size=1200,1400", f"--screenshot={shot}", page.as_uri())
-    assert shot.stat().st_size > 10_000  # kept in tmp_path for a person to look at
-
     loaded = TaskRows()
-    loaded.feed(chromium(tmp_path, "--dump-dom", page.as_uri()))
+    loaded.feed(chromium(tmp_path, "--window-size=1200,1400", f"--screenshot={shot}",
+                         "--dump-dom", page.as_uri()))
+    assert shot.stat().st_size > 10_000  # kept in tmp_path for a person to look at
     # 78 x $0.01 + $0.005 = $0.785
     assert loaded.cards["total"] == "$0.785"
     assert len(loaded.rows) == 13
