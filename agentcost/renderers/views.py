@@ -201,8 +201,9 @@ def drift_table(report: Report) -> Table | None:
 def summary_section(report: Report) -> Section:
     s = report.summary
     lines = [
-        f"Tasks {count(s.tasks)}   Steps {count(s.steps)} ({count(s.llm_steps)} LLM, "
-        f"{plural(s.tool_calls, 'tool call')})",
+        # Tool calls apart: a native step can be an LLM call and call a tool too.
+        f"Tasks {count(s.tasks)}   Steps {count(s.steps)} ({count(s.llm_steps)} LLM)   "
+        f"Tool calls {count(s.tool_calls)}",
         f"Window {utc(s.window_start)} -> {utc(s.window_end)} "
         f"({span(s.window_start, s.window_end)})",
         f"Tokens  input {count(s.input_tokens)}  cache read {count(s.cache_read_tokens)}  "
