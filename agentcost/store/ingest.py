@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,16 +289,11 @@ def _read_bytes(path: Path, start: int, end: int, display: str, lines_before: in
     `lines_before`; and how many lines they hold."""
     with tempfile.TemporaryDirectory(prefix="agentcost-ingest-") as temporary:
         piece = Path(temporary) / "piece.jsonl"
-        with open(path, "rb") as source, open(piece, "wb") as target:
-            source.seek(start)
-            left = end - start
-            while left:
-                block = source.read(min(HASH_BLOCK, left))
-                if not block:
-                    break
+        lines = 0
+        with open(piece, "wb") as target:
+            for block in _blocks(path, start, end):
                 target.write(block)
-                left -= len(block)
-        lines = _count_lines(piece, end - start)
+                lines += block.count(b"\n")
         forced = Options(NATIVE.name, options.task_key, options.jobs, options.max_line_bytes)
         steps, accounting = _read(str(piece), forced)
         steps, accounting = _renamed(steps, accounting, str(piece), display, lines_before)
@@ -326,16 +321,23 @@ def _renamed(steps: pl.DataFrame, accounting: LineAccounting, old: str, new: str
     return steps.select(COLUMN_NAMES), accounting
 
 
-def _prefix_hash(path: Path, size: int) -> str:
-    digest = hashlib.sha256()
+def _blocks(path: Path, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of a file (fewer if it is shorter), a block at a time."""
     with open(path, "rb") as handle:
-        left = size
+        handle.seek(start)
+        left = end - start
         while left:
             block = handle.read(min(HASH_BLOCK, left))
             if not block:
-                break
-            digest.update(block)
+                return
+            yield block
             left -= len(block)
+
+
+def _prefix_hash(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    for block in _blocks(path, 0, size):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -355,16 +357,7 @@ def _last_line_end(path: Path, start: int, size: int) -> int:
 
 
 def _count_lines(path: Path, size: int) -> int:
-    count = 0
-    with open(path, "rb") as handle:
-        left = size
-        while left:
-            block = handle.read(min(HASH_BLOCK, left))
-            if not block:
-                break
-            count += block.count(b"\n")
-            left -= len(block)
-    return count
+    return sum(block.count(b"\n") for block in _blocks(path, 0, size))
 
 
 def _starts_with(path: Path, magic: bytes) -> bool:
