@@ -23,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from measure import (  # noqa: E402  (the benchmarks run as scripts)
+    generated_steps,
     interleaved,
     print_table,
     usable_cores,
@@ -77,12 +78,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
     args = parser.parse_args()
 
-    out_dir = HERE / "out"
-    out_dir.mkdir(exist_ok=True)
-    log = out_dir / f"steps-{args.steps}-{args.seed}.jsonl"
-    if not (args.keep and log.exists()):
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--steps", str(args.steps),
-                        "--seed", str(args.seed), "-o", str(log)], check=True)
+    log = generated_steps("steps", args.steps, args.seed, keep=args.keep)
     inputs = deal(log, args.shards, args.seed) if args.shards else [log]
     size_mb = sum(path.stat().st_size for path in inputs) / 1e6
     names = [str(path) for path in inputs]

@@ -14,7 +14,6 @@ runs in its own process, so peak memory (max RSS, all processes) is the command'
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from measure import (  # noqa: E402  (the benchmarks run as scripts)
     floor_and_jobs,
+    generated_steps,
     jobs_not_slower,
     peak_mb,
     print_table,
@@ -53,12 +53,7 @@ def main() -> None:
                              "the report (target: at most 3x)")
     args = parser.parse_args()
 
-    out_dir = HERE / "out"
-    out_dir.mkdir(exist_ok=True)
-    log = out_dir / f"steps-{args.steps}-{args.seed}.jsonl"
-    if not (args.keep and log.exists()):
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--steps", str(args.steps),
-                        "--seed", str(args.seed), "-o", str(log)], check=True)
+    log = generated_steps("steps", args.steps, args.seed, keep=args.keep)
     size_mb = log.stat().st_size / 1e6
 
     report = [sys.executable, "-m", "agentcost", "report", str(log), "--format", "json"]

@@ -26,7 +26,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_report import FLOOR  # noqa: E402  (the benchmarks run as scripts)
-from measure import interleaved, print_table, usable_cores, use_this_checkout  # noqa: E402
+from measure import (  # noqa: E402  (the benchmarks run as scripts)
+    generated_steps,
+    interleaved,
+    print_table,
+    usable_cores,
+    use_this_checkout,
+)
 
 TARGET_SPEEDUP = 3.0
 MONTH_HOURS = 720
@@ -41,15 +47,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
     args = parser.parse_args()
 
-    out_dir = HERE / "out"
-    out_dir.mkdir(exist_ok=True)
-    log = out_dir / f"month-{args.steps}-{args.seed}.jsonl"
-    if not (args.keep and log.exists()):
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--steps", str(args.steps),
-                        "--seed", str(args.seed), "--hours", str(MONTH_HOURS), "-o", str(log)],
-                       check=True)
+    log = generated_steps("month", args.steps, args.seed, keep=args.keep, hours=MONTH_HOURS)
     where = use_this_checkout()
-    store = out_dir / f"store-{args.steps}-{args.seed}"
+    store = log.parent / f"store-{args.steps}-{args.seed}"
     shutil.rmtree(store, ignore_errors=True)
     agentcost = [sys.executable, "-m", "agentcost"]
     first = _wall([*agentcost, "ingest", str(log), "--store", str(store)])

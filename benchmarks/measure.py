@@ -18,6 +18,20 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 JOBS_NOISE = 0.05
 
 
+def generated_steps(name: str, steps: int, seed: int, *, keep: bool, hours: int | None = None
+                    ) -> Path:
+    """benchmarks/out/NAME-STEPS-SEED.jsonl, written by generate.py unless `keep` finds it
+    there already."""
+    out_dir = Path(__file__).resolve().parent / "out"
+    out_dir.mkdir(exist_ok=True)
+    log = out_dir / f"{name}-{steps}-{seed}.jsonl"
+    if not (keep and log.exists()):
+        extra = [] if hours is None else ["--hours", str(hours)]
+        subprocess.run([sys.executable, str(out_dir.parent / "generate.py"), "--steps",
+                        str(steps), "--seed", str(seed), *extra, "-o", str(log)], check=True)
+    return log
+
+
 def use_this_checkout() -> str:
     """Make every command started from here import agentcost from the checkout these
     benchmarks are in (first on PYTHONPATH, which spawned workers inherit too), byte-compiled,
