@@ -27,20 +27,23 @@ def where_squared(item: tuple[int, int]) -> tuple[int, int, int]:
     return number * number, os.getpid(), polars.thread_pool_size()
 
 
+def until_one_from(from_worker: list[int]) -> Iterator[tuple[int, int]]:
+    """Items for `where_squared`, until `from_worker` holds something (a busy machine may take
+    seconds to start a worker), or two minutes have passed."""
+    deadline = time.monotonic() + 120
+    number = 0
+    while not from_worker and time.monotonic() < deadline:
+        yield number, 0
+        number += 1
+
+
 def test_results_come_back_in_input_order_from_workers_with_polars_on_one_thread():
     """Items are fed until a worker's result has come back (a busy machine may take seconds to
     start one): the results are in input order all along."""
     from_worker: list[int] = []
 
-    def items() -> Iterator[tuple[int, int]]:
-        deadline = time.monotonic() + 120
-        number = 0
-        while not from_worker and time.monotonic() < deadline:
-            yield number, 0
-            number += 1
-
     results = []
-    for square, pid, threads in ordered_map(where_squared, items(), jobs=3):
+    for square, pid, threads in ordered_map(where_squared, until_one_from(from_worker), jobs=3):
         results.append(square)
         if pid != os.getpid():
             from_worker.append(threads)
@@ -156,15 +159,9 @@ def test_workers_started_ahead_do_the_call_s_items_and_leave_with_it():
     workers = Workers(1)
     from_worker: list[int] = []
 
-    def items() -> Iterator[tuple[int, int]]:
-        deadline = time.monotonic() + 120
-        number = 0
-        while not from_worker and time.monotonic() < deadline:
-            yield number, 0
-            number += 1
-
     results = []
-    for square, pid, _ in ordered_map(where_squared, items(), jobs=2, workers=workers):
+    for square, pid, _ in ordered_map(where_squared, until_one_from(from_worker),
+                                       jobs=2, workers=workers):
         results.append(square)
         if pid != os.getpid():
             from_worker.append(pid)
