@@ -21,11 +21,14 @@ from agentcost.cli.options import (
     Inputs,
     Jobs,
     MaxLineSize,
+    Partitions,
     Prices,
+    RayAddress,
     Since,
     StoreOption,
     TaskKey,
     Until,
+    chosen_engine,
     price_table,
     within,
 )
@@ -71,6 +74,8 @@ def check(
     store: StoreOption = None,
     jobs: Jobs = "auto",
     engine: EngineOption = EngineName.auto,
+    ray_address: RayAddress = None,
+    partitions: Partitions = None,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -106,7 +111,7 @@ def check(
                             cost_mode=cost_mode.value, input_format=input_format,
                             task_key=task_key, jobs=parsed_jobs, progress=progress,
                             max_line_bytes=max_line_size, store=store,
-                            engine=engine.value)
+                            engine=chosen_engine(engine, ray_address, partitions))
     crossed = api.check(report, max_task_cost=max_task_cost, max_total=max_total,
                         max_p90=max_p90, max_p90_drift=drift_limit, baseline=baseline,
                         fail_on_unpriced=fail_on_unpriced, max_skipped=skipped_lines,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from agentcost.cli.help import INPUT, OUTPUT, PRICING, WINDOW
 from agentcost.ingest.limits import SMALLEST_LIMIT
 from agentcost.ingest.readers import AUTO, BY_NAME
 from agentcost.limits import MAX_ROWS
+
+if TYPE_CHECKING:
+    from agentcost.engine.protocol import Executor
 
 
 class OutputFormat(StrEnum):
@@ -125,13 +128,23 @@ class EngineName(StrEnum):
     auto = "auto"
     memory = "memory"
     local = "local"
+    ray = "ray"
 
 
 EngineOption = Annotated[EngineName, typer.Option(
     "--engine", metavar="ENGINE", rich_help_panel=INPUT,
     help="Where the work runs: memory (all steps at once, fastest), local (steps spilled to "
-    "disk by task, bounded memory), or auto (memory when the input fits comfortably in free "
+    "disk by task, bounded memory), ray (Ray tasks across a cluster: pip install "
+    "'agentcost-traces[ray]'), or auto (memory when the input fits comfortably in free "
     "memory, else local). The same report either way.")]
+RayAddress = Annotated[str | None, typer.Option(
+    "--ray-address", metavar="ADDRESS", rich_help_panel=INPUT,
+    help="With --engine ray: the Ray cluster to run on (host:port, or ray://host:10001). "
+    "Default: RAY_ADDRESS, else a local cluster started for the run.")]
+Partitions = Annotated[int | None, typer.Option(
+    "--partitions", metavar="N", min=1, rich_help_panel=INPUT,
+    help="With --engine ray or local: how many partitions of tasks the steps are split into "
+    "(default: one per 40 MiB of input; ray: at least two per CPU).")]
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
@@ -178,3 +191,23 @@ Until = Annotated[str | None, typer.Option(
     metavar="WHEN", rich_help_panel=WINDOW, callback=_moment,
     help="Only steps that started before this: a span back from now or an ISO 8601 date or "
     "time.")]
+
+
+def chosen_engine(engine: EngineName, ray_address: str | None, partitions: int | None
+                  ) -> str | Executor:
+    """The engine named, with its settings: an executor object when it has some."""
+    from agentcost.errors import UsageError
+
+    if ray_address is not None and engine is not EngineName.ray:
+        raise UsageError("--ray-address: only with --engine ray")
+    if partitions is not None and engine not in (EngineName.ray, EngineName.local):
+        raise UsageError("--partitions: only with --engine ray or --engine local")
+    if engine is EngineName.ray:
+        from agentcost.engine.ray_cluster import RayExecutor
+
+        return RayExecutor(ray_address, partitions)
+    if engine is EngineName.local and partitions is not None:
+        from agentcost.engine.local import LocalExecutor
+
+        return LocalExecutor(buckets=partitions)
+    return engine.value

@@ -25,12 +25,15 @@ from agentcost.cli.options import (
     MaxLineSize,
     Output,
     OutputFormat,
+    Partitions,
     Prices,
+    RayAddress,
     Since,
     StoreOption,
     TaskKey,
     Until,
     at_least_one,
+    chosen_engine,
     price_table,
 )
 from agentcost.cli.reading import (
@@ -81,6 +84,8 @@ def report(
     store: StoreOption = None,
     jobs: Jobs = "auto",
     engine: EngineOption = EngineName.auto,
+    ray_address: RayAddress = None,
+    partitions: Partitions = None,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -110,6 +115,10 @@ def report(
         "--opportunities", metavar="", rich_help_panel=DASHBOARD,
         help="Look for savings (routing, tool caching, compression, budgets), each estimated "
         "by replaying it, with the simulate command that checks it.")] = False,
+    tasks_out: Annotated[Path | None, typer.Option(
+        "--tasks-out", metavar="PATH", rich_help_panel=OUTPUT,
+        help="Also write every task's row (what the task table shows, all of them) to this "
+        "Parquet file.")] = None,
     baseline: Annotated[Path | None, typer.Option(
         metavar="PATH", rich_help_panel=DASHBOARD,
         help="An earlier JSON report: show the change in total, P50, P90, P99 and per-model "
@@ -118,17 +127,21 @@ def report(
     """Price every step of the traces and report cost per task, model and tool."""
     from agentcost import api
     from agentcost.renderers.dispatch import render_bytes
-    from agentcost.renderers.output import write_output
+    from agentcost.renderers.output import write_output, write_tasks_parquet
 
     paths = inputs_and_agents(inputs, from_agents, "report", store=store)
     refuse_output_over_inputs(output, paths)
+    refuse_output_over_inputs(tasks_out, paths)
+    chosen = chosen_engine(engine, ray_address, partitions)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(
             paths, prices=price_table(prices), since=since, until=until,
             by=by.value if by else None, cost_mode=cost_mode.value, input_format=input_format,
             task_key=task_key, opportunities=opportunities, baseline=baseline, jobs=parsed_jobs,
             progress=progress, max_line_bytes=max_line_size, store=store,
-            charts=output_format is OutputFormat.html, engine=engine.value)
+            charts=output_format is OutputFormat.html, engine=chosen)
+    if tasks_out is not None:
+        write_tasks_parquet(result, tasks_out)
     write_output(render_bytes(result, output_format.value, sort=sort.value, top=top,
                               width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)

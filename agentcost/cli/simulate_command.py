@@ -25,12 +25,15 @@ from agentcost.cli.options import (
     MaxLineSize,
     Output,
     OutputFormat,
+    Partitions,
     Prices,
+    RayAddress,
     Since,
     StoreOption,
     TaskKey,
     Until,
     at_least_one,
+    chosen_engine,
     price_table,
     within,
 )
@@ -105,6 +108,8 @@ def simulate(
     store: StoreOption = None,
     jobs: Jobs = "auto",
     engine: EngineOption = EngineName.auto,
+    ray_address: RayAddress = None,
+    partitions: Partitions = None,
     max_line_size: MaxLineSize = MAX_LINE_BYTES,
     prices: Prices = None,
     cost_mode: CostModeOption = CostMode.computed,
@@ -148,7 +153,7 @@ def simulate(
                                  since=since, until=until, cost_mode=cost_mode.value,
                                  input_format=input_format, task_key=task_key, jobs=parsed_jobs,
                                  progress=progress, max_line_bytes=max_line_size, store=store,
-                                 engine=engine.value)
+                                 engine=chosen_engine(engine, ray_address, partitions))
     write_output(render_bytes(comparison, output_format.value, width=width(columns),
                               color=use_color(color, to_file=output is not None)), output)
     _tell(comparison)

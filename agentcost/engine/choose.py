@@ -13,6 +13,7 @@ from agentcost.errors import UsageError
 
 if TYPE_CHECKING:
     from agentcost.engine.protocol import Executor, ReadRequest
+    from agentcost.ingest.sources import Source
 
 # The memory executor holds about this many bytes per byte of plain JSON lines read (about
 # 470 bytes a step of 250); a gzip file holds about ten times its size in text.
@@ -30,6 +31,10 @@ def executor_for(engine: str | Executor, reading: ReadRequest) -> Executor:
         return engine
     if engine not in ENGINES:
         raise UsageError(f"engine={engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "ray":
+        from agentcost.engine.ray_cluster import RayExecutor
+
+        return RayExecutor()
     if reading.paths is None:  # steps given as a frame are in memory already
         return MemoryExecutor()
     if engine == "auto":
@@ -52,12 +57,17 @@ def estimated_bytes(paths: Sequence[str]) -> int:
     sources, _ = expand_inputs(list(paths))
     total = 0
     for source in sources:
-        if source.read_once or source.path is None:
+        if source.read_once:
             continue
-        size = source.size if source.size is not None else source.path.stat().st_size
+        size = source.size if source.size is not None else _file_size(source)
         # By its name: an estimate is not worth opening every file of a folder for.
         total += size * GZIP_RATIO if source.display.lower().endswith(".gz") else size
     return total
+
+
+def _file_size(source: Source) -> int:
+    assert source.path is not None
+    return source.path.stat().st_size
 
 
 def available_bytes() -> int | None:

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
-from agentcost.engine.partials import ORDER, Partial, combine, finish
+from agentcost.engine.partials import ORDER
 from agentcost.engine.plan import (
+    Gathered,
     carried_columns,
+    gathered_report,
     merge_repeats,
+    no_steps,
     positioned,
     positioned_by_file,
     priced_partial,
+    require_usable,
     settle,
 )
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
@@ -56,49 +60,21 @@ class LocalExecutor:
         with self._spilled(request) as spilled:
             frames = [steps for steps in self._settled(spilled)]
         accounting = spilled.reading.accounting
-        _require_usable(accounting)
+        require_usable(accounting)
         if not frames:
-            return Ingested(_empty(), accounting)
+            return Ingested(no_steps(), accounting)
         steps = pl.concat(frames, how="vertical").sort(ORDER).drop(ORDER)
         return Ingested(steps, accounting)
 
     def report(self, request: ReportRequest) -> ReportRun:
-        from agentcost.analysis.report import WHOLE, AppliedWindow, known_costs
-
-        parts: list[Partial] = []
-        kept: list[pl.DataFrame] = []
-        costs: list[pl.Series] = []
-        outside = untimed = 0
-        windowed = request.window_start is not None or request.window_end is not None
+        gathered = Gathered()
         with self._spilled(request.read) as spilled:
             for settled in self._settled(spilled):
-                share = priced_partial(settled, request)
+                gathered.add(priced_partial(settled, request))
                 del settled
-                outside, untimed = outside + share.outside, untimed + share.untimed
-                if share.steps is not None:
-                    kept.append(share.steps)
-                if share.partial is None:
-                    continue
-                parts.append(share.partial)
-                costs.append(known_costs(share.partial.tasks)
-                             .filter(pl.col("priced") == WHOLE)["total_cost_usd"])
         accounting = spilled.reading.accounting
-        _require_usable(accounting)
-        applied = (AppliedWindow(request.window_start, request.window_end, outside, untimed)
-                   if windowed else None)
-        opportunity_steps = (pl.concat(kept).sort(ORDER).drop(ORDER) if kept
-                             else None) if request.keep_steps else None
-        if not parts:  # no step: the memory executor's report of nothing, with this window
-            from agentcost.engine.memory import MemoryExecutor
-
-            empty = replace(request.read, paths=None, steps=Ingested(_empty(), accounting))
-            run = MemoryExecutor().report(replace(request, read=empty))
-            return ReportRun(replace(run.report, window=applied, engine=self.name), run.steps)
-        report = finish(combine(parts), accounting, price_table=request.table.file,
-                        cost_mode=request.cost_mode, near_names=request.near_names,
-                        by=request.by, charts=request.charts, window=applied,
-                        task_costs=lambda: costs)
-        return ReportRun(replace(report, engine=self.name), opportunity_steps)
+        require_usable(accounting)
+        return gathered_report(gathered, accounting, request, self.name)
 
     def _spilled(self, request: ReadRequest) -> _SpillContext:
         return _SpillContext(self, request)
@@ -168,16 +144,3 @@ class _SpillContext:
 
     def __exit__(self, *exc: object) -> None:
         self.spill.close()
-
-
-def _require_usable(accounting: LineAccounting) -> None:
-    from agentcost.api import NoUsableInput
-
-    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
-        raise NoUsableInput(accounting)
-
-
-def _empty() -> pl.DataFrame:
-    from agentcost.schema import conform
-
-    return conform(pl.DataFrame()).with_columns(pl.lit(None, pl.Int64).alias(ORDER)).clear()

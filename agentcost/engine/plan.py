@@ -15,12 +15,12 @@ them. An executor's own work is only moving frames: reading sources, grouping st
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from agentcost.engine.partials import ORDER, Partial, partial
-from agentcost.engine.protocol import ReportRequest
+from agentcost.engine.protocol import ReportRequest, ReportRun
 from agentcost.ingest.accounting import LineAccounting, Tally
 from agentcost.ingest.duplicates import CONTENT
 
@@ -115,6 +115,73 @@ def priced_partial(settled: pl.DataFrame, request: ReportRequest) -> PricedParti
     return PricedPartial(partial(priced, by=request.by,
                                  spread=request.charts or request.by == "block"),
                          kept, outside, untimed)
+
+
+@dataclass
+class Gathered:
+    """The partitions' shares of a report, as they come back."""
+
+    parts: list[Partial] = field(default_factory=list)
+    kept: list[pl.DataFrame] = field(default_factory=list)
+    costs: list[pl.Series] = field(default_factory=list)
+    outside: int = 0
+    untimed: int = 0
+
+    def add(self, share: PricedPartial) -> None:
+        from agentcost.analysis.report import WHOLE, known_costs
+
+        self.outside += share.outside
+        self.untimed += share.untimed
+        if share.steps is not None:
+            self.kept.append(share.steps)
+        if share.partial is not None:
+            self.parts.append(share.partial)
+            self.costs.append(known_costs(share.partial.tasks)
+                              .filter(pl.col("priced") == WHOLE)["total_cost_usd"])
+
+
+def gathered_report(gathered: Gathered, accounting: LineAccounting, request: ReportRequest,
+                    engine: str) -> ReportRun:
+    """The report the partitions' shares make together, as `engine` ran it."""
+    from dataclasses import replace
+
+    from agentcost.analysis.report import AppliedWindow
+    from agentcost.engine.partials import combine, finish
+
+    windowed = request.window_start is not None or request.window_end is not None
+    applied = (AppliedWindow(request.window_start, request.window_end, gathered.outside,
+                             gathered.untimed) if windowed else None)
+    kept = gathered.kept
+    opportunity_steps = ((pl.concat(kept).sort(ORDER).drop(ORDER) if kept else None)
+                         if request.keep_steps else None)
+    if not gathered.parts:  # no step: the memory executor's report of nothing, this window
+        from agentcost.engine.memory import MemoryExecutor
+        from agentcost.ingest.read import Ingested
+
+        empty = replace(request.read, paths=None, steps=Ingested(no_steps(), accounting))
+        run = MemoryExecutor().report(replace(request, read=empty))
+        return ReportRun(replace(run.report, window=applied, engine=engine), run.steps)
+    costs = gathered.costs
+    report = finish(combine(gathered.parts), accounting, price_table=request.table.file,
+                    cost_mode=request.cost_mode, near_names=request.near_names,
+                    by=request.by, charts=request.charts, window=applied,
+                    task_costs=lambda: costs)
+    return ReportRun(replace(report, engine=engine), opportunity_steps)
+
+
+def require_usable(accounting: LineAccounting) -> None:
+    """Lines were read and every one was skipped: no report of nothing."""
+    from agentcost.api import NoUsableInput
+
+    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
+        raise NoUsableInput(accounting)
+
+
+def no_steps() -> pl.DataFrame:
+    """No step, with every canonical column and the input position."""
+    from agentcost.schema import conform
+
+    return conform(pl.DataFrame()).with_columns(pl.lit(None, pl.Int64).alias(ORDER)).clear()
 
 
 def merge_repeats(accounting: LineAccounting, accounts: list[LineAccounting]) -> None:

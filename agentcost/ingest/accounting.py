@@ -110,5 +110,23 @@ class LineAccounting:
                 mine.setdefault(reason, Tally()).add_repeats(tally.examples, tally.earlier,
                                                              tally.count)
 
+    def append(self, other: LineAccounting) -> None:
+        """The account of the next files, read apart from those accounted so far: as one
+        read of them all after these would account them."""
+        self.files.extend(other.files)
+        self.absorb(other)
+        self.spans_read += other.spans_read
+        self.spans_used += other.spans_used
+        self.spans_repeated += other.spans_repeated
+        for mine, theirs in ((self.spans_not_steps, other.spans_not_steps),
+                             (self.spans_skipped, other.spans_skipped)):
+            for reason, tally in theirs.items():
+                mine.setdefault(reason, Tally()).add_repeats(tally.examples, tally.earlier,
+                                                             tally.count)
+        for label, count in other.formats.items():
+            self.formats[label] = self.formats.get(label, 0) + count
+        for label, evidence in other.evidence.items():
+            self.evidence.setdefault(label, evidence)
+
     def balanced(self) -> bool:
         return self.lines_read == self.lines_used + self.lines_blank + self.lines_skipped

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection, Iterable, Iterator, Sequence
+import shutil
+import tempfile
+from collections.abc import Collection, Generator, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 import polars as pl
@@ -116,9 +119,13 @@ class SourceReading:
     together (repeats across files, missing step numbers) is the caller's: `read_steps` does
     it over the whole input, a bounded-memory executor task by task."""
 
-    def __init__(self, inputs: Sequence[str], *, columns: Collection[str] | None,
-                 input_format: str, task_key: str, progress: ReadProgress | None, jobs: Jobs,
-                 max_line_bytes: int, piece_bytes: int | None = None) -> None:
+    def __init__(self, inputs: Sequence[str] | Sequence[Source], *,
+                 columns: Collection[str] | None, input_format: str, task_key: str,
+                 progress: ReadProgress | None, jobs: Jobs, max_line_bytes: int,
+                 piece_bytes: int | None = None, alone: bool | None = None) -> None:
+        """`inputs`: as named, or sources found already (a share of a run's, read apart
+        from the rest); `alone`: whether they are the run's only source (default: when
+        there is one), which is refused outright when it is binary data."""
         check_max_line_bytes(max_line_bytes)
         wanted = set(CORE_CONCEPTS)
         for column in COLUMN_NAMES if columns is None else columns:
@@ -127,7 +134,12 @@ class SourceReading:
                                         for alias in FIELDS_BY_CONCEPT[concept].aliases)
         self.columns = None if columns is None else frozenset(columns)
         self.accounting = LineAccounting()
-        self.sources, repeated = expand_inputs(inputs)
+        repeated: list[str] = []
+        if all(isinstance(item, Source) for item in inputs):
+            self.sources = [cast(Source, item) for item in inputs]
+        else:
+            self.sources, repeated = expand_inputs([cast(str, item) for item in inputs])
+        self.alone = len(self.sources) == 1 if alone is None else alone
         for display in repeated:
             self.accounting.note(f"{display}: named more than once, read once", display, [],
                                  count=1)
@@ -145,7 +157,7 @@ class SourceReading:
         """The sources read as native JSONL, or None when all were."""
         return None if len(self.native_files) == len(self.sources) else self.native_files
 
-    def frames(self) -> Iterator[tuple[int | None, pl.DataFrame]]:
+    def frames(self) -> Generator[tuple[int | None, pl.DataFrame]]:
         """(the source's place among the inputs, a canonical frame of its steps); the place is
         None for the frame of a reader that finishes once every file is read, which holds
         all its files' steps, each file's together and in input order (`source_file` says
@@ -158,9 +170,12 @@ class SourceReading:
         run_spans = RunSpans()
         finishing: dict[str, Finishing] = {}  # what readers finish once every file is read
         doubts: list[tuple[str, str]] = []
+        fetched = _Fetched()
         try:
             for index, (source, size) in enumerate(zip(sources, self.sizes, strict=True)):
                 accounting.files.append(source.display)
+                if source.remote:
+                    source = fetched.copy_of(source)
                 advanced = None
                 if progress is not None:
                     progress.reading(source.display)
@@ -172,7 +187,7 @@ class SourceReading:
                     max_line_bytes=self.max_line_bytes, finishing=finishing,
                     run_jobs=self.jobs, piece_bytes=self.piece_bytes)
                 reader, read, doubt = _read_source(context, forced, self.jobs,
-                                                   alone=len(sources) == 1)
+                                                   alone=self.alone)
                 if reader is NATIVE:
                     self.native_files.append(source.display)
                 if doubt is not None:
@@ -193,6 +208,7 @@ class SourceReading:
         finally:  # workers a reader started ahead are gone with the run, read or not
             for work in finishing.values():
                 work.close()
+            fetched.remove()
         if doubts:  # a forced format that gave no step from this file
             given = set(late).union(*(frame["source_file"].unique() for frame in finished))
             for display, doubt in doubts:
@@ -202,6 +218,25 @@ class SourceReading:
             yield self.order[display], frame
         for frame in finished:
             yield None, frame
+
+
+class _Fetched:
+    """Local copies of the objects read from object storage, removed once the run is read
+    (a reader that finishes once every file is read may read them again until then)."""
+
+    def __init__(self) -> None:
+        self.directory: Path | None = None
+
+    def copy_of(self, source: Source) -> Source:
+        from agentcost.ingest.remote import fetch
+
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix="agentcost-fetched-"))
+        return replace(source, path=fetch(source.display, self.directory))
+
+    def remove(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _size(source: Source) -> int:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, cast
 
 from agentcost.errors import InputError
 from agentcost.ingest.limits import MAX_LINE_BYTES, document_too_big
+from agentcost.ingest.remote import is_remote, remote_objects
 
 # Big enough that polars parses each chunk on all cores, small enough to bound memory.
 CHUNK_BYTES = 32 * 1024 * 1024
@@ -43,15 +44,18 @@ class Source:
     on_read: Callable[[int], None] | None = field(default=None, compare=False)
     # A file's size on disk when it was found (none for stdin and pipes).
     size: int | None = field(default=None, compare=False)
+    # An object in object storage (its address is `display`): `path` is where it is copied
+    # to be read, None until then.
+    remote: bool = False
 
     @property
     def is_stdin(self) -> bool:
-        return self.path is None
+        return self.path is None and not self.remote
 
     @property
     def read_once(self) -> bool:
         """No size, no memory map, no second opening: stdin and pipes."""
-        return self.path is None or self.pipe
+        return self.is_stdin or self.pipe
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ def span_chunk_bytes(file_bytes: int | None) -> int:
 
 def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
     """Turn command-line arguments into sources: '-' is stdin, directories are searched
-    recursively for trace files, globs are expanded (also when the shell did not).
+    recursively for trace files, globs are expanded (also when the shell did not), and an
+    object storage address (s3://, gs://) is an object or a prefix searched like a directory.
 
     Each file is read once however many arguments name it (a glob and a name, a directory and
     a file in it, a path through a symlink): read twice, its steps would be counted twice. The
@@ -107,6 +112,10 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
     for item in inputs:
         if item == "-":
             sources.append(Source("-", None))
+            continue
+        if is_remote(item):
+            sources.extend(Source(uri, None, size=size, remote=True)
+                           for uri, size in remote_objects(item, _is_trace_name))
             continue
         path = Path(item)
         if path.is_dir():
@@ -135,8 +144,10 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
     kept: list[Source] = []
     repeated: list[str] = []
     for source in sources:
-        if source.path is None:
-            identity: tuple[int, int] | str = "-"  # stdin can be read only once anyway
+        if source.remote:
+            identity: tuple[int, int] | str = source.display
+        elif source.path is None:
+            identity = "-"  # stdin can be read only once anyway
         else:
             status = source.path.stat()
             identity = (status.st_dev, status.st_ino)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import io
 import os
 import re
 import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentcost.errors import AgentCostError
+
+if TYPE_CHECKING:
+    from agentcost.analysis.report import Report
 
 # The folders whose entries are this process's open descriptors, once resolved: /proc/self/fd
 # and /dev/fd become /proc/<pid>/fd, /proc/thread-self/fd becomes /proc/<pid>/task/<tid>/fd.
@@ -192,3 +197,13 @@ def discard_further_writes(descriptor: int) -> None:
         os.dup2(null, descriptor)
     finally:
         os.close(null)
+
+
+def write_tasks_parquet(report: Report, destination: Path) -> None:
+    """Every task's row, costliest first, as a Parquet file written as `write_output` writes
+    (atomically, through symlinks)."""
+    from agentcost.analysis.report import sort_tasks
+
+    buffer = io.BytesIO()
+    sort_tasks(report.tasks, "total_cost_usd", top=None).write_parquet(buffer)
+    write_output(buffer.getvalue(), destination)

@@ -1,0 +1,381 @@
+"""The `ray` executor: the plan's functions as Ray tasks, across the machines of a cluster.
+
+1. Reading. Each source is read where it is: local paths (and stdin) by this process, one
+   source at a time, as the local executor reads them; objects in object storage (s3://,
+   gs://) by tasks on the cluster, a batch of objects each. A read's steps are hash-
+   partitioned by task (plan.task_bucket) and put in Ray's object store as they come, a frame
+   per partition; only the line accounting comes back here. A batch read apart from the
+   others gives what one read of every input gives only when no reader needs another file
+   (native JSON lines): when some does, one task reads every object together instead.
+2. Per partition, one task (whole tasks, back in input order): plan.settle, then
+   plan.priced_partial: the partial sums and the partition's task costs.
+3. Here: the partials combined once (engine/partials.py), the repeats' accounting merged,
+   the percentiles found over the partitions' task costs.
+
+The same report as the memory executor, byte for byte. Ray is an optional extra; a cluster
+is joined at `address` (or RAY_ADDRESS), else a local one is started for the run.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from agentcost.engine.partials import ORDER
+from agentcost.engine.plan import (
+    Gathered,
+    carried_columns,
+    gathered_report,
+    merge_repeats,
+    no_steps,
+    positioned,
+    positioned_by_file,
+    priced_partial,
+    require_usable,
+    settle,
+    task_bucket,
+)
+from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
+from agentcost.errors import UsageError
+from agentcost.ingest.accounting import LineAccounting
+
+if TYPE_CHECKING:
+    from agentcost.ingest.read import Ingested
+    from agentcost.ingest.sources import Source
+
+INSTALL = "pip install 'agentcost-traces[ray]'"
+# Input bytes per partition, as the local executor's buckets; and at least this many
+# partitions per CPU of the cluster, so that every CPU has work.
+PARTITION_INPUT_BYTES = 40 * 1024 * 1024
+PARTITIONS_PER_CPU = 2
+MAX_PARTITIONS = 4096
+# Objects a read task fetches and reads, by their size.
+READ_BATCH_BYTES = 256 * 1024 * 1024
+# Steps gathered before they are partitioned and put in the object store.
+FLUSH_ROWS = 200_000
+# A step held in memory, for the partition count of steps given as a frame.
+BYTES_PER_STEP = 250
+
+
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, address: str | None = None, partitions: int | None = None) -> None:
+        """`address`: the cluster to join (default: RAY_ADDRESS, else a local cluster is
+        started); `partitions`: how many hash partitions of tasks (default: one per 40 MiB
+        of input, at least two per CPU of the cluster)."""
+        if partitions is not None and partitions < 1:
+            raise UsageError(f"partitions={partitions}: at least 1")
+        self.address, self.partitions = address, partitions
+
+    def report(self, request: ReportRequest) -> ReportRun:
+        ray = connected(self.address)
+        read = _sendable(request.read)
+        spread = self._spread(ray, read)
+        wanted = ray.put(replace(request, read=read))
+        gathered = Gathered()
+        for share, account in ray.get([
+                task(_priced).remote(wanted, spread.native_only, spread.native, refs)
+                for refs in spread.partitions if refs]):
+            gathered.add(share)
+            spread.accounts.append(account)
+        _merge(spread)
+        require_usable(spread.accounting)
+        return gathered_report(gathered, spread.accounting, request, self.name)
+
+    def steps(self, request: ReadRequest) -> Ingested:
+        from agentcost.ingest.read import Ingested
+
+        ray = connected(self.address)
+        spread = self._spread(ray, _sendable(request))
+        frames: list[pl.DataFrame] = []
+        for settled, account in ray.get([
+                task(_settle).remote(spread.native_only, spread.native, refs)
+                for refs in spread.partitions if refs]):
+            frames.append(settled)
+            spread.accounts.append(account)
+        _merge(spread)
+        require_usable(spread.accounting)
+        if not frames:
+            return Ingested(no_steps().drop(ORDER), spread.accounting)
+        return Ingested(pl.concat(frames, how="vertical").sort(ORDER).drop(ORDER),
+                        spread.accounting)
+
+    def _spread(self, ray: Any, read: ReadRequest) -> _Spread:
+        """The request's steps read and put in the object store, partitioned by task."""
+        if read.paths is None:
+            return _given_steps(ray, read, self._count(ray, _given_bytes(read)))
+        from agentcost.ingest.sources import expand_inputs
+
+        sources, repeated = expand_inputs(list(read.paths))
+        accounting = LineAccounting()
+        for display in repeated:
+            accounting.note(f"{display}: named more than once, read once", display, [],
+                            count=1)
+        partitions = self._count(ray, sum(source.size or 0 for source in sources))
+        alone = len(sources) == 1
+        if not any(source.remote for source in sources):
+            read_here = _read_sources(sources, 0, read, partitions, alone=alone,
+                                      apart=False, in_store=True)
+            return _Spread.of(accounting, [read_here], partitions)
+        return _read_on_cluster(sources, read, partitions, accounting, alone=alone)
+
+    def _count(self, ray: Any, input_bytes: int) -> int:
+        if self.partitions is not None:
+            return self.partitions
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        return min(MAX_PARTITIONS, max(PARTITIONS_PER_CPU * cpus,
+                                       math.ceil(input_bytes / PARTITION_INPUT_BYTES)))
+
+
+def connected(address: str | None) -> Any:
+    """Ray, joined to the cluster at `address` (or RAY_ADDRESS), or to a local cluster
+    started for this process; joined once per process."""
+    try:
+        import ray
+    except ImportError as error:
+        raise UsageError(f"--engine ray needs Ray: {INSTALL}") from error
+    if ray.is_initialized():
+        return ray
+    import logging
+
+    where = address or os.environ.get("RAY_ADDRESS") or None
+    try:
+        ray.init(address=where, include_dashboard=False, logging_level=logging.ERROR,
+                 log_to_driver=False, configure_logging=True)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise UsageError(f"Ray cluster at {where}: cannot join it: "
+                         f"{str(error).strip().splitlines()[0]}") from error
+    return ray
+
+
+@dataclass
+class _Read:
+    """What one read gave: its accounting, which of its sources were native JSON lines,
+    whether it read what it read as one read of all inputs would, and its steps in the
+    object store, a list of frames per partition."""
+
+    accounting: LineAccounting
+    native_files: list[str]
+    apart_ok: bool
+    partitions: list[list[Any]]
+
+
+@dataclass
+class _Spread:
+    accounting: LineAccounting
+    native_only: list[str] | None
+    native: bool
+    partitions: list[list[Any]]
+    accounts: list[LineAccounting]
+
+    @classmethod
+    def of(cls, accounting: LineAccounting, reads: list[_Read], partitions: int) -> _Spread:
+        """The reads of a run's sources, in input order, after the notes in `accounting`."""
+        native_files: list[str] = []
+        refs: list[list[Any]] = [[] for _ in range(partitions)]
+        for read in reads:
+            accounting.append(read.accounting)
+            native_files += read.native_files
+            for mine, theirs in zip(refs, read.partitions, strict=True):
+                mine += theirs
+        native_only = None if len(native_files) == len(accounting.files) else native_files
+        return cls(accounting, native_only, bool(native_files), refs, [])
+
+
+def _merge(spread: _Spread) -> None:
+    merge_repeats(spread.accounting, spread.accounts)
+
+
+def _sendable(read: ReadRequest) -> ReadRequest:
+    """The request as tasks get it: no progress display, reading on one process each."""
+    return replace(read, progress=None, jobs=1)
+
+
+def _given_bytes(read: ReadRequest) -> int:
+    steps = read.steps
+    assert steps is not None
+    return (steps.height if isinstance(steps, pl.DataFrame) else steps.steps.height
+            ) * BYTES_PER_STEP
+
+
+def _given_steps(ray: Any, read: ReadRequest, partitions: int) -> _Spread:
+    """Steps given in memory (a frame, a store's steps): read as the memory executor reads
+    them, numbered by their row, and partitioned."""
+    from agentcost.api import ingested_steps
+
+    ingested = ingested_steps(read)
+    steps = ingested.steps.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER))
+    put = _Partitioned(partitions, in_store=True)
+    put.add(steps)
+    return _Spread(ingested.accounting, None, False, put.done(), [])
+
+
+def _read_on_cluster(sources: list[Source], read: ReadRequest, partitions: int,
+                     accounting: LineAccounting, *, alone: bool) -> _Spread:
+    """Sources with objects in object storage, read by tasks: a batch each, or all in one
+    task when some batch holds a file that only a read of every file reads right."""
+    import ray
+
+    from agentcost.ingest.readers import AUTO
+    from agentcost.ingest.readers.native import READER as NATIVE
+
+    if any(source.read_once for source in sources):
+        raise UsageError("--engine ray: stdin and pipes are read beside files on disk, "
+                         "not beside object storage")
+    if read.input_format in (AUTO, NATIVE.name) and len(sources) > 1:
+        started = [_started_read(batch, first, read, partitions, alone=alone, apart=True)
+                   for first, batch in _batches(sources)]
+        reads = [replace(each, partitions=[[ref] for ref in refs])
+                 for each, refs in zip(ray.get([meta for meta, _ in started]),
+                                       (refs for _, refs in started), strict=True)]
+        if all(each.apart_ok for each in reads):
+            return _Spread.of(accounting, reads, partitions)
+        del started, reads
+    meta, refs = _started_read(sources, 0, read, partitions, alone=alone, apart=False)
+    whole = replace(ray.get(meta), partitions=[[ref] for ref in refs])
+    return _Spread.of(accounting, [whole], partitions)
+
+
+def _started_read(sources: list[Source], first: int, read: ReadRequest, partitions: int, *,
+                  alone: bool, apart: bool) -> tuple[Any, list[Any]]:
+    """A read task started: the reference to its account, and one to its steps of each
+    partition (this process owns them, so they outlive the task's worker)."""
+    refs = task(_read_batch).options(num_returns=partitions + 1).remote(
+        sources, first, read, partitions, alone, apart)
+    return refs[0], refs[1:]
+
+
+def _batches(sources: list[Source]) -> Iterator[tuple[int, list[Source]]]:
+    """Consecutive sources of about READ_BATCH_BYTES each, with the first one's place."""
+    first, batch, held = 0, list[Source](), 0
+    for index, source in enumerate(sources):
+        if batch and held + (source.size or 0) > READ_BATCH_BYTES:
+            yield first, batch
+            first, batch, held = index, [], 0
+        batch.append(source)
+        held += source.size or 0
+    if batch:
+        yield first, batch
+
+
+def _read_sources(sources: Sequence[Source], first: int, read: ReadRequest, partitions: int,
+                  *, alone: bool, apart: bool, in_store: bool) -> _Read:
+    """`sources`, the run's from place `first` on, read and partitioned. `in_store`: each
+    partition's steps put in the object store as they come (else kept, as frames). `apart`:
+    read apart from the run's other sources, which stops at the first file whose reader
+    needs the others (its read is then not `apart_ok`)."""
+    from agentcost.ingest.read import SourceReading
+    from agentcost.ingest.readers.native import READER as NATIVE
+
+    reading = SourceReading(sources, columns=read.columns, input_format=read.input_format,
+                            task_key=read.task_key, progress=read.progress, jobs=read.jobs,
+                            max_line_bytes=read.max_line_bytes, alone=alone)
+    columns = carried_columns(read.columns)
+    order = {display: place + first for display, place in reading.order.items()}
+    put = _Partitioned(partitions, in_store)
+    placed: dict[int, int] = {}
+
+    def needs_the_others() -> bool:
+        return apart and bool(set(reading.accounting.formats) - {NATIVE.label})
+
+    frames = reading.frames()
+    try:
+        for index, frame in frames:
+            if needs_the_others():
+                return _Read(reading.accounting, [], False, [])
+            if index is None:  # several sources' steps, each source's all there
+                put.add(positioned_by_file(frame, order, columns))
+                continue
+            start = placed.get(index, 0)
+            placed[index] = start + frame.height
+            put.add(positioned(frame, index + first, start, columns))
+            del frame
+    finally:
+        frames.close()
+    if needs_the_others():
+        return _Read(reading.accounting, [], False, [])
+    return _Read(reading.accounting, reading.native_files, True, put.done())
+
+
+class _Partitioned:
+    """Steps gathered by task partition, FLUSH_ROWS at a time: each piece put in Ray's
+    object store as it comes (`in_store`), or kept to be returned, one frame a partition."""
+
+    def __init__(self, partitions: int, in_store: bool) -> None:
+        self.parts: list[list[Any]] = [[] for _ in range(partitions)]
+        self.in_store = in_store
+        self._pending: list[pl.DataFrame] = []
+        self._rows = 0
+
+    def add(self, steps: pl.DataFrame) -> None:
+        if steps.is_empty():
+            return
+        self._pending.append(steps)
+        self._rows += steps.height
+        if self._rows >= FLUSH_ROWS:
+            self._flush()
+
+    def done(self) -> list[list[Any]]:
+        self._flush()
+        return self.parts
+
+    def _flush(self) -> None:
+        import ray
+
+        if not self._pending:
+            return
+        steps = pl.concat(self._pending, how="vertical")
+        self._pending, self._rows = [], 0
+        split = steps.with_columns(task_bucket(len(self.parts)).alias("_partition")
+                                   ).partition_by("_partition", as_dict=True,
+                                                  include_key=False)
+        for (partition,), part in split.items():
+            self.parts[int(partition)].append(ray.put(part) if self.in_store else part)
+
+
+def _partition_steps(refs: list[Any]) -> pl.DataFrame:
+    """A partition's steps from its pieces in the object store (a read task's are one frame
+    or None)."""
+    import ray
+
+    pieces = [piece for piece in ray.get(refs) if piece is not None]
+    return pl.concat(pieces, how="vertical") if pieces else no_steps()
+
+
+def _settle(refs: list[Any], native_only: list[str] | None, native: bool
+            ) -> tuple[pl.DataFrame, LineAccounting]:
+    settled, account = settle(_partition_steps(refs), native_only, native=native)
+    return settled, account or LineAccounting()
+
+
+@functools.cache
+def task(function: Any) -> Any:
+    """`function` as a Ray task of one CPU (made once Ray is imported: this module loads
+    without it)."""
+    import ray
+
+    return ray.remote(num_cpus=1)(function)
+
+
+def _read_batch(sources: list[Source], first: int, read: ReadRequest, partitions: int,
+                alone: bool, apart: bool) -> tuple[Any, ...]:
+    """A read task: its account, then its steps of each partition (None: none)."""
+    done = _read_sources(sources, first, read, partitions, alone=alone, apart=apart,
+                         in_store=False)
+    frames = [pl.concat(parts, how="vertical") if parts else None
+              for parts in done.partitions] if done.apart_ok else [None] * partitions
+    return (replace(done, partitions=[]), *frames)
+
+
+def _priced(request: ReportRequest, native_only: list[str] | None, native: bool,
+            refs: list[Any]) -> tuple[Any, LineAccounting]:
+    """A partition task: its share of the report."""
+    settled, account = _settle(refs, native_only, native)
+    return priced_partial(settled, request), account
