@@ -58,3 +58,19 @@ def write_prices(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """tests/engine_datasets.py: generated steps dealt over six files."""
+    from tests.engine_datasets import make_shards
+
+    return make_shards(tmp_path_factory.mktemp("shards"))
+
+
+@pytest.fixture(scope="session")
+def adversarial(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    """tests/engine_datasets.py: sub-cent prices and budgets reached exactly."""
+    from tests.engine_datasets import make_adversarial
+
+    return make_adversarial(tmp_path_factory.mktemp("adversarial"))

@@ -96,7 +96,7 @@ class RayExecutor:
         spread = self._spread(ray, _sendable(request))
         frames: list[pl.DataFrame] = []
         for settled, account in ray.get([
-                task(_settle).remote(spread.native_only, spread.native, refs)
+                task(_settle).remote(refs, spread.native_only, spread.native)
                 for refs in spread.partitions if refs]):
             frames.append(settled)
             spread.accounts.append(account)
@@ -254,7 +254,8 @@ def _started_read(sources: list[Source], first: int, read: ReadRequest, partitio
 
 def _batches(sources: list[Source]) -> Iterator[tuple[int, list[Source]]]:
     """Consecutive sources of about READ_BATCH_BYTES each, with the first one's place."""
-    first, batch, held = 0, list[Source](), 0
+    first, held = 0, 0
+    batch: list[Source] = []
     for index, source in enumerate(sources):
         if batch and held + (source.size or 0) > READ_BATCH_BYTES:
             yield first, batch

@@ -1,0 +1,310 @@
+"""The ray executor gives what the memory executor gives, byte for byte (bar the line that
+names the engine): on a local Ray cluster of two CPUs, on a cluster of two nodes started as
+a platform team starts one (`ray start`), and on inputs in object storage, served by an
+S3-compatible server the tests start (moto).
+
+All of it shares one Ray cluster, so one test worker runs it (xdist group "ray")."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+
+import agentcost
+from agentcost.engine.ray_cluster import RayExecutor
+from tests.conftest import ROOT, SAMPLES
+from tests.engine_datasets import (
+    ADVERSARIAL_SCENARIO,
+    REPORTS,
+    SCENARIO,
+    dataset_named,
+    without_engine,
+)
+
+pytestmark = pytest.mark.xdist_group("ray")
+BIN = Path(sys.executable).parent
+# A partition count that splits every data set's tasks, repeats and percentiles.
+PARTITIONS = 3
+
+
+@pytest.fixture(scope="module")
+def local_ray(s3: dict[str, str]) -> Iterator[None]:
+    """A local cluster of two CPUs for this module, as a notebook's `ray.init` starts one.
+    Its workers read object storage with their own settings, as a cluster's nodes do: here
+    those of the test's S3 server, set before they start."""
+    before = {name: os.environ.get(name) for name in s3}
+    os.environ.update(s3)
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024**2,
+             logging_level="ERROR", log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _json(report: Any) -> bytes:
+    return agentcost.render(report, "json").encode()
+
+
+@pytest.mark.parametrize(("dataset", "options"), REPORTS)
+def test_ray_writes_the_memory_report(local_ray, dataset, options, shards, adversarial):
+    inputs, prices = dataset_named(dataset, shards, adversarial)
+    memory = agentcost.report(inputs, prices=prices, engine="memory", **options)
+    on_ray = agentcost.report(inputs, prices=prices, engine=RayExecutor(partitions=PARTITIONS),
+                              **options)
+    written = _json(on_ray)
+    assert b'"engine": "ray"' in written
+    assert without_engine(written) == without_engine(_json(memory))
+
+
+def test_ray_draws_the_same_charts(local_ray, shards):
+    memory = agentcost.report(shards, engine="memory", charts=True).charts
+    on_ray = agentcost.report(shards, engine=RayExecutor(partitions=PARTITIONS),
+                              charts=True).charts
+    assert memory is not None and on_ray is not None
+    assert on_ray.over_time.equals(memory.over_time)
+    assert on_ray.by_tool.equals(memory.by_tool)
+
+
+@pytest.mark.parametrize("dataset", ["samples", "shards", "adversarial"])
+def test_ray_simulates_the_same(local_ray, dataset, shards, adversarial):
+    inputs, prices = dataset_named(dataset, shards, adversarial)
+    scenario = ADVERSARIAL_SCENARIO if dataset == "adversarial" else SCENARIO
+    budgets = [0.5, 0.75] if dataset == "adversarial" else [0.02, 0.1]
+    memory = agentcost.compare(inputs, [scenario], budgets=budgets, prices=prices,
+                               engine="memory")
+    on_ray = agentcost.compare(inputs, [scenario], budgets=budgets, prices=prices,
+                               engine=RayExecutor(partitions=PARTITIONS))
+    assert (memory.engine, on_ray.engine) == ("memory", "ray")
+    assert agentcost.render(on_ray, "json") == agentcost.render(memory, "json")
+
+
+def test_ray_checks_the_same(local_ray, shards):
+    limits = {"max_task_cost": 0.05, "max_total": 1.0, "max_p90": 0.01,
+              "fail_on_unpriced": True, "max_skipped": 0}
+    memory = agentcost.check(agentcost.report(shards, engine="memory"), **limits)
+    on_ray = agentcost.check(agentcost.report(shards, engine=RayExecutor(partitions=5)),
+                             **limits)
+    assert on_ray == memory and len(on_ray) >= 3
+
+
+def test_steps_given_as_a_frame_run_on_ray(local_ray):
+    """A frame of steps (what a notebook holds, or a steps store's) is partitioned from
+    memory: two tasks of one step each, 1,000 input tokens of gpt-4o at $2.50 per million =
+    $0.0025 each."""
+    import polars as pl
+
+    tokens = ("cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+              "output_tokens", "reasoning_tokens")
+    steps = pl.DataFrame({"task_id": ["a", "b"], "model": ["gpt-4o", "gpt-4o"],
+                          "input_tokens": [1_000, 1_000], **{name: [0, 0] for name in tokens}})
+    report = agentcost.report(steps, engine="ray")
+    assert report.engine == "ray"
+    assert report.summary.total_cost_usd == 0.005
+    assert sorted(report.tasks["total_cost_usd"].to_list()) == [0.0025, 0.0025]
+
+
+def test_without_ray_the_engine_says_how_to_install_it(run_cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as when not installed
+    result = run_cli("report", str(SAMPLES / "agents.jsonl"), "--engine", "ray")
+    assert result.exit_code == 2
+    assert "pip install 'agentcost-traces[ray]'" in result.stderr
+
+
+def test_ray_settings_belong_to_the_ray_engine(run_cli):
+    sample = str(SAMPLES / "agents.jsonl")
+    address = run_cli("report", sample, "--ray-address", "127.0.0.1:1")
+    assert address.exit_code == 2 and "--ray-address: only with --engine ray" in address.stderr
+    partitions = run_cli("report", sample, "--engine", "memory", "--partitions", "4")
+    assert partitions.exit_code == 2 and "--partitions" in partitions.stderr
+
+
+def test_the_task_table_is_written_as_parquet(run_cli, tmp_path, shards):
+    """--tasks-out holds every task (the table shows 20), costliest first, with the same
+    costs as the JSON report."""
+    import polars as pl
+
+    out = tmp_path / "tasks.parquet"
+    result = run_cli("report", *map(str, shards), "--tasks-out", str(out), "-f", "json")
+    assert result.exit_code == 0
+    tasks = pl.read_parquet(out)
+    document = json.loads(result.stdout)
+    assert tasks.height == document["summary"]["tasks"] > 20
+    costs = tasks["total_cost_usd"].drop_nulls().to_list()
+    assert costs == sorted(costs, reverse=True)
+    shown = {row["task_id"]: row["total_cost_usd"] for row in document["tasks"]["rows"]}
+    assert {row["task_id"]: row["total_cost_usd"] for row in tasks.to_dicts()} == shown
+
+
+# --- object storage -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """An S3-compatible server on loopback (moto), and the environment that points the AWS
+    clients at it."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    server = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    environ = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "test",
+               "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+    try:
+        _wait_for_port(port, server)
+        yield environ
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server ended (exit {process.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def _upload(environ: dict[str, str], files: dict[str, Path], bucket: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=environ["AWS_ENDPOINT_URL"],
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    for key, path in files.items():
+        client.upload_file(str(path), bucket, key)
+
+
+def test_shards_in_object_storage_read_on_the_cluster(local_ray, s3, shards, monkeypatch):
+    """Six shards in a bucket, read by tasks two at a time (the batch size made small),
+    give the report the memory executor gives of the same objects, and the same figures as
+    the shards on disk."""
+    import agentcost.engine.ray_cluster as cluster
+
+    _upload(s3, {f"day/{path.name}": path for path in shards}, "shards")
+    monkeypatch.setattr(cluster, "READ_BATCH_BYTES", 2 * shards[0].stat().st_size)
+    memory = agentcost.report("s3://shards/day/", engine="memory")
+    on_ray = agentcost.report("s3://shards/day/", engine=RayExecutor(partitions=PARTITIONS))
+    assert on_ray.accounting.files == [f"s3://shards/day/{path.name}" for path in shards]
+    assert without_engine(_json(on_ray)) == without_engine(_json(memory))
+    on_disk = agentcost.report(shards, engine="memory")
+    assert on_ray.summary == on_disk.summary
+
+
+def test_formats_that_need_every_file_are_read_by_one_task(local_ray, s3):
+    """An OTLP export and a Claude Code session in a bucket beside a JSON lines file: their
+    readers need the run's other files (spans of one trace, a session's sub-agents), so one
+    task reads them all, and the report is the memory executor's."""
+    real = ROOT.parent / "shared" / "traces" / "real"
+    otlp = real / "otlp" / "adk-python-S1.otlp.json"
+    claude = real / "claude-code" / "short-session.jsonl"
+    files = {"mixed/a-steps.jsonl": SAMPLES / "agents.jsonl",
+             f"mixed/b-{otlp.name}": otlp, f"mixed/c-{claude.name}": claude}
+    _upload(s3, files, "mixed")
+    memory = agentcost.report("s3://mixed/mixed/", engine="memory", task_key="session")
+    on_ray = agentcost.report("s3://mixed/mixed/", engine=RayExecutor(partitions=PARTITIONS),
+                              task_key="session")
+    assert len(on_ray.accounting.formats) == 3
+    assert without_engine(_json(on_ray)) == without_engine(_json(memory))
+
+
+# --- two nodes ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A head node and a second node on this machine, one CPU each, started with `ray
+    start` as a cluster's machines start; stopped with their process groups (not `ray
+    stop`, which would stop every Ray on the machine)."""
+    port = _free_port()
+    temp = tmp_path_factory.mktemp("ray")
+    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*arguments: str) -> None:
+        log = (temp / f"node-{len(started)}.log").open("wb")
+        started.append(subprocess.Popen(
+            [str(BIN / "ray"), "start", "--block", "--num-cpus", "1", "--disable-usage-stats",
+             *arguments], stdout=log, stderr=subprocess.STDOUT, env=environ,
+            start_new_session=True))
+
+    address = f"127.0.0.1:{port}"
+    try:
+        start("--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
+              "--include-dashboard", "false", "--object-store-memory", str(150 * 1024**2),
+              "--temp-dir", str(temp / "head"))
+        _wait_for_port(port, started[0], seconds=60)
+        start("--address", address, "--node-ip-address", "127.0.0.1",
+              "--object-store-memory", str(150 * 1024**2))
+        _wait_for_nodes(address, 2)
+        yield address
+    finally:
+        for process in reversed(started):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_for_nodes(address: str, count: int, seconds: float = 60) -> None:
+    ask = (f"import ray; ray.init(address={address!r}, logging_level='ERROR', "
+           "log_to_driver=False); print(sum(node['Alive'] for node in ray.nodes()))")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True,
+                                timeout=60)
+        if answer.returncode == 0 and answer.stdout.strip() == str(count):
+            return
+        time.sleep(1)
+    raise RuntimeError(f"the cluster at {address} did not reach {count} nodes")
+
+
+def test_a_two_node_cluster_writes_the_memory_report(two_nodes, shards):
+    """The command line joins the cluster at --ray-address; its partition tasks (one CPU
+    each, four partitions) run on both nodes; the JSON is the memory executor's."""
+    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    environ.pop("RAY_ADDRESS", None)
+    paths = [str(path) for path in shards]
+    command = [str(BIN / "agentcost"), "report", *paths, "-f", "json"]
+    memory = subprocess.run(command, capture_output=True, env=environ, timeout=120)
+    on_ray = subprocess.run([*command, "--engine", "ray", "--ray-address", two_nodes,
+                             "--partitions", "4"], capture_output=True, env=environ,
+                            timeout=300)
+    assert on_ray.returncode == memory.returncode == 0, on_ray.stderr.decode()
+    assert json.loads(on_ray.stdout)["inputs"]["engine"] == "ray"
+    assert without_engine(on_ray.stdout) == without_engine(memory.stdout)
+    assert b"Traceback" not in on_ray.stderr
