@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -247,7 +248,7 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stop`, which would stop every Ray on the machine)."""
     port = _free_port()
     temp = tmp_path_factory.mktemp("ray")
-    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    environ = _cluster_environment()
     started: list[subprocess.Popen[bytes]] = []
 
     def start(*arguments: str) -> None:
@@ -273,11 +274,23 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in started:
             try:
-                process.wait(5)
+                process.wait(2)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(5)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+# Every node and every program that joins the cluster share this token (Ray's token
+# authentication, as a platform sets RAY_AUTH_TOKEN from a secret).
+TOKEN = secrets.token_hex(16)
+
+
+def _cluster_environment() -> dict[str, str]:
+    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
+               "RAY_AUTH_TOKEN": TOKEN}
+    environ.pop("RAY_ADDRESS", None)
+    return environ
 
 
 def _wait_for_nodes(address: str, count: int, seconds: float = 60) -> None:
@@ -286,7 +299,7 @@ def _wait_for_nodes(address: str, count: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         answer = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True,
-                                timeout=60)
+                                timeout=60, env=_cluster_environment())
         if answer.returncode == 0 and answer.stdout.strip() == str(count):
             return
         time.sleep(1)
@@ -296,8 +309,7 @@ def _wait_for_nodes(address: str, count: int, seconds: float = 60) -> None:
 def test_a_two_node_cluster_writes_the_memory_report(two_nodes, shards):
     """The command line joins the cluster at --ray-address; its partition tasks (one CPU
     each, four partitions) run on both nodes; the JSON is the memory executor's."""
-    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    environ.pop("RAY_ADDRESS", None)
+    environ = _cluster_environment()
     paths = [str(path) for path in shards]
     command = [str(BIN / "agentcost"), "report", *paths, "-f", "json"]
     memory = subprocess.run(command, capture_output=True, env=environ, timeout=120)
