@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,7 +39,8 @@ import agentcost
 import agentcost.engine.ray_cluster as cluster
 put, sizes = ray.put, []
 def counted(value, *args, **kwargs):
-    sizes.append(value.estimated_size())
+    if hasattr(value, "estimated_size"):  # steps, not the request
+        sizes.append(value.estimated_size())
     return put(value, *args, **kwargs)
 ray.put = counted
 report = agentcost.report(sys.argv[2:], engine=cluster.RayExecutor(sys.argv[1]))
@@ -95,7 +97,10 @@ def main() -> None:
         port = probe.getsockname()[1]
     address = f"127.0.0.1:{port}"
     temp = tempfile.mkdtemp(prefix="bench-ray-")
-    environ = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # The cluster and every program that joins it share a token (Ray's token authentication).
+    os.environ.update(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token",
+                      RAY_AUTH_TOKEN=secrets.token_hex(16))
+    environ = dict(os.environ)
     head = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--port",
          str(port), "--num-cpus", "2", "--node-ip-address", "127.0.0.1",

@@ -238,6 +238,19 @@ def test_formats_that_need_every_file_are_read_by_one_task(local_ray, s3):
     assert without_engine(_json(on_ray)) == without_engine(_json(memory))
 
 
+def test_object_storage_says_what_it_cannot_read(run_cli, s3, monkeypatch):
+    """An empty prefix and a missing bucket: exit 1, a message naming the address."""
+    for name, value in s3.items():
+        monkeypatch.setenv(name, value)
+    _upload(s3, {"notes/readme.txt": SAMPLES.parent / "README.md"}, "empty")
+    nothing = run_cli("report", "s3://empty/notes/")
+    assert nothing.exit_code == 1
+    assert "s3://empty/notes/: holds no trace files" in nothing.stderr
+    missing = run_cli("report", "s3://no-such-bucket/day")
+    assert missing.exit_code == 1 and "s3://no-such-bucket/day: " in missing.stderr
+    assert "Traceback" not in nothing.stderr + missing.stderr
+
+
 # --- two nodes ------------------------------------------------------------------------
 
 

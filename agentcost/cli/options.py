@@ -139,8 +139,9 @@ EngineOption = Annotated[EngineName, typer.Option(
     "memory, else local). The same report either way.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--ray-address", metavar="ADDRESS", rich_help_panel=INPUT,
-    help="With --engine ray: the Ray cluster to run on (host:port, or ray://host:10001). "
-    "Default: RAY_ADDRESS, else a local cluster started for the run.")]
+    help="With --engine ray: the Ray cluster to run on (host:port, ray://host:10001, or "
+    "auto: the one started on this machine). Default: RAY_ADDRESS, else a local cluster "
+    "started for the run.")]
 Partitions = Annotated[int | None, typer.Option(
     "--partitions", metavar="N", min=1, rich_help_panel=INPUT,
     help="With --engine ray or local: how many partitions of tasks the steps are split into "

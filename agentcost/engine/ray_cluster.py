@@ -145,13 +145,15 @@ def connected(address: str | None) -> Any:
         return ray
     import logging
 
-    where = address or os.environ.get("RAY_ADDRESS") or None
+    # "local": a new local Ray, never one a stale record says runs on this machine.
+    where = address or os.environ.get("RAY_ADDRESS") or "local"
     try:
         ray.init(address=where, include_dashboard=False, logging_level=logging.ERROR,
                  log_to_driver=False, configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise UsageError(f"Ray cluster at {where}: cannot join it: "
-                         f"{str(error).strip().splitlines()[0]}") from error
+                         f"{str(error).strip().splitlines()[0]} (is it running there, and "
+                         "does RAY_AUTH_TOKEN hold its token if it asks for one?)") from error
     return ray
 
 
