@@ -47,7 +47,8 @@ def local_ray(s3: dict[str, str]) -> Iterator[None]:
     those of the test's S3 server, set before they start."""
     before = {name: os.environ.get(name) for name in s3}
     os.environ.update(s3)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024**2,
+    ray.init(address="local", num_cpus=2, include_dashboard=False,
+             object_store_memory=200 * 1024**2,
              logging_level="ERROR", log_to_driver=False)
     try:
         yield

@@ -22,8 +22,7 @@ from agentcost.engine.plan import (
     gathered_report,
     merge_repeats,
     no_steps,
-    positioned,
-    positioned_by_file,
+    positioned_frames,
     priced_partial,
     require_usable,
     settle,
@@ -128,15 +127,8 @@ class _SpillContext:
         self.spill = BucketSpill(buckets, self.executor.spill_dir)
         columns = carried_columns(request.columns)
         try:
-            placed: dict[int, int] = {}
-            for index, frame in reading.frames():
-                if index is None:  # several sources' steps, each source's all there
-                    self.spill.write(positioned_by_file(frame, reading.order, columns))
-                    continue
-                start = placed.get(index, 0)
-                placed[index] = start + frame.height
-                self.spill.write(positioned(frame, index, start, columns))
-                del frame
+            for steps in positioned_frames(reading.frames(), reading.order, columns):
+                self.spill.write(steps)
         except BaseException:
             self.spill.close()
             raise

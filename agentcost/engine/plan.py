@@ -14,7 +14,7 @@ them. An executor's own work is only moving frames: reading sources, grouping st
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -58,6 +58,24 @@ def positioned_by_file(steps: pl.DataFrame, order: dict[str, int], columns: list
     source = pl.col("source_file").cast(pl.String).replace_strict(order, return_dtype=pl.Int64)
     within = pl.int_range(pl.len(), dtype=pl.Int64).over("source_file")
     return steps.select(*columns, (source * SOURCE_STRIDE + within).alias(ORDER))
+
+
+def positioned_frames(frames: Iterable[tuple[int | None, pl.DataFrame]],
+                      order: dict[str, int], columns: list[str], first: int = 0
+                      ) -> Iterator[pl.DataFrame]:
+    """`columns` of each frame a `SourceReading` gives, numbered by input position: a
+    source's frames one after another, a frame of several sources' steps by its rows'
+    `source_file` (`order`: each source's place among the reading's). `first`: the place
+    of the reading's first source among the run's."""
+    order = {display: place + first for display, place in order.items()}
+    placed: dict[int, int] = {}
+    for index, frame in frames:
+        if index is None:  # several sources' steps, each source's all there
+            yield positioned_by_file(frame, order, columns)
+            continue
+        start = placed.get(index, 0)
+        placed[index] = start + frame.height
+        yield positioned(frame, index + first, start, columns)
 
 
 def task_bucket(buckets: int) -> pl.Expr:

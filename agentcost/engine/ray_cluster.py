@@ -34,8 +34,7 @@ from agentcost.engine.plan import (
     gathered_report,
     merge_repeats,
     no_steps,
-    positioned,
-    positioned_by_file,
+    positioned_frames,
     priced_partial,
     require_usable,
     settle,
@@ -280,26 +279,18 @@ def _read_sources(sources: Sequence[Source], first: int, read: ReadRequest, part
     reading = SourceReading(sources, columns=read.columns, input_format=read.input_format,
                             task_key=read.task_key, progress=read.progress, jobs=read.jobs,
                             max_line_bytes=read.max_line_bytes, alone=alone)
-    columns = carried_columns(read.columns)
-    order = {display: place + first for display, place in reading.order.items()}
     put = _Partitioned(partitions, in_store)
-    placed: dict[int, int] = {}
 
     def needs_the_others() -> bool:
         return apart and bool(set(reading.accounting.formats) - {NATIVE.label})
 
     frames = reading.frames()
     try:
-        for index, frame in frames:
+        for steps in positioned_frames(frames, reading.order, carried_columns(read.columns),
+                                       first):
             if needs_the_others():
                 return _Read(reading.accounting, [], False, [])
-            if index is None:  # several sources' steps, each source's all there
-                put.add(positioned_by_file(frame, order, columns))
-                continue
-            start = placed.get(index, 0)
-            placed[index] = start + frame.height
-            put.add(positioned(frame, index + first, start, columns))
-            del frame
+            put.add(steps)
     finally:
         frames.close()
     if needs_the_others():
