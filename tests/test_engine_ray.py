@@ -40,7 +40,7 @@ BIN = Path(sys.executable).parent
 PARTITIONS = 3
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_ray(s3: dict[str, str]) -> Iterator[None]:
     """A local cluster of two CPUs for this module, as a notebook's `ray.init` starts one.
     Its workers read object storage with their own settings, as a cluster's nodes do: here
@@ -164,7 +164,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """An S3-compatible server on loopback (moto), and the environment that points the AWS
     clients at it."""
@@ -277,7 +277,11 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         start("--head", "--port", str(port), "--node-ip-address", "127.0.0.1",
               "--include-dashboard", "false", "--object-store-memory", str(150 * 1024**2),
               "--temp-dir", str(temp / "head"))
-        _wait_for_port(port, started[0], seconds=60)
+        try:
+            _wait_for_port(port, started[0], seconds=60)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {(temp / 'node-0.log').read_text()[-2000:]}"
+                               ) from None
         start("--address", address, "--node-ip-address", "127.0.0.1",
               "--object-store-memory", str(150 * 1024**2))
         _wait_for_nodes(address, 2)
