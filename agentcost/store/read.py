@@ -18,12 +18,14 @@ from agentcost.ingest.read import Ingested, number_steps
 from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
 from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
 from agentcost.store.manifest import UNTIMED, Part, load_manifest
-from agentcost.store.parts import ORDER, parts_for, scan_parts
+from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, parts_for, scan_parts
 
 # Read whatever a command asks for: pricing and step identity need these.
 ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
           "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
           "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
+# Beyond this many ordered runs, steps are put in order by a gather of every row instead.
+MAX_RUNS = 4096
 
 
 @dataclass
@@ -51,10 +53,10 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
         if new.height:
             stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
                                how="vertical_relaxed")
-    # One pass: sorted into reading order, every canonical column (those not read are null).
+    # Every canonical column (those not read are null), then put in reading order.
     order = [pl.col(name) for name in ORDER]
-    steps = stored.sort(ORDER).select(
-        *canonical_expressions({name: pl.col(name) for name in wanted}), *order).collect()
+    steps = in_reading_order(stored.select(
+        *canonical_expressions({name: pl.col(name) for name in wanted}), *order).collect())
     first_day = min((part.day for part in needed), default=None)
     earlier = [part for part in others if part.day != UNTIMED and first_day is not None
                and part.day < first_day]
@@ -62,6 +64,32 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     return StoredSteps(steps, manifest.accounting(),
                        sum(part.rows for part in others if part.day != UNTIMED),
                        sum(part.rows for part in others if part.day == UNTIMED))
+
+
+def in_reading_order(steps: pl.DataFrame) -> pl.DataFrame:
+    """`steps` sorted by their order columns. Each part is stored in order, and a log read
+    in time order leaves the day parts in long ordered runs: those runs are put together
+    as they are, and only steps scattered in many short runs are gathered one by one."""
+    if steps.height < 2:
+        return steps
+    # Source number and step order in one sortable integer while both fit.
+    sources = steps[SOURCE_ORDER].max()
+    steps_stored = steps[STEP_ORDER].max()
+    assert isinstance(sources, int) and isinstance(steps_stored, int)
+    if sources.bit_length() + steps_stored.bit_length() > 62:
+        return steps.sort(ORDER)
+    key = steps[SOURCE_ORDER] * (1 << steps_stored.bit_length()) + steps[STEP_ORDER]
+    if key.is_sorted():
+        return steps
+    order = key.arg_sort()
+    starts = (order.diff() != 1).fill_null(True).arg_true()
+    if starts.len() > MAX_RUNS:
+        return steps[order]
+    ends = [*starts.to_list()[1:], steps.height]
+    firsts = order.gather(starts).to_list()
+    return pl.concat([steps.slice(first, end - start)
+                      for first, start, end in zip(firsts, starts.to_list(), ends, strict=True)],
+                     rechunk=False)
 
 
 def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
