@@ -175,10 +175,13 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
 def finish_breakdown(grouped: pl.DataFrame, by: str) -> pl.DataFrame:
     """Each row's share of the total, in the breakdown's order."""
     total = float(grouped.select(exact_sum(pl.col("cost_usd"))).item() or 0.0)
+    # Put in order first: polars may divide a row in one place of a column by the total one
+    # way and in another place the other, a last digit apart, and the groups come in any
+    # order.
     return (
-        grouped.with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
-                             .alias("share"))
-        .sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
+        grouped.sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
+        .with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
+                      .alias("share"))
     )
 
 
