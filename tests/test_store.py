@@ -355,3 +355,23 @@ def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
                            "task_id": ["f", "g", "h", "z", "a", "b", "c", "d", "e"]})
     assert read.in_reading_order(stored)["task_id"].to_list() == list("abcdefghz")
     assert read.in_reading_order(stored).columns == ["task_id"]
+
+
+def test_a_column_no_stored_step_has_is_not_read_yet_new_steps_fill_it(run_cli, log, prices,
+                                                                       tmp_path):
+    """No stored step names a user: the parts say so, and a report does not read the column.
+    A log beside the store that names one still shows it: $0.40 by user u, $0.90 by none."""
+    store = tmp_path / "store"
+    api.store_steps([str(log)], store)
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert all("user" in part["null_columns"] for part in manifest["parts"])
+    assert all("model" not in part["null_columns"] for part in manifest["parts"])
+    today = tmp_path / "today.jsonl"
+    today.write_text(line({"task_id": "t9", "timestamp": "2026-11-29T08:00:00Z", "model": "m",
+                           "user": "u", "input_tokens": 400_000}), encoding="utf-8")
+    beside = report_json(run_cli, "--store", str(store), str(today), "--prices", str(prices),
+                         "--by", "user")
+    by_user = {row["user"]: row["cost_usd"] for row in beside["dashboard"]["breakdown"]["rows"]}
+    assert by_user == {"(none)": 0.9, "u": 0.4}
+    alone = report_json(run_cli, "--store", str(store), "--prices", str(prices), "--by", "user")
+    assert report_json(run_cli, str(log), "--prices", str(prices), "--by", "user") == alone

@@ -46,17 +46,20 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     manifest = load_manifest(directory)
     wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
     needed, others = parts_for(manifest, since, until)
-    stored = scan_parts(directory, needed, wanted)
+    new = pl.DataFrame()
     if inputs:
         new = fresh_steps(directory, manifest, pending_steps(
             inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
-        if new.height:
-            stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
-                               how="vertical_relaxed")
+    # A column no part needed has a value in is not read, unless new steps may fill it.
+    stored = scan_parts(directory, needed, wanted, skip_nulls=not new.height)
+    if new.height:
+        stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
+                           how="vertical_relaxed")
+    read = set(stored.collect_schema().names())
     # In reading order, then every canonical column: those not read are null, made after
     # the steps are put in order so that they are never copied.
     steps = in_reading_order(stored.collect()).select(
-        canonical_expressions({name: pl.col(name) for name in wanted}))
+        canonical_expressions({name: pl.col(name) for name in wanted if name in read}))
     first_day = min((part.day for part in needed), default=None)
     earlier = [part for part in others if part.day != UNTIMED and first_day is not None
                and part.day < first_day]
