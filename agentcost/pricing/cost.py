@@ -218,15 +218,20 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
     if cost_mode not in COST_MODES:
         raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
     periods = price_rows(table)
-    # What the steps need looked up: their distinct models and tiers, and tools.
-    distinct, tools = pl.collect_all([
+    # What the steps need looked up: their distinct models and tiers, and tools; and what
+    # they hold at all, so that no step is checked for what none of them has.
+    distinct, tools, held = pl.collect_all([
         steps.select(_pair_key(), pl.col("model", "service_tier").cast(pl.Categorical))
         .unique("_key"),
-        steps.select(pl.col("tool_name").cast(pl.Categorical).unique())])
+        steps.select(pl.col("tool_name").cast(pl.Categorical).unique()),
+        steps.select(pl.col("model").null_count().alias("models_missing"),
+                     *(pl.col(column).max().alias(f"most_{column}") for column, _, _ in BUCKETS),
+                     *(pl.col(column).null_count().alias(f"missing_{column}")
+                       for column, _, _ in BUCKETS))])
     pairs = _pairs(distinct, table, periods)
     tool_prices = _tool_prices(tools["tool_name"], table)
     return _costs(_indexed(steps, pairs, periods), pairs, periods, tool_prices, table,
-                  cost_mode)
+                  cost_mode, held.row(0, named=True))
 
 
 def _both_ways(periods: pl.DataFrame, bucket: str) -> pl.Series:
@@ -245,7 +250,11 @@ def _reason_words(tiers: pl.Series) -> pl.Series:
 
 
 def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
-           tool_prices: dict[str, float], table: PriceTable, cost_mode: str) -> pl.LazyFrame:
+           tool_prices: dict[str, float], table: PriceTable, cost_mode: str,
+           held: dict[str, int | None]) -> pl.LazyFrame:
+    """The cost columns. `held`: what the steps hold at all (price_steps): a bucket no step
+    has tokens in costs nothing anywhere and lacks no price, a check that holds for no step
+    is not made."""
     def of_pair(values: pl.Series) -> pl.Expr:
         return pl.lit(values).gather(pl.col("_pair"))
 
@@ -260,35 +269,49 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     # A step's prices are its period's row, below or past the long-context threshold: one
     # gather per bucket from the periods' prices listed both ways, period by period.
     price_row = pl.col("_period") * 2 + pl.col("long_context_tier").cast(pl.UInt32)
+    # Buckets some step has tokens in: the others add 0 to every step's cost.
+    used = [(column, bucket) for column, bucket, _ in BUCKETS
+            if (held[f"most_{column}"] or 0) > 0]
     price = {bucket: pl.lit(_both_ways(periods, bucket)).gather(price_row)
-             for _, bucket, _ in BUCKETS}
+             for _, bucket in used}
     has_tokens = pl.sum_horizontal(column for column, _, _ in BUCKETS) > 0
     token_counts_missing = pl.any_horizontal(pl.col(column).is_null() for column, _, _ in BUCKETS)
     known = pl.col("model").is_not_null()
     llm_kind = pl.col("kind").is_in(["llm", "embedding"]).fill_null(False)
+    models_missing = bool(held["models_missing"])
+    # Every model's price row, when each model has one for all time.
+    rows = pairs["_period"] if pairs["_period"].null_count() == 0 else None
     # Why a step's LLM call has no price: the first that holds, as a number (REASONS), then
-    # its words, the tier named where the reason is the tier's.
-    checks = [
-        known & token_counts_missing,
-        ~known & has_tokens,
+    # its words, the tier named where the reason is the tier's. (None: holds for no step.)
+    checks: list[pl.Expr | None] = [
+        known & token_counts_missing
+        if any(held[f"missing_{column}"] for column, _, _ in BUCKETS) else None,
+        ~known & has_tokens if models_missing else None,
         # A model call that records neither: its cost is unknown, not $0.
-        ~known & llm_kind,
-        known & of_pair(pairs["table_model"].is_null()),
-        known & ~of_pair(pairs["tier_listed"]),
-        known & of_period(periods["p_input"]).is_null(),
-        known & pl.col("long_context_tier") & of_period(periods["lc_input"]).is_null(),
-        *((pl.col(column) > 0) & price[bucket].is_null() for column, bucket, _ in BUCKETS),
+        ~known & llm_kind if models_missing else None,
+        known & of_pair(pairs["table_model"].is_null())
+        if pairs["table_model"].null_count() else None,
+        known & ~of_pair(pairs["tier_listed"]) if not pairs["tier_listed"].all() else None,
+        known & of_period(periods["p_input"]).is_null()
+        if rows is None or periods["p_input"].gather(rows).null_count() else None,
+        known & pl.col("long_context_tier") & of_period(periods["lc_input"]).is_null()
+        if rows is None or periods.filter(
+            pl.col("_period").is_in(rows.implode()) & pl.col("lc_threshold").is_not_null()
+            & pl.col("lc_input").is_null()).height else None,
+        *((pl.col(column) > 0) & price[bucket].is_null() if bucket in price else None
+          for column, bucket, _ in BUCKETS),
     ]
     code: pl.Expr = pl.lit(None, pl.UInt32)
     for number, check in reversed(list(enumerate(checks))):
-        code = pl.when(check).then(pl.lit(number, pl.UInt32)).otherwise(code)
+        if check is not None:
+            code = pl.when(check).then(pl.lit(number, pl.UInt32)).otherwise(code)
     width = max(pairs.height, 1)
     reason = pl.lit(_reason_words(pairs["tier"])).gather(
         code * width + pl.col("_pair").fill_null(0))
     bucket_costs = [
         pl.when(pl.col(column) > 0).then(pl.col(column) * price[bucket]).otherwise(0.0)
-        for column, bucket, _ in BUCKETS
-    ]
+        for column, bucket in used
+    ] or [pl.lit(0.0)]
     llm_cost = (pl.sum_horizontal(bucket_costs) / PER_MILLION
                 * of_pair(pairs["uplift"]).fill_null(1.0))
     computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
