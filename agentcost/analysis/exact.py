@@ -25,8 +25,13 @@ def with_exact_money(priced: pl.DataFrame) -> pl.DataFrame:
     """`priced` with each MONEY column beside it as an exact decimal (`exact_name`)."""
     if exact_name(MONEY[0]) in priced.columns:
         return priced
-    return priced.with_columns(pl.col(name).cast(EXACT).alias(exact_name(name))
-                               for name in MONEY)
+    return priced.with_columns(exact_columns())
+
+
+def exact_columns() -> list[pl.Expr]:
+    """The MONEY columns as exact decimals: best added as the priced steps are made, in
+    the same pass."""
+    return [pl.col(name).cast(EXACT).alias(exact_name(name)) for name in MONEY]
 
 
 def exact_total(column: str) -> pl.Expr:
