@@ -136,7 +136,8 @@ def _tier_name(raw: str | None) -> str:
 
 def _pair_key() -> pl.Expr:
     """A step's model and service tier as one integer, from their category codes: null
-    without a model."""
+    without a model. A code numbers the distinct names this process has seen: under 2**31
+    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits."""
     model = pl.col("model").cast(pl.Categorical).to_physical().cast(pl.UInt64)
     tier = (pl.col("service_tier").cast(pl.Categorical).to_physical().cast(pl.UInt64) + 1
             ).fill_null(0)
