@@ -314,3 +314,64 @@ def test_a_response_that_changed_since_stored_is_said_not_silently_kept(run_cli,
     assert "changed since this log was stored" in notes, notes
     # read from the log itself, the response counts its final 50
     assert report_json(run_cli, str(session))["summary"]["tokens"]["output"] == 50
+
+
+def test_steps_stored_on_days_out_of_reading_order_are_read_back_in_it(run_cli, prices,
+                                                                        tmp_path):
+    """Read in this order: a.jsonl's steps of the 27th (priced) and the 28th (model not in
+    the table), then b.jsonl's of the 27th (not in the table either). Stored by day, the
+    27th's part holds a's and b's steps and comes back first: put back in reading order,
+    the unpriced model's first file is a.jsonl, as reading the logs says."""
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(line({"task_id": "t1", "step_number": 1, "model": "m",
+                           "timestamp": "2026-11-27T10:00:00Z", "input_tokens": 10})
+                     + line({"task_id": "t1", "step_number": 2, "model": "unknown",
+                             "timestamp": "2026-11-28T10:00:00Z", "input_tokens": 10}),
+                     encoding="utf-8")
+    second.write_text(line({"task_id": "t2", "step_number": 1, "model": "unknown",
+                            "timestamp": "2026-11-27T11:00:00Z", "input_tokens": 10}),
+                      encoding="utf-8")
+    store = tmp_path / "store"
+    api.store_steps([str(first), str(second)], store)
+    from_store = run_cli("report", "--store", str(store), "--prices", str(prices), "-f", "json")
+    from_logs = run_cli("report", str(first), str(second), "--prices", str(prices), "-f", "json")
+    assert from_store.exit_code == 0, from_store.stderr
+    assert from_store.stdout == from_logs.stdout
+    unpriced = json.loads(from_store.stdout)["unpriced"]["models"]
+    assert [(row["model"], row["steps"], row["source_file"]) for row in unpriced] == [
+        ("unknown", 2, str(first))]
+
+
+@pytest.mark.parametrize("max_runs", [4096, 1])
+def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
+    """Parts come back as ordered runs (here 5, 6, 7 | 0, 1 | 2, 3, 4 of source 0, then
+    source 1's 0): joined as runs, or, past MAX_RUNS, gathered row by row, the same order."""
+    from agentcost.store import read
+    from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER
+
+    monkeypatch.setattr(read, "MAX_RUNS", max_runs)
+    stored = pl.DataFrame({SOURCE_ORDER: [0, 0, 0, 1, 0, 0, 0, 0, 0],
+                           STEP_ORDER: [5, 6, 7, 0, 0, 1, 2, 3, 4],
+                           "task_id": ["f", "g", "h", "z", "a", "b", "c", "d", "e"]})
+    assert read.in_reading_order(stored)["task_id"].to_list() == list("abcdefghz")
+    assert read.in_reading_order(stored).columns == ["task_id"]
+
+
+def test_a_column_no_stored_step_has_is_not_read_yet_new_steps_fill_it(run_cli, log, prices,
+                                                                       tmp_path):
+    """No stored step names a user: the parts say so, and a report does not read the column.
+    A log beside the store that names one still shows it: $0.40 by user u, $0.90 by none."""
+    store = tmp_path / "store"
+    api.store_steps([str(log)], store)
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert all("user" in part["null_columns"] for part in manifest["parts"])
+    assert all("model" not in part["null_columns"] for part in manifest["parts"])
+    today = tmp_path / "today.jsonl"
+    today.write_text(line({"task_id": "t9", "timestamp": "2026-11-29T08:00:00Z", "model": "m",
+                           "user": "u", "input_tokens": 400_000}), encoding="utf-8")
+    beside = report_json(run_cli, "--store", str(store), str(today), "--prices", str(prices),
+                         "--by", "user")
+    by_user = {row["user"]: row["cost_usd"] for row in beside["dashboard"]["breakdown"]["rows"]}
+    assert by_user == {"(none)": 0.9, "u": 0.4}
+    alone = report_json(run_cli, "--store", str(store), "--prices", str(prices), "--by", "user")
+    assert report_json(run_cli, str(log), "--prices", str(prices), "--by", "user") == alone

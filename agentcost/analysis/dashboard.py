@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from agentcost.money import MONEY_DECIMALS, exact_sum
+from agentcost.analysis.exact import exact_name, money_total, rounded
+from agentcost.money import EXACT, MONEY_DECIMALS, exact_sum
 from agentcost.pricing.cost import has_unpriced_part
 
 HOURS_PER_DAY = 24
@@ -73,7 +74,7 @@ def spend_rate(priced: pl.DataFrame, start: datetime | None, end: datetime | Non
         return None
     hours = (end - start) / timedelta(hours=1)
     last = priced.lazy().filter(pl.col("start_time") >= end - timedelta(hours=1)).select(
-        exact_sum(pl.col("total_cost_usd")), pl.col("task_id").n_unique(),
+        money_total(priced.columns, "total_cost_usd"), pl.col("task_id").n_unique(),
         has_unpriced_part().sum(), pl.len()).collect().row(0)
     last_hour = float(last[0] or 0.0)
     return SpendRate(hours, total_usd / hours, last_hour, int(last[1]),
@@ -126,16 +127,19 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
     The mean is over the steps priced whole (`priced_steps`): an unpriced step's cost is
     unknown, not zero; null where no step at that position is priced."""
     priced_whole = ~has_unpriced_part()
+    total = exact_name("total_cost_usd")
+    exact = pl.col(total) if total in priced.columns else pl.col("total_cost_usd").cast(EXACT)
     # Only the columns it needs: grouping the whole frame by an expression copies it.
     return (
         priced.select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
-                      pl.when(priced_whole).then(pl.col("total_cost_usd")).alias("cost"),
+                      pl.when(priced_whole).then(exact).alias("cost"),
                       (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
         .group_by("position")
         .agg(pl.len().alias("steps"),
              pl.col("cost").count().alias("priced_steps"),
              pl.when(pl.col("cost").count() > 0)
-             .then((exact_sum(pl.col("cost")) / pl.col("cost").count()).round(MONEY_DECIMALS))
+             .then((rounded(pl.col("cost").sum()) / pl.col("cost").count())
+                   .round(MONEY_DECIMALS))
              .alias("mean_cost_usd"),
              pl.col("prompt").mean().alias("mean_prompt_tokens"))
         .sort("position")
@@ -159,7 +163,7 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
         # steps that called none (LLM calls, mostly) are a row of their own.
         frame.group_by(key.fill_null(NO_TOOL if by == "tool" else NONE).alias(by))
         .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
-             exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
+             money_total(priced.columns, "total_cost_usd").alias("cost_usd"),
              # Their cost is the priced part only, as a task's total is: say so per row.
              has_unpriced_part().sum()
              .alias("unpriced_steps"))
@@ -171,10 +175,13 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
 def finish_breakdown(grouped: pl.DataFrame, by: str) -> pl.DataFrame:
     """Each row's share of the total, in the breakdown's order."""
     total = float(grouped.select(exact_sum(pl.col("cost_usd"))).item() or 0.0)
+    # Put in order first: polars may divide a row in one place of a column by the total one
+    # way and in another place the other, a last digit apart, and the groups come in any
+    # order.
     return (
-        grouped.with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
-                             .alias("share"))
-        .sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
+        grouped.sort(_order(by)[0], descending=_order(by)[1], nulls_last=True)
+        .with_columns((pl.col("cost_usd") / total if total else pl.lit(None, pl.Float64))
+                      .alias("share"))
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from agentcost.analysis.exact import MONEY, exact_name, exact_total, rounded, with_exact_money
 from agentcost.analysis.reconcile import reconciliation
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.money import exact_sum
@@ -113,24 +114,27 @@ class Report:
 
 
 def build_report(
-    priced: pl.LazyFrame, accounting: LineAccounting, *, price_table: str,
+    priced: pl.DataFrame, accounting: LineAccounting, *, price_table: str,
     cost_mode: str = "computed", near_names: Callable[[str], list[str]] | None = None,
 ) -> Report:
     """`near_names`: the price table's names a model it does not know may have meant, shown
-    beside that model in the unpriced section (pricing/resolve.py)."""
+    beside that model in the unpriced section (pricing/resolve.py). `priced` may carry its
+    money as exact decimals already (analysis/exact.py)."""
+    frame = with_exact_money(priced).lazy()
     tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
                  + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
     tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
-    summary_q = priced.select(
+    # The summary's money is summed from the tasks' exact sums, below: the same decimals.
+    summary_q = frame.select(
         pl.len().alias("steps"),
         (pl.col("kind") == "llm").sum().alias("llm_steps"),
         pl.col("tool_name").is_not_null().sum().alias("tool_calls"),
         *(pl.col(c).sum() for c in ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                                     "cache_write_1h_tokens", "output_tokens", "reasoning_tokens")),
-        *(exact_sum(pl.col(c)) for c in ("llm_cost_usd", "tool_cost_usd", "compute_cost_usd",
-                                         "total_cost_usd")),
+        # Most logs report no cost: only the values there are are cast.
         pl.when(pl.col("reported_cost_usd").is_not_null().any())
-        .then(exact_sum(pl.col("reported_cost_usd")) + exact_sum(pl.col("reported_tool_cost_usd")))
+        .then(exact_sum(pl.col("reported_cost_usd").drop_nulls())
+              + exact_sum(pl.col("reported_tool_cost_usd").drop_nulls()))
         .alias("reported_cost_usd"),
         pl.col("start_time").min().alias("window_start"),
         (pl.col("start_time") + pl.duration(seconds=pl.col("duration_s").fill_null(0)))
@@ -139,9 +143,9 @@ def build_report(
         pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),
         pl.col("tokens_estimated").sum().alias("estimated_steps"),
     )
-    tasks_q = task_rows(priced)
+    tasks_q = _task_groups(frame, lambda name: pl.col(exact_name(name)).sum().alias(name))
     models_q = (
-        priced.filter(pl.col("model").is_not_null() & pl.col("unpriced_reason").is_null())
+        frame.filter(pl.col("model").is_not_null() & pl.col("unpriced_reason").is_null())
         .group_by("model")
         .agg(
             pl.len().alias("steps"),
@@ -150,18 +154,18 @@ def build_report(
             (pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens")).sum()
             .alias("cache_write_tokens"),
             tokens_out.sum().alias("output_tokens"),
-            exact_sum(pl.col("llm_cost_usd")),
+            exact_total("llm_cost_usd"),
         )
         .sort("llm_cost_usd", "model", descending=[True, False])
     )
     tools_q = (
-        priced.filter(pl.col("tool_name").is_not_null() & ~pl.col("tool_unpriced"))
+        frame.filter(pl.col("tool_name").is_not_null() & ~pl.col("tool_unpriced"))
         .group_by("tool_name")
-        .agg(pl.len().alias("calls"), exact_sum(pl.col("tool_cost_usd")))
+        .agg(pl.len().alias("calls"), exact_total("tool_cost_usd"))
         .sort("tool_cost_usd", "tool_name", descending=[True, False])
     )
     unpriced_models_q = (
-        priced.filter(pl.col("unpriced_reason").is_not_null())
+        frame.filter(pl.col("unpriced_reason").is_not_null())
         .group_by(pl.col("model").fill_null("(none)"), "unpriced_reason")
         .agg(
             pl.len().alias("steps"),
@@ -173,20 +177,23 @@ def build_report(
         .sort("steps", "model", descending=[True, False])
     )
     unpriced_tools_q = (
-        priced.filter(pl.col("tool_unpriced"))
+        frame.filter(pl.col("tool_unpriced"))
         .group_by("tool_name")
         .agg(pl.len().alias("calls"), pl.col("source_file").first(),
              pl.col("source_line").min().alias("first_line"))
         .sort("calls", "tool_name", descending=[True, False])
     )
-    compared_q, reconciliation_q = reconciliation(priced)
-    (summary_df, tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
+    compared_q, reconciliation_q = reconciliation(frame)
+    (summary_df, exact_tasks, by_model, by_tool, unpriced_models, unpriced_tools, compared,
      differing) = pl.collect_all([summary_q, tasks_q, models_q, tools_q, unpriced_models_q,
                                   unpriced_tools_q, compared_q, reconciliation_q])
     unpriced_models = with_near_names(unpriced_models, near_names)
-    # Counted by the group-by that makes the task table: n_unique would hash every id again.
-    summary = summary_of({**summary_df.row(0, named=True), "tasks": tasks.height})
-    tasks = known_costs(tasks)
+    # The whole's exact sum is the sum of the tasks' exact sums. Counted by the group-by that
+    # makes the task table: n_unique would hash every id again.
+    money = exact_tasks.select(rounded(pl.col(name).sum()) for name in MONEY)
+    summary = summary_of({**summary_df.row(0, named=True), **money.row(0, named=True),
+                          "tasks": exact_tasks.height})
+    tasks = known_costs(exact_tasks.with_columns(rounded(pl.col(name)) for name in MONEY))
     whole = tasks.filter(pl.col("priced") == WHOLE)["total_cost_usd"]
     distribution = distribution_of(whole.sort().to_list(), tasks.height - whole.len())
     tasks = flag_tasks(tasks, distribution)
@@ -199,6 +206,11 @@ def task_rows(priced: pl.LazyFrame) -> pl.LazyFrame:
     """One row per task: its steps, tokens and costs (summed exactly), unpriced parts and
     start. A task's rows depend on its own steps only: any split of the steps that keeps
     each task whole gives the same rows."""
+    return _task_groups(priced, lambda name: exact_sum(pl.col(name)))
+
+
+def _task_groups(priced: pl.LazyFrame, money: Callable[[str], pl.Expr]) -> pl.LazyFrame:
+    """task_rows, each MONEY column summed by `money`."""
     tokens_in = (pl.col("input_tokens") + pl.col("cache_read_tokens")
                  + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
     tokens_out = pl.col("output_tokens") + pl.col("reasoning_tokens")
@@ -208,8 +220,7 @@ def task_rows(priced: pl.LazyFrame) -> pl.LazyFrame:
             pl.len().alias("steps"),
             tokens_in.sum().alias("tokens_in"),
             tokens_out.sum().alias("tokens_out"),
-            *(exact_sum(pl.col(name)) for name in (
-                "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd")),
+            *(money(name) for name in MONEY),
             has_unpriced_part().sum().alias("unpriced_steps"),
             pl.col("unpriced_reason").is_not_null().sum().alias("unpriced_llm_steps"),
             pl.col("tool_unpriced").sum().alias("unpriced_tool_calls"),

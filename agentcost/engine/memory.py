@@ -21,6 +21,7 @@ class MemoryExecutor:
 
     def report(self, request: ReportRequest) -> ReportRun:
         from agentcost.analysis.dashboard import build_dashboard
+        from agentcost.analysis.exact import exact_columns
         from agentcost.analysis.report import build_report
         from agentcost.analysis.window import window_filter
         from agentcost.pricing.cost import price_steps
@@ -34,9 +35,10 @@ class MemoryExecutor:
         steps = steps.select(*PRICED_COLUMNS,
                              *(c for c in OPTIONAL_COLUMNS if c in request.read.columns))
         kept = steps if request.keep_steps else None
-        priced = price_steps(steps.lazy(), request.table, cost_mode=request.cost_mode).collect()
+        priced = price_steps(steps.lazy(), request.table, cost_mode=request.cost_mode
+                             ).with_columns(exact_columns()).collect()
         del steps  # from here on the priced table holds all the report reads
-        result = build_report(priced.lazy(), accounting, price_table=request.table.file,
+        result = build_report(priced, accounting, price_table=request.table.file,
                               cost_mode=request.cost_mode, near_names=request.near_names)
         costs = result.distribution.costs if result.distribution else []
         s = result.summary

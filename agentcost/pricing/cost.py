@@ -47,6 +47,18 @@ BUCKETS = (
 )
 DEFAULT_TIER_NAMES = ("default", "auto", "standard", "on_demand")
 NOT_IN_TABLE = "model not in price table"  # the one reason a near name is suggested for
+# Why a step's LLM call is unpriced, in the order the reasons are looked for (pricing's
+# `checks`); a bucket's reason is looked for only when none before it holds.
+REASONS = (
+    "no token counts recorded",
+    "no model recorded",
+    "no model and no token counts recorded",
+    NOT_IN_TABLE,
+    "no {tier} tier price listed",
+    "no price in force at the step's date",
+    "no long-context {tier} tier price listed",
+    *(f"no {words} price listed" for _, _, words in BUCKETS),
+)
 BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FOREVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -122,14 +134,26 @@ def _tier_name(raw: str | None) -> str:
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-def _pairs(present: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> pl.DataFrame:
-    """One row per (model name, service tier) in the steps, numbered by `_pair`: the table
-    entry the name resolves to, its regional uplift, the tier it is billed at, whether the
-    table lists that tier, and `_period`, its price row when the model has one price for all
-    time (a model with a price history, or tier prices from a date, has its row picked per
-    step, by date)."""
-    distinct = present.select("model", "_tier_key").unique().drop_nulls("model").sort(
-        pl.col("model").cast(pl.String), "_tier_key")
+def _pair_key() -> pl.Expr:
+    """A step's model and service tier as one integer, from their category codes: null
+    without a model. A code numbers the distinct names this process has seen: under 2**31
+    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits."""
+    model = pl.col("model").cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    tier = (pl.col("service_tier").cast(pl.Categorical).to_physical().cast(pl.UInt64) + 1
+            ).fill_null(0)
+    return (model * (1 << 33) + tier).alias("_key")
+
+
+def _pairs(distinct: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> pl.DataFrame:
+    """One row per (model name, service tier) in `distinct` (`_key`: _pair_key), numbered by
+    `_pair`: the table entry the name resolves to, its regional uplift, the tier it is billed
+    at, whether the table lists that tier, and `_period`, its price row when the model has
+    one price for all time (a model with a price history, or tier prices from a date, has
+    its row picked per step, by date)."""
+    distinct = (distinct.drop_nulls("_key")
+                .select("_key", "model",
+                        pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"))
+                .sort(pl.col("model").cast(pl.String), "_tier_key"))
     aliases = table.alias_map()
     resolved = [resolve_model(name, table, aliases)
                 for name in distinct["model"].cast(pl.String).to_list()]
@@ -153,31 +177,35 @@ def _pairs(present: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> p
     )
 
 
-def _price_index(present: pl.DataFrame, pairs: pl.DataFrame, periods: pl.DataFrame
-                 ) -> tuple[pl.Series, pl.Series]:
-    """For every step, its row in `pairs` and its price row in `periods` (null: unpriced).
-    Models with a price history take the latest price whose `since` is on or before the
-    step's start: an as-of join, which needs its steps sorted by time, so only those steps
-    pay for the sort."""
-    pair = present.join(pairs.select("model", "_tier_key", "_pair"), on=["model", "_tier_key"],
-                        how="left", maintain_order="left")["_pair"]
-    period = pairs["_period"].gather(pair)
+def _indexed(steps: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame
+             ) -> pl.LazyFrame:
+    """`steps` with, for every step, its row in `pairs` (`_pair`) and its price row in
+    `periods` (`_period`; null: unpriced), computed as the steps are, chunk by chunk. Models
+    with a price history take the latest price whose `since` is on or before the step's
+    start: an as-of join, which needs its steps sorted by time, so only those steps pay for
+    the sort."""
+    pair = _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
+                                      return_dtype=pl.UInt32).alias("_pair")
     dated = pairs.filter(pl.col("tier_listed") & pl.col("_period").is_null())
-    if dated.height:
-        by_date = (
-            pl.DataFrame({"_pair": pair, "_at": present["start_time"].fill_null(FOREVER)})
-            .with_row_index("_row")
-            .filter(pl.col("_pair").is_in(dated["_pair"].implode()))
-            .sort("_at")
-            .join_asof(
-                dated.select("_pair", "table_model", "tier")
-                .join(periods.select("table_model", "tier", "since", "_period"),
-                      on=["table_model", "tier"]).sort("since").drop("table_model", "tier"),
-                left_on="_at", right_on="since", by="_pair", strategy="backward",
-                check_sortedness=False)
-        )
-        period = period.scatter(by_date["_row"], by_date["_period"])
-    return pair, period
+    if not dated.height:
+        return steps.with_columns(pair).with_columns(
+            pl.lit(pairs["_period"]).gather(pl.col("_pair")).alias("_period"))
+    present = steps.select(pair, pl.col("start_time").fill_null(FOREVER).alias("_at")).collect()
+    by_date = (
+        present.with_row_index("_row")
+        .filter(pl.col("_pair").is_in(dated["_pair"].implode()))
+        .sort("_at")
+        .join_asof(
+            dated.select("_pair", "table_model", "tier")
+            .join(periods.select("table_model", "tier", "since", "_period"),
+                  on=["table_model", "tier"]).sort("since").drop("table_model", "tier"),
+            left_on="_at", right_on="since", by="_pair", strategy="backward",
+            check_sortedness=False)
+    )
+    period = pairs["_period"].gather(present["_pair"]).scatter(by_date["_row"],
+                                                              by_date["_period"])
+    return steps.with_columns(pl.lit(present["_pair"]).alias("_pair"),
+                              pl.lit(period).alias("_period"))
 
 
 def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "computed"
@@ -191,65 +219,102 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
     if cost_mode not in COST_MODES:
         raise ValueError(f"cost mode {cost_mode!r} is not one of {', '.join(COST_MODES)}")
     periods = price_rows(table)
-    present = steps.select(
-        pl.col("model").cast(pl.Categorical),
-        pl.col("service_tier").cast(pl.String).fill_null("").alias("_tier_key"),
-        "start_time",
-        "tool_name",
-    ).collect()  # the one pass over the steps before the costs: what they need looked up
-    pairs = _pairs(present, table, periods)
-    pair, period = _price_index(present, pairs, periods)
-    tool_prices = _tool_prices(present["tool_name"], table)
-    del present
-    indexed = steps.with_columns(pl.lit(pair).alias("_pair"), pl.lit(period).alias("_period"))
-    return _costs(indexed, pairs, periods, tool_prices, table, cost_mode)
+    # What the steps need looked up: their distinct models and tiers, and tools; and what
+    # they hold at all, so that no step is checked for what none of them has.
+    distinct, tools, held = pl.collect_all([
+        steps.select(_pair_key(), pl.col("model", "service_tier").cast(pl.Categorical))
+        .unique("_key"),
+        steps.select(pl.col("tool_name").cast(pl.Categorical).unique()),
+        steps.select(pl.col("model").null_count().alias("models_missing"),
+                     *(pl.col(column).max().alias(f"most_{column}") for column, _, _ in BUCKETS),
+                     *(pl.col(column).null_count().alias(f"missing_{column}")
+                       for column, _, _ in BUCKETS))])
+    pairs = _pairs(distinct, table, periods)
+    tool_prices = _tool_prices(tools["tool_name"], table)
+    return _costs(_indexed(steps, pairs, periods), pairs, periods, tool_prices, table,
+                  cost_mode, held.row(0, named=True))
+
+
+def _both_ways(periods: pl.DataFrame, bucket: str) -> pl.Series:
+    """A bucket's price in each period below its long-context threshold, then past it."""
+    below, past = periods[f"p_{bucket}"].to_list(), periods[f"lc_{bucket}"].to_list()
+    return pl.Series([price for prices in zip(below, past, strict=True) for price in prices],
+                     dtype=pl.Float64)
+
+
+def _reason_words(tiers: pl.Series) -> pl.Series:
+    """The words of each reason in REASONS for each pair (at least one), at
+    `reason x pairs + pair`: the tier's own reasons name the pair's tier."""
+    names = tiers.to_list() or [DEFAULT_TIER]
+    return pl.Series([words.format(tier=tier) for words in REASONS for tier in names],
+                     dtype=pl.String)
 
 
 def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
-           tool_prices: dict[str, float], table: PriceTable, cost_mode: str) -> pl.LazyFrame:
-    def of_pair(column: str) -> pl.Expr:
-        return pl.lit(pairs[column]).gather(pl.col("_pair"))
+           tool_prices: dict[str, float], table: PriceTable, cost_mode: str,
+           held: dict[str, int | None]) -> pl.LazyFrame:
+    """The cost columns. `held`: what the steps hold at all (price_steps): a bucket no step
+    has tokens in costs nothing anywhere and lacks no price, a check that holds for no step
+    is not made."""
+    def of_pair(values: pl.Series) -> pl.Expr:
+        return pl.lit(values).gather(pl.col("_pair"))
 
-    def of_period(column: str) -> pl.Expr:
-        return pl.lit(periods[column]).gather(pl.col("_period"))
+    def of_period(values: pl.Series) -> pl.Expr:
+        return pl.lit(values).gather(pl.col("_period"))
 
     tokens = [pl.col(column).fill_null(0) for column, _, _ in BUCKETS]
     prompt = tokens[0] + tokens[1] + tokens[2] + tokens[3]
-    threshold = of_period("lc_threshold")
+    threshold = of_period(periods["lc_threshold"])
     long_context = threshold.is_not_null() & (
-        (prompt > threshold) | (of_period("lc_inclusive") & (prompt == threshold)))
-    price = {bucket: pl.when(pl.col("long_context_tier")).then(of_period(f"lc_{bucket}"))
-             .otherwise(of_period(f"p_{bucket}")) for _, bucket, _ in BUCKETS}
+        (prompt > threshold) | (of_period(periods["lc_inclusive"]) & (prompt == threshold)))
+    # A step's prices are its period's row, below or past the long-context threshold: one
+    # gather per bucket from the periods' prices listed both ways, period by period.
+    price_row = pl.col("_period") * 2 + pl.col("long_context_tier").cast(pl.UInt32)
+    # Buckets some step has tokens in: the others add 0 to every step's cost.
+    used = [(column, bucket) for column, bucket, _ in BUCKETS
+            if (held[f"most_{column}"] or 0) > 0]
+    price = {bucket: pl.lit(_both_ways(periods, bucket)).gather(price_row)
+             for _, bucket in used}
     has_tokens = pl.sum_horizontal(column for column, _, _ in BUCKETS) > 0
     token_counts_missing = pl.any_horizontal(pl.col(column).is_null() for column, _, _ in BUCKETS)
-    reason: pl.Expr = pl.lit(None, pl.String())
-    for column, bucket, words in reversed(BUCKETS):
-        reason = (pl.when((pl.col(column) > 0) & price[bucket].is_null())
-                  .then(pl.lit(f"no {words} price listed")).otherwise(reason))
-    model = pl.col("model")
+    known = pl.col("model").is_not_null()
     llm_kind = pl.col("kind").is_in(["llm", "embedding"]).fill_null(False)
-    reason = (
-        pl.when(model.is_not_null() & token_counts_missing)
-        .then(pl.lit("no token counts recorded"))
-        .when(model.is_null() & has_tokens).then(pl.lit("no model recorded"))
+    models_missing = bool(held["models_missing"])
+    # Every model's price row, when each model has one for all time.
+    rows = pairs["_period"] if pairs["_period"].null_count() == 0 else None
+    # Why a step's LLM call has no price: the first that holds, as a number (REASONS), then
+    # its words, the tier named where the reason is the tier's. (None: holds for no step.)
+    checks: list[pl.Expr | None] = [
+        known & token_counts_missing
+        if any(held[f"missing_{column}"] for column, _, _ in BUCKETS) else None,
+        ~known & has_tokens if models_missing else None,
         # A model call that records neither: its cost is unknown, not $0.
-        .when(model.is_null() & llm_kind).then(pl.lit("no model and no token counts recorded"))
-        .when(model.is_not_null() & of_pair("table_model").is_null())
-        .then(pl.lit(NOT_IN_TABLE))
-        .when(model.is_not_null() & ~of_pair("tier_listed"))
-        .then(pl.format("no {} tier price listed", of_pair("tier")))
-        .when(model.is_not_null() & of_period("p_input").is_null())
-        .then(pl.lit("no price in force at the step's date"))
-        .when(model.is_not_null() & pl.col("long_context_tier")
-              & of_period("lc_input").is_null())
-        .then(pl.format("no long-context {} tier price listed", of_pair("tier")))
-        .otherwise(reason)
-    )
+        ~known & llm_kind if models_missing else None,
+        known & of_pair(pairs["table_model"].is_null())
+        if pairs["table_model"].null_count() else None,
+        known & ~of_pair(pairs["tier_listed"]) if not pairs["tier_listed"].all() else None,
+        known & of_period(periods["p_input"]).is_null()
+        if rows is None or periods["p_input"].gather(rows).null_count() else None,
+        known & pl.col("long_context_tier") & of_period(periods["lc_input"]).is_null()
+        if rows is None or periods.filter(
+            pl.col("_period").is_in(rows.implode()) & pl.col("lc_threshold").is_not_null()
+            & pl.col("lc_input").is_null()).height else None,
+        *((pl.col(column) > 0) & price[bucket].is_null() if bucket in price else None
+          for column, bucket, _ in BUCKETS),
+    ]
+    code: pl.Expr = pl.lit(None, pl.UInt32)
+    for number, check in reversed(list(enumerate(checks))):
+        if check is not None:
+            code = pl.when(check).then(pl.lit(number, pl.UInt32)).otherwise(code)
+    width = max(pairs.height, 1)
+    reason = pl.lit(_reason_words(pairs["tier"])).gather(
+        code * width + pl.col("_pair").fill_null(0))
     bucket_costs = [
         pl.when(pl.col(column) > 0).then(pl.col(column) * price[bucket]).otherwise(0.0)
-        for column, bucket, _ in BUCKETS
-    ]
-    llm_cost = pl.sum_horizontal(bucket_costs) / PER_MILLION * of_pair("uplift").fill_null(1.0)
+        for column, bucket in used
+    ] or [pl.lit(0.0)]
+    llm_cost = (pl.sum_horizontal(bucket_costs) / PER_MILLION
+                * of_pair(pairs["uplift"]).fill_null(1.0))
     computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
         pl.col("tool_name").replace_strict(tool_prices, default=None,
                                            return_dtype=pl.Float64))
@@ -261,7 +326,7 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     compute_cost = pl.col("duration_s").fill_null(0.0) * per_second
     reported = pl.col("reported_cost_usd")
     reported_tool = pl.col("reported_tool_cost_usd")
-    is_call = pl.col("kind").is_in(["llm", "embedding"]) | model.is_not_null()
+    is_call = pl.col("kind").is_in(["llm", "embedding"]) | known
     computed: pl.Expr = pl.when(pl.col("computed_reason").is_null()).then(llm_cost)
     llm: pl.Expr
     final_reason: pl.Expr

@@ -47,6 +47,9 @@ class Part:
     file: str  # relative to the store
     day: str  # YYYY-MM-DD, or UNTIMED
     rows: int
+    # Columns without a value in any of its rows: a read makes them null, not reads them.
+    # (A store written before this was kept knows none: all its columns are read.)
+    null_columns: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -33,9 +33,13 @@ def write_parts(directory: Path, manifest: Manifest, steps: pl.DataFrame) -> lis
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}")
-        rows.drop(DAY).sort(ORDER).write_parquet(temporary, statistics=True)
+        rows = rows.drop(DAY)
+        # Uncompressed: read back faster (every report reads the parts) for more disk.
+        rows.sort(ORDER).write_parquet(temporary, compression="uncompressed", statistics=True)
         os.replace(temporary, target)
-        written.append(Part(relative, str(name), rows.height))
+        nulls = rows.null_count().row(0, named=True)
+        written.append(Part(relative, str(name), rows.height,
+                            [column for column, count in nulls.items() if count == rows.height]))
     return written
 
 
@@ -57,10 +61,13 @@ def parts_for(manifest: Manifest, since: dt.datetime | None, until: dt.datetime 
     return needed, others
 
 
-def scan_parts(directory: Path, parts: Sequence[Part], columns: Sequence[str]
-               ) -> pl.LazyFrame:
-    """The parts' steps with `columns` (canonical ones) and the order columns."""
-    wanted = [name for name in COLUMN_NAMES if name in columns]
+def scan_parts(directory: Path, parts: Sequence[Part], columns: Sequence[str], *,
+               skip_nulls: bool = False) -> pl.LazyFrame:
+    """The parts' steps with `columns` (canonical ones) and the order columns; with
+    `skip_nulls`, without the columns no part has a value in (the reader makes them)."""
+    null_in_all = set.intersection(*(set(part.null_columns) for part in parts)) if (
+        skip_nulls and parts) else set()
+    wanted = [name for name in COLUMN_NAMES if name in columns and name not in null_in_all]
     if not parts:
         from agentcost.schema import polars_schema
 

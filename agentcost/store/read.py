@@ -18,12 +18,14 @@ from agentcost.ingest.read import Ingested, number_steps
 from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
 from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
 from agentcost.store.manifest import UNTIMED, Part, load_manifest
-from agentcost.store.parts import ORDER, parts_for, scan_parts
+from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, parts_for, scan_parts
 
 # Read whatever a command asks for: pricing and step identity need these.
 ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
           "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
           "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
+# Beyond this many ordered runs, steps are put in order by a gather of every row instead.
+MAX_RUNS = 4096
 
 
 @dataclass
@@ -44,24 +46,55 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     manifest = load_manifest(directory)
     wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
     needed, others = parts_for(manifest, since, until)
-    stored = scan_parts(directory, needed, wanted)
+    new = pl.DataFrame()
     if inputs:
         new = fresh_steps(directory, manifest, pending_steps(
             inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
-        if new.height:
-            stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
-                               how="vertical_relaxed")
-    # One pass: sorted into reading order, every canonical column (those not read are null).
-    order = [pl.col(name) for name in ORDER]
-    steps = stored.sort(ORDER).select(
-        *canonical_expressions({name: pl.col(name) for name in wanted}), *order).collect()
+    # A column no part needed has a value in is not read, unless new steps may fill it.
+    stored = scan_parts(directory, needed, wanted, skip_nulls=not new.height)
+    if new.height:
+        stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
+                           how="vertical_relaxed")
+    read = set(stored.collect_schema().names())
+    # In reading order, then every canonical column: those not read are null, made after
+    # the steps are put in order so that they are never copied.
+    steps = in_reading_order(stored.collect()).select(
+        canonical_expressions({name: pl.col(name) for name in wanted if name in read}))
     first_day = min((part.day for part in needed), default=None)
     earlier = [part for part in others if part.day != UNTIMED and first_day is not None
                and part.day < first_day]
-    steps = _numbered(steps, directory, earlier).drop(ORDER)
+    steps = _numbered(steps, directory, earlier)
     return StoredSteps(steps, manifest.accounting(),
                        sum(part.rows for part in others if part.day != UNTIMED),
                        sum(part.rows for part in others if part.day == UNTIMED))
+
+
+def in_reading_order(steps: pl.DataFrame) -> pl.DataFrame:
+    """`steps` sorted by their order columns (then dropped), in one chunk: every later pass
+    over them is faster so. Each part is stored in order, and a log read in time order
+    leaves the day parts in long ordered runs: those runs are put together as they are, and
+    only steps scattered in many short runs are gathered one by one."""
+    rows = steps.drop(ORDER)
+    if steps.height < 2:
+        return rows.rechunk()
+    # Source number and step order in one sortable integer while both fit.
+    sources = steps[SOURCE_ORDER].max()
+    steps_stored = steps[STEP_ORDER].max()
+    assert isinstance(sources, int) and isinstance(steps_stored, int)
+    if sources.bit_length() + steps_stored.bit_length() > 62:
+        return steps.sort(ORDER).drop(ORDER)
+    key = steps[SOURCE_ORDER] * (1 << steps_stored.bit_length()) + steps[STEP_ORDER]
+    if key.is_sorted():
+        return rows.rechunk()
+    order = key.arg_sort()
+    starts = (order.diff() != 1).fill_null(True).arg_true()
+    if starts.len() > MAX_RUNS:
+        return rows[order]
+    ends = [*starts.to_list()[1:], steps.height]
+    firsts = order.gather(starts).to_list()
+    return pl.concat([rows.slice(first, end - start)
+                      for first, start, end in zip(firsts, starts.to_list(), ends, strict=True)],
+                     rechunk=True)
 
 
 def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
