@@ -144,6 +144,26 @@ def test_same_json_as_the_logs_on_the_sample_traces(run_cli, tmp_path):
     assert from_store.stdout == from_logs.stdout
 
 
+def test_a_store_of_the_first_format_is_read_and_a_newer_one_refused(run_cli, tmp_path):
+    """Format 1 listed no columns without a value: its parts are read whole, to the same
+    report. A format this version does not know is refused, naming it."""
+    store = tmp_path / "store"
+    inputs = [str(SAMPLES / "research_agent.jsonl"), str(SAMPLES / "agents.jsonl")]
+    assert run_cli("ingest", *inputs, "--store", str(store)).exit_code == 0
+    manifest = store / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    assert data["format"] == 2 and any(part["null_columns"] for part in data["parts"])
+    for part in data["parts"]:
+        del part["null_columns"]
+    manifest.write_text(json.dumps({**data, "format": 1}), encoding="utf-8")
+    from_store = run_cli("report", "--store", str(store), "-f", "json")
+    assert from_store.exit_code == 0
+    assert from_store.stdout == run_cli("report", *inputs, "-f", "json").stdout
+    manifest.write_text(json.dumps({**data, "format": 3}), encoding="utf-8")
+    newer = run_cli("report", "--store", str(store))
+    assert newer.exit_code == 1 and "store format 3" in newer.stderr
+
+
 def unnumbered_days(tmp_path: Path) -> Path:
     """Three days; task a runs across both midnights, steps without numbers (the store must
     number them among all of a's steps, also those on days it does not read)."""

@@ -112,8 +112,10 @@ class LineAccounting:
 
     def append(self, other: LineAccounting) -> None:
         """The account of the next files, read apart from those accounted so far: as one
-        read of them all after these would account them."""
-        self.files.extend(other.files)
+        read of them all after these would account them (a file listed already is listed
+        once)."""
+        listed = set(self.files)
+        self.files.extend(name for name in other.files if name not in listed)
         self.absorb(other)
         self.spans_read += other.spans_read
         self.spans_used += other.spans_used

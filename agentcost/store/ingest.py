@@ -31,7 +31,6 @@ from agentcost.store.manifest import (
     StoredSource,
     load_manifest,
     locked,
-    merge_accounting,
     save_manifest,
 )
 from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER, scan_parts, write_parts
@@ -214,10 +213,10 @@ def _account(item: _Pending, manifest: Manifest, result: IngestResult) -> None:
     if item.replaces:
         item.entry.accounting = accounting
     else:
-        merge_accounting(item.entry.accounting, accounting)
+        item.entry.accounting.append(accounting)
         # one source is one file of its format, however many times it was read
         item.entry.accounting.formats = dict.fromkeys(item.entry.accounting.formats, 1)
-    merge_accounting(result.accounting, accounting)
+    result.accounting.append(accounting)
 
 
 def _account_repeats(item: _Pending, matches: pl.DataFrame) -> None:

@@ -21,7 +21,10 @@ MANIFEST = "manifest.json"
 STEPS = "steps"
 UNTIMED = "untimed"  # the day partition of steps without a start time
 LOCK = ".lock"
-FORMAT_VERSION = 1
+# 2: parts list the columns they hold no value in. A store of format 1 is read as it is (its
+# parts list none), and written as 2 from its next ingest on.
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Manifest:
         """Every source's account of its lines, as if all had been read in one run."""
         merged = LineAccounting()
         for source in self.sources:
-            merge_accounting(merged, source.accounting)
+            merged.append(source.accounting)
         return merged
 
 
@@ -90,9 +93,9 @@ def load_manifest(directory: Path, *, create: bool = False) -> Manifest:
                          f"with `agentcost ingest TRACES --store {directory}`")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT_VERSION:
+        if data.get("format") not in READ_VERSIONS:
             raise InputError(f"{path}: store format {data.get('format')!r}, this agentcost "
-                             f"reads format {FORMAT_VERSION}")
+                             f"reads formats {' and '.join(map(str, READ_VERSIONS))}")
         return Manifest(
             sources=[_source(item) for item in data["sources"]],
             parts=[Part(**item) for item in data["parts"]],
@@ -122,28 +125,6 @@ def locked(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def merge_accounting(into: LineAccounting, other: LineAccounting) -> None:
-    """`other`'s lines, spans, formats and notes added to `into`; its files after `into`'s."""
-    into.files.extend(name for name in other.files if name not in into.files)
-    into.lines_read += other.lines_read
-    into.lines_used += other.lines_used
-    into.lines_blank += other.lines_blank
-    into.lines_repeated += other.lines_repeated
-    into.spans_read += other.spans_read
-    into.spans_used += other.spans_used
-    into.spans_repeated += other.spans_repeated
-    for mine, theirs in ((into.skipped, other.skipped), (into.notes, other.notes),
-                         (into.spans_not_steps, other.spans_not_steps),
-                         (into.spans_skipped, other.spans_skipped)):
-        for reason, tally in theirs.items():
-            mine.setdefault(reason, Tally()).add_repeats(tally.examples, tally.earlier,
-                                                         tally.count)
-    for label, count in other.formats.items():
-        into.formats[label] = into.formats.get(label, 0) + count
-    for label, evidence in other.evidence.items():
-        into.evidence.setdefault(label, evidence)
 
 
 def _source(item: dict[str, Any]) -> StoredSource:

