@@ -32,13 +32,15 @@ def render_bytes(result: Report | Simulation | Comparison | Sequence[Crossed],
     """`result` written as `fmt`. For a report: the task table sorted by `sort` (descending;
     task: ascending), `top` tasks (default: 20 in a table, all in the other formats)."""
     from agentcost.analysis.report import Report
-    from agentcost.api import Comparison
-    from agentcost.simulation.engine import Simulation
 
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r}: use one of {', '.join(FORMATS)}")
     if isinstance(result, Report):
         return _report(result, fmt, sort=sort, top=top, width=width, color=color)
+    # Imported only for what needs them: a report's rendering does without the simulations'.
+    from agentcost.api import Comparison
+    from agentcost.simulation.engine import Simulation
+
     if isinstance(result, Simulation):
         result = Comparison((result,))
     if isinstance(result, Comparison):
