@@ -416,6 +416,35 @@ def test_batches_come_back_in_file_order(monkeypatch, tmp_path):
         t.count for t in apart.accounting.notes.values()]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_step_keeps_its_own_session_whatever_the_files_first_one(monkeypatch, tmp_path,
+                                                                     jobs):
+    """A file's rows leave out the session of its first step (claude_lines.py) and get it
+    back; a line of another session, and a line with none (the file's name then), keep
+    theirs. Two files of different first sessions, in batches of their own, on one process
+    and on two: with --task-key session, each step's task is its line's session."""
+    write(tmp_path / "p" / "s1.jsonl", [
+        response("m1", "2026-11-02T10:00:01Z"),                        # s1, the first
+        {**response("m2", "2026-11-02T10:00:02Z"), "sessionId": "s9"},  # another
+        {**response("m3", "2026-11-02T10:00:03Z"), "sessionId": None},  # none: s1 by name
+        response("m4", "2026-11-02T10:00:04Z", content=[
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]),
+    ])
+    write(tmp_path / "p" / "agent-a1.jsonl", [
+        {**response("m5", "2026-11-02T10:00:05Z"), "sessionId": "s9"},  # s9, the first
+        {**response("m6", "2026-11-02T10:00:06Z", content=[
+            {"type": "tool_use", "id": "t2", "name": "Read", "input": {}}])},  # s1
+        {**response("m7", "2026-11-02T10:00:07Z"), "sessionId": None},  # none: agent-a1
+    ])
+    monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
+    steps = read_steps([str(tmp_path / "p")], task_key="session", jobs=jobs).steps
+    assert steps.select("span_id", "session_id", "task_id").rows() == [
+        ("m5", "s9", "s9"), ("m6", "s1", "s1"), ("t2", "s1", "s1"),
+        ("m7", "agent-a1", "agent-a1"),
+        ("m1", "s1", "s1"), ("m2", "s9", "s9"), ("m3", "s1", "s1"), ("m4", "s1", "s1"),
+        ("t1", "s1", "s1")]
+
+
 def test_claude_code_steps_take_their_files_place_among_other_formats(tmp_path, write_jsonl):
     native = write_jsonl([{"task_id": "n1", "model": "gpt-4o", "input_tokens": 1,
                            "output_tokens": 1}], name="b-native.jsonl")

@@ -62,6 +62,10 @@ class ClaudeRows:
     number (`_file`, an index into `displays`): made into frames a batch at a time."""
 
     displays: list[str] = field(default_factory=list)
+    # The session of each file's first response or tool row (by file number): its rows of that
+    # session leave `session_id` out (null), to be filled from here when the frames are taken.
+    # A file is mostly one session: its rows go between processes without it.
+    file_sessions: dict[int, str] = field(default_factory=dict)
     pending: dict[str, list[tuple[Any, ...]]] = field(
         default_factory=lambda: {kind: [] for kind in KINDS})
     frames: dict[str, list[pl.DataFrame]] = field(
@@ -88,12 +92,18 @@ class ClaudeRows:
         return flushed
 
     def frame(self, kind: str) -> pl.DataFrame:
-        """Every row of one kind read so far."""
+        """Every row of one kind read so far, each with its session."""
         import polars as pl
 
         self.flush()
         frames = self.frames[kind] or [_frame([], kind)]
-        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+        rows = _whole(pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0],
+                      kind)
+        if kind not in ("responses", "tools") or not self.file_sessions:
+            return rows
+        session = pl.col("_file").replace_strict(self.file_sessions, default=None,
+                                                 return_dtype=pl.String)
+        return rows.with_columns(pl.coalesce("session_id", session).alias("session_id"))
 
     def absorb(self, other: ClaudeRows) -> None:
         """The rows another process read (of files numbered here), after those read so far."""
@@ -101,6 +111,7 @@ class ClaudeRows:
             if other.frames[kind]:
                 self.flush()
                 self.frames[kind].extend(other.frames[kind])
+        self.file_sessions.update(other.file_sessions)
         for why, places in other.no_call.items():
             self.no_call.setdefault(why, []).extend(places)
         self.repeated.extend(other.repeated)
@@ -162,6 +173,7 @@ class _LineReader:
         self.repeated = rows.repeated
         self.file = file
         self.session = session
+        self.file_session: str | None = None  # see ClaudeRows.file_sessions
         self.tool_args = options.tool_args
         self.agent_types = options.agent_types
         self.places = options.places
@@ -198,13 +210,19 @@ class _LineReader:
         self.rows.no_call.setdefault(why, []).append((self.file, number))
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
-        """The row's first columns; PLACE_COLUMNS too when they are read."""
+        """The row's first columns; PLACE_COLUMNS too when they are read. The session is left
+        out when it is the file's (ClaudeRows.file_sessions)."""
+        session = record.sessionId or self.session
+        if session == self.file_session:
+            session = None
+        elif self.file_session is None:
+            self.file_session = self.rows.file_sessions[self.file] = session
+            session = None
         if not self.full:
-            return (self.file, number, record.sessionId or self.session, record.timestamp,
-                    record.isSidechain is True)
+            return (self.file, number, session, record.timestamp, record.isSidechain is True)
         placed = cast(PlacedLine, record)
-        return (self.file, number, record.sessionId or self.session, record.timestamp,
-                record.isSidechain is True, placed.agentId, placed.cwd, placed.gitBranch)
+        return (self.file, number, session, record.timestamp, record.isSidechain is True,
+                placed.agentId, placed.cwd, placed.gitBranch)
 
     def _assistant(self, number: int, record: Line) -> None:
         message = record.message
@@ -382,16 +400,27 @@ def _schemas() -> dict[str, dict[str, pl.DataType]]:
 
 
 def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
-    """Column by column: much faster than polars' reading of rows. Rows read without the
-    working directory, branch and sub-agent id (`_LineReader._where`) get them as nulls."""
+    """Column by column: much faster than polars' reading of rows. A column with no value
+    (the working directory, branch and sub-agent id of rows read without them,
+    `_LineReader._where`; a tool call's input when not read) is left out: `_whole` puts it
+    back, once, for all the rows of a kind. Frames go between processes without them."""
     import polars as pl
 
     schema = _schemas()[kind]
+    if not rows:
+        return pl.DataFrame(schema=schema)
     lean = [name for name in schema if name not in PLACE_COLUMNS]
-    names = lean if rows and len(rows[0]) == len(lean) else list(schema)
-    columns = dict(zip(names, zip(*rows, strict=True) if rows else [()] * len(names),
-                       strict=True))
+    names = lean if len(rows[0]) == len(lean) else list(schema)
     return pl.DataFrame([
-        pl.Series(name, columns[name], dtype) if name in columns
-        else pl.repeat(None, len(rows), dtype=dtype, eager=True).alias(name)
-        for name, dtype in schema.items()])
+        pl.Series(name, values, schema[name])
+        for name, values in zip(names, zip(*rows, strict=True), strict=True)
+        if values.count(None) < len(values)])
+
+
+def _whole(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """`rows` with every column of their kind, in order: those left out, as nulls."""
+    import polars as pl
+
+    present = set(rows.columns)
+    return rows.select(pl.col(name) if name in present else pl.lit(None, dtype).alias(name)
+                       for name, dtype in _schemas()[kind].items())
