@@ -212,7 +212,7 @@ class _LineReader:
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
         """The row's first columns; PLACE_COLUMNS too when they are read. The session is left
         out when it is the file's (ClaudeRows.file_sessions)."""
-        session = record.sessionId or self.session
+        session: str | None = record.sessionId or self.session
         if session == self.file_session:
             session = None
         elif self.file_session is None:
