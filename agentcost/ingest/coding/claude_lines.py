@@ -212,12 +212,10 @@ class _LineReader:
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
         """The row's first columns; PLACE_COLUMNS too when they are read. The session is left
         out when it is the file's (ClaudeRows.file_sessions)."""
-        session: str | None = record.sessionId or self.session
-        if session == self.file_session:
-            session = None
-        elif self.file_session is None:
-            self.file_session = self.rows.file_sessions[self.file] = session
-            session = None
+        own = record.sessionId or self.session
+        if self.file_session is None:
+            self.file_session = self.rows.file_sessions[self.file] = own
+        session = None if own == self.file_session else own
         if not self.full:
             return (self.file, number, session, record.timestamp, record.isSidechain is True)
         placed = cast(PlacedLine, record)
