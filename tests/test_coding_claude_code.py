@@ -182,6 +182,32 @@ def test_streamed_lines_keep_the_largest_usage(tmp_path):
         "usage"].count == 3
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_lines_folded_in_every_batch_are_all_counted_and_the_first_named(monkeypatch, tmp_path,
+                                                                         jobs):
+    """Two files, a batch each: a response streamed as 8 lines (7 folded into the largest),
+    then one as 4 (3 folded); in the second file, 6 lines (5 folded). 15 folded lines in all;
+    the note names the first file's first folded lines: its lines 1, 2, 3, 4, 5 (line 6,
+    with 60 output tokens, is the one kept; each later, smaller line is folded too)."""
+    def streamed(message_id: str, outputs: list[int]) -> list[dict[str, Any]]:
+        return [response(message_id, f"2026-11-02T10:00:{second:02d}Z", output_tokens=tokens)
+                for second, tokens in enumerate(outputs)]
+
+    write(tmp_path / "p" / "s1.jsonl", [*streamed("m1", [1, 2, 3, 4, 5, 60, 6, 7]),
+                                        *streamed("m2", [1, 2, 30, 3])])
+    write(tmp_path / "p" / "s2.jsonl", streamed("m3", [1, 2, 3, 4, 5, 90]))
+    monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
+    ingested = read_steps([str(tmp_path / "p")], jobs=jobs)
+    assert llm_totals(ingested.steps)["output_tokens"] == 60 + 30 + 90
+    note = ingested.accounting.notes[
+        "assistant line repeating a response already counted (a line per content block, a "
+        "resumed session's copy, a sub-agent's replay): counted once, with its largest "
+        "usage"]
+    assert note.count == 7 + 3 + 5
+    assert [line for _, line in note.examples] == [1, 2, 3, 4, 5]
+    assert {Path(file).name for file, _ in note.examples} == {"s1.jsonl"}
+
+
 def test_a_resumed_sessions_copy_in_another_file_counts_once(tmp_path):
     """The resumed session's file starts with a copy of the earlier one (a new session id,
     the same message ids and prompt uuids), then goes on: the copy adds nothing, and its

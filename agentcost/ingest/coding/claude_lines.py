@@ -14,6 +14,7 @@ yet across lines or files (claude_steps.py does that once every file is read):
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,6 +52,8 @@ ADVISOR = "advisor_message"
 # Where a step was taken, read only for the reports that show it.
 PLACE_COLUMNS = ("agent_id", "cwd", "git_branch")
 KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
+# The lines a note names as examples (the first, in file and line order).
+EXAMPLES = 5
 # Rows kept as Python tuples before they are made a frame: a frame per file would cost more
 # than the file's lines when a folder holds thousands of small files.
 FLUSH_ROWS = 100_000
@@ -73,8 +76,14 @@ class ClaudeRows:
     # Lines read and not made into a row, by why (file number, line): noted, never lost in
     # silence.
     no_call: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    # Lines of a response folded into the line kept for it (file number, line).
+    # Lines of a response folded into the line kept for it (file number, line): the first
+    # EXAMPLES of them once rows are flushed, and how many others there were.
     repeated: list[tuple[int, int]] = field(default_factory=list)
+    repeated_others: int = 0
+
+    @property
+    def repeated_count(self) -> int:
+        return len(self.repeated) + self.repeated_others
 
     def start_file(self, display: str) -> int:
         self.displays.append(display)
@@ -83,6 +92,7 @@ class ClaudeRows:
     def flush(self, *, at_least: int = 0) -> bool:
         """Pending rows of each kind (when at least `at_least` of them) into a frame; whether
         any were."""
+        self._first_repeated()
         flushed = False
         for kind, rows in self.pending.items():
             if rows and len(rows) >= at_least:
@@ -101,9 +111,10 @@ class ClaudeRows:
                       kind)
         if kind not in ("responses", "tools") or not self.file_sessions:
             return rows
-        session = pl.col("_file").replace_strict(self.file_sessions, default=None,
-                                                 return_dtype=pl.String)
-        return rows.with_columns(pl.coalesce("session_id", session).alias("session_id"))
+        by_file = pl.Series([self.file_sessions.get(file) for file in range(len(self.displays))],
+                            dtype=pl.String)
+        return rows.with_columns(pl.coalesce("session_id", pl.lit(by_file).gather("_file"))
+                                 .alias("session_id"))
 
     def absorb(self, other: ClaudeRows) -> None:
         """The rows another process read (of files numbered here), after those read so far."""
@@ -115,6 +126,15 @@ class ClaudeRows:
         for why, places in other.no_call.items():
             self.no_call.setdefault(why, []).extend(places)
         self.repeated.extend(other.repeated)
+        self.repeated_others += other.repeated_others
+        self._first_repeated()
+
+    def _first_repeated(self) -> None:
+        """Only the first EXAMPLES folded lines are kept (in place: the line readers add to
+        the list), the others counted."""
+        if len(self.repeated) > EXAMPLES:
+            self.repeated_others += len(self.repeated) - EXAMPLES
+            self.repeated[:] = heapq.nsmallest(EXAMPLES, self.repeated)
 
 
 @dataclass(frozen=True)
