@@ -92,13 +92,14 @@ class ClaudeRows:
     def flush(self, *, at_least: int = 0) -> bool:
         """Pending rows of each kind (when at least `at_least` of them) into a frame; whether
         any were."""
-        self._first_repeated()
         flushed = False
         for kind, rows in self.pending.items():
             if rows and len(rows) >= at_least:
                 self.frames[kind].append(_frame(rows, kind))
                 rows.clear()
                 flushed = True
+        if flushed:
+            self._first_repeated()
         return flushed
 
     def frame(self, kind: str) -> pl.DataFrame:
