@@ -34,9 +34,10 @@ Jobs = int | Literal["auto"]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# Chunks queued per worker: one being worked on and one waiting, so that a worker never sits
-# idle while this process is busy with a chunk of its own, and few results are held at once.
-QUEUED_PER_WORKER = 2
+# Chunks queued per worker: one being worked on and two waiting. This process hands out more
+# only between chunks of its own, which may take longer than a worker's: with one waiting, a
+# worker that finishes early sits idle until then. Few results are held at once.
+QUEUED_PER_WORKER = 3
 # "auto" gives a process to each this much input, up to the usable cores: below twice this,
 # one process, as a worker's start (a Python importing polars) would cost more than it saves.
 AUTO_BYTES_PER_PROCESS = 16 * 1024 * 1024
