@@ -182,9 +182,7 @@ def test_streamed_lines_keep_the_largest_usage(tmp_path):
         "usage"].count == 3
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_lines_folded_in_every_batch_are_all_counted_and_the_first_named(monkeypatch, tmp_path,
-                                                                         jobs):
+def test_lines_folded_in_every_batch_are_all_counted_and_the_first_named(monkeypatch, tmp_path):
     """Two files, a batch each: a response streamed as 8 lines (7 folded into the largest),
     then one as 4 (3 folded); in the second file, 6 lines (5 folded). 15 folded lines in all;
     the note names the first file's first folded lines: its lines 1, 2, 3, 4, 5 (line 6,
@@ -197,7 +195,7 @@ def test_lines_folded_in_every_batch_are_all_counted_and_the_first_named(monkeyp
                                         *streamed("m2", [1, 2, 30, 3])])
     write(tmp_path / "p" / "s2.jsonl", streamed("m3", [1, 2, 3, 4, 5, 90]))
     monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
-    ingested = read_steps([str(tmp_path / "p")], jobs=jobs)
+    ingested = read_steps([str(tmp_path / "p")])
     assert llm_totals(ingested.steps)["output_tokens"] == 60 + 30 + 90
     note = ingested.accounting.notes[
         "assistant line repeating a response already counted (a line per content block, a "
@@ -442,13 +440,12 @@ def test_batches_come_back_in_file_order(monkeypatch, tmp_path):
         t.count for t in apart.accounting.notes.values()]
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_each_step_keeps_its_own_session_whatever_the_files_first_one(monkeypatch, tmp_path,
-                                                                     jobs):
+def test_each_step_keeps_its_own_session_whatever_the_files_first_one(monkeypatch, tmp_path):
     """A file's rows leave out the session of its first step (claude_lines.py) and get it
     back; a line of another session, and a line with none (the file's name then), keep
-    theirs. Two files of different first sessions, in batches of their own, on one process
-    and on two: with --task-key session, each step's task is its line's session."""
+    theirs. Two files of different first sessions, in batches of their own (as they would
+    come back from two processes): with --task-key session, each step's task is its line's
+    session."""
     write(tmp_path / "p" / "s1.jsonl", [
         response("m1", "2026-11-02T10:00:01Z"),                        # s1, the first
         {**response("m2", "2026-11-02T10:00:02Z"), "sessionId": "s9"},  # another
@@ -463,7 +460,7 @@ def test_each_step_keeps_its_own_session_whatever_the_files_first_one(monkeypatc
         {**response("m7", "2026-11-02T10:00:07Z"), "sessionId": None},  # none: agent-a1
     ])
     monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
-    steps = read_steps([str(tmp_path / "p")], task_key="session", jobs=jobs).steps
+    steps = read_steps([str(tmp_path / "p")], task_key="session").steps
     assert steps.select("span_id", "session_id", "task_id").rows() == [
         ("m5", "s9", "s9"), ("m6", "s1", "s1"), ("t2", "s1", "s1"),
         ("m7", "agent-a1", "agent-a1"),
