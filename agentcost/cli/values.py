@@ -31,6 +31,7 @@ def without_pydantic(params: Iterable[Parameter]) -> None:
     """Give each of a command's parameters the checks below, unless it has its own already."""
     try:
         from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_choice, coerce_cli_path  # noqa: F401 (_leaf's)
     except ImportError:  # another typer: its own checks
         return
 
@@ -48,8 +49,12 @@ def without_pydantic(params: Iterable[Parameter]) -> None:
         descriptor = getattr(param, "type_descriptor", None)
         if (getattr(param, "_runtime_param", False) is None and descriptor is not None
                 and descriptor.file_annotation is None):
-            param._runtime_param = PlainValue(  # type: ignore[attr-defined]
-                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
+            try:
+                plain = PlainValue(parameter_info=descriptor.parameter_info,
+                                   annotation=descriptor.annotation)
+            except TypeError:  # another typer's RuntimeParam: its own checks
+                return
+            param._runtime_param = plain  # type: ignore[attr-defined]
 
 
 def _coerced(annotation: Any, info: ParameterInfo, value: Any, param: Any, ctx: Context) -> Any:
