@@ -34,9 +34,10 @@ Jobs = int | Literal["auto"]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# Chunks queued per worker: one being worked on and one waiting, so that a worker never sits
-# idle while this process is busy with a chunk of its own, and few results are held at once.
-QUEUED_PER_WORKER = 2
+# Chunks queued per worker: one being worked on and two waiting. This process hands out more
+# only between chunks of its own, which may take longer than a worker's: with one waiting, a
+# worker that finishes early sits idle until then. Few results are held at once.
+QUEUED_PER_WORKER = 3
 # "auto" gives a process to each this much input, up to the usable cores: below twice this,
 # one process, as a worker's start (a Python importing polars) would cost more than it saves.
 AUTO_BYTES_PER_PROCESS = 16 * 1024 * 1024
@@ -45,6 +46,10 @@ MAX_JOBS = 256
 WORKER_FAILURES = (BrokenExecutor, OSError)
 PARENT_CHECK_SECONDS = 0.5
 POLARS_THREADS = "POLARS_MAX_THREADS"
+# A worker writes each result into a pipe that this process reads. A result larger than the
+# pipe holds (64 KiB by default) keeps the worker waiting until this process, busy with items
+# of its own, has read it; Linux lets a pipe hold up to 1 MiB (fs.pipe-max-size) unprivileged.
+RESULT_PIPE_BYTES = 1024 * 1024
 # How long a reader thread is waited for once its consumer stops (Ctrl-C, an error): it may be
 # inside a read that returns only with more input (a pipe). It is a daemon thread.
 READER_STOP_SECONDS = 0.2
@@ -171,10 +176,26 @@ def _pool(workers: int) -> tuple[ProcessPoolExecutor, Future[None]]:
                                    initargs=(os.getpid(),),
                                    mp_context=multiprocessing.get_context("spawn"))
         try:
+            _roomy_result_pipe(pool)
             return pool, pool.submit(_ready)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _roomy_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """The pool's result pipe made RESULT_PIPE_BYTES large, where the system allows it (Linux).
+    The pipe is the executor's own: where it is not found as expected, it is left as it is."""
+    try:
+        import fcntl
+    except ImportError:  # not on a Unix
+        return
+    result_queue = getattr(pool, "_result_queue", None)
+    reader = getattr(result_queue, "_reader", None)
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if reader is not None and resize is not None:
+        with suppress(OSError, ValueError):  # a lower system limit: the default size stays
+            fcntl.fcntl(reader.fileno(), resize, RESULT_PIPE_BYTES)
 
 
 @contextmanager

@@ -182,6 +182,30 @@ def test_streamed_lines_keep_the_largest_usage(tmp_path):
         "usage"].count == 3
 
 
+def test_lines_folded_in_every_batch_are_all_counted_and_the_first_named(monkeypatch, tmp_path):
+    """Two files, a batch each: a response streamed as 8 lines (7 folded into the largest),
+    then one as 4 (3 folded); in the second file, 6 lines (5 folded). 15 folded lines in all;
+    the note names the first file's first folded lines: its lines 1, 2, 3, 4, 5 (line 6,
+    with 60 output tokens, is the one kept; each later, smaller line is folded too)."""
+    def streamed(message_id: str, outputs: list[int]) -> list[dict[str, Any]]:
+        return [response(message_id, f"2026-11-02T10:00:{second:02d}Z", output_tokens=tokens)
+                for second, tokens in enumerate(outputs)]
+
+    write(tmp_path / "p" / "s1.jsonl", [*streamed("m1", [1, 2, 3, 4, 5, 60, 6, 7]),
+                                        *streamed("m2", [1, 2, 30, 3])])
+    write(tmp_path / "p" / "s2.jsonl", streamed("m3", [1, 2, 3, 4, 5, 90]))
+    monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
+    ingested = read_steps([str(tmp_path / "p")])
+    assert llm_totals(ingested.steps)["output_tokens"] == 60 + 30 + 90
+    note = ingested.accounting.notes[
+        "assistant line repeating a response already counted (a line per content block, a "
+        "resumed session's copy, a sub-agent's replay): counted once, with its largest "
+        "usage"]
+    assert note.count == 7 + 3 + 5
+    assert [line for _, line in note.examples] == [1, 2, 3, 4, 5]
+    assert {Path(file).name for file, _ in note.examples} == {"s1.jsonl"}
+
+
 def test_a_resumed_sessions_copy_in_another_file_counts_once(tmp_path):
     """The resumed session's file starts with a copy of the earlier one (a new session id,
     the same message ids and prompt uuids), then goes on: the copy adds nothing, and its
@@ -414,6 +438,34 @@ def test_batches_come_back_in_file_order(monkeypatch, tmp_path):
     assert together.accounting.notes.keys() == apart.accounting.notes.keys()
     assert [t.count for t in together.accounting.notes.values()] == [
         t.count for t in apart.accounting.notes.values()]
+
+
+def test_each_step_keeps_its_own_session_whatever_the_files_first_one(monkeypatch, tmp_path):
+    """A file's rows leave out the session of its first step (claude_lines.py) and get it
+    back; a line of another session, and a line with none (the file's name then), keep
+    theirs. Two files of different first sessions, in batches of their own (as they would
+    come back from two processes): with --task-key session, each step's task is its line's
+    session."""
+    write(tmp_path / "p" / "s1.jsonl", [
+        response("m1", "2026-11-02T10:00:01Z"),                        # s1, the first
+        {**response("m2", "2026-11-02T10:00:02Z"), "sessionId": "s9"},  # another
+        {**response("m3", "2026-11-02T10:00:03Z"), "sessionId": None},  # none: s1 by name
+        response("m4", "2026-11-02T10:00:04Z", content=[
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]),
+    ])
+    write(tmp_path / "p" / "agent-a1.jsonl", [
+        {**response("m5", "2026-11-02T10:00:05Z"), "sessionId": "s9"},  # s9, the first
+        {**response("m6", "2026-11-02T10:00:06Z", content=[
+            {"type": "tool_use", "id": "t2", "name": "Read", "input": {}}])},  # s1
+        {**response("m7", "2026-11-02T10:00:07Z"), "sessionId": None},  # none: agent-a1
+    ])
+    monkeypatch.setattr(claude_parse, "BATCH_BYTES", 1)
+    steps = read_steps([str(tmp_path / "p")], task_key="session").steps
+    assert steps.select("span_id", "session_id", "task_id").rows() == [
+        ("m5", "s9", "s9"), ("m6", "s1", "s1"), ("t2", "s1", "s1"),
+        ("m7", "agent-a1", "agent-a1"),
+        ("m1", "s1", "s1"), ("m2", "s9", "s9"), ("m3", "s1", "s1"), ("m4", "s1", "s1"),
+        ("t1", "s1", "s1")]
 
 
 def test_claude_code_steps_take_their_files_place_among_other_formats(tmp_path, write_jsonl):

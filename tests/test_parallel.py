@@ -228,3 +228,28 @@ def test_claude_code_workers_start_ahead_only_for_logs_enough_to_share(tmp_path,
     read_steps([str(tmp_path)], jobs=2)
     assert started == [1]  # past one batch with the second log: one worker beside this one
     assert no_children_within(30)
+
+
+def big_result(size: int) -> tuple[bytes, int]:
+    return b"x" * size, os.getpid()
+
+
+def test_a_worker_hands_back_a_result_of_up_to_a_mib_without_waiting_for_it_to_be_read():
+    """The workers' result pipe holds 1 MiB where the system allows it (else its 64 KiB
+    stay), and results of any size still come back whole."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    from agentcost.parallel import RESULT_PIPE_BYTES, Workers
+
+    with open("/proc/sys/fs/pipe-max-size") as limit:
+        allowed = int(limit.read()) >= RESULT_PIPE_BYTES
+    workers = Workers(1)
+    pool = workers._pool
+    assert pool is not None
+    size = fcntl.fcntl(pool[0]._result_queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
+    assert size == (RESULT_PIPE_BYTES if allowed else 64 * 1024)
+    sizes = [10, 900 * 1024, 3 * RESULT_PIPE_BYTES, 10]
+    back = list(ordered_map(big_result, sizes, jobs=2, workers=workers))
+    assert [len(data) for data, _ in back] == sizes
+    assert no_children_within(30)

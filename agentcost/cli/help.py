@@ -1,5 +1,6 @@
 """How the commands' --help reads at 80 columns: options in panels, no type noise on flags,
-the description's paragraphs flowing, and examples at the end."""
+the description's paragraphs flowing, and examples at the end; and their values checked
+without pydantic (values.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup, TyperOption
+
+from agentcost.cli.values import without_pydantic
 
 # The panels options are grouped in, in this order where a command has them.
 INPUT = "Input"
@@ -38,10 +41,18 @@ class Command(TyperCommand):
     def get_help_option(self, ctx: Any) -> TyperOption | None:
         return _quiet_help_flag(super().get_help_option(ctx))
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        without_pydantic(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
 
 class Group(TyperGroup):
     def get_help_option(self, ctx: Any) -> TyperOption | None:
         return _quiet_help_flag(super().get_help_option(ctx))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        without_pydantic(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
 
 def described(callback: Callable[..., Any]) -> str:

@@ -51,17 +51,22 @@ def pick(input_bytes: int, available: int | None) -> str:
 
 
 def estimated_bytes(paths: Sequence[str]) -> int:
-    """The text the inputs hold, as far as their sizes tell (stdin and pipes: nothing)."""
-    from agentcost.ingest.sources import expand_inputs
+    """The text the inputs hold, as far as their sizes tell (stdin and pipes: nothing). A
+    folder's files are sized as they are found, without the reading's sources made of them
+    (sorted, each read once): a file named twice counts twice in an estimate."""
+    from agentcost.ingest.sources import expand_inputs, trace_files_found
 
-    sources, _ = expand_inputs(list(paths))
     total = 0
-    for source in sources:
-        if source.read_once:
-            continue
-        size = source.size if source.size is not None else _file_size(source)
+    for path in paths:
+        if os.path.isdir(path):
+            sized = [(entry.name, entry.stat().st_size) for entry in trace_files_found(path)]
+        else:  # a file, a glob, a pipe, object storage
+            sized = [(source.display, source.size if source.size is not None
+                      else _file_size(source))
+                     for source in expand_inputs([path])[0] if not source.read_once]
         # By its name: an estimate is not worth opening every file of a folder for.
-        total += size * GZIP_RATIO if source.display.lower().endswith(".gz") else size
+        total += sum(size * GZIP_RATIO if name.lower().endswith(".gz") else size
+                     for name, size in sized)
     return total
 
 

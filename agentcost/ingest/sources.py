@@ -163,11 +163,17 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
 
 
 def _trace_files(folder: Path) -> list[Path]:
-    """The trace files under `folder`, in path order: its folders are searched, not those a
-    link points to (as `Path.rglob` does), and a file is looked at only when its name is a
-    trace file's."""
-    found: list[str] = []
-    folders = [str(folder)]
+    """The trace files under `folder` (`trace_files_found`), in path order."""
+    found = [entry.path for entry in trace_files_found(str(folder))]
+    # Path order (part by part), without making a Path of each to compare them.
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
+
+
+def trace_files_found(folder: str) -> Iterator[os.DirEntry[str]]:
+    """The trace files under `folder`, as found: its folders are searched, not those a link
+    points to (as `Path.rglob` does), and a file is looked at only when its name is a trace
+    file's."""
+    folders = [folder]
     while folders:
         try:
             with os.scandir(folders.pop()) as entries:
@@ -175,11 +181,9 @@ def _trace_files(folder: Path) -> list[Path]:
                     if entry.is_dir(follow_symlinks=False):
                         folders.append(entry.path)
                     elif _is_trace_name(entry.name) and entry.is_file():
-                        found.append(entry.path)
+                        yield entry
         except OSError:  # a folder that cannot be listed holds nothing to read
             continue
-    # Path order (part by part), without making a Path of each to compare them.
-    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
 
 
 def _is_trace_name(name: str) -> bool:

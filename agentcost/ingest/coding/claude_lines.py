@@ -14,6 +14,7 @@ yet across lines or files (claude_steps.py does that once every file is read):
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,6 +52,8 @@ ADVISOR = "advisor_message"
 # Where a step was taken, read only for the reports that show it.
 PLACE_COLUMNS = ("agent_id", "cwd", "git_branch")
 KINDS = ("responses", "tools", "prompts", "advisors", "agent_links", "agent_types")
+# The lines a note names as examples (the first, in file and line order).
+EXAMPLES = 5
 # Rows kept as Python tuples before they are made a frame: a frame per file would cost more
 # than the file's lines when a folder holds thousands of small files.
 FLUSH_ROWS = 100_000
@@ -62,6 +65,10 @@ class ClaudeRows:
     number (`_file`, an index into `displays`): made into frames a batch at a time."""
 
     displays: list[str] = field(default_factory=list)
+    # The session of each file's first response or tool row (by file number): its rows of that
+    # session leave `session_id` out (null), to be filled from here when the frames are taken.
+    # A file is mostly one session: its rows go between processes without it.
+    file_sessions: dict[int, str] = field(default_factory=dict)
     pending: dict[str, list[tuple[Any, ...]]] = field(
         default_factory=lambda: {kind: [] for kind in KINDS})
     frames: dict[str, list[pl.DataFrame]] = field(
@@ -69,8 +76,14 @@ class ClaudeRows:
     # Lines read and not made into a row, by why (file number, line): noted, never lost in
     # silence.
     no_call: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    # Lines of a response folded into the line kept for it (file number, line).
+    # Lines of a response folded into the line kept for it (file number, line): the first
+    # EXAMPLES of them once rows are flushed, and how many others there were.
     repeated: list[tuple[int, int]] = field(default_factory=list)
+    repeated_others: int = 0
+
+    @property
+    def repeated_count(self) -> int:
+        return len(self.repeated) + self.repeated_others
 
     def start_file(self, display: str) -> int:
         self.displays.append(display)
@@ -85,15 +98,24 @@ class ClaudeRows:
                 self.frames[kind].append(_frame(rows, kind))
                 rows.clear()
                 flushed = True
+        if flushed:
+            self._first_repeated()
         return flushed
 
     def frame(self, kind: str) -> pl.DataFrame:
-        """Every row of one kind read so far."""
+        """Every row of one kind read so far, each with its session."""
         import polars as pl
 
         self.flush()
         frames = self.frames[kind] or [_frame([], kind)]
-        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+        rows = _whole(pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0],
+                      kind)
+        if kind not in ("responses", "tools") or not self.file_sessions:
+            return rows
+        by_file = pl.Series([self.file_sessions.get(file) for file in range(len(self.displays))],
+                            dtype=pl.String)
+        return rows.with_columns(pl.coalesce("session_id", pl.lit(by_file).gather("_file"))
+                                 .alias("session_id"))
 
     def absorb(self, other: ClaudeRows) -> None:
         """The rows another process read (of files numbered here), after those read so far."""
@@ -101,9 +123,19 @@ class ClaudeRows:
             if other.frames[kind]:
                 self.flush()
                 self.frames[kind].extend(other.frames[kind])
+        self.file_sessions.update(other.file_sessions)
         for why, places in other.no_call.items():
             self.no_call.setdefault(why, []).extend(places)
         self.repeated.extend(other.repeated)
+        self.repeated_others += other.repeated_others
+        self._first_repeated()
+
+    def _first_repeated(self) -> None:
+        """Only the first EXAMPLES folded lines are kept (in place: the line readers add to
+        the list), the others counted."""
+        if len(self.repeated) > EXAMPLES:
+            self.repeated_others += len(self.repeated) - EXAMPLES
+            self.repeated[:] = heapq.nsmallest(EXAMPLES, self.repeated)
 
 
 @dataclass(frozen=True)
@@ -162,6 +194,7 @@ class _LineReader:
         self.repeated = rows.repeated
         self.file = file
         self.session = session
+        self.file_session: str | None = None  # see ClaudeRows.file_sessions
         self.tool_args = options.tool_args
         self.agent_types = options.agent_types
         self.places = options.places
@@ -198,13 +231,17 @@ class _LineReader:
         self.rows.no_call.setdefault(why, []).append((self.file, number))
 
     def _where(self, number: int, record: Line) -> tuple[Any, ...]:
-        """The row's first columns; PLACE_COLUMNS too when they are read."""
+        """The row's first columns; PLACE_COLUMNS too when they are read. The session is left
+        out when it is the file's (ClaudeRows.file_sessions)."""
+        own = record.sessionId or self.session
+        if self.file_session is None:
+            self.file_session = self.rows.file_sessions[self.file] = own
+        session = None if own == self.file_session else own
         if not self.full:
-            return (self.file, number, record.sessionId or self.session, record.timestamp,
-                    record.isSidechain is True)
+            return (self.file, number, session, record.timestamp, record.isSidechain is True)
         placed = cast(PlacedLine, record)
-        return (self.file, number, record.sessionId or self.session, record.timestamp,
-                record.isSidechain is True, placed.agentId, placed.cwd, placed.gitBranch)
+        return (self.file, number, session, record.timestamp, record.isSidechain is True,
+                placed.agentId, placed.cwd, placed.gitBranch)
 
     def _assistant(self, number: int, record: Line) -> None:
         message = record.message
@@ -382,16 +419,27 @@ def _schemas() -> dict[str, dict[str, pl.DataType]]:
 
 
 def _frame(rows: list[tuple[Any, ...]], kind: str) -> pl.DataFrame:
-    """Column by column: much faster than polars' reading of rows. Rows read without the
-    working directory, branch and sub-agent id (`_LineReader._where`) get them as nulls."""
+    """Column by column: much faster than polars' reading of rows. A column with no value
+    (the working directory, branch and sub-agent id of rows read without them,
+    `_LineReader._where`; a tool call's input when not read) is left out: `_whole` puts it
+    back, once, for all the rows of a kind. Frames go between processes without them."""
     import polars as pl
 
     schema = _schemas()[kind]
+    if not rows:
+        return pl.DataFrame(schema=schema)
     lean = [name for name in schema if name not in PLACE_COLUMNS]
-    names = lean if rows and len(rows[0]) == len(lean) else list(schema)
-    columns = dict(zip(names, zip(*rows, strict=True) if rows else [()] * len(names),
-                       strict=True))
+    names = lean if len(rows[0]) == len(lean) else list(schema)
     return pl.DataFrame([
-        pl.Series(name, columns[name], dtype) if name in columns
-        else pl.repeat(None, len(rows), dtype=dtype, eager=True).alias(name)
-        for name, dtype in schema.items()])
+        pl.Series(name, values, schema[name])
+        for name, values in zip(names, zip(*rows, strict=True), strict=True)
+        if values.count(None) < len(values)])
+
+
+def _whole(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """`rows` with every column of their kind, in order: those left out, as nulls."""
+    import polars as pl
+
+    present = set(rows.columns)
+    return rows.select(pl.col(name) if name in present else pl.lit(None, dtype).alias(name)
+                       for name, dtype in _schemas()[kind].items())

@@ -29,7 +29,12 @@ import polars as pl
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.coding import claude_parse
-from agentcost.ingest.coding.claude_lines import ClaudeRows, ParseOptions, read_claude_file
+from agentcost.ingest.coding.claude_lines import (
+    EXAMPLES,
+    ClaudeRows,
+    ParseOptions,
+    read_claude_file,
+)
 from agentcost.ingest.coding.claude_parse import Deferred, ParseBatch, batches
 from agentcost.ingest.timeparse import parse_time
 from agentcost.parallel import Jobs, Workers, jobs_for, ordered_map
@@ -47,7 +52,6 @@ REPEATED_RESPONSE = ("assistant line repeating a response already counted (a lin
 REPEATED_TOOL = "tool call logged again (same tool_use id): counted once"
 NO_TIME = "no readable timestamp: the step has no start time"
 NEGATIVE = "negative token count"
-EXAMPLES = 5
 
 
 @dataclass
@@ -90,8 +94,8 @@ class ClaudeRun:
             first = places[0][0]
             lines = [line for file, line in places if file == first][:EXAMPLES]
             accounting.note(why, displays[first], lines, count=len(places))
-        responses = _kept_responses(rows.frame("responses"), rows.repeated, displays,
-                                    accounting)
+        responses = _kept_responses(rows.frame("responses"), rows.repeated,
+                                    rows.repeated_count, displays, accounting)
         tools = _kept_tools(rows.frame("tools"), displays, accounting)
         advisors = rows.frame("advisors").join(
             responses.select("_file", "line", *_attributes()), on=["_file", "line"])
@@ -133,12 +137,12 @@ def _attributes() -> tuple[str, ...]:
             "message_id", "service_tier")
 
 
-def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], displays: list[str],
-                    accounting: LineAccounting) -> pl.DataFrame:
+def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], repeated_count: int,
+                    displays: list[str], accounting: LineAccounting) -> pl.DataFrame:
     """Each response once: its line with the largest usage (on a tie, the main
-    conversation's, then the first read). `repeated`: the lines already folded into the line
-    kept for their response as they were read; they and the lines repeating it here are
-    noted."""
+    conversation's, then the first read). `repeated`: the first of the lines already folded
+    into the line kept for their response as they were read (`repeated_count` of them); they
+    and the lines repeating it here are noted."""
     rows = _without_negative(rows, displays, accounting)
     total = pl.sum_horizontal(pl.col("input_tokens", "output_tokens", "cache_read_tokens",
                                      "cache_creation_tokens").fill_null(0))
@@ -147,7 +151,7 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
     keyed = order.filter(pl.col("key").is_not_null())
     best = (keyed.sort(["_total", "sidechain", "_read"], descending=[True, False, False])
             .unique("key", keep="first"))
-    if repeated or best.height < keyed.height:
+    if repeated_count or best.height < keyed.height:
         dropped = keyed.join(best.select("_read"), on="_read", how="anti")
         first = pl.concat([
             pl.DataFrame(heapq.nsmallest(EXAMPLES, repeated), schema={"_file": pl.Int32(),
@@ -155,7 +159,7 @@ def _kept_responses(rows: pl.DataFrame, repeated: list[tuple[int, int]], display
                          orient="row"),
             dropped.sort("_read").head(EXAMPLES).select("_file", "line")]).sort("_file", "line")
         _note(accounting, REPEATED_RESPONSE, first, displays,
-              count=len(repeated) + dropped.height)
+              count=repeated_count + dropped.height)
     kept = _taken(rows, [best, order.filter(pl.col("key").is_null())])
     return kept.rename({"key": "message_id"})
 
