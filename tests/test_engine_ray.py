@@ -25,6 +25,7 @@ import ray
 
 import agentcost
 from agentcost.engine.ray_cluster import RayExecutor
+from agentcost.errors import InputError, UsageError
 from tests.conftest import ROOT, SAMPLES
 from tests.engine_datasets import (
     ADVERSARIAL_SCENARIO,
@@ -252,6 +253,58 @@ def test_object_storage_says_what_it_cannot_read(run_cli, s3, monkeypatch):
     assert "Traceback" not in nothing.stderr + missing.stderr
 
 
+def test_an_object_is_read_from_where_it_was_listed_whatever_its_name(local_ray, s3, tmp_path):
+    """Keys are data: a `?` or `#` in one does not send the read elsewhere (here, to a
+    server that would answer with a forged task), `%41` is not `A`, and a key with `..` is
+    refused on the cluster with the message the memory executor gives, not Ray's report."""
+    files = {}
+    for task, tokens in (("query", 1_000), ("percent", 2_000), ("plain", 4_000)):
+        files[task] = tmp_path / f"{task}.jsonl"
+        files[task].write_text(f'{{"task_id": "{task}", "model": "gpt-4o", "input_tokens": '
+                               f'{tokens}, "output_tokens": 0}}\n', encoding="utf-8")
+    _upload(s3, {"odd/x?scheme=http&endpoint_override=127.0.0.1:9#.jsonl": files["query"],
+                 "odd/%41.jsonl": files["percent"], "odd/A.jsonl": files["plain"]}, "names")
+    for engine in ("memory", RayExecutor(partitions=2)):
+        report = agentcost.report("s3://names/odd/", engine=engine)
+        costs = dict(zip(report.tasks["task_id"], report.tasks["total_cost_usd"], strict=True))
+        # 1,000, 2,000 and 4,000 input tokens at $2.50 per million.
+        assert costs == {"query": 0.0025, "percent": 0.005, "plain": 0.01}
+        assert report.accounting.files == [
+            "s3://names/odd/%41.jsonl", "s3://names/odd/A.jsonl",
+            "s3://names/odd/x?scheme=http&endpoint_override=127.0.0.1:9#.jsonl"]
+    _upload(s3, {"up/b/../../../escaped/x.jsonl": files["plain"]}, "climb")
+    for engine in ("memory", RayExecutor(partitions=2)):
+        with pytest.raises(InputError, match=r"'\.\.' is not copied"):
+            agentcost.report("s3://climb/up/", engine=engine)
+
+
+def test_files_on_disk_beside_objects_are_read_here(local_ray, s3, shards):
+    """A shard on this machine's disk beside the others in a bucket: one read here, in
+    input order, the memory executor's report."""
+    _upload(s3, {f"rest/{path.name}": path for path in shards[1:]}, "beside")
+    inputs = [str(shards[0]), "s3://beside/rest/"]
+    memory = agentcost.report(inputs, engine="memory")
+    on_ray = agentcost.report(inputs, engine=RayExecutor(partitions=PARTITIONS))
+    assert without_engine(_json(on_ray)) == without_engine(_json(memory))
+    assert on_ray.summary == agentcost.report(shards, engine="memory").summary
+
+
+def test_a_cluster_that_does_not_answer_is_one_line_and_exit_2():
+    """In a process of its own (this one has joined the test's local Ray)."""
+    result = subprocess.run(
+        [str(BIN / "agentcost"), "report", str(SAMPLES / "agents.jsonl"), "--engine", "ray",
+         "--ray-address", f"127.0.0.1:{_free_port()}"], capture_output=True, text=True,
+        timeout=60, env=_cluster_environment())
+    assert result.returncode == 2
+    assert "nothing answers there" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_process_joined_to_one_cluster_does_not_run_on_another(local_ray):
+    with pytest.raises(UsageError, match=r"joined to .* already"):
+        agentcost.report(str(SAMPLES / "agents.jsonl"),
+                         engine=RayExecutor(address="10.255.255.1:6379"))
+
+
 # --- two nodes ------------------------------------------------------------------------
 
 
@@ -284,7 +337,11 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                ) from None
         start("--address", address, "--node-ip-address", "127.0.0.1",
               "--object-store-memory", str(150 * 1024**2))
-        _wait_for_nodes(address, 2)
+        try:
+            _wait_for_nodes(address, 2)
+        except RuntimeError as error:
+            logs = "\n".join(log.read_text()[-1500:] for log in sorted(temp.glob("node-*.log")))
+            raise RuntimeError(f"{error}\n{logs}") from None
         yield address
     finally:
         for process in reversed(started):
@@ -311,7 +368,7 @@ def _cluster_environment() -> dict[str, str]:
     return environ
 
 
-def _wait_for_nodes(address: str, count: int, seconds: float = 60) -> None:
+def _wait_for_nodes(address: str, count: int, seconds: float = 120) -> None:
     ask = (f"import ray; ray.init(address={address!r}, logging_level='ERROR', "
            "log_to_driver=False); print(sum(node['Alive'] for node in ray.nodes()))")
     deadline = time.monotonic() + seconds

@@ -26,6 +26,7 @@ from agentcost.cli import (
 from agentcost.cli.help import Command, Group, described, examples
 from agentcost.cli.options import TRACES_WORDS
 from agentcost.errors import EXIT_INTERRUPTED, AgentCostError, Stopped
+from agentcost.renderers.text import safe_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,7 +41,9 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except AgentCostError as error:
-            print(f"agentcost: error: {error}", file=sys.stderr)
+            # A message may quote what an input holds or is named: shown, never obeyed.
+            print("agentcost: error: " + "\n".join(map(safe_text, str(error).split("\n"))),
+                  file=sys.stderr)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None

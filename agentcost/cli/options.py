@@ -135,7 +135,7 @@ EngineOption = Annotated[EngineName, typer.Option(
     "--engine", metavar="ENGINE", rich_help_panel=INPUT,
     help="Where the work runs: memory (all steps at once, fastest), local (steps spilled to "
     "disk by task, bounded memory), ray (Ray tasks across a cluster: pip install "
-    "'agentcost-traces[ray]'), or auto (memory when the input fits comfortably in free "
+    "'agentcost-traces\\[ray]'), or auto (memory when the input fits comfortably in free "
     "memory, else local). The same report either way.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--ray-address", metavar="ADDRESS", rich_help_panel=INPUT,

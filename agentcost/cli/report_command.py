@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -44,7 +45,7 @@ from agentcost.cli.reading import (
     use_color,
 )
 from agentcost.cli.width import Width, width
-from agentcost.errors import EXIT_STRICT
+from agentcost.errors import EXIT_STRICT, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers import AUTO
 
@@ -132,6 +133,9 @@ def report(
     paths = inputs_and_agents(inputs, from_agents, "report", store=store)
     refuse_output_over_inputs(output, paths)
     refuse_output_over_inputs(tasks_out, paths)
+    if tasks_out is not None and output is not None and (
+            os.path.realpath(tasks_out) == os.path.realpath(output)):
+        raise UsageError(f"--tasks-out {tasks_out}: it is the -o file too; name two files")
     chosen = chosen_engine(engine, ray_address, partitions)
     with reading(jobs, task_key) as parsed_jobs, read_progress() as progress:
         result = api.report(

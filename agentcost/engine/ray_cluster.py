@@ -43,12 +43,12 @@ from agentcost.engine.plan import (
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
 from agentcost.errors import UsageError
 from agentcost.ingest.accounting import LineAccounting
+from agentcost.ingest.remote import INSTALL, first_line
 
 if TYPE_CHECKING:
     from agentcost.ingest.read import Ingested
     from agentcost.ingest.sources import Source
 
-INSTALL = "pip install 'agentcost-traces[ray]'"
 # Input bytes per partition, as the local executor's buckets; and at least this many
 # partitions per CPU of the cluster, so that every CPU has work.
 PARTITION_INPUT_BYTES = 40 * 1024 * 1024
@@ -79,7 +79,7 @@ class RayExecutor:
         spread = self._spread(ray, read)
         wanted = ray.put(replace(request, read=read))
         gathered = Gathered()
-        for share, account in ray.get([
+        for share, account in results(ray, [
                 task(_priced).remote(wanted, spread.native_only, spread.native, refs)
                 for refs in spread.partitions if refs]):
             gathered.add(share)
@@ -94,7 +94,7 @@ class RayExecutor:
         ray = connected(self.address)
         spread = self._spread(ray, _sendable(request))
         frames: list[pl.DataFrame] = []
-        for settled, account in ray.get([
+        for settled, account in results(ray, [
                 task(_settle).remote(refs, spread.native_only, spread.native)
                 for refs in spread.partitions if refs]):
             frames.append(settled)
@@ -119,11 +119,13 @@ class RayExecutor:
                             count=1)
         partitions = self._count(ray, sum(source.size or 0 for source in sources))
         alone = len(sources) == 1
-        if not any(source.remote for source in sources):
-            read_here = _read_sources(sources, 0, read, partitions, alone=alone,
-                                      apart=False, in_store=True)
-            return _Spread.of(accounting, [read_here], partitions)
-        return _read_on_cluster(sources, read, partitions, accounting, alone=alone)
+        if all(source.remote is not None for source in sources):
+            return _read_on_cluster(sources, read, partitions, accounting, alone=alone)
+        # Files on this machine's disk (and stdin) are read here; so are objects named
+        # beside them, to keep one read in input order.
+        read_here = _read_sources(sources, 0, read, partitions, alone=alone, apart=False,
+                                  in_store=True)
+        return _Spread.of(accounting, [read_here], partitions)
 
     def _count(self, ray: Any, input_bytes: int) -> int:
         if self.partitions is not None:
@@ -134,26 +136,62 @@ class RayExecutor:
 
 
 def connected(address: str | None) -> Any:
-    """Ray, joined to the cluster at `address` (or RAY_ADDRESS), or to a local cluster
-    started for this process; joined once per process."""
+    """Ray, joined to the cluster at `address` (or RAY_ADDRESS), or to a local Ray started
+    for this process; joined once per process."""
     try:
         import ray
     except ImportError as error:
         raise UsageError(f"--engine ray needs Ray: {INSTALL}") from error
+    where = address or os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
+        joined = ray.get_runtime_context().gcs_address
+        if where not in (None, "auto", "local", joined):
+            raise UsageError(f"Ray cluster at {where}: this process is joined to {joined} "
+                             "already; ray.shutdown() first to run on another")
         return ray
     import logging
 
-    # "local": a new local Ray, never one a stale record says runs on this machine.
-    where = address or os.environ.get("RAY_ADDRESS") or "local"
+    _answers(where)
     try:
-        ray.init(address=where, include_dashboard=False, logging_level=logging.ERROR,
-                 log_to_driver=False, configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        raise UsageError(f"Ray cluster at {where}: cannot join it: "
-                         f"{str(error).strip().splitlines()[0]} (is it running there, and "
-                         "does RAY_AUTH_TOKEN hold its token if it asks for one?)") from error
+        # "local": a new local Ray, never one a stale record says runs on this machine.
+        ray.init(address=where or "local", include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False, configure_logging=True)
+    except ConnectionError as error:
+        raise UsageError(f"Ray cluster at {where}: cannot join it: {first_line(error)} (does "
+                         "RAY_AUTH_TOKEN hold its token, if it asks for one?)") from error
+    except (RuntimeError, ValueError) as error:
+        raise UsageError(f"Ray cluster at {where}: cannot join it: {first_line(error)}"
+                         ) from error
     return ray
+
+
+def _answers(address: str | None, seconds: float = 10) -> None:
+    """A cluster named host:port answers there: Ray itself would wait for ever."""
+    import socket
+
+    if address is None or "://" in address or ":" not in address:
+        return  # local, auto, ray://...: Ray's own ways of finding it
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except (OSError, ValueError) as error:
+        raise UsageError(f"Ray cluster at {address}: nothing answers there "
+                         f"({first_line(error)})") from error
+
+
+def results(ray: Any, refs: list[Any]) -> list[Any]:
+    """What the tasks returned, in order; a task's error as the error it raised (a message
+    for the user when it is one), not as Ray's report of it."""
+    from agentcost.errors import AgentCostError
+
+    try:
+        return list(ray.get(refs))
+    except ray.exceptions.RayTaskError as error:
+        cause = error.cause
+        if isinstance(cause, AgentCostError):
+            raise cause from None
+        raise AgentCostError(f"a Ray task failed: {type(cause).__name__}: "
+                             f"{first_line(cause)}") from None
 
 
 @dataclass
@@ -227,20 +265,17 @@ def _read_on_cluster(sources: list[Source], read: ReadRequest, partitions: int,
     from agentcost.ingest.readers import AUTO
     from agentcost.ingest.readers.native import READER as NATIVE
 
-    if any(source.read_once for source in sources):
-        raise UsageError("--engine ray: stdin and pipes are read beside files on disk, "
-                         "not beside object storage")
     if read.input_format in (AUTO, NATIVE.name) and len(sources) > 1:
         started = [_started_read(batch, first, read, partitions, alone=alone, apart=True)
                    for first, batch in _batches(sources)]
         reads = [replace(each, partitions=[[ref] for ref in refs])
-                 for each, refs in zip(ray.get([meta for meta, _ in started]),
+                 for each, refs in zip(results(ray, [meta for meta, _ in started]),
                                        (refs for _, refs in started), strict=True)]
         if all(each.apart_ok for each in reads):
             return _Spread.of(accounting, reads, partitions)
         del started, reads
     meta, refs = _started_read(sources, 0, read, partitions, alone=alone, apart=False)
-    whole = replace(ray.get(meta), partitions=[[ref] for ref in refs])
+    whole = replace(results(ray, [meta])[0], partitions=[[ref] for ref in refs])
     return _Spread.of(accounting, [whole], partitions)
 
 

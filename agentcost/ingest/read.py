@@ -174,8 +174,8 @@ class SourceReading:
         try:
             for index, (source, size) in enumerate(zip(sources, self.sizes, strict=True)):
                 accounting.files.append(source.display)
-                if source.remote:
-                    source = fetched.copy_of(source)
+                if source.remote is not None:
+                    source = fetched.copy_of(source, *source.remote)
                 advanced = None
                 if progress is not None:
                     progress.reading(source.display)
@@ -227,12 +227,12 @@ class _Fetched:
     def __init__(self) -> None:
         self.directory: Path | None = None
 
-    def copy_of(self, source: Source) -> Source:
+    def copy_of(self, source: Source, named: str, path: str) -> Source:
         from agentcost.ingest.remote import fetch
 
         if self.directory is None:
             self.directory = Path(tempfile.mkdtemp(prefix="agentcost-fetched-"))
-        return replace(source, path=fetch(source.display, self.directory))
+        return replace(source, path=fetch(named, path, self.directory))
 
     def remove(self) -> None:
         if self.directory is not None:

@@ -44,13 +44,14 @@ class Source:
     on_read: Callable[[int], None] | None = field(default=None, compare=False)
     # A file's size on disk when it was found (none for stdin and pipes).
     size: int | None = field(default=None, compare=False)
-    # An object in object storage (its address is `display`): `path` is where it is copied
-    # to be read, None until then.
-    remote: bool = False
+    # An object in object storage: the address the user named and the object's path in its
+    # file system (`display` is the object's address). `path` is where it is copied to be
+    # read, None until then.
+    remote: tuple[str, str] | None = None
 
     @property
     def is_stdin(self) -> bool:
-        return self.path is None and not self.remote
+        return self.path is None and self.remote is None
 
     @property
     def read_once(self) -> bool:
@@ -114,8 +115,8 @@ def expand_inputs(inputs: Sequence[str]) -> tuple[list[Source], list[str]]:
             sources.append(Source("-", None))
             continue
         if is_remote(item):
-            sources.extend(Source(uri, None, size=size, remote=True)
-                           for uri, size in remote_objects(item, _is_trace_name))
+            sources.extend(Source(address, None, size=size, remote=(item, path))
+                           for address, path, size in remote_objects(item, _is_trace_name))
             continue
         path = Path(item)
         if path.is_dir():
@@ -144,7 +145,7 @@ def _each_once(sources: list[Source]) -> tuple[list[Source], list[str]]:
     kept: list[Source] = []
     repeated: list[str] = []
     for source in sources:
-        if source.remote:
+        if source.remote is not None:
             identity: tuple[int, int] | str = source.display
         elif source.path is None:
             identity = "-"  # stdin can be read only once anyway
