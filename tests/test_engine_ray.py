@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -309,12 +310,14 @@ def test_a_process_joined_to_one_cluster_does_not_run_on_another(local_ray):
 
 
 @pytest.fixture(scope="module")
-def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def two_nodes() -> Iterator[str]:
     """A head node and a second node on this machine, one CPU each, started with `ray
     start` as a cluster's machines start; stopped with their process groups (not `ray
     stop`, which would stop every Ray on the machine)."""
     port = _free_port()
-    temp = tmp_path_factory.mktemp("ray")
+    # Short: Ray's socket paths under it must fit in 107 bytes (a test worker's tmp_path
+    # does not).
+    temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
     environ = _cluster_environment()
     started: list[subprocess.Popen[bytes]] = []
 

@@ -26,7 +26,6 @@ from agentcost.cli import (
 from agentcost.cli.help import Command, Group, described, examples
 from agentcost.cli.options import TRACES_WORDS
 from agentcost.errors import EXIT_INTERRUPTED, AgentCostError, Stopped
-from agentcost.renderers.text import safe_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +40,8 @@ def user_errors_to_exit_codes(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except AgentCostError as error:
+            from agentcost.renderers.text import safe_text
+
             # A message may quote what an input holds or is named: shown, never obeyed.
             print("agentcost: error: " + "\n".join(map(safe_text, str(error).split("\n"))),
                   file=sys.stderr)
