@@ -169,7 +169,7 @@ def _read_order(rows: pl.DataFrame, *columns: str | pl.Expr) -> pl.DataFrame:
     `rows` (`_row`)."""
     return (rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "_file", "line",
                         *columns)
-            .sort("_file", "line").with_row_index("_read"))
+            .sort("_file", "line", "_row").with_row_index("_read"))  # ties: as in `rows`
 
 
 def _taken(rows: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
