@@ -75,9 +75,8 @@ class RayExecutor:
 
     def report(self, request: ReportRequest) -> ReportRun:
         ray = connected(self.address)
-        read = _sendable(request.read)
-        spread = self._spread(ray, read)
-        wanted = ray.put(replace(request, read=read))
+        spread = self._spread(ray, request.read)
+        wanted = ray.put(replace(request, read=_sendable(request.read)))
         gathered = Gathered()
         for share, account in results(ray, [
                 task(_priced).remote(wanted, spread.native_only, spread.native, refs)
@@ -92,7 +91,7 @@ class RayExecutor:
         from agentcost.ingest.read import Ingested
 
         ray = connected(self.address)
-        spread = self._spread(ray, _sendable(request))
+        spread = self._spread(ray, request)
         frames: list[pl.DataFrame] = []
         for settled, account in results(ray, [
                 task(_settle).remote(refs, spread.native_only, spread.native)
@@ -233,7 +232,8 @@ def _merge(spread: _Spread) -> None:
 
 
 def _sendable(read: ReadRequest) -> ReadRequest:
-    """The request as tasks get it: no progress display, reading on one process each."""
+    """The request as tasks get it: no progress display (it is this process's), reading on
+    one process each (a task is given one CPU)."""
     return replace(read, progress=None, jobs=1)
 
 
@@ -284,7 +284,7 @@ def _started_read(sources: list[Source], first: int, read: ReadRequest, partitio
     """A read task started: the reference to its account, and one to its steps of each
     partition (this process owns them, so they outlive the task's worker)."""
     refs = task(_read_batch).options(num_returns=partitions + 1).remote(
-        sources, first, read, partitions, alone, apart)
+        sources, first, _sendable(read), partitions, alone, apart)
     return refs[0], refs[1:]
 
 
