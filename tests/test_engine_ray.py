@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -298,6 +299,18 @@ def test_a_cluster_that_does_not_answer_is_one_line_and_exit_2():
         timeout=60, env=_cluster_environment())
     assert result.returncode == 2
     assert "nothing answers there" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_nodes_with_other_agentcost_code_are_refused(local_ray, monkeypatch):
+    """The local cluster's workers run this checkout: the same code, then, as this process
+    says it runs other code, refused with both named."""
+    import agentcost.engine.ray_cluster as cluster
+
+    cluster.same_code_everywhere(ray)
+    ours = cluster.code_fingerprint()
+    monkeypatch.setattr(cluster, "code_fingerprint", lambda: "0.0.1+other")
+    with pytest.raises(UsageError, match=re.escape(f"other agentcost code ({ours})")):
+        cluster.same_code_everywhere(ray)
 
 
 def test_a_process_joined_to_one_cluster_does_not_run_on_another(local_ray):

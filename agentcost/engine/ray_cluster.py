@@ -161,7 +161,46 @@ def connected(address: str | None) -> Any:
     except (RuntimeError, ValueError) as error:
         raise UsageError(f"Ray cluster at {where}: cannot join it: {first_line(error)}"
                          ) from error
+    same_code_everywhere(ray)
     return ray
+
+
+def same_code_everywhere(ray: Any) -> None:
+    """Every node of the cluster runs the agentcost this process runs: a node with other
+    code would compute other figures, or fail halfway."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [node["NodeID"] for node in ray.nodes()
+             if node["Alive"] and node["Resources"].get("CPU")]
+    theirs = results(ray, [task(_node_code).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote()
+        for node in nodes])
+    ours = code_fingerprint()
+    other = sorted({code for code in theirs if code != ours})
+    if other:
+        raise UsageError(f"the cluster's nodes run other agentcost code ({', '.join(other)}) "
+                         f"than this process ({ours}): install the same on every node")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """agentcost's version and a hash of its source files: the same wherever the same code
+    is installed."""
+    import hashlib
+    from pathlib import Path
+
+    import agentcost
+
+    root = Path(agentcost.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{agentcost.__version__}+{digest.hexdigest()[:12]}"
+
+
+def _node_code() -> str:
+    return code_fingerprint()
 
 
 def _answers(address: str | None, seconds: float = 10) -> None:
