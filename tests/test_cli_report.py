@@ -207,6 +207,10 @@ def test_exit_codes(run_cli, write_jsonl, tmp_path, write_prices):
     assert "no usable line" in result.stderr and "bad.jsonl:1" in result.stderr
     missing = run_cli("report", str(tmp_path / "nope.jsonl"))
     assert missing.exit_code == 1 and "no such file" in missing.stderr
+    # A name that holds a terminal escape is shown, not obeyed.
+    escaping = run_cli("report", str(tmp_path / "\x1b[31mnope.jsonl"))
+    assert escaping.exit_code == 1 and "\\x1b[31mnope.jsonl" in escaping.stderr
+    assert "\x1b" not in escaping.stderr
     bad_prices = write_prices("models:\n  m:\n    input: -1\n    output: 1\n")
     result = run_cli("report", good, "--prices", str(bad_prices))
     assert result.exit_code == 1 and f"{bad_prices}:3:" in result.stderr
