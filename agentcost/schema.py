@@ -88,6 +88,10 @@ COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 # Producers write counts as JSON numbers, read as floats: past 2**53 a float no longer holds
 # every whole number, and no call is that big. A larger count is bad data.
 MAX_TOKEN_COUNT = 2.0**53
+# A cost in dollars, or a duration in seconds or milliseconds, this large is bad data, and
+# past what exact money sums hold.
+MAX_AMOUNT = 1e12
+REPORTED_COSTS = frozenset({"reported_cost_usd", "reported_tool_cost_usd"})
 
 
 def polars_schema() -> pl.Schema:
@@ -110,7 +114,14 @@ def canonical_expressions(by_name: dict[str, pl.Expr], *, only_present: bool = F
     never zero; `only_present` leaves them out instead."""
     import polars as pl
 
-    return [by_name[name].cast(dtype).alias(name) if name in by_name
+    def bounded(name: str, expr: pl.Expr) -> pl.Expr:
+        # A producer's cost past what money sums hold (a span attribute no reader bounds)
+        # is not known: null, as a cost not reported. Readers that account lines skip it.
+        if name in REPORTED_COSTS:
+            return pl.when(expr.cast(pl.Float64) < MAX_AMOUNT).then(expr)
+        return expr
+
+    return [bounded(name, by_name[name]).cast(dtype).alias(name) if name in by_name
             else pl.lit(None, dtype).alias(name)
             for name, dtype in polars_schema().items() if name in by_name or not only_present]
 

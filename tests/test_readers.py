@@ -568,3 +568,31 @@ def test_jsonl_whose_first_line_is_broken_keeps_every_line_after_it(tmp_path, sp
     assert (accounting.lines_read, accounting.lines_used) == (3, 2)
     assert dict(accounting.skipped)["not valid JSON"].examples == [(str(path), 1)]
     assert list(accounting.formats) == ["OTLP/JSON"]
+
+
+def test_a_cost_past_what_money_sums_hold_is_bad_data_not_a_crash(tmp_path):
+    """A recorded cost of $1e30: on a native line, the line is skipped and named, the other
+    kept ($0.50 reported); in a caller's frame, its row is skipped; in a span attribute, the
+    cost is unknown (not zero) and the span still prices from its tokens (100 input and 10
+    output tokens of gpt-4o: $0.00025 + $0.0001)."""
+    import agentcost
+
+    native = tmp_path / "huge.jsonl"
+    native.write_text(
+        '{"task_id": "a", "model": "gpt-4o", "input_tokens": 10, "output_tokens": 1, '
+        '"cost_usd": 1e30}\n{"task_id": "b", "model": "gpt-4o", "input_tokens": 10, '
+        '"output_tokens": 1, "cost_usd": 0.5}\n', encoding="utf-8")
+    report = agentcost.report(native, cost_mode="reported")
+    assert report.summary.total_cost_usd == 0.5
+    assert report.accounting.skipped["cost_usd is too large"].examples == [(str(native), 1)]
+    frame = pl.DataFrame({"task_id": ["a", "b"], "reported_cost_usd": [1e30, 0.5]})
+    from_frame = agentcost.report(frame, cost_mode="reported")
+    assert from_frame.accounting.skipped["reported_cost_usd is too large"].count == 1
+    attributes = {**chat(100), "gen_ai.usage.cost": 1e30}
+    span = tmp_path / "span.json"
+    span.write_text(json.dumps([{"name": "chat", "context": {"trace_id": TRACE, "span_id": 7},
+                                 "start_time": 1764000002000000000,
+                                 "attributes": attributes}]), encoding="utf-8")
+    spans = agentcost.report(span)
+    assert spans.summary.total_cost_usd == 0.00035
+    assert spans.summary.reported_cost_usd is None

@@ -9,7 +9,14 @@ import polars as pl
 from agentcost.errors import UsageError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.canonical_json import canonical_tool_args
-from agentcost.schema import COLUMN_NAMES, MAX_TOKEN_COUNT, STEP_KINDS, TOKEN_COLUMNS, conform
+from agentcost.schema import (
+    COLUMN_NAMES,
+    MAX_AMOUNT,
+    MAX_TOKEN_COUNT,
+    STEP_KINDS,
+    TOKEN_COLUMNS,
+    conform,
+)
 from agentcost.schema import polars_schema as canonical_schema
 
 FRAME_SOURCE = "(DataFrame)"
@@ -83,6 +90,7 @@ def _problem(columns: list[str]) -> pl.Expr:
         if name in columns:
             checks.append((~pl.col(name).is_finite(), f"{name} is not a finite number"))
             checks.append((pl.col(name) < 0, f"{name} is negative"))
+            checks.append((pl.col(name) >= MAX_AMOUNT, f"{name} is too large"))
     if "kind" in columns:
         kind = pl.col("kind").cast(pl.String)
         checks.append((~kind.is_in(STEP_KINDS), "kind must be one of " + ", ".join(STEP_KINDS)))

@@ -12,7 +12,7 @@ import polars as pl
 from agentcost.ingest.native_decode import LINE_COLUMN
 from agentcost.ingest.native_fields import FIELDS_BY_CONCEPT, NATIVE_FIELDS
 from agentcost.ingest.timeparse import parse_time
-from agentcost.schema import MAX_TOKEN_COUNT, STEP_KINDS
+from agentcost.schema import MAX_AMOUNT, MAX_TOKEN_COUNT, STEP_KINDS
 
 PROBLEM_COLUMN = "problem"
 MISSING_TASK = "missing task_id"
@@ -58,6 +58,8 @@ def problems(keys: Collection[str], missing_task: str = MISSING_TASK) -> pl.Expr
             if field.kind in ("count", "number"):
                 checks.append((~column.is_finite(), f"{alias} is not a finite number"))
                 checks.append((column < 0, f"{alias} is negative"))
+            if field.kind == "number":
+                checks.append((column >= MAX_AMOUNT, f"{alias} is too large"))
             if field.kind == "count":
                 checks.append((column != column.floor(), f"{alias} is not a whole number"))
                 checks.append((column >= MAX_TOKEN_COUNT, f"{alias} is too large"))
