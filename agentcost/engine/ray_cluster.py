@@ -83,7 +83,7 @@ class RayExecutor:
                 for refs in spread.partitions if refs]):
             gathered.add(share)
             spread.accounts.append(account)
-        _merge(spread)
+        merge_repeats(spread.accounting, spread.accounts)
         require_usable(spread.accounting)
         return gathered_report(gathered, spread.accounting, request, self.name)
 
@@ -98,7 +98,7 @@ class RayExecutor:
                 for refs in spread.partitions if refs]):
             frames.append(settled)
             spread.accounts.append(account)
-        _merge(spread)
+        merge_repeats(spread.accounting, spread.accounts)
         require_usable(spread.accounting)
         if not frames:
             return Ingested(no_steps().drop(ORDER), spread.accounting)
@@ -264,10 +264,6 @@ class _Spread:
                 mine += theirs
         native_only = None if len(native_files) == len(accounting.files) else native_files
         return cls(accounting, native_only, bool(native_files), refs, [])
-
-
-def _merge(spread: _Spread) -> None:
-    merge_repeats(spread.accounting, spread.accounts)
 
 
 def _sendable(read: ReadRequest) -> ReadRequest:
