@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -270,11 +270,10 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
             store: str | PathLike[str] | None = None, engine: Engine = "auto") -> Comparison:
     """Several scenarios replayed on the same steps (read once), and, for each of `budgets`
     alone, the tasks it would cut and the money not spent. `since`/`until`, `store`,
-    `engine`: as `report` (`local` reads in bounded memory, then replays the steps in one
-    frame)."""
-    from agentcost.analysis.window import window_filter
-    from agentcost.simulation.engine import budget_sweep, stages_of
-    from agentcost.simulation.engine import simulate as replay
+    `engine`: as `report` (`local` replays a bucket of whole tasks at a time, in bounded
+    memory; `ray`, a partition of them per task)."""
+    from agentcost.analysis.report import AppliedWindow
+    from agentcost.engine.simulated import SimulateRequest
 
     _checked(jobs, cost_mode)
     table = _price_table(prices)
@@ -289,38 +288,18 @@ def compare(inputs_or_steps: Inputs | pl.DataFrame | Ingested, scenarios: Sequen
                                input_format=input_format, task_key=task_key, columns=columns,
                                jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
     executor = _executor(engine, reading)
-    ingested = executor.steps(reading)
-    steps, window = window_filter(ingested.steps, window_start, window_end)
+    run = executor.simulate(SimulateRequest(
+        reading, table, cost_mode, window_start, window_end, tuple(scenarios), tuple(budgets),
+        None if progress is None else progress.stage))
+    outside, untimed = run.steps_outside, run.steps_untimed
     if stored is not None:
-        window = _stored_window(window, stored)
-    stages = _Stages(progress, sum(len(stages_of(scenario)) for scenario in scenarios)
-                     + (1 if budgets else 0))
-    simulations = tuple(
-        replay(steps, table, scenario, cost_mode=cost_mode,
-               on_stage=stages.of(scenario.name if len(scenarios) > 1 else None))
-        for scenario in scenarios)
-    if budgets:
-        stages.starting("budget sweep")
-    points = budget_sweep(steps, table, list(budgets), cost_mode=cost_mode) if budgets else []
-    return Comparison(simulations, tuple(points), window_start, window_end,
-                      window.steps_untimed if window else 0, ingested.accounting,
-                      window.steps_outside if window else 0, executor.name)
-
-
-class _Stages:
-    """Numbers the stages of a comparison for a progress display, when there is one."""
-
-    def __init__(self, progress: ReadProgress | None, total: int) -> None:
-        self._progress, self._total, self._started = progress, total, 0
-
-    def starting(self, name: str) -> None:
-        self._started += 1
-        if self._progress is not None:
-            self._progress.stage(name, self._started, self._total)
-
-    def of(self, scenario: str | None) -> Callable[[str], None]:
-        """The stages of one scenario, named after it when there are several."""
-        return lambda stage: self.starting(stage if scenario is None else f"{scenario}: {stage}")
+        windowed = (AppliedWindow(window_start, window_end, outside, untimed)
+                    if window_start is not None or window_end is not None else None)
+        window = _stored_window(windowed, stored)
+        outside, untimed = ((window.steps_outside, window.steps_untimed) if window
+                            else (outside, untimed))
+    return Comparison(run.simulations, run.budget_sweep, window_start, window_end, untimed,
+                      run.accounting, outside, executor.name)
 
 
 def render(result: Report | Simulation | Comparison | Sequence[Crossed], fmt: str = "table",

@@ -28,6 +28,7 @@ import ray
 import agentcost
 from agentcost.engine.ray_cluster import RayExecutor
 from agentcost.errors import InputError, UsageError
+from agentcost.simulation.scenario import CacheRule, Scenario
 from tests.conftest import ROOT, SAMPLES
 from tests.engine_datasets import (
     ADVERSARIAL_SCENARIO,
@@ -99,6 +100,19 @@ def test_ray_simulates_the_same(local_ray, dataset, shards, adversarial):
                                engine=RayExecutor(partitions=PARTITIONS))
     assert (memory.engine, on_ray.engine) == ("memory", "ray")
     assert agentcost.render(on_ray, "json") == agentcost.render(memory, "json")
+
+
+def test_ray_simulates_several_scenarios_in_a_window_the_same(local_ray, shards):
+    """Two scenarios with their own cache rules, on a window's steps: the hits found by the
+    split tasks over every partition's calls, as one pass finds them."""
+    scenarios = [SCENARIO, Scenario(name="cache-only", cache=(CacheRule("*", 60),),
+                                    max_steps=5)]
+    window = {"since": "2026-11-27T06:00:00", "until": "2026-11-28T01:00:00"}
+    memory = agentcost.compare(shards, scenarios, budgets=[0.03], engine="memory", **window)
+    on_ray = agentcost.compare(shards, scenarios, budgets=[0.03],
+                               engine=RayExecutor(partitions=PARTITIONS), **window)
+    assert agentcost.render(on_ray, "json") == agentcost.render(memory, "json")
+    assert memory.simulations[1].touched["caching"].steps > 0
 
 
 def test_ray_checks_the_same(local_ray, shards):

@@ -18,7 +18,7 @@ import agentcost
 from agentcost.engine.choose import pick
 from agentcost.engine.local import LocalExecutor
 from agentcost.engine.quantiles import nearest_ranks
-from agentcost.simulation.scenario import Scenario
+from agentcost.simulation.scenario import CacheRule, Scenario
 from agentcost.stats import nearest_rank
 from tests.engine_datasets import (
     ADVERSARIAL_SCENARIO,
@@ -77,9 +77,9 @@ def test_every_executor_draws_the_same_charts(executor, dataset, shards, adversa
     assert (other.by_workflow is None) == (memory.by_workflow is None)
 
 
-# The local executor's simulation replays its settled buckets put back together: one bucket
-# count is enough to check that they are put back in input order.
-@pytest.mark.parametrize("executor", ["local, five buckets"])
+# The local executor plays a simulation bucket by bucket, with the cache hits found over every
+# bucket's tool calls (spilled again by tool and arguments): one bucket and five.
+@pytest.mark.parametrize("executor", ["local, one bucket", "local, five buckets"])
 @pytest.mark.parametrize("dataset", ["samples", "shards", "adversarial"])
 def test_every_executor_simulates_the_same(executor, dataset, shards, adversarial):
     inputs, prices = dataset_named(dataset, shards, adversarial)
@@ -92,6 +92,22 @@ def test_every_executor_simulates_the_same(executor, dataset, shards, adversaria
     assert (memory.engine, other.engine) == ("memory", "local")
     assert agentcost.render(other, "json") == agentcost.render(memory, "json")
     assert other.budget_sweep == memory.budget_sweep
+    assert memory.simulations[0].touched["caching"].steps > 0  # hits across tasks
+
+
+def test_several_scenarios_in_a_window_simulate_the_same(shards):
+    """Two scenarios replayed together (each caching with its own rules) on the steps of a
+    window, on five buckets: each as one pass over the window's steps gives it."""
+    scenarios = [SCENARIO, Scenario(name="cache-only", cache=(CacheRule("*", 60),),
+                                    max_steps=5)]
+    window = {"since": "2026-11-27T06:00:00", "until": "2026-11-28T01:00:00"}
+    memory = agentcost.compare(shards, scenarios, budgets=[0.03], engine="memory", **window)
+    local = agentcost.compare(shards, scenarios, budgets=[0.03],
+                              engine=LocalExecutor(buckets=5), **window)
+    assert agentcost.render(local, "json") == agentcost.render(memory, "json")
+    assert memory.steps_outside > 0
+    shorter = memory.simulations[1].touched
+    assert 0 < shorter["caching"].steps < memory.simulations[0].touched["caching"].steps
 
 
 def test_a_budget_reached_exactly_is_the_same_cut_on_both(adversarial):

@@ -69,17 +69,16 @@ def sequential_fetches(calls: list[tuple[int, int, float]]) -> set[int]:
 def test_fetches_follow_the_definition_call_by_call(calls):
     start = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
     keyed = pl.DataFrame({
-        "_call": list(range(len(calls))),
         "tool_name": [f"tool{key % 2}" for key, _, _ in calls],
         "tool_args": [f"args{key}" for key, _, _ in calls],
         "start_time": [start + dt.timedelta(seconds=at) for _, at, _ in calls],
         # One TTL per tool, as rules give: the first drawn for the tool.
         "_ttl": [float(next(t for k, _, t in calls if k % 2 == key % 2)) for key, _, _ in calls],
         "_row": [2 * i for i in range(len(calls))],
-    }, schema_overrides={"_call": pl.UInt32, "start_time": pl.Datetime("us", "UTC"),
-                         "_row": pl.Int64})
+    }, schema_overrides={"start_time": pl.Datetime("us", "UTC"), "_row": pl.Int64})
     same_ttl = [(key, at, keyed["_ttl"][i]) for i, (key, at, _) in enumerate(calls)]
-    assert set(fetches(keyed).to_list()) == sequential_fetches(same_ttl)
+    # Fetches are named by `_row`: twice the call's place.
+    assert {row // 2 for row in fetches(keyed).to_list()} == sequential_fetches(same_ttl)
 
 
 def test_max_steps_counts_agent_steps_not_the_summaries_compression_adds(write_jsonl, table):

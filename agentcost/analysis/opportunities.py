@@ -183,7 +183,8 @@ def budget_opportunities(survey: Survey) -> list[Opportunity]:
     budget = round(RUNAWAY_MULTIPLE * survey.median_task_usd, 2)
     if budget <= 0:
         return []
-    touched = BUDGET.apply(survey.replay, Scenario(budget_usd=budget)).touched
+    scenario = Scenario(budget_usd=budget)
+    touched = BUDGET.touched(BUDGET.apply(survey.replay, scenario).tally, scenario)
     if not touched.tasks:
         return []
     return [Opportunity(

@@ -5,6 +5,8 @@ bucketed by a hash of their task, and leave memory. Then bucket by bucket (whole
 back in input order): repeated steps dropped, missing step numbers filled, the window kept,
 priced, and reduced to partial sums (engine/partials.py); the partials together make the
 report. What is held at once: one source's steps, then one bucket's, and the partials.
+A simulation goes bucket by bucket the same way (engine/simulated.py); when it caches tool
+calls, the calls are spilled again by tool and arguments first, to find the hits.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ from agentcost.engine.plan import (
     settle,
 )
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
+from agentcost.engine.simulated import (
+    Hits,
+    SimulateRequest,
+    SimulateRun,
+    Stages,
+    cache_calls,
+    call_bucket,
+    hits_in,
+    hits_together,
+    partition_share,
+    simulated,
+)
 from agentcost.engine.spill import BucketSpill
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.read import Ingested, SourceReading
@@ -78,19 +92,43 @@ class LocalExecutor:
     def _spilled(self, request: ReadRequest) -> _SpillContext:
         return _SpillContext(self, request)
 
-    def _settled(self, spilled: _Spilled) -> Iterator[pl.DataFrame]:
+    def simulate(self, request: SimulateRequest) -> SimulateRun:
+        with self._spilled(request.read) as spilled:
+            hits = self._cache_hits(spilled, request) if request.caching else None
+            stages = Stages(request, spilled.spill.filled())
+            shares = []
+            for settled in self._settled(spilled):
+                stages.starting("simulating")
+                shares.append(partition_share(settled, request, hits))
+                del settled
+        accounting = spilled.reading.accounting
+        require_usable(accounting)
+        return simulated(request, shares, accounting)
+
+    def _cache_hits(self, spilled: _Spilled, request: SimulateRequest) -> Hits:
+        """Every caching scenario's hits: the tool calls of each bucket of tasks spilled
+        again, by tool and arguments, then each of those buckets replayed."""
+        with BucketSpill(spilled.spill.buckets, self.spill_dir,
+                         bucket_of=call_bucket) as calls:
+            for settled in self._settled(spilled, account=False):
+                calls.write(cache_calls(settled, request))
+            return hits_together(map(hits_in, calls.each_bucket()), request)
+
+    def _settled(self, spilled: _Spilled, *, account: bool = True) -> Iterator[pl.DataFrame]:
         """Each bucket's steps as reading all at once would leave them (plan.settle); the
-        repeats they held go to the run's accounting once every bucket is settled."""
+        repeats they held go to the run's accounting once every bucket is settled (unless
+        not `account`: a pass that settles the buckets a second time)."""
         reading = spilled.reading
         accounts: list[LineAccounting] = []
         for bucket in spilled.spill.each_bucket():
-            steps, account = settle(bucket, reading.native_only(),
+            steps, repeats = settle(bucket, reading.native_only(),
                                     native=bool(reading.native_files))
             del bucket
-            if account is not None:
-                accounts.append(account)
+            if repeats is not None:
+                accounts.append(repeats)
             yield steps
-        merge_repeats(reading.accounting, accounts)
+        if account:
+            merge_repeats(reading.accounting, accounts)
 
 
 class _SpillContext:

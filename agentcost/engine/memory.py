@@ -9,6 +9,7 @@ from agentcost.api import OPTIONAL_COLUMNS, PRICED_COLUMNS
 from agentcost.engine.protocol import ReadRequest, ReportRequest, ReportRun
 
 if TYPE_CHECKING:
+    from agentcost.engine.simulated import SimulateRequest, SimulateRun
     from agentcost.ingest.read import Ingested
 
 class MemoryExecutor:
@@ -18,6 +19,13 @@ class MemoryExecutor:
         from agentcost.api import ingested_steps
 
         return ingested_steps(request)
+
+    def simulate(self, request: SimulateRequest) -> SimulateRun:
+        from agentcost.engine.simulated import Stages, partition_share, simulated
+
+        ingested = self.steps(request.read)
+        share = partition_share(ingested.steps, request, None, Stages.of_scenarios(request))
+        return simulated(request, [share], ingested.accounting)
 
     def report(self, request: ReportRequest) -> ReportRun:
         from agentcost.analysis.dashboard import build_dashboard

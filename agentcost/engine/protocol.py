@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from agentcost.analysis.report import Report
+    from agentcost.engine.simulated import SimulateRequest, SimulateRun
     from agentcost.ingest.read import Ingested, ReadProgress
     from agentcost.parallel import Jobs
     from agentcost.pricing.table import PriceTable
@@ -62,6 +63,11 @@ class Executor(Protocol):
 
     def report(self, request: ReportRequest) -> ReportRun:
         """The report: totals, tasks, breakdowns, dashboard, and the charts when asked."""
+        ...
+
+    def simulate(self, request: SimulateRequest) -> SimulateRun:
+        """Scenarios replayed on the steps, whole tasks at a time, and the budget sweep
+        (engine/simulated.py)."""
         ...
 
     def steps(self, request: ReadRequest) -> Ingested:

@@ -12,6 +12,11 @@
 3. Here: the partials combined once (engine/partials.py), the repeats' accounting merged,
    the percentiles found over the partitions' task costs.
 
+A simulation runs the same way (engine/simulated.py): per partition, one task plays every
+scenario on its whole tasks; when a scenario caches tool calls, a task per partition first
+splits its calls by tool and arguments, and a task per split finds the hits, which every
+partition's task is then given.
+
 The same report as the memory executor, byte for byte. Ray is an optional extra; a cluster
 is joined at `address` (or RAY_ADDRESS), else a local one is started for the run.
 """
@@ -46,6 +51,7 @@ from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.remote import INSTALL, first_line
 
 if TYPE_CHECKING:
+    from agentcost.engine.simulated import Hits, PartitionShare, SimulateRequest, SimulateRun
     from agentcost.ingest.read import Ingested
     from agentcost.ingest.sources import Source
 
@@ -86,6 +92,25 @@ class RayExecutor:
         merge_repeats(spread.accounting, spread.accounts)
         require_usable(spread.accounting)
         return gathered_report(gathered, spread.accounting, request, self.name)
+
+    def simulate(self, request: SimulateRequest) -> SimulateRun:
+        from agentcost.engine.simulated import simulated
+
+        ray = connected(self.address)
+        spread = self._spread(ray, request.read)
+        wanted = ray.put(replace(request, read=_sendable(request.read), stage=None))
+        filled = [refs for refs in spread.partitions if refs]
+        hits = ray.put(_cache_hits(ray, request, wanted, spread, filled) if request.caching
+                       else None)
+        shares = []
+        for share, account in results(ray, [
+                task(_simulated).remote(wanted, hits, spread.native_only, spread.native, refs)
+                for refs in filled]):
+            shares.append(share)
+            spread.accounts.append(account)
+        merge_repeats(spread.accounting, spread.accounts)
+        require_usable(spread.accounting)
+        return simulated(request, shares, spread.accounting)
 
     def steps(self, request: ReadRequest) -> Ingested:
         from agentcost.ingest.read import Ingested
@@ -436,6 +461,48 @@ def _read_batch(sources: list[Source], first: int, read: ReadRequest, partitions
     frames = [pl.concat(parts, how="vertical") if parts else None
               for parts in done.partitions] if done.apart_ok else [None] * partitions
     return (replace(done, partitions=[]), *frames)
+
+
+def _cache_hits(ray: Any, request: SimulateRequest, wanted: Any, spread: _Spread,
+                filled: list[list[Any]]) -> Hits:
+    """Every caching scenario's hits: a task per partition splits its tool calls by tool and
+    arguments, and a task per split finds the hits among them."""
+    from agentcost.engine.simulated import hits_together
+
+    splits = len(filled)
+    calls = [task(_split_calls).options(num_returns=splits).remote(
+        wanted, splits, spread.native_only, spread.native, refs) for refs in filled]
+    if splits == 1:  # one return is a reference, not a list of them
+        calls = [[each] for each in calls]
+    return hits_together(results(ray, [task(_hits).remote(*(split[index] for split in calls))
+                                       for index in range(splits)]), request)
+
+
+def _split_calls(request: SimulateRequest, splits: int, native_only: list[str] | None,
+                 native: bool, refs: list[Any]) -> Any:
+    """A partition's tool calls for the caching scenarios, one frame per split."""
+    from agentcost.engine.simulated import cache_calls, call_bucket
+
+    settled, _ = _settle(refs, native_only, native)
+    calls = cache_calls(settled, request).with_columns(call_bucket(splits).alias("_split"))
+    frames = [calls.filter(pl.col("_split") == index).drop("_split") for index in range(splits)]
+    return frames[0] if splits == 1 else tuple(frames)
+
+
+def _hits(*calls: pl.DataFrame) -> Hits:
+    """A split's hits, from every partition's calls of its keys."""
+    from agentcost.engine.simulated import hits_in
+
+    return hits_in(pl.concat(calls, how="vertical"))
+
+
+def _simulated(request: SimulateRequest, hits: Hits | None, native_only: list[str] | None,
+               native: bool, refs: list[Any]) -> tuple[PartitionShare, LineAccounting]:
+    """A partition task: its share of every scenario and of the budget sweep."""
+    from agentcost.engine.simulated import partition_share
+
+    settled, account = _settle(refs, native_only, native)
+    return partition_share(settled, request, hits), account
 
 
 def _priced(request: ReportRequest, native_only: list[str] | None, native: bool,

@@ -1,12 +1,13 @@
 """Steps spilled to Parquet files, bucketed by a hash of their task: every step of a task
 lands in the same bucket, so a bucket read back holds whole tasks, and only one bucket is
-in memory at a time."""
+in memory at a time. (Or bucketed by another key: a simulation's tool calls by their tool
+and arguments.)"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -23,8 +24,10 @@ class BucketSpill:
     """A temporary directory of Parquet files, one folder per bucket; removed on close."""
 
     def __init__(self, buckets: int, directory: str | None = None,
-                 flush_rows: int = FLUSH_ROWS) -> None:
-        self.buckets, self.flush_rows = buckets, flush_rows
+                 flush_rows: int = FLUSH_ROWS,
+                 bucket_of: Callable[[int], pl.Expr] = task_bucket) -> None:
+        """`bucket_of(buckets)`: which bucket a row goes to (default: its task's)."""
+        self.buckets, self.flush_rows, self.bucket_of = buckets, flush_rows, bucket_of
         self.root = Path(tempfile.mkdtemp(prefix="agentcost-spill-", dir=directory))
         self._written = 0
         self._pending: list[pl.DataFrame] = []
@@ -50,7 +53,7 @@ class BucketSpill:
         # makes it null again.
         steps = steps.select(name for name in steps.columns
                              if steps[name].null_count() < steps.height)
-        bucketed = steps.with_columns(task_bucket(self.buckets).alias(BUCKET))
+        bucketed = steps.with_columns(self.bucket_of(self.buckets).alias(BUCKET))
         for (bucket,), part in bucketed.partition_by(BUCKET, as_dict=True,
                                                      include_key=False).items():
             folder = self.root / f"{bucket:05d}"
@@ -59,6 +62,11 @@ class BucketSpill:
                                statistics=False)
             self._written += 1
         del steps, bucketed
+
+    def filled(self) -> int:
+        """How many buckets hold rows (as many as `each_bucket` gives)."""
+        self._flush()
+        return sum(1 for _ in self.root.iterdir())
 
     def each_bucket(self) -> Iterator[pl.DataFrame]:
         """The buckets that hold steps, one at a time, each in the order written, with the

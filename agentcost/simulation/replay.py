@@ -1,22 +1,26 @@
 """The running state of a replay: the priced step table as the strategies so far have left it.
 
-Steps reach the strategies numbered in input order (files in order, lines in order), in steps
-of two, as `_row`: a total order that does not depend on the row order joins and swaps leave
-behind. Within a task, steps are ordered by step number, then `_row`; a simulated summary call
-takes the odd number just before the step it serves: an even `_row` is a recorded step.
+Steps reach the strategies numbered by input position (files in order, lines in order), in
+steps of two, as `_row`: twice the position the executor gave them (`_order`) when there is
+one, so that every partition of a run numbers its steps as one pass over all would. A total
+order that does not depend on the row order joins and swaps leave behind. Within a task,
+steps are ordered by step number, then `_row`; a simulated summary call takes the odd number
+just before the step it serves: an even `_row` is a recorded step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property
 
 import polars as pl
 
-from agentcost.money import exact_sum
+from agentcost.money import exact_partial, rounded_money
 from agentcost.pricing.table import PriceTable
 
+POSITION = "_order"  # a step's input position, as the executors number it (engine/plan.py)
 ORDER_COLUMN = "_row"
 TASK_COLUMN = "_task"  # tasks numbered too: grouping by an integer is cheaper than by text
 WITHIN_TASK = ["step", ORDER_COLUMN]
@@ -31,9 +35,11 @@ Adjustment = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def number_rows(steps: pl.DataFrame) -> pl.DataFrame:
-    """`_row` (input order, in steps of two) and `_task` (the task as an integer)."""
+    """`_row` (input position, in steps of two) and `_task` (the task as an integer)."""
+    position = (pl.col(POSITION) if POSITION in steps.columns
+                else pl.int_range(pl.len(), dtype=pl.Int64))
     return steps.with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) * 2).alias(ORDER_COLUMN),
+        (position * 2).alias(ORDER_COLUMN),
         pl.col("task_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias(TASK_COLUMN),
     )
 
@@ -50,8 +56,9 @@ def swap_rows(priced: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([kept, fresh], how="vertical")
 
 
-def total_of(priced: pl.DataFrame) -> float:
-    return float(priced.select(exact_sum(pl.col("total_cost_usd"))).item() or 0.0)
+def total_of(priced: pl.DataFrame) -> Decimal:
+    """The total cost of `priced`, exact (not yet rounded): partitions' totals add up."""
+    return Decimal(priced.select(exact_partial(pl.col("total_cost_usd"))).item() or 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,16 +80,21 @@ class Replay:
     # are runaways) read, wherever the strategy stands in the order.
     recorded: pl.DataFrame
     standing: tuple[Adjustment, ...] = ()
+    # The `_row` of every tool-cache hit found over all of a run's calls, when these steps
+    # are a partition of the run (None: the steps are all there is, found here).
+    cache_hits: pl.Series | None = None
     # Whether every step is still as recorded (prices aside): then the rows a strategy changes
     # here are the rows it would change on the baseline.
     steps_as_recorded: bool = True
 
     @classmethod
-    def start(cls, steps: pl.DataFrame, table: PriceTable, price: Pricer) -> Replay:
+    def start(cls, steps: pl.DataFrame, table: PriceTable, price: Pricer,
+              cache_hits: pl.Series | None = None) -> Replay:
         """The baseline: the steps numbered, then priced."""
         numbered = number_rows(steps)
         priced = price(numbered)
-        return cls(priced, tuple(numbered.columns), price, table, priced)
+        return cls(priced, tuple(numbered.columns), price, table, priced,
+                   cache_hits=cache_hits)
 
     @property
     def steps(self) -> pl.DataFrame:
@@ -90,9 +102,14 @@ class Replay:
         return self.priced.select(self.columns)
 
     @cached_property
-    def total_usd(self) -> float:
-        """Summed exactly, rounded to ten places, as every money sum is."""
+    def total(self) -> Decimal:
+        """Summed exactly, not rounded: what partitions add up."""
         return total_of(self.priced)
+
+    @property
+    def total_usd(self) -> float:
+        """Rounded to ten places, as every money sum is."""
+        return rounded_money([self.total])
 
     def adjusted(self, fresh: pl.DataFrame) -> pl.DataFrame:
         """Rows priced afresh, with the standing adjustments: a cache hit is still a hit."""

@@ -4,13 +4,39 @@ before and after it, and the baseline its figure alone is taken from."""
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
+from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
 import polars as pl
 
 from agentcost.simulation.replay import Replay
 from agentcost.simulation.scenario import Scenario
+
+# What a strategy touched in one partition of the steps (whole tasks), as small named frames
+# whose rows add up: the partitions' frames of a name, put together, are what one pass over
+# every step would have found, and the strategy's `touched` makes its figures of them.
+Tally = dict[str, pl.DataFrame]
+
+
+def tallies_together(tallies: Sequence[Tally]) -> Tally:
+    """The partitions' tallies as one: each name's frames one after another."""
+    names = dict.fromkeys(name for tally in tallies for name in tally)
+    return {name: pl.concat([tally[name] for tally in tallies if name in tally],
+                            how="vertical") for name in names}
+
+
+def counted(**counts: int) -> pl.DataFrame:
+    """A one-row frame of counts, for a tally."""
+    return pl.DataFrame({name: [value] for name, value in counts.items()},
+                        schema=dict.fromkeys(counts, pl.Int64))
+
+
+def sums(tally: Tally, name: str) -> dict[str, int]:
+    """The counts of `counted` frames, added up."""
+    frame = tally[name]
+    return {column: int(frame[column].sum() or 0) for column in frame.columns}
 
 
 @dataclass(frozen=True)
@@ -57,7 +83,7 @@ class Applied(Generic[T]):
 
     before: Replay
     after: Replay
-    touched: T
+    tally: Tally
     # The rows it priced afresh, as priced (before standing adjustments), when it changed
     # what is priced: a figure over the same rows need not price them again.
     fresh: pl.DataFrame | None = None
@@ -69,7 +95,7 @@ class Baseline:
     sums): the figure each strategy's total alone is taken from."""
 
     replay: Replay
-    total_usd: float
+    total: Decimal
 
 
 class Strategy(Protocol[T]):
@@ -95,7 +121,11 @@ class Strategy(Protocol[T]):
         ...
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[T]:
-        """The running state after this strategy, and what it touched."""
+        """The running state after this strategy, and the tally of what it touched."""
+        ...
+
+    def touched(self, tally: Tally, scenario: Scenario) -> T:
+        """Its figures, from the tally of every partition put together."""
         ...
 
     def models_priced(self, scenario: Scenario) -> list[tuple[str, str]]:
@@ -103,12 +133,12 @@ class Strategy(Protocol[T]):
         the price table does not know would show a saving that is not there."""
         return []
 
-    def alone(self, applied: Applied[T], scenario: Scenario, baseline: Baseline) -> float:
-        """The total with this strategy alone: what it left, when it ran on the baseline (it
-        was the first enabled), or else the strategy applied to the baseline."""
+    def alone(self, applied: Applied[T], scenario: Scenario, baseline: Baseline) -> Decimal:
+        """The total with this strategy alone, exact: what it left, when it ran on the
+        baseline (it was the first enabled), or else the strategy applied to the baseline."""
         if applied.before is baseline.replay:
-            return applied.after.total_usd
-        return self.apply(baseline.replay, scenario).after.total_usd
+            return applied.after.total
+        return self.apply(baseline.replay, scenario).after.total
 
 
 def glob_regex(pattern: str) -> str:

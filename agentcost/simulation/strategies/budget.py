@@ -3,11 +3,12 @@ and/or after a number of steps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from decimal import Decimal
 
 import polars as pl
 
-from agentcost.money import EXACT, exact_sum
+from agentcost.money import EXACT, exact_partial, exact_sum, rounded_money
 from agentcost.pricing.cost import has_unpriced_part
 from agentcost.renderers.text import money, plural
 from agentcost.simulation import sorted_groups as groups
@@ -19,7 +20,15 @@ from agentcost.simulation.replay import (
     is_recorded,
 )
 from agentcost.simulation.scenario import Scenario
-from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched
+from agentcost.simulation.strategies.base import (
+    Applied,
+    Baseline,
+    Strategy,
+    Tally,
+    Touched,
+    counted,
+    sums,
+)
 from agentcost.stats import nearest_rank
 
 RUNAWAY_MULTIPLE = 5.0  # a task costing more than 5 x the median task is a runaway
@@ -49,18 +58,20 @@ class BudgetTouched(Touched):
                 "counts only their priced part, so it may stop them later than it would."]
 
 
-def runaway_tasks(priced: pl.DataFrame) -> pl.Series:
-    """The `_task` of each task costing more than 5x the median task (nearest-rank P50 of the
-    tasks priced whole, as the report's; a task whose priced part alone is above the line is a
-    runaway)."""
-    per_task = priced.group_by(TASK_COLUMN).agg(
+def task_costs(priced: pl.DataFrame) -> pl.DataFrame:
+    """`_task`, each task's cost (its priced part, rounded as every money sum is) and whether
+    a step of it is unpriced: what tells runaways (over 5x the median task) apart."""
+    return priced.group_by(TASK_COLUMN).agg(
         exact_sum(pl.col("total_cost_usd")).alias("cost"),
         has_unpriced_part().any().alias("unpriced"))
-    costs = per_task.filter(~pl.col("unpriced"))["cost"].sort().to_list()
-    if not costs:  # no median to measure against: no task is known to run away
-        return per_task.head(0)[TASK_COLUMN]
-    median = nearest_rank(costs, 50)
-    return per_task.filter(pl.col("cost") > RUNAWAY_MULTIPLE * median)[TASK_COLUMN]
+
+
+def runaway_line(costs: pl.DataFrame) -> float | None:
+    """5x the median task: nearest-rank P50 of the tasks priced whole, as the report's (a task
+    whose priced part alone is above the line is a runaway). None without a task priced whole:
+    no median to measure against, so no task is known to run away."""
+    whole = costs.filter(~pl.col("unpriced"))["cost"].sort().to_list()
+    return RUNAWAY_MULTIPLE * nearest_rank(whole, 50) if whole else None
 
 
 def mark_cut(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | None
@@ -91,32 +102,42 @@ def mark_cut(priced: pl.DataFrame, budget_usd: float | None, max_steps: int | No
     return ordered.with_columns(keep.alias("_keep"))
 
 
-def saved_usd(marked: pl.DataFrame) -> float:
-    """The cost of the steps cut."""
-    return float(marked.select(
-        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")))).item())
+def saved_usd(marked: pl.DataFrame) -> Decimal:
+    """The cost of the steps cut, exact."""
+    return Decimal(marked.select(
+        exact_partial(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd")))).item() or 0)
 
 
-def cut_figures(marked: pl.DataFrame, runaways: pl.Series) -> BudgetTouched:
-    """What the cut touched. `runaways`: the `_task` of tasks whose baseline cost is over 5x
-    the median task's."""
-    task_costs = marked.group_by(TASK_COLUMN).agg(
-        (~pl.col("_keep")).any().alias("cut"),
-        exact_sum(pl.when(~pl.col("_keep")).then(pl.col("total_cost_usd"))).alias("saved"))
-    runaway = pl.col(TASK_COLUMN).is_in(runaways.implode())
-    cut = task_costs.filter(pl.col("cut"))
+def cut_tally(marked: pl.DataFrame, costs: pl.DataFrame) -> Tally:
+    """What a cut touched in one partition: each task cut, with its recorded cost (`costs`:
+    `task_costs` of the recorded steps) and the cost of its steps cut, and the steps cut.
+    `cut_figures` reads it with every task's recorded cost beside it, as "recorded"."""
+    cut = (marked.filter(~pl.col("_keep")).group_by(TASK_COLUMN)
+           .agg(exact_partial(pl.col("total_cost_usd")).alias("saved"))
+           .join(costs, on=TASK_COLUMN, how="left"))
+    return {"cut": cut.select("cost", "saved"),
+            "steps": counted(steps=int((~marked["_keep"]).sum()))}
+
+
+def cut_figures(tally: Tally) -> BudgetTouched:
+    """What the cut touched, from every partition's `cut_tally`: runaways are the tasks whose
+    recorded cost is over 5x the median task's."""
+    line = runaway_line(tally["recorded"])
+    runaway = pl.lit(False) if line is None else pl.col("cost") > line
+    cut = tally["cut"]
 
     def saved_on(tasks: pl.DataFrame) -> float:
-        return float(tasks.select(exact_sum(pl.col("saved"))).item())
+        return rounded_money(tasks["saved"])
 
     return BudgetTouched(
-        int((~marked["_keep"]).sum()), cut.height,
-        runaway_tasks=runaways.len(),
+        sums(tally, "steps")["steps"], cut.height,
+        runaway_tasks=0 if line is None else tally["recorded"].filter(runaway).height,
         runaways_cut=cut.filter(runaway).height,
         normal_tasks_cut=cut.filter(~runaway).height,
         saved_on_runaways_usd=saved_on(cut.filter(runaway)),
         saved_on_normal_usd=saved_on(cut.filter(~runaway)),
-        saved_usd=saved_usd(marked),
+        saved_usd=saved_on(cut),
+        tasks_partly_unpriced=sums(tally, "partly")["tasks"] if "partly" in tally else 0,
     )
 
 
@@ -139,16 +160,19 @@ class Budget(Strategy[BudgetTouched]):
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[BudgetTouched]:
         marked = mark_cut(replay.priced, scenario.budget_usd, scenario.max_steps)
-        touched = cut_figures(marked, runaway_tasks(replay.recorded))
+        costs = task_costs(replay.recorded)
+        tally = {"recorded": costs.select("cost", "unpriced"), **cut_tally(marked, costs)}
         if scenario.budget_usd is not None:
             partly = replay.priced.filter(has_unpriced_part())[TASK_COLUMN].n_unique()
-            touched = replace(touched, tasks_partly_unpriced=partly)
+            tally["partly"] = counted(tasks=partly)
         dropped = marked.filter(~pl.col("_keep"))[ORDER_COLUMN]
         kept = replay.priced.filter(~pl.col(ORDER_COLUMN).is_in(dropped.implode()))
-        return Applied(replay, replay.with_prices(kept, rows_removed=touched.steps > 0),
-                       touched)
+        return Applied(replay, replay.with_prices(kept, rows_removed=dropped.len() > 0), tally)
+
+    def touched(self, tally: Tally, scenario: Scenario) -> BudgetTouched:
+        return cut_figures(tally)
 
     def alone(self, applied: Applied[BudgetTouched], scenario: Scenario,
-              baseline: Baseline) -> float:
+              baseline: Baseline) -> Decimal:
         marked = mark_cut(baseline.replay.priced, scenario.budget_usd, scenario.max_steps)
-        return baseline.total_usd - saved_usd(marked)
+        return baseline.total - saved_usd(marked)

@@ -4,14 +4,24 @@ with the same tool and arguments in that time, in any task, is a hit and costs n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import polars as pl
 
-from agentcost.money import exact_sum
+from agentcost.money import exact_partial, rounded_money
 from agentcost.renderers.text import agreeing
 from agentcost.simulation.replay import ORDER_COLUMN, Replay
 from agentcost.simulation.scenario import CacheRule, Scenario
-from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched, matches
+from agentcost.simulation.strategies.base import (
+    Applied,
+    Baseline,
+    Strategy,
+    Tally,
+    Touched,
+    counted,
+    matches,
+    sums,
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,37 @@ class CachingTouched(Touched):
                 for tool in self.per_tool if tool.no_args > 0]
 
 
-def cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]
-          ) -> tuple[pl.DataFrame, pl.Series, CachingTouched]:
+def cache_keys(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> pl.DataFrame:
+    """Each step's tool call as the cache sees it: `_ttl` (the first matching rule's), `_rule`
+    (which rule), and `_keyed` (a call with arguments and a time: the calls a cache replays)."""
+    ttl: pl.Expr = pl.lit(None, pl.Float64())
+    rule_index: pl.Expr = pl.lit(None, pl.Int32())
+    for index, rule in reversed(list(enumerate(rules))):
+        matched = matches("tool_name", rule.tool)
+        ttl = pl.when(matched).then(pl.lit(rule.ttl_seconds)).otherwise(ttl)
+        rule_index = pl.when(matched).then(pl.lit(index, pl.Int32())).otherwise(rule_index)
+    cached = pl.col("tool_name").is_not_null() & ttl.is_not_null()
+    return priced.with_columns(
+        ttl.alias("_ttl"), rule_index.alias("_rule"),
+        (cached & pl.col("tool_args").is_not_null() & pl.col("start_time").is_not_null())
+        .alias("_keyed"))
+
+
+def keyed_calls(priced: pl.DataFrame, rules: tuple[CacheRule, ...]) -> pl.DataFrame:
+    """The calls a cache replays (`cache_keys`), with what `fetches` reads: the input for
+    finding hits, whole or partitioned by tool and arguments."""
+    return (cache_keys(priced, rules).filter(pl.col("_keyed"))
+            .select("tool_name", "tool_args", "start_time", "_ttl", ORDER_COLUMN))
+
+
+def hits_among(keyed: pl.DataFrame) -> pl.Series:
+    """The `_row` of each hit among `keyed_calls` (every call of each of their keys)."""
+    fetched = fetches(keyed)
+    return keyed.filter(~pl.col(ORDER_COLUMN).is_in(fetched.implode()))[ORDER_COLUMN]
+
+
+def cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...], hits: pl.Series | None = None
+          ) -> tuple[pl.DataFrame, pl.Series, Tally]:
     """Replay every tool call of the log in time order, across tasks. A call's key is its tool
     and its canonical arguments. A call fetches and stores its answer, which serves the calls
     with the same key up to the tool's TTL after that fetch (the first rule that matches the
@@ -56,40 +95,45 @@ def cache(priced: pl.DataFrame, rules: tuple[CacheRule, ...]
     stores a new entry. Calls without recorded arguments, or without a time, cannot be
     simulated: they count as misses, and those without arguments are counted apart.
 
-    Returns the table with the hits at no cost, the `_row` of each hit, and what it touched."""
-    ttl: pl.Expr = pl.lit(None, pl.Float64())
-    rule_index: pl.Expr = pl.lit(None, pl.Int32())
-    for index, rule in reversed(list(enumerate(rules))):
-        matched = matches("tool_name", rule.tool)
-        ttl = pl.when(matched).then(pl.lit(rule.ttl_seconds)).otherwise(ttl)
-        rule_index = pl.when(matched).then(pl.lit(index, pl.Int32())).otherwise(rule_index)
-    calls = priced.with_row_index("_call").with_columns(ttl.alias("_ttl"))
-    cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
-    keyed = cached.filter(pl.col("tool_args").is_not_null() & pl.col("start_time").is_not_null())
-    fetched = fetches(keyed)
-    hits = keyed.filter(~pl.col("_call").is_in(fetched.implode()))["_call"]
-    is_hit = pl.col("_call").is_in(hits.implode())
+    `hits`: the `_row` of every hit, found over all the run's calls when `priced` is a
+    partition of it (else found here). Returns the table with the hits at no cost, the `_row`
+    of each hit in it, and the tally of what it touched."""
+    calls = cache_keys(priced, rules)
+    if hits is None:
+        hits = hits_among(keyed_calls(priced, rules))
+    is_hit = pl.col("_keyed") & pl.col(ORDER_COLUMN).is_in(hits.implode())
     # What a hit saves: its tool fee, and its compute when the step is only the tool call.
     saved = pl.sum_horizontal(pl.col("tool_cost_usd"),
                               pl.when(pl.col("kind") == "tool").then(pl.col("compute_cost_usd")))
-    per_tool = (
-        cached.group_by(pl.col("tool_name").cast(pl.String))
-        .agg(pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
-             is_hit.sum().alias("hits"), exact_sum(pl.when(is_hit).then(saved)).alias("saved_usd"))
-        .sort("tool_name")
-    )
+    cached = calls.filter(pl.col("tool_name").is_not_null() & pl.col("_ttl").is_not_null())
+    per_tool = cached.group_by(pl.col("tool_name").cast(pl.String)).agg(
+        pl.len().alias("calls"), pl.col("tool_args").is_null().sum().alias("no_args"),
+        is_hit.sum().alias("hits"), exact_partial(pl.when(is_hit).then(saved)).alias("saved"))
     hit = calls.filter(is_hit)
-    used = set(cached.select(rule_index.alias("_rule"))["_rule"].drop_nulls().to_list())
-    touched = CachingTouched(hits.len(), hit["task_id"].n_unique(), tuple(
-        ToolHits(str(tool), int(calls_made), int(no_args), int(hit_count), float(saved))
+    tally = {"per_tool": per_tool.cast({"calls": pl.Int64, "no_args": pl.Int64,
+                                        "hits": pl.Int64}),
+             "rules": cached.select(pl.col("_rule").unique()),
+             "hits": counted(steps=hit.height, tasks=hit["task_id"].n_unique())}
+    result = zero_hits(calls, is_hit).drop("_ttl", "_rule", "_keyed")
+    return result, hit[ORDER_COLUMN], tally
+
+
+def cache_figures(tally: Tally, rules: tuple[CacheRule, ...]) -> CachingTouched:
+    """What caching touched, from every partition's tally."""
+    per_tool = (tally["per_tool"].group_by("tool_name")
+                .agg(pl.col("calls", "no_args", "hits").sum(), pl.col("saved"))
+                .sort("tool_name"))
+    used = set(tally["rules"]["_rule"].drop_nulls().to_list())
+    hits = sums(tally, "hits")
+    return CachingTouched(hits["steps"], hits["tasks"], tuple(
+        ToolHits(str(tool), int(calls_made), int(no_args), int(hit_count),
+                 rounded_money(saved))
         for tool, calls_made, no_args, hit_count, saved in per_tool.iter_rows()),
         unmatched=tuple(rule.tool for index, rule in enumerate(rules) if index not in used))
-    result = zero_hits(calls, is_hit).drop("_call", "_ttl")
-    return result, hit[ORDER_COLUMN], touched
 
 
 def fetches(keyed: pl.DataFrame) -> pl.Series:
-    """The `_call` of each call that fetches: the first of its key, then the first after the
+    """The `_row` of each call that fetches: the first of its key, then the first after the
     entry it would have used expired, TTL after the fetch that stored it.
 
     Which calls fetch is a chain per key: from each call, `next` is the first call of its key
@@ -98,7 +142,7 @@ def fetches(keyed: pl.DataFrame) -> pl.Series:
     the first 2^k links of each chain, and `next` jumps 2^k links (about log2 of the calls
     rounds, each a gather over the calls)."""
     ordered = keyed.select(
-        "_call", pl.col("tool_name").cast(pl.String), "tool_args",
+        pl.col(ORDER_COLUMN).alias("_call"), pl.col("tool_name").cast(pl.String), "tool_args",
         # In whole microseconds: a call exactly TTL after the fetch is a hit, every time.
         pl.col("start_time").dt.epoch("us").alias("_at"),
         (pl.col("_ttl") * 1_000_000).round(0).cast(pl.Int64).alias("_ttl"), ORDER_COLUMN,
@@ -156,15 +200,18 @@ class Caching(Strategy[CachingTouched]):
         return [f"cache {rule.tool} for {rule.ttl_seconds:g} s" for rule in scenario.cache]
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[CachingTouched]:
-        priced, hit_rows, touched = cache(replay.priced, scenario.cache)
+        priced, hit_rows, tally = cache(replay.priced, scenario.cache, replay.cache_hits)
 
         def still_hits(fresh: pl.DataFrame) -> pl.DataFrame:
             return zero_hits(fresh, pl.col(ORDER_COLUMN).is_in(hit_rows.implode()))
 
-        return Applied(replay, replay.with_prices(priced, standing=still_hits), touched)
+        return Applied(replay, replay.with_prices(priced, standing=still_hits), tally)
+
+    def touched(self, tally: Tally, scenario: Scenario) -> CachingTouched:
+        return cache_figures(tally, scenario.cache)
 
     def alone(self, applied: Applied[CachingTouched], scenario: Scenario,
-              baseline: Baseline) -> float:
+              baseline: Baseline) -> Decimal:
         # Caching only zeroes tool and compute costs of the hits, and nothing before it in the
         # order (routing) changes those: its saving alone is the same.
-        return baseline.total_usd - (applied.before.total_usd - applied.after.total_usd)
+        return baseline.total - (applied.before.total - applied.after.total)

@@ -4,6 +4,7 @@ steps is replaced by a summary, written by one call to a summary model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import polars as pl
 
@@ -19,7 +20,15 @@ from agentcost.simulation.replay import (
     total_of,
 )
 from agentcost.simulation.scenario import Compression, Scenario
-from agentcost.simulation.strategies.base import Applied, Baseline, Strategy, Touched
+from agentcost.simulation.strategies.base import (
+    Applied,
+    Baseline,
+    Strategy,
+    Tally,
+    Touched,
+    counted,
+    sums,
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class CompressionTouched(Touched):
 
 
 def compress(steps: pl.DataFrame, compression: Compression
-             ) -> tuple[pl.DataFrame, CompressionTouched]:
+             ) -> tuple[pl.DataFrame, Tally]:
     """From LLM step N+1 of each task on, the context that steps older than the last K added is
     replaced by a summary of T tokens, made by one call to the summary model per compressed
     step (input: the tokens it replaces; output: T).
@@ -93,14 +102,14 @@ def compress(steps: pl.DataFrame, compression: Compression
         (pl.col("_old")).alias("input_tokens"),  # the summary call reads the whole old part
         pl.lit(t, pl.Int64).alias("output_tokens"),
     )
-    touched = CompressionTouched(hit.height, hit["task_id"].n_unique(),
-                                 int(hit["_dropped"].sum() or 0), hit.height)
+    tally = {"compressed": counted(steps=hit.height, tasks=hit["task_id"].n_unique(),
+                                   tokens_removed=int(hit["_dropped"].sum() or 0))}
     helpers = ["_position", "_old", "_dropped", "_from_cache"]
     changed = pl.concat([
         hit.drop(helpers).select(*steps.columns),
         _conform_like(summaries, steps),
     ], how="vertical")
-    return changed, touched
+    return changed, tally
 
 
 def _conform_like(rows: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
@@ -134,15 +143,21 @@ class HistoryCompression(Strategy[CompressionTouched]):
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[CompressionTouched]:
         if scenario.compression is None:
-            return Applied(replay, replay, CompressionTouched(0, 0, 0, 0))
-        changed, touched = compress(replay.steps, scenario.compression)
-        if not touched.steps:
-            return Applied(replay, replay, touched)
+            return Applied(replay, replay, {"compressed": counted(steps=0, tasks=0,
+                                                                  tokens_removed=0)})
+        changed, tally = compress(replay.steps, scenario.compression)
+        if not changed.height:
+            return Applied(replay, replay, tally)
         fresh = replay.price(changed)
-        return Applied(replay, replay.with_rows(fresh), touched, fresh)
+        return Applied(replay, replay.with_rows(fresh), tally, fresh)
+
+    def touched(self, tally: Tally, scenario: Scenario) -> CompressionTouched:
+        found = sums(tally, "compressed")
+        return CompressionTouched(found["steps"], found["tasks"], found["tokens_removed"],
+                                  found["steps"])  # one summary call per compressed step
 
     def alone(self, applied: Applied[CompressionTouched], scenario: Scenario,
-              baseline: Baseline) -> float:
+              baseline: Baseline) -> Decimal:
         if applied.fresh is not None and applied.before.steps_as_recorded:
             # The rows it changed here are the rows it would change on the baseline, priced
             # before any standing adjustment (a cache hit): put them in the baseline with the

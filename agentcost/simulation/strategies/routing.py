@@ -18,12 +18,22 @@ from agentcost.pricing.table import PriceSet, PriceTable
 from agentcost.renderers.text import agreeing, count, plural
 from agentcost.simulation.replay import TOKEN_COLUMNS, Replay
 from agentcost.simulation.scenario import Inflation, Route, Scenario
-from agentcost.simulation.strategies.base import Applied, Strategy, Touched, matches
+from agentcost.simulation.strategies.base import (
+    Applied,
+    Strategy,
+    Tally,
+    Touched,
+    counted,
+    matches,
+    sums,
+)
 
 # Providers that list no cache-write price because they bill a prompt written to their cache as
 # ordinary input (automatic prompt caching), as the caveats name them.
 WRITES_BILLED_AS_INPUT = {"openai": "OpenAI", "deepseek": "DeepSeek", "google": "Google"}
 WRITE_COLUMNS = ("cache_write_5m_tokens", "cache_write_1h_tokens")
+WRITES_SCHEMA = {"target": pl.String, "provider": pl.String, "steps": pl.Int64,
+                 "tokens": pl.Int64}
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def provider_billing_writes_as_input(target: str, table: PriceTable) -> str | No
 
 
 def route(steps: pl.DataFrame, routes: tuple[Route, ...], inflations: tuple[Inflation, ...],
-          table: PriceTable) -> tuple[pl.DataFrame, RoutingTouched]:
+          table: PriceTable) -> tuple[pl.DataFrame, Tally]:
     """The LLM steps a route matches (the first route that matches a step wins), at its target
     model with their tokens times the first inflation that matches them, cache writes moved
     to input where the target's provider bills them so: only the rows that change."""
@@ -105,19 +115,15 @@ def route(steps: pl.DataFrame, routes: tuple[Route, ...], inflations: tuple[Infl
         pl.lit(None, steps.schema["reported_cost_usd"]).alias("reported_cost_usd"),
     )
     changed, writes = _writes_as_input(changed, table)
-    used = set(routed["_which"].unique().to_list())
-    inflated = set(routed["_inflated_by"].drop_nulls().unique().to_list())
-    touched = RoutingTouched(
-        routed.height, routed["task_id"].n_unique(),
-        tuple(each.describe() for index, each in enumerate(routes) if index not in used),
-        tuple(f"{'model' if each.by_model else 'label'} {each.pattern}"
-              for index, each in enumerate(inflations) if index not in inflated),
-        writes)
-    return changed.drop("_route", "_which", "_inflation", "_inflated_by"), touched
+    tally = {"routed": counted(steps=routed.height, tasks=routed["task_id"].n_unique()),
+             "routes": routed.select(pl.col("_which").unique()),
+             "inflations": routed.select(pl.col("_inflated_by").unique().drop_nulls()),
+             "writes": writes}
+    return changed.drop("_route", "_which", "_inflation", "_inflated_by"), tally
 
 
 def _writes_as_input(changed: pl.DataFrame, table: PriceTable
-                     ) -> tuple[pl.DataFrame, tuple[WritesAsInput, ...]]:
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cache-write tokens moved to input on the steps routed to a model whose provider bills
     them so, and how many of each target's steps had any."""
     writes = pl.sum_horizontal(pl.col(column).fill_null(0) for column in WRITE_COLUMNS)
@@ -131,13 +137,13 @@ def _writes_as_input(changed: pl.DataFrame, table: PriceTable
             pl.len(), writes.sum()).row(0)
         if not steps:
             continue
-        applied.append(WritesAsInput(target, provider, int(steps), int(tokens)))
+        applied.append((target, provider, int(steps), int(tokens)))
         changed = changed.with_columns(
             pl.when(on_target).then(pl.col("input_tokens") + writes)
             .otherwise(pl.col("input_tokens")).alias("input_tokens"),
             *(pl.when(on_target & pl.col(column).is_not_null()).then(0)
               .otherwise(pl.col(column)).alias(column) for column in WRITE_COLUMNS))
-    return changed, tuple(applied)
+    return changed, pl.DataFrame(applied, schema=WRITES_SCHEMA, orient="row")
 
 
 class Routing(Strategy[RoutingTouched]):
@@ -158,9 +164,23 @@ class Routing(Strategy[RoutingTouched]):
         return [(f"route {each.pattern}={each.target}", each.target) for each in scenario.routes]
 
     def apply(self, replay: Replay, scenario: Scenario) -> Applied[RoutingTouched]:
-        changed, touched = route(replay.steps, scenario.routes, scenario.inflations,
-                                 replay.table)
-        if not touched.steps:
-            return Applied(replay, replay, touched)
+        changed, tally = route(replay.steps, scenario.routes, scenario.inflations,
+                               replay.table)
+        if not changed.height:
+            return Applied(replay, replay, tally)
         fresh = replay.price(changed)
-        return Applied(replay, replay.with_rows(fresh), touched, fresh)
+        return Applied(replay, replay.with_rows(fresh), tally, fresh)
+
+    def touched(self, tally: Tally, scenario: Scenario) -> RoutingTouched:
+        routed = sums(tally, "routed")
+        used = set(tally["routes"]["_which"].to_list())
+        inflated = set(tally["inflations"]["_inflated_by"].to_list())
+        writes = (tally["writes"].group_by("target", "provider")
+                  .agg(pl.col("steps", "tokens").sum()).sort("target"))
+        return RoutingTouched(
+            routed["steps"], routed["tasks"],
+            tuple(each.describe() for index, each in enumerate(scenario.routes)
+                  if index not in used),
+            tuple(f"{'model' if each.by_model else 'label'} {each.pattern}"
+                  for index, each in enumerate(scenario.inflations) if index not in inflated),
+            tuple(WritesAsInput(*row) for row in writes.iter_rows()))
