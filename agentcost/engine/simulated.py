@@ -128,21 +128,27 @@ def partition_share(settled: pl.DataFrame, request: SimulateRequest, hits: Hits 
     """The partition's share of each scenario and of the sweep. `hits`: the run's cache hits
     by scenario (None: these steps are the whole run, and find their own). `stages`: told of
     each scenario's stages (the whole run in one partition)."""
-    from agentcost.simulation.engine import share, sweep_share
+    from dataclasses import replace
+
+    from agentcost.simulation.engine import baseline_replay, outcome_share, share, sweep_share
 
     steps, outside, untimed = windowed(settled, request)
+    # Priced once: every scenario and the sweep start from the same baseline.
+    replay = baseline_replay(steps, request.table, request.cost_mode)
+    del steps
+    measured = outcome_share(replay.priced) if request.scenarios else None
     named = len(request.scenarios) > 1
     shares = []
     for index, scenario in enumerate(request.scenarios):
         on_stage = None if stages is None else stages.of(scenario.name if named else None)
-        shares.append(share(steps, request.table, scenario, cost_mode=request.cost_mode,
-                            cache_hits=None if hits is None else hits.get(index),
-                            on_stage=on_stage))
+        hit = None if hits is None else hits.get(index)
+        shares.append(share(replace(replay, cache_hits=hit), scenario, on_stage=on_stage,
+                            baseline=measured))
     sweep: list[Tally] = []
     if request.budgets:
         if stages is not None:
             stages.starting("budget sweep")
-        sweep = sweep_share(steps, request.table, request.budgets, cost_mode=request.cost_mode)
+        sweep = sweep_share(replay, request.budgets)
     return PartitionShare(shares, sweep, outside, untimed)
 
 

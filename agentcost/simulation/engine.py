@@ -266,17 +266,19 @@ class SimulationShare:
     left_out_steps: int
 
 
-def share(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
-          cost_mode: str = "computed", cache_hits: pl.Series | None = None,
-          on_stage: Callable[[str], None] | None = None) -> SimulationShare:
-    """The scenario played on `steps` (whole tasks, in input order, with `_order` when they
-    are a partition of a run, and then `cache_hits`: the `_row` of the run's cache hits)."""
+def share(replay: Replay, scenario: Scenario, *,
+          on_stage: Callable[[str], None] | None = None,
+          baseline: OutcomeShare | None = None) -> SimulationShare:
+    """The scenario played on the priced baseline `replay` (`baseline_replay`: whole tasks,
+    with the run's cache hits when they are a partition of it). `baseline`: the baseline's
+    outcome share, when another scenario measured it already."""
     if on_stage is not None:
         on_stage("pricing")
-    played = play(_replay(steps, table, cost_mode, cache_hits), scenario, on_stage=on_stage)
+    played = play(replay, scenario, on_stage=on_stage)
+    if baseline is None or played.baseline.priced is not replay.priced:  # some left out
+        baseline = outcome_share(played.baseline.priced)
     unchanged = played.after is played.baseline
-    return SimulationShare(outcome_share(played.baseline.priced),
-                           None if unchanged else outcome_share(played.after.priced),
+    return SimulationShare(baseline, None if unchanged else outcome_share(played.after.priced),
                            played.waterfall, played.alone, played.tallies,
                            played.left_out_steps)
 
@@ -318,20 +320,20 @@ def simulate(steps: pl.DataFrame, table: PriceTable, scenario: Scenario, *,
     """Baseline, the waterfall (the enabled strategies added one at a time, in the order of
     STRATEGIES) and each strategy alone, with what each touched. `on_stage` hears of each
     stage (of `stages_of(scenario)`) as it starts."""
-    return finish(scenario, [share(steps, table, scenario, cost_mode=cost_mode,
+    return finish(scenario, [share(baseline_replay(steps, table, cost_mode), scenario,
                                    on_stage=on_stage)])
 
 
-def _replay(steps: pl.DataFrame, table: PriceTable, cost_mode: str,
-            cache_hits: pl.Series | None = None) -> Replay:
+def baseline_replay(steps: pl.DataFrame, table: PriceTable, cost_mode: str) -> Replay:
+    """The steps (whole tasks, in input order, with `_order` when they are a partition of a
+    run) numbered and priced: the baseline every scenario on them starts from."""
     def price(frame: pl.DataFrame) -> pl.DataFrame:
         return price_steps(frame.lazy(), table, cost_mode=cost_mode).collect()
 
     # Only what pricing and the strategies read: each stage copies the rows it keeps, and a
     # column nobody reads (even one of nulls) would be copied with them.
     read = (*SIMULATED_COLUMNS, POSITION)
-    return Replay.start(steps.select(c for c in read if c in steps.columns), table, price,
-                        cache_hits)
+    return Replay.start(steps.select(c for c in read if c in steps.columns), table, price)
 
 
 @dataclass(frozen=True)
@@ -344,11 +346,10 @@ class SweepPoint:
     saving_usd: float
 
 
-def sweep_share(steps: pl.DataFrame, table: PriceTable, budgets: Sequence[float], *,
-                cost_mode: str = "computed") -> list[Tally]:
-    """One partition's share of a budget sweep: for each budget alone (in the order given),
-    the tally of its cut, with every task's recorded cost. Priced once; cut once per budget."""
-    priced = _replay(steps, table, cost_mode).priced
+def sweep_share(replay: Replay, budgets: Sequence[float]) -> list[Tally]:
+    """One partition's share of a budget sweep on its baseline `replay`: for each budget
+    alone (in the order given), the tally of its cut, with every task's recorded cost."""
+    priced = replay.priced
     costs = task_costs(priced)
     return [{"recorded": costs.select("cost", "unpriced"),
              **cut_tally(mark_cut(priced, budget, None), costs)} for budget in budgets]
@@ -368,4 +369,4 @@ def sweep_of(budgets: Sequence[float], shares: Sequence[list[Tally]]) -> list[Sw
 def budget_sweep(steps: pl.DataFrame, table: PriceTable, budgets: list[float], *,
                  cost_mode: str = "computed") -> list[SweepPoint]:
     """`sweep_of` the steps all in one partition."""
-    return sweep_of(budgets, [sweep_share(steps, table, budgets, cost_mode=cost_mode)])
+    return sweep_of(budgets, [sweep_share(baseline_replay(steps, table, cost_mode), budgets)])
