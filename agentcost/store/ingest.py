@@ -27,12 +27,13 @@ from agentcost.ingest.readers.native import READER as NATIVE
 from agentcost.ingest.sources import Source, expand_inputs
 from agentcost.parallel import Jobs
 from agentcost.schema import COLUMN_NAMES
-from agentcost.store.location import RemoteStore, Where
 from agentcost.store.identity import KNOWN_COLUMNS, ROW, already_known, known_columns
+from agentcost.store.location import RemoteStore, Where
 from agentcost.store.manifest import (
     UNTIMED,
     Manifest,
     StoredSource,
+    is_store,
     load_manifest,
     locked,
     save_manifest,
@@ -128,7 +129,7 @@ def writing(directory: Where) -> Iterator[None]:
 def _require_unchanged(directory: RemoteStore, read_by: str) -> None:
     """Another ingest wrote the manifest since this one read it: this one's manifest would
     drop that one's parts, so it is not written (its parts stay unlisted, never read)."""
-    now = load_manifest(directory, create=True)
+    now = load_manifest(directory) if is_store(directory) else Manifest()
     if now.writer != read_by:
         raise InputError(f"--store {directory}: another ingest wrote to this store while this "
                          "one ran; nothing of this one was kept: run it again")

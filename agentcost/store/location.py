@@ -53,8 +53,11 @@ def store_at(name: str | PathLike[str]) -> Where:
 def read_text(where: Where, relative: str) -> str | None:
     """The text of the store's file `relative`; None when there is none."""
     if isinstance(where, Path):
-        path = where / relative
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        local = where / relative
+        try:
+            return local.read_text(encoding="utf-8") if local.is_file() else None
+        except (OSError, ValueError) as error:
+            raise InputError(f"{local}: cannot read: {first_line(error)}") from None
     from pyarrow.fs import FileType
 
     system, root = where.system()

@@ -21,6 +21,7 @@ from agentcost.store.location import Where
 from agentcost.store.manifest import Part
 from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, scan_parts
 from agentcost.store.scan import StoreScan, plan_store
+
 # Beyond this many ordered runs, steps are put in order by a gather of every row instead.
 MAX_RUNS = 4096
 

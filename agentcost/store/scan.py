@@ -75,12 +75,11 @@ class StoreReading:
     """What an executor's reading gives beside the steps, for a store: the account of its
     lines; and, as no native log is read again, no repeat to drop."""
 
-    native_files: list[str] = []
-
     def __init__(self, scan: StoreScan) -> None:
         import copy
 
         self.accounting = copy.deepcopy(scan.accounting)
+        self.native_files: list[str] = []
 
     def native_only(self) -> list[str] | None:
         return None
