@@ -169,7 +169,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     store `ingest` built, is read instead of or beside the inputs (give `()` for none): only
     the days the window needs. `engine`: where the work runs (memory, local: bounded memory,
     or auto; or an executor object), the same report either way; `report.engine` says which
-    ran (a store's steps are read into memory)."""
+    ran (`local` and `ray` read a store a part at a time)."""
     from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS
     from agentcost.engine.protocol import ReportRequest
     from agentcost.pricing.resolve import near_name_finder
