@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from agentcost.simulation.engine import Simulation, SweepPoint
     from agentcost.simulation.scenario import Scenario
     from agentcost.store.ingest import IngestResult
+    from agentcost.store.scan import StoreScan
 
 # What the readers take: one path or many (files, directories, globs, .gz files, pipes, "-"
 # for stdin). A DataFrame of canonical steps, or steps already read, skip reading.
@@ -117,8 +118,10 @@ def store_steps(inputs: Inputs, store: str | PathLike[str], *, input_format: str
 
     check_task_key(task_key)
     _checked(jobs, "computed")
-    return add(_paths(inputs), Path(store), Options(input_format, task_key, jobs,
-                                                    max_line_bytes))
+    from agentcost.store.location import store_at
+
+    return add(_paths(inputs), store_at(store), Options(input_format, task_key, jobs,
+                                                        max_line_bytes))
 
 
 def load_prices(path: str | PathLike[str] | None = None) -> PriceTable:
@@ -166,7 +169,7 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     store `ingest` built, is read instead of or beside the inputs (give `()` for none): only
     the days the window needs. `engine`: where the work runs (memory, local: bounded memory,
     or auto; or an executor object), the same report either way; `report.engine` says which
-    ran (a store's steps are read into memory)."""
+    ran (`local` and `ray` read a store a part at a time)."""
     from agentcost.analysis.dashboard import BREAKDOWN_COLUMNS, BREAKDOWNS
     from agentcost.engine.protocol import ReportRequest
     from agentcost.pricing.resolve import near_name_finder
@@ -444,30 +447,36 @@ class _Store:
 def _reading(inputs: Inputs | pl.DataFrame | Ingested, store: str | PathLike[str] | None,
              since: dt.datetime | None, until: dt.datetime | None, *, input_format: str,
              task_key: str, columns: Sequence[str], jobs: Jobs, progress: ReadProgress | None,
-             max_line_bytes: int) -> tuple[ReadRequest, Ingested | None]:
-    """What an executor is to read: the inputs, or, with a store named, the store's steps of
-    the days the window needs and those of the inputs it does not hold yet (returned too)."""
-    stored = None if store is None else _from_store(
-        inputs, _Store(store, since, until), input_format=input_format, task_key=task_key,
-        columns=columns, jobs=jobs, max_line_bytes=max_line_bytes)
-    request = _read_request(inputs if stored is None else stored, input_format=input_format,
-                            task_key=task_key, columns=columns, jobs=jobs, progress=progress,
-                            max_line_bytes=max_line_bytes)
-    return request, stored
+             max_line_bytes: int) -> tuple[ReadRequest, StoreScan | None]:
+    """What an executor is to read: the inputs, or, with a store named, the store's read
+    planned: the days the window needs and the steps of the inputs it does not hold yet
+    (returned too, for what the window left out)."""
+    if store is None:
+        return _read_request(inputs, input_format=input_format, task_key=task_key,
+                             columns=columns, jobs=jobs, progress=progress,
+                             max_line_bytes=max_line_bytes), None
+    from agentcost.engine.protocol import ReadRequest
+
+    scan = _from_store(inputs, _Store(store, since, until), input_format=input_format,
+                       task_key=task_key, columns=columns, jobs=jobs,
+                       max_line_bytes=max_line_bytes)
+    return ReadRequest(None, None, tuple(columns), input_format, task_key, jobs, progress,
+                       max_line_bytes, store=scan), scan
 
 
 def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
                 input_format: str, task_key: str, columns: Sequence[str], jobs: Jobs,
-                max_line_bytes: int) -> Ingested:
+                max_line_bytes: int) -> StoreScan:
     from agentcost.store.ingest import Options
-    from agentcost.store.read import read_store
+    from agentcost.store.location import store_at
+    from agentcost.store.scan import plan_store
 
     if not _is_inputs(inputs):
         raise UsageError("store: read beside trace inputs (paths), not beside steps given "
                          "as a frame")
     named = [] if _no_inputs(inputs) else _paths(inputs)
     assert store.directory is not None
-    return read_store(Path(store.directory), since=store.since, until=store.until,
+    return plan_store(store_at(store.directory), since=store.since, until=store.until,
                       columns=(*columns, *PRICED_COLUMNS), inputs=named,
                       options=Options(input_format, task_key, jobs, max_line_bytes))
 
@@ -477,7 +486,8 @@ def _no_inputs(inputs: Inputs) -> bool:
                               and not inputs)
 
 
-def _stored_window(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
+def _stored_window(window: AppliedWindow | None, ingested: Ingested | StoreScan
+                   ) -> AppliedWindow | None:
     """A window over a store also left out the steps of the days it did not read."""
     from agentcost.store.read import with_unread
 
@@ -499,6 +509,10 @@ def _read_request(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_fo
 
 def ingested_steps(request: ReadRequest) -> Ingested:
     """Every step of `request` in one frame (the memory executor's reading)."""
+    if request.store is not None and request.steps is None:
+        from agentcost.store.read import stored_steps
+
+        return stored_steps(request.store)
     given: Inputs | pl.DataFrame | Ingested | None = request.steps
     if given is None:
         given = list(request.paths or ())

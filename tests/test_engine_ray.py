@@ -425,3 +425,154 @@ def test_a_two_node_cluster_writes_the_memory_report(two_nodes, shards):
     assert json.loads(on_ray.stdout)["inputs"]["engine"] == "ray"
     assert without_engine(on_ray.stdout) == without_engine(memory.stdout)
     assert b"Traceback" not in on_ray.stderr
+
+
+# --- a steps store --------------------------------------------------------------------
+
+
+def _in_environment(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("options", [{}, {"since": "2026-11-27T06:00:00",
+                                          "until": "2026-11-28T01:00:00", "by": "day"}])
+def test_a_store_on_disk_and_in_object_storage_reports_the_same_on_every_engine(
+        local_ray, s3, shards, tmp_path, monkeypatch, options):
+    """The shards ingested into a store on disk and into one in a bucket: its parts read by
+    Ray tasks where they are (the driver holds no step), a part per task here, and by the
+    local executor a part at a time: the memory executor's report of the store on disk,
+    which is the report of the logs."""
+    import agentcost.store.scan as scan
+    from agentcost.engine.local import LocalExecutor
+
+    _in_environment(monkeypatch, s3)
+    _upload(s3, {}, "stores")
+    paths = [str(path) for path in shards]
+    on_disk = tmp_path / "store"
+    agentcost.store_steps(paths, on_disk)
+    agentcost.store_steps(paths, "s3://stores/shards/")
+    monkeypatch.setattr(scan, "PIECE_ROWS", 1)
+    expected = without_engine(_json(agentcost.report((), store=on_disk, engine="memory",
+                                                     **options)))
+    assert expected == without_engine(_json(agentcost.report(paths, engine="memory",
+                                                             **options)))
+    for store in (on_disk, "s3://stores/shards"):
+        for engine in ("memory", LocalExecutor(buckets=3), RayExecutor(partitions=PARTITIONS)):
+            got = agentcost.report((), store=store, engine=engine, **options)
+            assert without_engine(_json(got)) == expected, (store, engine)
+
+
+def test_ray_reads_the_days_a_window_needs_and_numbers_as_the_logs_do(local_ray, tmp_path):
+    """tests/test_store.py's three days: a's $2.00 and c's $0.50 in the window, a's day-2
+    step numbered second; 3 steps outside (a's day-1 step read by a task for its number, b's
+    and a's day-3 step not read), 1 without a time; a simulation replays the same steps."""
+    from tests.test_store import PRICES, unnumbered_days
+
+    log = unnumbered_days(tmp_path)
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(PRICES, encoding="utf-8")
+    store = tmp_path / "store"
+    agentcost.store_steps([str(log)], store)
+    window = {"since": "2026-11-28", "until": "2026-11-29", "prices": prices}
+    report = agentcost.report((), store=store, engine=RayExecutor(partitions=2), **window)
+    assert report.summary.total_cost_usd == 2.5
+    assert report.window is not None
+    assert (report.window.steps_outside, report.window.steps_untimed) == (3, 1)
+    memory = agentcost.report((), store=store, engine="memory", **window)
+    assert without_engine(_json(report)) == without_engine(_json(memory))
+    from agentcost.simulation.scenario import Scenario
+
+    compared = [agentcost.compare((), [Scenario(budget_usd=1.5)], budgets=[1.5], store=store,
+                                  engine=engine, **window)
+                for engine in ("memory", RayExecutor(partitions=2))]
+    assert agentcost.render(compared[1], "json") == agentcost.render(compared[0], "json")
+    assert compared[1].steps_outside == 3
+
+
+def test_ingest_into_object_storage_twice_stores_each_step_once(run_cli, s3, tmp_path,
+                                                               monkeypatch):
+    """The same log ingested twice into a bucket: stored once; the report of the store is
+    the log's (t1 $0.20 + $0.20, t2 $0.50 = $0.90, tests/test_store.py's prices)."""
+    from tests.test_store import PRICES, STEPS, line
+
+    _in_environment(monkeypatch, s3)
+    _upload(s3, {}, "twice")
+    log = tmp_path / "agent.jsonl"
+    log.write_text("".join(line(record) for record in STEPS), encoding="utf-8")
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(PRICES, encoding="utf-8")
+    first = run_cli("ingest", str(log), "--store", "s3://twice/steps")
+    assert first.exit_code == 0, first.stderr
+    again = run_cli("ingest", str(log), "--store", "s3://twice/steps")
+    assert again.stdout == "1 source unchanged since stored; s3://twice/steps holds 3 steps\n"
+    result = run_cli("report", "--store", "s3://twice/steps", "--prices", str(prices),
+                     "--engine", "local", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"]["cost_usd"]["total"] == 0.9
+    assert document["lines"]["read"] == 3
+    checked = run_cli("check", "--store", "s3://twice/steps", "--prices", str(prices),
+                      "--max-total", "0.5")
+    assert checked.exit_code == 4
+    assert checked.stdout == "agentcost check: total cost $0.90 is above $0.50\n"
+
+
+def test_a_second_ingest_at_the_same_time_loses_nothing_it_is_refused(s3, tmp_path,
+                                                                      monkeypatch):
+    """While one ingest reads its log, another stores a different log: the first, about to
+    write its manifest, finds the store changed and stops (exit 1) without listing its
+    parts; what the second stored is all there, and the first run again adds its own."""
+    import agentcost.store.ingest as ingest
+    from tests.test_store import STEPS, line
+
+    _in_environment(monkeypatch, s3)
+    _upload(s3, {}, "racing")
+    mine, theirs = tmp_path / "mine.jsonl", tmp_path / "theirs.jsonl"
+    mine.write_text(line(STEPS[0]), encoding="utf-8")
+    theirs.write_text(line(STEPS[2]), encoding="utf-8")
+    store = "s3://racing/steps"
+    agentcost.store_steps([str(mine)], store)  # the store exists: one step
+    mine.write_text(line(STEPS[0]) + line(STEPS[1]), encoding="utf-8")  # grows by one
+    original = ingest.fresh_steps
+
+    def meanwhile(*arguments: Any) -> Any:
+        monkeypatch.setattr(ingest, "fresh_steps", original)
+        agentcost.store_steps([str(theirs)], store)  # the other ingest, start to end
+        return original(*arguments)
+
+    monkeypatch.setattr(ingest, "fresh_steps", meanwhile)
+    with pytest.raises(InputError, match="another ingest wrote to this store while this one"):
+        agentcost.store_steps([str(mine)], store)
+    # t1's first step and t2's: 100,000 in + 50,000 out + 250,000 out tokens
+    assert agentcost.report((), store=store).summary.steps == 2
+    again = agentcost.store_steps([str(mine)], store)
+    assert (again.steps_stored, again.store_steps) == (1, 3)
+
+
+def test_a_store_in_a_bucket_that_is_not_there_is_one_line_and_exit_2(run_cli, s3,
+                                                                        monkeypatch):
+    _in_environment(monkeypatch, s3)
+    for command in (("report",), ("ingest", str(SAMPLES / "agents.jsonl"))):
+        result = run_cli(*command, "--store", "s3://no-such-store-bucket/steps")
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr == ("agentcost: error: --store s3://no-such-store-bucket/steps: "
+                                 "no bucket 'no-such-store-bucket' (or these credentials may "
+                                 "not see it)\n")
+
+
+def test_credentials_the_store_cannot_use_are_one_line_and_exit_2(run_cli, monkeypatch):
+    """What pyarrow says when the credentials are refused, as the message's end."""
+    import agentcost.store.location as location
+
+    class Refused:
+        def get_file_info(self, _: object) -> None:
+            raise OSError("AWS Error ACCESS_DENIED during HeadObject operation: Forbidden\n"
+                          "more detail")
+
+    monkeypatch.setattr(location.RemoteStore, "system", lambda self: (Refused(), "b/steps"))
+    result = run_cli("report", "--store", "s3://b/steps")
+    assert result.exit_code == 2
+    assert result.stderr == ("agentcost: error: --store s3://b/steps: cannot read "
+                             "manifest.json: AWS Error ACCESS_DENIED during HeadObject "
+                             "operation: Forbidden\n")

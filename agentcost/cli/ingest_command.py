@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,9 +18,10 @@ from agentcost.ingest.readers import AUTO
 
 def ingest(
     inputs: Inputs = None,
-    store: Annotated[Path, typer.Option(
+    store: Annotated[str, typer.Option(
         "--store", metavar="DIR", rich_help_panel=INPUT,
-        help="The steps store: a directory, made when new.")] = ...,  # type: ignore[assignment]
+        help="The steps store: a directory, made when new, or s3://bucket/prefix, "
+        "gs://bucket/prefix.")] = ...,  # type: ignore[assignment]
     from_agents: FromAgents = None,
     input_format: InputFormatOption = AUTO,
     task_key: TaskKey = "trace",

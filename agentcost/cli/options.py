@@ -114,10 +114,11 @@ TaskKey = Annotated[str, typer.Option(
     "--task-key", metavar="KEY", rich_help_panel=INPUT,
     help="For span formats, what makes a task: trace, session (conversation / session id), "
     "resource.NAME or attribute.NAME.")]
-StoreOption = Annotated[Path | None, typer.Option(
+StoreOption = Annotated[str | None, typer.Option(
     "--store", metavar="DIR", rich_help_panel=INPUT,
-    help="A steps store `agentcost ingest` built: read its steps (only the days --since and "
-    "--until need), with what TRACES add that it does not hold.")]
+    help="A steps store `agentcost ingest` built (a directory, or s3://bucket/prefix, "
+    "gs://bucket/prefix): read its steps (only the days --since and --until need), with what "
+    "TRACES add that it does not hold.")]
 Jobs = Annotated[str, typer.Option(
     "--jobs", metavar="N|auto", rich_help_panel=INPUT,
     help="Processes for reading big OTLP/JSON lines files and Claude Code logs: N, or auto "

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # 470 bytes a step of 250); a gzip file holds about ten times its size in text.
 MEMORY_PER_INPUT_BYTE = 2.0
 GZIP_RATIO = 10
+# A stored step, as JSON lines text would hold it (the memory executor's estimate is by it).
+STORED_STEP_BYTES = 250
 # "Comfortably": the memory executor's estimated peak is at most this share of what is free.
 COMFORTABLE_SHARE = 0.5
 
@@ -35,9 +37,12 @@ def executor_for(engine: str | Executor, reading: ReadRequest) -> Executor:
         from agentcost.engine.ray_cluster import RayExecutor
 
         return RayExecutor()
-    if reading.paths is None:  # steps given as a frame are in memory already
+    if reading.store is not None:
+        if engine == "auto":
+            engine = pick(reading.store.rows * STORED_STEP_BYTES, available_bytes())
+    elif reading.paths is None:  # steps given as a frame are in memory already
         return MemoryExecutor()
-    if engine == "auto":
+    elif engine == "auto":
         engine = pick(estimated_bytes(reading.paths), available_bytes())
     return LocalExecutor() if engine == "local" else MemoryExecutor()
 

@@ -45,18 +45,21 @@ from agentcost.engine.simulated import (
 from agentcost.engine.spill import BucketSpill
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.read import Ingested, SourceReading
+from agentcost.store.scan import StoreReading, StoreScan, new_steps
 
 # Input bytes per bucket: a bucket of JSON lines this size holds about 200,000 steps.
 BUCKET_INPUT_BYTES = 40 * 1024 * 1024
 # A big clean JSON lines file is read this many bytes at a time.
 PIECE_BYTES = 16 * 1024 * 1024
 MAX_BUCKETS = 4096
+# Stored steps per bucket: about what BUCKET_INPUT_BYTES of JSON lines hold.
+BUCKET_STORED_STEPS = 200_000
 
 
 @dataclass
 class _Spilled:
     spill: BucketSpill
-    reading: SourceReading
+    reading: SourceReading | StoreReading
 
 
 class LocalExecutor:
@@ -142,6 +145,8 @@ class _SpillContext:
         from agentcost.ingest.native_read import NotCleanInPieces
 
         request = self.request
+        if request.store is not None:
+            return self._spill_store(request.store)
         if request.paths is None:
             raise ValueError("the local executor reads inputs by path")
         buckets = self.executor.buckets or min(MAX_BUCKETS, max(1, math.ceil(
@@ -171,6 +176,24 @@ class _SpillContext:
             self.spill.close()
             raise
         return _Spilled(self.spill, reading)
+
+    def _spill_store(self, scan: StoreScan) -> _Spilled:
+        """A store's steps into the buckets a part at a time, as a file's are."""
+        from agentcost.store.scan import piece_steps, store_pieces
+
+        self.spill = BucketSpill(self.executor.buckets or min(MAX_BUCKETS, max(1, math.ceil(
+            scan.rows / BUCKET_STORED_STEPS))), self.executor.spill_dir)
+        scan.earlier_read = 0
+        try:
+            self.spill.write(new_steps(scan))
+            for piece in store_pieces(scan):
+                for steps in piece_steps(scan, piece):
+                    scan.earlier_read += steps.height if piece.earlier else 0
+                    self.spill.write(steps)
+        except BaseException:
+            self.spill.close()
+            raise
+        return _Spilled(self.spill, StoreReading(scan))
 
     def __exit__(self, *exc: object) -> None:
         self.spill.close()

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from agentcost.ingest.read import Ingested, ReadProgress
     from agentcost.parallel import Jobs
     from agentcost.pricing.table import PriceTable
+    from agentcost.store.scan import StoreScan
 
 
 @dataclass(frozen=True)
 class ReadRequest:
     """Which inputs, read how. `steps`: steps already in memory (a frame or an Ingested)
-    instead of paths."""
+    instead of paths; `store`: a steps store's read planned (with the steps of the inputs
+    it does not hold), which each executor reads where it runs."""
 
     paths: Sequence[str] | None
     steps: pl.DataFrame | Ingested | None
@@ -31,6 +33,7 @@ class ReadRequest:
     jobs: Jobs
     progress: ReadProgress | None
     max_line_bytes: int
+    store: StoreScan | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from agentcost.engine.simulated import Hits, PartitionShare, SimulateRequest, SimulateRun
     from agentcost.ingest.read import Ingested
     from agentcost.ingest.sources import Source
+    from agentcost.store.scan import Piece, StoreScan
 
 # Input bytes per partition, as the local executor's buckets; and at least this many
 # partitions per CPU of the cluster, so that every CPU has work.
@@ -132,6 +133,8 @@ class RayExecutor:
 
     def _spread(self, ray: Any, read: ReadRequest) -> _Spread:
         """The request's steps read and put in the object store, partitioned by task."""
+        if read.store is not None:
+            return _store_spread(ray, read, self._count(ray, read.store.rows * BYTES_PER_STEP))
         if read.paths is None:
             return _given_steps(ray, read, self._count(ray, _given_bytes(read)))
         from agentcost.ingest.sources import expand_inputs
@@ -314,6 +317,30 @@ def _given_steps(ray: Any, read: ReadRequest, partitions: int) -> _Spread:
     put = _Partitioned(partitions, in_store=True)
     put.add(steps)
     return _Spread(ingested.accounting, None, False, put.done(), [])
+
+
+def _store_spread(ray: Any, read: ReadRequest, partitions: int) -> _Spread:
+    """A store's parts read by tasks, a piece each, where they are (a shared disk, object
+    storage); only the steps of inputs named beside it, which it does not hold, are put in
+    the object store from here."""
+    from agentcost.store.scan import StoreReading, new_steps, sendable, store_pieces
+
+    scan = read.store
+    assert scan is not None
+    sent = ray.put(sendable(scan))
+    pieces = store_pieces(scan)
+    started = [task(_read_store_piece).options(num_returns=partitions + 1).remote(
+        sent, piece, partitions) for piece in pieces]
+    put = _Partitioned(partitions, in_store=True)
+    put.add(new_steps(scan))
+    refs = put.done()
+    counts = results(ray, [each[0] for each in started])
+    scan.earlier_read = sum(count for count, piece in zip(counts, pieces, strict=True)
+                            if piece.earlier)
+    for each in started:
+        for mine, ref in zip(refs, each[1:], strict=True):
+            mine.append(ref)
+    return _Spread(StoreReading(scan).accounting, None, False, refs, [])
 
 
 def _read_on_cluster(sources: list[Source], read: ReadRequest, partitions: int,
@@ -503,6 +530,20 @@ def _simulated(request: SimulateRequest, hits: Hits | None, native_only: list[st
 
     settled, account = _settle(refs, native_only, native)
     return partition_share(settled, request, hits), account
+
+
+def _read_store_piece(scan: StoreScan, piece: Piece, partitions: int) -> tuple[Any, ...]:
+    """A store read task: how many steps it read, then its steps of each partition (None:
+    none)."""
+    from agentcost.store.scan import piece_steps
+
+    put = _Partitioned(partitions, in_store=False)
+    read = 0
+    for steps in piece_steps(scan, piece):
+        read += steps.height
+        put.add(steps)
+    return (read, *(pl.concat(parts, how="vertical") if parts else None
+                    for parts in put.done()))
 
 
 def _priced(request: ReportRequest, native_only: list[str] | None, native: bool,

@@ -11,13 +11,16 @@ twice; the account of lines says so as a run reading the same files would."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.ingest.limits import MAX_LINE_BYTES
 from agentcost.ingest.readers.native import READER as NATIVE
@@ -25,10 +28,12 @@ from agentcost.ingest.sources import Source, expand_inputs
 from agentcost.parallel import Jobs
 from agentcost.schema import COLUMN_NAMES
 from agentcost.store.identity import KNOWN_COLUMNS, ROW, already_known, known_columns
+from agentcost.store.location import RemoteStore, Where
 from agentcost.store.manifest import (
     UNTIMED,
     Manifest,
     StoredSource,
+    is_store,
     load_manifest,
     locked,
     save_manifest,
@@ -85,13 +90,15 @@ class Options:
     max_line_bytes: int = MAX_LINE_BYTES
 
 
-def ingest(inputs: Sequence[str], directory: Path, options: Options) -> IngestResult:
+def ingest(inputs: Sequence[str], directory: Where, options: Options) -> IngestResult:
     """Read `inputs` and store what the store does not hold yet."""
     # Refused before anything is written: a directory that is no store, inputs not found.
     load_manifest(directory, create=True)
     expand_inputs(inputs)
-    with locked(directory):
+    with writing(directory):
         manifest = load_manifest(directory, create=True)
+        if isinstance(directory, RemoteStore):
+            read_by, manifest.writer = manifest.writer, secrets.token_hex(8)
         result = IngestResult()
         pending = pending_steps(inputs, directory, manifest, options, result)
         fresh = fresh_steps(directory, manifest, pending, result)
@@ -102,12 +109,33 @@ def ingest(inputs: Sequence[str], directory: Path, options: Options) -> IngestRe
             result.days = sorted({part.day for part in parts})
         result.steps_stored = fresh.height
         manifest.next_seq += fresh.height
+        if isinstance(directory, RemoteStore):
+            _require_unchanged(directory, read_by)
         save_manifest(directory, manifest)
         result.store_steps = manifest.steps
         return result
 
 
-def pending_steps(inputs: Sequence[str], directory: Path, manifest: Manifest,
+@contextmanager
+def writing(directory: Where) -> Iterator[None]:
+    """On disk, one ingest at a time (a lock); object storage has none to take."""
+    if isinstance(directory, RemoteStore):
+        yield
+        return
+    with locked(directory):
+        yield
+
+
+def _require_unchanged(directory: RemoteStore, read_by: str) -> None:
+    """Another ingest wrote the manifest since this one read it: this one's manifest would
+    drop that one's parts, so it is not written (its parts stay unlisted, never read)."""
+    now = load_manifest(directory) if is_store(directory) else Manifest()
+    if now.writer != read_by:
+        raise InputError(f"--store {directory}: another ingest wrote to this store while this "
+                         "one ran; nothing of this one was kept: run it again")
+
+
+def pending_steps(inputs: Sequence[str], directory: Where, manifest: Manifest,
                   options: Options, result: IngestResult) -> list[_Pending]:
     """Each input's new steps and account, in the order named; the manifest's entries for
     them updated (sources new to it added)."""
@@ -167,7 +195,7 @@ def _read_source(source: Source, manifest: Manifest, options: Options) -> _Pendi
                     SourceRead(entry.display, accounting.lines_read))
 
 
-def fresh_steps(directory: Path, manifest: Manifest, pending: list[_Pending],
+def fresh_steps(directory: Where, manifest: Manifest, pending: list[_Pending],
            result: IngestResult) -> pl.DataFrame:
     """The pending steps the store does not hold, in order, with their order columns; each
     source's account updated in the manifest."""

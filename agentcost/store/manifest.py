@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from agentcost.errors import InputError
 from agentcost.ingest.accounting import LineAccounting, Tally
+from agentcost.store.location import RemoteStore, Where, holds_nothing, read_text, write_bytes
 
 MANIFEST = "manifest.json"
 STEPS = "steps"
@@ -61,6 +61,9 @@ class Manifest:
     parts: list[Part] = field(default_factory=list)
     next_part: int = 1
     next_seq: int = 0  # the order of the next step stored, across the store
+    # The ingest that wrote it (object storage: a writer checks that no other wrote since
+    # it read the manifest).
+    writer: str = ""
 
     @property
     def steps(self) -> int:
@@ -74,17 +77,18 @@ class Manifest:
         return merged
 
 
-def is_store(directory: Path) -> bool:
-    return (directory / MANIFEST).is_file()
+def is_store(directory: Where) -> bool:
+    return read_text(directory, MANIFEST) is not None
 
 
-def load_manifest(directory: Path, *, create: bool = False) -> Manifest:
+def load_manifest(directory: Where, *, create: bool = False) -> Manifest:
     """The manifest of the store at `directory`; an empty one for a new store when `create`.
     A directory that is not a store is an InputError that says how to make one."""
-    path = directory / MANIFEST
-    if not path.is_file():
-        if create and (not directory.exists() or (directory.is_dir() and not any(
-                entry.name != LOCK for entry in directory.iterdir()))):
+    text = read_text(directory, MANIFEST)
+    path = f"{directory}/{MANIFEST}" if isinstance(directory, RemoteStore) else str(
+        directory / MANIFEST)
+    if text is None:
+        if create and holds_nothing(directory, LOCK):
             return Manifest()
         if create:
             raise InputError(f"--store {directory}: not a steps store (no {MANIFEST}) and not "
@@ -92,27 +96,27 @@ def load_manifest(directory: Path, *, create: bool = False) -> Manifest:
         raise InputError(f"--store {directory}: not a steps store (no {MANIFEST}); make one "
                          f"with `agentcost ingest TRACES --store {directory}`")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
         if data.get("format") not in READ_VERSIONS:
             raise InputError(f"{path}: store format {data.get('format')!r}, this agentcost "
                              f"reads formats {' and '.join(map(str, READ_VERSIONS))}")
         return Manifest(
             sources=[_source(item) for item in data["sources"]],
             parts=[Part(**item) for item in data["parts"]],
-            next_part=int(data["next_part"]), next_seq=int(data["next_seq"]))
+            next_part=int(data["next_part"]), next_seq=int(data["next_seq"]),
+            writer=str(data.get("writer", "")))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"{path}: unreadable store manifest ({error})") from None
 
 
-def save_manifest(directory: Path, manifest: Manifest) -> None:
-    """Written beside, then renamed over the old one: a reader sees the old or the new."""
+def save_manifest(directory: Where, manifest: Manifest) -> None:
+    """Written whole, after the parts it names: a reader sees the old or the new (on disk
+    written beside and renamed over; in object storage one object put whole)."""
     data = {"format": FORMAT_VERSION, "next_part": manifest.next_part,
-            "next_seq": manifest.next_seq,
+            "next_seq": manifest.next_seq, "writer": manifest.writer,
             "sources": [asdict(source) for source in manifest.sources],
             "parts": [asdict(part) for part in manifest.parts]}
-    temporary = directory / f".{MANIFEST}.{os.getpid()}"
-    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, directory / MANIFEST)
+    write_bytes(directory, MANIFEST, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 @contextmanager

@@ -4,13 +4,12 @@ the days a window needs."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import polars as pl
 
 from agentcost.schema import COLUMN_NAMES
+from agentcost.store.location import Where, scan_files, write_parquet
 from agentcost.store.manifest import STEPS, UNTIMED, Manifest, Part
 
 # Beside the canonical columns, each stored step keeps its place in the order the sources were
@@ -21,23 +20,20 @@ ORDER = (SOURCE_ORDER, STEP_ORDER)
 DAY = "__day"
 
 
-def write_parts(directory: Path, manifest: Manifest, steps: pl.DataFrame) -> list[Part]:
+def write_parts(directory: Where, manifest: Manifest, steps: pl.DataFrame) -> list[Part]:
     """`steps` (canonical, with their order columns) written as one part per day under
-    `directory`; the parts are returned for the manifest, which does not list them yet."""
+    `directory`; the parts are returned for the manifest, which does not list them yet. A
+    writer that names itself (object storage) puts its name in the parts': no other writer
+    at the same time writes over them."""
     number = manifest.next_part
+    writer = f"-{manifest.writer}" if manifest.writer else ""
     day = (pl.col("start_time").dt.date().cast(pl.String).fill_null(pl.lit(UNTIMED))
            .alias(DAY))
     written = []
     for (name,), rows in steps.with_columns(day).group_by(DAY, maintain_order=True):
-        relative = f"{STEPS}/day={name}/part-{number:06d}.parquet"
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        relative = f"{STEPS}/day={name}/part-{number:06d}{writer}.parquet"
         rows = rows.drop(DAY)
-        # LZ4: read back nearly as fast as uncompressed (every report reads the parts), in
-        # about 60% of the disk.
-        rows.sort(ORDER).write_parquet(temporary, compression="lz4", statistics=True)
-        os.replace(temporary, target)
+        write_parquet(directory, relative, rows.sort(ORDER))
         nulls = rows.null_count().row(0, named=True)
         written.append(Part(relative, str(name), rows.height,
                             [column for column, count in nulls.items() if count == rows.height]))
@@ -62,7 +58,7 @@ def parts_for(manifest: Manifest, since: dt.datetime | None, until: dt.datetime 
     return needed, others
 
 
-def scan_parts(directory: Path, parts: Sequence[Part], columns: Sequence[str], *,
+def scan_parts(directory: Where, parts: Sequence[Part], columns: Sequence[str], *,
                skip_nulls: bool = False) -> pl.LazyFrame:
     """The parts' steps with `columns` (canonical ones) and the order columns; with
     `skip_nulls`, without the columns no part has a value in (the reader makes them)."""
@@ -75,5 +71,12 @@ def scan_parts(directory: Path, parts: Sequence[Part], columns: Sequence[str], *
         schema = polars_schema()
         return pl.LazyFrame(schema={**{name: schema[name] for name in wanted},
                                     SOURCE_ORDER: pl.Int64, STEP_ORDER: pl.Int64})
-    files = [str(directory / part.file) for part in parts]
-    return pl.scan_parquet(files, hive_partitioning=False).select(*wanted, *ORDER)
+    return scan_files(directory, [part.file for part in parts], [*wanted, *ORDER],
+                      stored_schema())
+
+
+def stored_schema() -> dict[str, pl.DataType]:
+    """The dtypes of a part's columns: the canonical ones and the order columns."""
+    from agentcost.schema import polars_schema
+
+    return {**polars_schema(), SOURCE_ORDER: pl.Int64(), STEP_ORDER: pl.Int64()}

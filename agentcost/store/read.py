@@ -6,24 +6,22 @@ it."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import polars as pl
 
 from agentcost.analysis.report import AppliedWindow
 from agentcost.ingest.read import Ingested, number_steps
-from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
-from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
-from agentcost.store.manifest import UNTIMED, Part, load_manifest
-from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, parts_for, scan_parts
+from agentcost.schema import canonical_expressions
+from agentcost.store.ingest import Options
+from agentcost.store.location import Where
+from agentcost.store.manifest import Part
+from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, scan_parts
+from agentcost.store.scan import StoreScan, plan_store
 
-# Read whatever a command asks for: pricing and step identity need these.
-ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
-          "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
-          "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
 # Beyond this many ordered runs, steps are put in order by a gather of every row instead.
 MAX_RUNS = 4096
 
@@ -37,21 +35,20 @@ class StoredSteps(Ingested):
     untimed_unread: int = 0
 
 
-def read_store(directory: Path, *, since: dt.datetime | None = None,
+def read_store(directory: Where, *, since: dt.datetime | None = None,
                until: dt.datetime | None = None, columns: Sequence[str] = (),
                inputs: Sequence[str] = (), options: Options | None = None) -> StoredSteps:
     """The store's steps that a window [since, until) may keep (all without one), with
     `columns` filled and the rest null; and, with `inputs`, the steps they hold that the store
     does not."""
-    manifest = load_manifest(directory)
-    wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
-    needed, others = parts_for(manifest, since, until)
-    new = pl.DataFrame()
-    if inputs:
-        new = fresh_steps(directory, manifest, pending_steps(
-            inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
-    # A column no part needed has a value in is not read, unless new steps may fill it.
-    stored = scan_parts(directory, needed, wanted, skip_nulls=not new.height)
+    return stored_steps(plan_store(directory, since=since, until=until, columns=columns,
+                                   inputs=inputs, options=options or Options()))
+
+
+def stored_steps(scan: StoreScan) -> StoredSteps:
+    """The steps `scan` plans to read, in one frame."""
+    new = scan.new
+    stored = scan_parts(scan.where, scan.needed, scan.columns)
     if new.height:
         stored = pl.concat([stored, new.lazy().select(stored.collect_schema().names())],
                            how="vertical_relaxed")
@@ -59,14 +56,10 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     # In reading order, then every canonical column: those not read are null, made after
     # the steps are put in order so that they are never copied.
     steps = in_reading_order(stored.collect()).select(
-        canonical_expressions({name: pl.col(name) for name in wanted if name in read}))
-    first_day = min((part.day for part in needed), default=None)
-    earlier = [part for part in others if part.day != UNTIMED and first_day is not None
-               and part.day < first_day]
-    steps = _numbered(steps, directory, earlier)
-    return StoredSteps(steps, manifest.accounting(),
-                       sum(part.rows for part in others if part.day != UNTIMED),
-                       sum(part.rows for part in others if part.day == UNTIMED))
+        canonical_expressions({name: pl.col(name) for name in scan.columns if name in read}))
+    steps = _numbered(steps, scan.where, scan.earlier)
+    return StoredSteps(steps, copy.deepcopy(scan.accounting), scan.timed_unread,
+                       scan.untimed_unread)
 
 
 def in_reading_order(steps: pl.DataFrame) -> pl.DataFrame:
@@ -97,15 +90,16 @@ def in_reading_order(steps: pl.DataFrame) -> pl.DataFrame:
                      rechunk=True)
 
 
-def with_unread(window: AppliedWindow | None, ingested: Ingested) -> AppliedWindow | None:
+def with_unread(window: AppliedWindow | None, ingested: Ingested | StoreScan
+                ) -> AppliedWindow | None:
     """The window's account of what it left out, with the store's steps it did not read."""
-    if window is None or not isinstance(ingested, StoredSteps):
+    if window is None or not isinstance(ingested, StoredSteps | StoreScan):
         return window
     return replace(window, steps_outside=window.steps_outside + ingested.timed_unread,
                    steps_untimed=window.steps_untimed + ingested.untimed_unread)
 
 
-def _numbered(steps: pl.DataFrame, directory: Path, earlier: list[Part]) -> pl.DataFrame:
+def _numbered(steps: pl.DataFrame, directory: Where, earlier: list[Part]) -> pl.DataFrame:
     """Missing step numbers filled as a run reading every source would fill them: by start
     time within the task, ties in reading order. A task's steps on the days before those
     read (`earlier`) all started before: they only move its numbers on by their count."""
