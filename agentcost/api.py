@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from agentcost.analysis.checks import Crossed
-    from agentcost.analysis.opportunities import Reproduction
+    from agentcost.analysis.opportunities import Opportunity, Reproduction
     from agentcost.analysis.report import AppliedWindow, Report
     from agentcost.engine.protocol import Executor, ReadRequest
 
@@ -190,24 +190,42 @@ def report(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *,
     reading, stored = _reading(inputs_or_steps, store, window_start, window_end,
                                input_format=input_format, task_key=task_key, columns=columns,
                                jobs=jobs, progress=progress, max_line_bytes=max_line_bytes)
-    run = _executor(engine, reading).report(ReportRequest(
+    executor = _executor(engine, reading)
+    run = executor.report(ReportRequest(
         reading, table, cost_mode, window_start, window_end, by, charts, opportunities,
         near_name_finder(table)))
     result = run.report
     if stored is not None:
         result = replace(result, window=_stored_window(result.window, stored))
-    if run.steps is not None:
-        from agentcost.analysis.opportunities import find_opportunities
-
-        median = result.distribution.percentiles[50] if result.distribution else 0.0
-        result = replace(result, opportunities=find_opportunities(
-            run.steps, table, _reproduction(inputs_or_steps, window_start, window_end, prices,
-                                            table, input_format, task_key, store), median))
+    if opportunities:
+        result = replace(result, opportunities=_opportunities(
+            executor, reading, run.steps, table, result, _reproduction(
+                inputs_or_steps, window_start, window_end, prices, table, input_format,
+                task_key, store), (window_start, window_end)))
     if baseline is not None:
         from agentcost.analysis.drift import drift, load_baseline
 
         result = replace(result, drift=drift(result, load_baseline(Path(baseline))))
     return result
+
+
+def _opportunities(executor: Executor, reading: ReadRequest, kept: pl.DataFrame | None,
+                   table: PriceTable, report: Report, reproduction: Reproduction,
+                   window: tuple[dt.datetime | None, dt.datetime | None]
+                   ) -> list[Opportunity]:
+    """The savings found on the report's steps: those the executor kept (the window's, in one
+    frame), or else those it reads again, a partition at a time."""
+    from agentcost.analysis.opportunities import find_opportunities
+    from agentcost.engine.memory import MemoryExecutor
+    from agentcost.ingest.accounting import LineAccounting
+    from agentcost.ingest.read import Ingested
+
+    median = report.distribution.percentiles[50] if report.distribution else 0.0
+    if kept is not None:
+        given = replace(reading, paths=None, steps=Ingested(kept, LineAccounting()))
+        return find_opportunities(MemoryExecutor(), given, table, reproduction, median)
+    return find_opportunities(executor, reading, table, reproduction, median,
+                              window_start=window[0], window_end=window[1])
 
 
 def check(report: Report, *, max_task_cost: float | None = None,

@@ -105,11 +105,10 @@ def settle(steps: pl.DataFrame, native_only: list[str] | None, *, native: bool
 
 @dataclass(frozen=True)
 class PricedPartial:
-    """A partition's share of a report: its partials (None: no step in the window), the
-    unpriced steps kept for the opportunities, and what the window left out."""
+    """A partition's share of a report: its partials (None: no step in the window), and what
+    the window left out."""
 
     partial: Partial | None
-    steps: pl.DataFrame | None
     outside: int
     untimed: int
 
@@ -124,15 +123,14 @@ def priced_partial(settled: pl.DataFrame, request: ReportRequest) -> PricedParti
     outside = window.steps_outside if window else 0
     untimed = window.steps_untimed if window else 0
     if steps.is_empty():
-        return PricedPartial(None, None, outside, untimed)
+        return PricedPartial(None, outside, untimed)
     steps = steps.select(*PRICED_COLUMNS,
                          *(c for c in OPTIONAL_COLUMNS if c in request.read.columns), ORDER)
-    kept = steps if request.keep_steps else None
     priced = price_steps(steps.lazy(), request.table, cost_mode=request.cost_mode).collect()
     del steps
     return PricedPartial(partial(priced, by=request.by,
                                  spread=request.charts or request.by == "block"),
-                         kept, outside, untimed)
+                         outside, untimed)
 
 
 @dataclass
@@ -140,7 +138,6 @@ class Gathered:
     """The partitions' shares of a report, as they come back."""
 
     parts: list[Partial] = field(default_factory=list)
-    kept: list[pl.DataFrame] = field(default_factory=list)
     costs: list[pl.Series] = field(default_factory=list)
     outside: int = 0
     untimed: int = 0
@@ -150,8 +147,6 @@ class Gathered:
 
         self.outside += share.outside
         self.untimed += share.untimed
-        if share.steps is not None:
-            self.kept.append(share.steps)
         if share.partial is not None:
             self.parts.append(share.partial)
             self.costs.append(known_costs(share.partial.tasks)
@@ -169,22 +164,19 @@ def gathered_report(gathered: Gathered, accounting: LineAccounting, request: Rep
     windowed = request.window_start is not None or request.window_end is not None
     applied = (AppliedWindow(request.window_start, request.window_end, gathered.outside,
                              gathered.untimed) if windowed else None)
-    kept = gathered.kept
-    opportunity_steps = ((pl.concat(kept).sort(ORDER).drop(ORDER) if kept else None)
-                         if request.keep_steps else None)
     if not gathered.parts:  # no step: the memory executor's report of nothing, this window
         from agentcost.engine.memory import MemoryExecutor
         from agentcost.ingest.read import Ingested
 
         empty = replace(request.read, paths=None, steps=Ingested(no_steps(), accounting))
         run = MemoryExecutor().report(replace(request, read=empty))
-        return ReportRun(replace(run.report, window=applied, engine=engine), run.steps)
+        return ReportRun(replace(run.report, window=applied, engine=engine), None)
     costs = gathered.costs
     report = finish(combine(gathered.parts), accounting, price_table=request.table.file,
                     cost_mode=request.cost_mode, near_names=request.near_names,
                     by=request.by, charts=request.charts, window=applied,
                     task_costs=lambda: costs)
-    return ReportRun(replace(report, engine=engine), opportunity_steps)
+    return ReportRun(replace(report, engine=engine), None)
 
 
 def require_usable(accounting: LineAccounting) -> None:

@@ -48,14 +48,16 @@ class ReportRequest:
     window_end: dt.datetime | None
     by: str | None
     charts: bool
-    keep_steps: bool  # the window's steps, unpriced, for the opportunities
+    # The window's steps, unpriced, for the opportunities: from an executor that holds them
+    # all at once anyway (memory); the others leave the opportunities to read them again.
+    keep_steps: bool
     near_names: Callable[[str], list[str]]
 
 
 @dataclass(frozen=True)
 class ReportRun:
     report: Report
-    steps: pl.DataFrame | None  # when `keep_steps` asked for them
+    steps: pl.DataFrame | None  # when `keep_steps` asked for them and they were held
 
 
 class Executor(Protocol):

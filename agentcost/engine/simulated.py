@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from agentcost.engine.protocol import ReadRequest
     from agentcost.ingest.accounting import LineAccounting
     from agentcost.pricing.table import PriceTable
-    from agentcost.simulation.engine import Simulation, SimulationShare, SweepPoint
+    from agentcost.simulation.engine import (
+        Measure,
+        Measured,
+        MeasureShare,
+        Simulation,
+        SimulationShare,
+        SweepPoint,
+    )
     from agentcost.simulation.scenario import Scenario
     from agentcost.simulation.strategies.base import Tally
 
@@ -47,11 +54,20 @@ class SimulateRequest:
     scenarios: Sequence[Scenario]
     budgets: Sequence[float]
     stage: Callable[[str, int, int], None] | None = None
+    # What the opportunities ask (analysis/opportunities.py): a survey of the steps, and
+    # scenarios measured for their saving alone.
+    survey: bool = False
+    measures: Sequence[Measure] = ()
+
+    @property
+    def played(self) -> list[Scenario]:
+        """Every scenario played: the scenarios, then the measures'."""
+        return [*self.scenarios, *(measure.scenario for measure in self.measures)]
 
     @property
     def caching(self) -> list[int]:
-        """The scenarios that cache tool calls, by place."""
-        return [index for index, scenario in enumerate(self.scenarios) if scenario.cache]
+        """The scenarios played that cache tool calls, by place among `played`."""
+        return [index for index, scenario in enumerate(self.played) if scenario.cache]
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,8 @@ class SimulateRun:
     accounting: LineAccounting
     steps_outside: int  # left out by the window
     steps_untimed: int
+    survey: Tally | None = None  # when asked for
+    measured: tuple[Measured, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,8 @@ class PartitionShare:
     sweep: list[Tally]
     outside: int
     untimed: int
+    survey: Tally | None = None
+    measured: list[MeasureShare] = field(default_factory=list)
 
 
 def windowed(settled: pl.DataFrame, request: SimulateRequest
@@ -92,7 +112,8 @@ def cache_calls(settled: pl.DataFrame, request: SimulateRequest) -> pl.DataFrame
     from agentcost.simulation.strategies.caching import keyed_calls
 
     steps = number_rows(windowed(settled, request)[0])
-    return pl.concat([keyed_calls(steps, request.scenarios[index].cache)
+    played = request.played
+    return pl.concat([keyed_calls(steps, played[index].cache)
                       .with_columns(pl.lit(index, pl.Int32).alias(SCENARIO))
                       for index in request.caching], how="vertical_relaxed")
 
@@ -130,40 +151,60 @@ def partition_share(settled: pl.DataFrame, request: SimulateRequest, hits: Hits 
     each scenario's stages (the whole run in one partition)."""
     from dataclasses import replace
 
-    from agentcost.simulation.engine import baseline_replay, outcome_share, share, sweep_share
+    from agentcost.simulation.engine import (
+        baseline_replay,
+        measure_share,
+        outcome_share,
+        share,
+        sweep_share,
+    )
 
     steps, outside, untimed = windowed(settled, request)
     # Priced once: every scenario and the sweep start from the same baseline.
     replay = baseline_replay(steps, request.table, request.cost_mode)
     del steps
-    measured = outcome_share(replay.priced) if request.scenarios else None
+    baseline = outcome_share(replay.priced) if request.scenarios else None
     named = len(request.scenarios) > 1
     shares = []
     for index, scenario in enumerate(request.scenarios):
         on_stage = None if stages is None else stages.of(scenario.name if named else None)
         hit = None if hits is None else hits.get(index)
         shares.append(share(replace(replay, cache_hits=hit), scenario, on_stage=on_stage,
-                            baseline=measured))
+                            baseline=baseline))
     sweep: list[Tally] = []
     if request.budgets:
         if stages is not None:
             stages.starting("budget sweep")
         sweep = sweep_share(replay, request.budgets)
-    return PartitionShare(shares, sweep, outside, untimed)
+    survey = None
+    if request.survey:
+        from agentcost.analysis.opportunities import survey_tally
+
+        survey = survey_tally(replay)
+    first = len(request.scenarios)
+    measured = [measure_share(replace(replay, cache_hits=None if hits is None
+                                      else hits.get(first + index)), measure)
+                for index, measure in enumerate(request.measures)]
+    return PartitionShare(shares, sweep, outside, untimed, survey, measured)
 
 
 def simulated(request: SimulateRequest, shares: Sequence[PartitionShare],
               accounting: LineAccounting) -> SimulateRun:
     """The run every partition's share makes together."""
-    from agentcost.simulation.engine import finish, sweep_of
+    from agentcost.simulation.engine import finish, measured, sweep_of
+    from agentcost.simulation.strategies.base import tallies_together
 
     simulations = tuple(finish(scenario, [each.simulations[index] for each in shares])
                         for index, scenario in enumerate(request.scenarios))
     sweep = (sweep_of(request.budgets, [each.sweep for each in shares])
              if request.budgets else [])
+    survey = (tallies_together([each.survey for each in shares if each.survey is not None])
+              if request.survey else None)
+    measures = tuple(measured(measure, [each.measured[index] for each in shares])
+                     for index, measure in enumerate(request.measures))
     return SimulateRun(simulations, tuple(sweep), accounting,
                        sum(each.outside for each in shares),
-                       sum(each.untimed for each in shares))
+                       sum(each.untimed for each in shares), survey, measures)
 
 
 @dataclass

@@ -283,6 +283,52 @@ def share(replay: Replay, scenario: Scenario, *,
                            played.left_out_steps)
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A scenario of which only the saving and what each strategy touched are wanted (what
+    the opportunities measure), played on the steps of one step `label` only when given (a
+    route of that label changes no other step)."""
+
+    scenario: Scenario
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class MeasureShare:
+    """One partition's share of a measure: the totals before and after, exact, and the
+    strategies' tallies."""
+
+    baseline: Decimal
+    after: Decimal
+    tallies: dict[str, Tally]
+
+
+@dataclass(frozen=True)
+class Measured:
+    saving_usd: float
+    touched: dict[str, Touched]
+
+
+def measure_share(replay: Replay, measure: Measure) -> MeasureShare:
+    """The measure played on the priced baseline `replay`."""
+    if measure.label is not None:
+        replay = replay.where(pl.col("name").cast(pl.String) == measure.label)
+    played = play(replay, measure.scenario)
+    return MeasureShare(played.baseline.total, played.after.total, played.tallies)
+
+
+def measured(measure: Measure, shares: Sequence[MeasureShare]) -> Measured:
+    """The saving (each side rounded, as a simulation's totals are) and what each strategy
+    touched, from every partition's share."""
+    before = rounded_money(each.baseline for each in shares)
+    after = rounded_money(each.after for each in shares)
+    enabled = [strategy for strategy in STRATEGIES if strategy.enabled(measure.scenario)]
+    return Measured(round(before - after, MONEY_DECIMALS), {
+        strategy.name: strategy.touched(
+            tallies_together([each.tallies[strategy.name] for each in shares]),
+            measure.scenario) for strategy in enabled})
+
+
 def finish(scenario: Scenario, shares: Sequence[SimulationShare]) -> Simulation:
     """The simulation every partition's share makes together."""
     before = outcome_of([each.baseline for each in shares])
