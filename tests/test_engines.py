@@ -269,3 +269,27 @@ def test_the_command_line_says_which_engine_ran(run_cli, shards):
         assert run_cli(*command, "--engine", "local").exit_code == 0
     wrong = run_cli("report", *paths, "--engine", "spark")
     assert wrong.exit_code == 2
+
+
+def test_blocks_on_the_hour_are_the_same_in_every_bucket(write_jsonl):
+    """gpt-4o-mini at $0.15 per million input tokens: 1,000,000 tokens cost $0.15 a step.
+    Requests at 10:00:00 (a), 15:00:00 (b: exactly 5 hours on, still the 10:00 block),
+    15:00:00.5 (c: later, so a block starting 15:00), 21:30 (d: a block at 21:00); a tool
+    call of e at 20:40 falls in the gap after the 15:00 block, so in it. Each task is alone
+    in its bucket or not, however many buckets there are: the blocks are those one pass
+    finds."""
+    def step(task: str, at: str, **more: object) -> dict[str, object]:
+        return {"task_id": task, "step_number": 1, "timestamp": f"2026-11-27T{at}Z", **more}
+
+    llm = {"model": "gpt-4o-mini", "input_tokens": 1_000_000, "output_tokens": 0}
+    path = write_jsonl([step("a", "10:00:00", **llm), step("b", "15:00:00", **llm),
+                        step("c", "15:00:00.5", **llm), step("d", "21:30:00", **llm),
+                        step("e", "20:40:00", tool_name="grep", kind="tool")])
+    expected = {"2026-11-27 10:00": (2, 0.3), "2026-11-27 15:00": (2, 0.15),
+                "2026-11-27 21:00": (1, 0.15)}
+    for engine in ("memory", LocalExecutor(buckets=1), LocalExecutor(buckets=4)):
+        table = agentcost.report([path], by="block", engine=engine).dashboard.breakdown
+        assert table is not None
+        found = {block: (steps, cost) for block, steps, cost
+                 in table.select("block", "steps", "cost_usd").iter_rows()}
+        assert found == expected

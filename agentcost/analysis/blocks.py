@@ -50,3 +50,38 @@ def block_label(frame: pl.LazyFrame | pl.DataFrame) -> pl.Series:
     return (found.join(blocks, on="index", how="left", maintain_order="left")
             .select(pl.col("start").cast(pl.Datetime("us", "UTC")).dt.strftime(LABEL))
             .to_series().alias("block"))
+
+
+def block_sums(priced: pl.DataFrame) -> pl.DataFrame:
+    """Steps summed by all a block depends on: their time as the hour it falls in, and whether
+    exactly on that hour (`time`: the hour, or a microsecond past it: blocks start and end on
+    the hour, so every time strictly inside an hour falls in the same block as this one);
+    whether a request; and their task. Money as exact decimals: the sums of partitions of
+    the steps add up, and `block_breakdown` takes the rows of all of them."""
+    from agentcost.money import exact_partial
+    from agentcost.pricing.cost import has_unpriced_part
+
+    hour = pl.col("start_time").dt.truncate("1h")
+    time = (pl.when(pl.col("start_time") == hour).then(hour)
+            .otherwise(hour + pl.duration(microseconds=1)))
+    return priced.group_by(
+        time.alias("start_time"), (pl.col("kind") == "llm").fill_null(False).alias("request"),
+        "task_id").agg(
+        pl.len().alias("steps"), exact_partial(pl.col("total_cost_usd")).alias("cost"),
+        has_unpriced_part().sum().alias("unpriced_steps"))
+
+
+def block_breakdown(sums: pl.DataFrame) -> pl.DataFrame:
+    """Steps, tasks and total cost by block (analysis/dashboard.breakdown's columns), from
+    `block_sums` rows."""
+    from agentcost.analysis.dashboard import NONE, finish_breakdown
+    from agentcost.money import MONEY_DECIMALS
+
+    frame = sums.with_columns(pl.when(pl.col("request")).then(pl.lit("llm")).alias("kind"))
+    grouped = (frame.with_columns(block_label(frame).fill_null(NONE).alias("block"))
+               .group_by("block")
+               .agg(pl.col("steps").sum(), pl.col("task_id").n_unique().alias("tasks"),
+                    pl.col("cost").sum().cast(pl.Float64).round(MONEY_DECIMALS)
+                    .alias("cost_usd"),
+                    pl.col("unpriced_steps").sum()))
+    return finish_breakdown(grouped, "block")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from agentcost.money import exact_sum
+from agentcost.money import MONEY_DECIMALS, exact_partial
 from agentcost.pricing.cost import has_unpriced_part
 
 # A window up to this long is drawn by hour, up to MAX_DAYS by day, longer by week.
@@ -42,55 +42,90 @@ def period_for(start: datetime | None, end: datetime | None) -> str:
     return "day" if end - start <= MAX_DAILY else "week"
 
 
+@dataclass(frozen=True)
+class ChartSums:
+    """What the charts draw, summed over some of the steps (a partition of whole tasks, or
+    all): money as exact decimals, over time by the hour (the narrowest bar; an hour lies
+    within one day and one week), so that the sums of several partitions add up, and are
+    drawn once every partition's are in (`charts_of`)."""
+
+    llm: pl.DataFrame  # hour, model, cost: the LLM cost of timed steps
+    other: pl.DataFrame  # hour (null: untimed), steps, cost (tools and compute), unpriced_steps
+    models: pl.DataFrame  # model, cost: the LLM cost by model, timed or not
+    tools: pl.DataFrame  # tool, steps, cost, unpriced_steps
+    workflows: pl.DataFrame | None  # workflow, steps, tasks, cost, unpriced_steps
+
+
+def chart_sums(priced: pl.DataFrame) -> ChartSums:
+    frame = priced.lazy()
+    hour = pl.col("start_time").dt.truncate("1h").alias("hour")
+    model = pl.col("model").cast(pl.String)
+    llm = (frame.filter(pl.col("start_time").is_not_null() & pl.col("llm_cost_usd").is_not_null())
+           .group_by(hour, model).agg(exact_partial(pl.col("llm_cost_usd")).alias("cost")))
+    other = frame.group_by(hour).agg(
+        pl.len().alias("steps"),
+        exact_partial(pl.col("tool_cost_usd").fill_null(0) + pl.col("compute_cost_usd")
+                      .fill_null(0)).alias("cost"),
+        has_unpriced_part().sum().alias("unpriced_steps"))
+    models = (frame.filter(pl.col("model").is_not_null()).group_by(model)
+              .agg(exact_partial(pl.col("llm_cost_usd")).alias("cost")))
+    tool = pl.col("tool_name").cast(pl.String).fill_null(NO_TOOL).alias("tool")
+    tools = frame.group_by(tool).agg(
+        pl.len().alias("steps"), exact_partial(pl.col("total_cost_usd")).alias("cost"),
+        has_unpriced_part().sum().alias("unpriced_steps"))
+    queries = [llm, other, models, tools]
+    if "workflow" in priced.columns:
+        workflow = pl.col("workflow").cast(pl.String).fill_null(NO_WORKFLOW).alias("workflow")
+        # Tasks add up across partitions: a partition holds every step of its tasks.
+        queries.append(frame.group_by(workflow).agg(
+            pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
+            exact_partial(pl.col("total_cost_usd")).alias("cost"),
+            has_unpriced_part().sum().alias("unpriced_steps")))
+    frames = pl.collect_all(queries)
+    return ChartSums(frames[0], frames[1], frames[2], frames[3],
+                     frames[4] if len(frames) > 4 else None)
+
+
 def build_charts(priced: pl.DataFrame, *, start: datetime | None, end: datetime | None
                  ) -> Charts:
+    return charts_of(chart_sums(priced), start=start, end=end)
+
+
+def charts_of(sums: ChartSums, *, start: datetime | None, end: datetime | None) -> Charts:
+    """The charts of `sums` (several partitions' frames one after another): each money sum
+    rounded once, as `exact_sum` rounds."""
     period = period_for(start, end)
-    frame = priced.lazy()
-    timed = frame.filter(pl.col("start_time").is_not_null()).with_columns(
-        pl.col("start_time").dt.truncate({"hour": "1h", "day": "1d", "week": "1w"}[period])
-        .alias("period"))
-    costliest = (frame.filter(pl.col("model").is_not_null())
-                 .group_by(pl.col("model").cast(pl.String))
-                 .agg(exact_sum(pl.col("llm_cost_usd")).alias("cost"))
-                 .sort("cost", "model", descending=[True, False], nulls_last=True)
-                 .head(MODELS_DRAWN).select("model"))
-    model = pl.col("model").cast(pl.String)
-    drawn = costliest.collect()["model"].to_list()
+    bar = pl.col("hour").dt.truncate({"hour": "1h", "day": "1d", "week": "1w"}[period])
+    money = pl.col("cost").sum().cast(pl.Float64).round(MONEY_DECIMALS).alias("cost_usd")
+    drawn = (sums.models.group_by("model").agg(money)
+             .sort("cost_usd", "model", descending=[True, False], nulls_last=True)
+             .head(MODELS_DRAWN)["model"].to_list())
+    model = pl.col("model")
     series = (pl.when(model.is_null()).then(pl.lit(NO_MODEL))
               .when(model.is_in(drawn)).then(model).otherwise(pl.lit(OTHER_MODELS)))
-    llm_part = (timed.filter(pl.col("llm_cost_usd").is_not_null())
-                .group_by("period", series.alias("series"))
-                .agg(exact_sum(pl.col("llm_cost_usd")).alias("cost_usd"))
+    llm_part = (sums.llm.group_by(bar.alias("period"), series.alias("series")).agg(money)
                 .filter(pl.col("cost_usd") != 0))  # tool steps: no model, nothing to draw
-    other_part = (timed.group_by("period")
-                  .agg(exact_sum(pl.col("tool_cost_usd").fill_null(0)
-                                 + pl.col("compute_cost_usd").fill_null(0)).alias("cost_usd"))
+    timed = sums.other.filter(pl.col("hour").is_not_null())
+    other_part = (timed.group_by(bar.alias("period")).agg(money)
                   .filter(pl.col("cost_usd") > 0)
                   .with_columns(pl.lit(NON_LLM).alias("series"))
                   .select("period", "series", "cost_usd"))
-    unpriced = timed.group_by("period").agg(has_unpriced_part().sum().alias("unpriced_steps"))
+    unpriced = timed.group_by(bar.alias("period")).agg(pl.col("unpriced_steps").sum())
     # Every period with a step, priced or not: one with nothing priced has a null series.
-    over_time_q = (unpriced.join(pl.concat([llm_part, other_part]), on="period", how="left")
-                   .select("period", "series", "cost_usd", "unpriced_steps")
-                   .sort("period", "cost_usd", "series", descending=[False, True, False],
-                         nulls_last=True))
-    tool = pl.col("tool_name").cast(pl.String).fill_null(NO_TOOL).alias("tool")
-    by_tool_q = (frame.group_by(tool)
-                 .agg(pl.len().alias("steps"),
-                      exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
-                      has_unpriced_part().sum().alias("unpriced_steps"))
-                 .sort("cost_usd", "tool", descending=[True, False]))
-    queries = [over_time_q, by_tool_q]
-    if "workflow" in priced.columns:
-        workflow = pl.col("workflow").cast(pl.String).fill_null(NO_WORKFLOW).alias("workflow")
-        queries.append(frame.group_by(workflow)
-                       .agg(pl.len().alias("steps"), pl.col("task_id").n_unique().alias("tasks"),
-                            exact_sum(pl.col("total_cost_usd")).alias("cost_usd"),
-                            has_unpriced_part().sum().alias("unpriced_steps"))
+    over_time = (unpriced.join(pl.concat([llm_part, other_part]), on="period", how="left")
+                 .select("period", "series", "cost_usd", "unpriced_steps")
+                 .sort("period", "cost_usd", "series", descending=[False, True, False],
+                       nulls_last=True))
+    by_tool = (sums.tools.group_by("tool")
+               .agg(pl.col("steps").sum(), money, pl.col("unpriced_steps").sum())
+               .sort("cost_usd", "tool", descending=[True, False]))
+    by_workflow = None
+    if sums.workflows is not None:
+        by_workflow = (sums.workflows.group_by("workflow")
+                       .agg(pl.col("steps").sum(), pl.col("tasks").sum(), money,
+                            pl.col("unpriced_steps").sum())
                        .sort("cost_usd", "workflow", descending=[True, False]))
-    frames = pl.collect_all(queries)
-    by_workflow = frames[2] if len(frames) > 2 else None
-    if by_workflow is not None and by_workflow["workflow"].to_list() in ([], [NO_WORKFLOW]):
-        by_workflow = None  # the traces name no workflow: nothing to draw
-    return Charts(period, frames[0], by_workflow, frames[1],
-                  priced["start_time"].null_count())
+        if by_workflow["workflow"].to_list() in ([], [NO_WORKFLOW]):
+            by_workflow = None  # the traces name no workflow: nothing to draw
+    untimed = int(sums.other.filter(pl.col("hour").is_null())["steps"].sum() or 0)
+    return Charts(period, over_time, by_workflow, by_tool, untimed)

@@ -151,13 +151,13 @@ def breakdown(priced: pl.DataFrame, by: str) -> pl.DataFrame:
     one row: the rows add up to the report's total. Times are UTC: a week is an ISO week
     (2026-W05), a block one of the 5-hour windows of analysis/blocks.py; a branch is the
     project and its git branch, "path (branch)"."""
+    if by == "block":
+        from agentcost.analysis.blocks import block_breakdown, block_sums
+
+        return block_breakdown(block_sums(priced))
     key = breakdown_key(by)
     # Lazy, so that filtering copies only the columns used, not every column of every step.
     frame = priced.lazy()
-    if by == "block":
-        from agentcost.analysis.blocks import block_label
-
-        frame = frame.with_columns(block_label(priced).alias("block_label"))
     grouped = (
         # Every step has a row to go to, so the rows add up to the whole spend: by tool, the
         # steps that called none (LLM calls, mostly) are a row of their own.
@@ -189,8 +189,7 @@ def breakdown_key(by: str) -> pl.Expr:
     if by == "agent":
         return pl.coalesce(pl.col("agent").cast(pl.String), pl.col("workflow").cast(pl.String))
     text = {"user": "user", "workflow": "workflow", "model": "model",
-            "tool": "tool_name", "session": "session_id", "project": "project",
-            "block": "block_label"}
+            "tool": "tool_name", "session": "session_id", "project": "project"}
     if by in text:
         return pl.col(text[by]).cast(pl.String)
     if by == "branch":

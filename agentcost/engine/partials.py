@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import polars as pl
 
+from agentcost.analysis.blocks import block_sums
+from agentcost.analysis.charts import ChartSums, chart_sums
 from agentcost.analysis.dashboard import (
     NO_TOOL,
     NONE,
@@ -56,12 +58,6 @@ TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_w
 TOKENS_IN = (pl.col("input_tokens") + pl.col("cache_read_tokens")
              + pl.col("cache_write_5m_tokens") + pl.col("cache_write_1h_tokens"))
 TOKENS_OUT = pl.col("output_tokens") + pl.col("reasoning_tokens")
-# The columns the block breakdown and the charts read, gathered across partitions: both
-# need every step's time against figures of the whole input (the blocks' starts, the
-# costliest models).
-SPREAD_COLUMNS = ("task_id", "start_time", "duration_s", "kind", "model", "tool_name",
-                  "llm_cost_usd", "tool_cost_usd", "compute_cost_usd", "total_cost_usd",
-                  "unpriced_reason", "tool_unpriced")
 
 
 def decimal_sum(expr: pl.Expr) -> pl.Expr:
@@ -89,10 +85,13 @@ class Partial:
     positions: pl.DataFrame
     breakdown: pl.DataFrame | None
     last_hour: pl.DataFrame  # steps that may fall in the input's last hour
-    spread: pl.DataFrame | None  # SPREAD_COLUMNS, when the breakdown or charts need them
+    # The charts' sums and the block breakdown's (by hour, task and whether a request): both
+    # drawn against figures of the whole input (the costliest models, the blocks' starts).
+    charts: ChartSums | None
+    blocks: pl.DataFrame | None
 
 
-def partial(priced: pl.DataFrame, *, by: str | None, spread: bool) -> Partial:
+def partial(priced: pl.DataFrame, *, by: str | None, charts: bool) -> Partial:
     """The partial sums of one partition's priced steps (with ORDER)."""
     frame = priced.lazy()
     unpriced = pl.col("unpriced_reason").is_not_null()
@@ -160,24 +159,37 @@ def partial(priced: pl.DataFrame, *, by: str | None, spread: bool) -> Partial:
     # The whole input's last hour starts no earlier than this partition's.
     last_hour = (last_hour.clear() if end is None else
                  last_hour.filter(pl.col("start_time") >= end - timedelta(hours=1)))
-    spread_columns = (*SPREAD_COLUMNS, *(["workflow"] if "workflow" in priced.columns else []))
     (summary_rows, tasks, model_rows, tool_rows, unpriced_model_rows, unpriced_tool_rows,
      compared_rows, differing_rows, position_rows) = done[:9]
     return Partial(summary_rows, tasks, model_rows, tool_rows, unpriced_model_rows,
                    unpriced_tool_rows, compared_rows, differing_rows, position_rows,
                    done[9] if len(done) > 9 else None, last_hour,
-                   priced.select(spread_columns) if spread else None)
+                   chart_sums(priced) if charts else None,
+                   block_sums(priced) if by == "block" else None)
 
 
 def combine(parts: Sequence[Partial]) -> Partial:
     """The partials of several partitions as one, each frame the partitions' rows together
     (summed up when the report is finished)."""
-    def together(name: str) -> pl.DataFrame | None:
-        frames = [getattr(part, name) for part in parts if getattr(part, name) is not None]
-        return pl.concat(frames, how="vertical") if frames else None
+    return together(Partial, parts)
 
-    return Partial(**{field.name: together(field.name)  # type: ignore[arg-type]
-                      for field in fields(Partial)})
+
+T = TypeVar("T")
+
+
+def together(kind: type[T], parts: Sequence[T]) -> T:
+    """Partials of a kind (a dataclass of frames) as one: each frame the partitions' rows
+    one after another."""
+    def joined(values: list[object]) -> object:
+        present = [value for value in values if value is not None]
+        if not present:
+            return None
+        if isinstance(present[0], pl.DataFrame):
+            return pl.concat(cast("list[pl.DataFrame]", present), how="vertical")
+        return together(type(present[0]), present)
+
+    return kind(**{field.name: joined([getattr(part, field.name) for part in parts])
+                   for field in fields(kind)})  # type: ignore[arg-type]
 
 
 def finish(combined: Partial, accounting: LineAccounting, *, price_table: str, cost_mode: str,
@@ -249,10 +261,10 @@ def _dashboard(combined: Partial, start: datetime | None, end: datetime | None, 
                  .sort("position"))
     table = None
     if by == "block":
-        from agentcost.analysis.dashboard import breakdown
+        from agentcost.analysis.blocks import block_breakdown
 
-        assert combined.spread is not None
-        table = breakdown(combined.spread, by)
+        assert combined.blocks is not None
+        table = block_breakdown(combined.blocks)
     elif by is not None:
         assert combined.breakdown is not None
         table = finish_breakdown(
@@ -264,7 +276,7 @@ def _dashboard(combined: Partial, start: datetime | None, end: datetime | None, 
 
 
 def _charts(combined: Partial, start: datetime | None, end: datetime | None) -> Charts:
-    from agentcost.analysis.charts import build_charts
+    from agentcost.analysis.charts import charts_of
 
-    assert combined.spread is not None
-    return build_charts(combined.spread, start=start, end=end)
+    assert combined.charts is not None
+    return charts_of(combined.charts, start=start, end=end)

@@ -128,8 +128,7 @@ def priced_partial(settled: pl.DataFrame, request: ReportRequest) -> PricedParti
                          *(c for c in OPTIONAL_COLUMNS if c in request.read.columns), ORDER)
     priced = price_steps(steps.lazy(), request.table, cost_mode=request.cost_mode).collect()
     del steps
-    return PricedPartial(partial(priced, by=request.by,
-                                 spread=request.charts or request.by == "block"),
+    return PricedPartial(partial(priced, by=request.by, charts=request.charts),
                          outside, untimed)
 
 
