@@ -115,6 +115,19 @@ def test_ray_simulates_several_scenarios_in_a_window_the_same(local_ray, shards)
     assert memory.simulations[1].touched["caching"].steps > 0
 
 
+def test_ray_simulates_no_step_to_the_empty_simulation(local_ray, tmp_path):
+    """No step in any partition: $0 over 0 steps, as the memory executor gives, not an
+    error."""
+    empty = tmp_path / "quiet.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    scenario = Scenario(cache=(CacheRule("*", 60),), budget_usd=1.0)
+    memory = agentcost.compare([empty], [scenario], budgets=[0.5], engine="memory")
+    on_ray = agentcost.compare([empty], [scenario], budgets=[0.5],
+                               engine=RayExecutor(partitions=PARTITIONS))
+    assert agentcost.render(on_ray, "json") == agentcost.render(memory, "json")
+    assert on_ray.simulations[0].baseline.steps == 0
+
+
 def test_ray_checks_the_same(local_ray, shards):
     limits = {"max_task_cost": 0.05, "max_total": 1.0, "max_p90": 0.01,
               "fail_on_unpriced": True, "max_skipped": 0}

@@ -293,3 +293,16 @@ def test_blocks_on_the_hour_are_the_same_in_every_bucket(write_jsonl):
         found = {block: (steps, cost) for block, steps, cost
                  in table.select("block", "steps", "cost_usd").iter_rows()}
         assert found == expected
+
+
+@pytest.mark.parametrize("engine", ["memory", "local"])
+def test_a_simulation_of_no_step_is_the_empty_one_on_every_executor(write_jsonl, engine):
+    """A log with no step (a cron job's quiet day) simulates to nothing, not to an error:
+    baseline and scenario $0 over 0 steps, and a sweep that cuts no task."""
+    path = write_jsonl([""])
+    run = agentcost.compare([path], [Scenario(cache=(CacheRule("*", 60),), budget_usd=1.0)],
+                            budgets=[0.5], engine=engine)
+    [simulation] = run.simulations
+    assert (simulation.baseline.total_usd, simulation.baseline.steps) == (0.0, 0)
+    assert simulation.result.total_usd == 0.0
+    assert [(point.tasks_cut, point.saving_usd) for point in run.budget_sweep] == [(0, 0.0)]

@@ -97,8 +97,11 @@ class LocalExecutor:
 
     def simulate(self, request: SimulateRequest) -> SimulateRun:
         with self._spilled(request.read) as spilled:
-            hits = self._cache_hits(spilled, request) if request.caching else None
-            stages = Stages(request, spilled.spill.filled())
+            stages = Stages(request, spilled.spill.filled() + bool(request.caching))
+            hits = None
+            if request.caching:
+                stages.starting("finding tool-cache hits")
+                hits = self._cache_hits(spilled, request)
             shares = []
             for settled in self._settled(spilled):
                 stages.starting("simulating")

@@ -191,8 +191,12 @@ def partition_share(settled: pl.DataFrame, request: SimulateRequest, hits: Hits 
 def simulated(request: SimulateRequest, shares: Sequence[PartitionShare],
               accounting: LineAccounting) -> SimulateRun:
     """The run every partition's share makes together."""
+    from agentcost.engine.plan import no_steps
     from agentcost.simulation.engine import finish, measured, sweep_of
     from agentcost.simulation.strategies.base import tallies_together
+
+    if not shares:  # no step in any partition: the simulation of nothing, as one pass gives
+        shares = [partition_share(no_steps(), request, None)]
 
     simulations = tuple(finish(scenario, [each.simulations[index] for each in shares])
                         for index, scenario in enumerate(request.scenarios))
