@@ -10,15 +10,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from agentcost.analysis.report import AppliedWindow
-from agentcost.ingest.read import Ingested, number_steps
+from agentcost.ingest.steps import Ingested, number_steps
 from agentcost.schema import TOKEN_COLUMNS, canonical_expressions
-from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
 from agentcost.store.manifest import UNTIMED, Part, load_manifest
 from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, parts_for, scan_parts
+
+if TYPE_CHECKING:
+    from agentcost.store.ingest import Options
 
 # Read whatever a command asks for: pricing and step identity need these.
 ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
@@ -47,7 +50,9 @@ def read_store(directory: Path, *, since: dt.datetime | None = None,
     wanted = tuple(dict.fromkeys((*ALWAYS, *columns)))
     needed, others = parts_for(manifest, since, until)
     new = pl.DataFrame()
-    if inputs:
+    if inputs:  # only then are the readers needed
+        from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
+
         new = fresh_steps(directory, manifest, pending_steps(
             inputs, directory, manifest, options or Options(), IngestResult()), IngestResult())
     # A column no part needed has a value in is not read, unless new steps may fill it.
