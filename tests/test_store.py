@@ -377,6 +377,17 @@ def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
     assert read.in_reading_order(stored).columns == ["task_id"]
 
 
+def test_runs_that_share_a_step_are_sorted_not_joined():
+    """Runs 0, 1, 2 | 1, 2 of source 0 share steps 1 and 2 (no store holds a step twice): joining
+    the runs by their first steps would put 2 before 1; they are sorted instead."""
+    from agentcost.store import read
+    from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER
+
+    stored = pl.DataFrame({SOURCE_ORDER: [0, 0, 0, 0, 0], STEP_ORDER: [0, 1, 2, 1, 2],
+                           "task_id": ["a", "b", "c", "b", "c"]})
+    assert read.in_reading_order(stored)["task_id"].to_list() == list("abbcc")
+
+
 def test_a_column_no_stored_step_has_is_not_read_yet_new_steps_fill_it(run_cli, log, prices,
                                                                        tmp_path):
     """No stored step names a user: the parts say so, and a report does not read the column.
