@@ -175,3 +175,24 @@ def test_pricing_show_lists_a_tiers_own_long_context_prices(run_cli):
     assert "  batch tier: x0.5 the model's prices" in five_five
     assert "  priority tier: input 12.5  output 75  cache read 1.25" in five_five
     assert "    prompts above 272,000 tokens: not listed: unpriced" in five_five
+
+
+@pytest.mark.parametrize("pair_table", [1 << 20, 0])
+def test_each_step_finds_its_model_and_tier_by_position_or_by_key(write_jsonl, table,
+                                                                  monkeypatch, pair_table):
+    # 1,000,000 input tokens each: gpt-5 at 1.25 (no tier), 2.50 (priority), 1.25 ("default"
+    # is the standard tier); gpt-4o-mini at 0.15 (no tier), 0.25 (priority); an unknown model
+    # unpriced. Pairs looked up in a table by their codes, or (none fits in 0) by their key.
+    from agentcost.pricing import cost
+
+    monkeypatch.setattr(cost, "MAX_PAIR_TABLE", pair_table)
+    records = [{"model": model, "input_tokens": MILLION, "output_tokens": 0,
+                **({"service_tier": tier} if tier else {})}
+               for model, tier in [("gpt-5", None), ("gpt-5", "priority"), ("gpt-5", "default"),
+                                   ("gpt-4o-mini", None), ("gpt-4o-mini", "priority"),
+                                   ("no-such-model", "priority")]]
+    steps = read_steps([str(write_jsonl([{"task_id": "t", **r} for r in records]))]).steps
+    priced = price_steps(steps.lazy(), table).collect()
+    assert priced["llm_cost_usd"].to_list() == pytest.approx(
+        [1.25, 2.50, 1.25, 0.15, 0.25, None], nan_ok=False)
+    assert priced["unpriced_reason"].to_list()[-1] == "model not in price table"

@@ -134,14 +134,36 @@ def _tier_name(raw: str | None) -> str:
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-def _pair_key() -> pl.Expr:
+TIER_BITS = 33
+# The most entries a table of every (model, tier) code pair may have for a step's pair to be
+# looked up in it by position: beyond, the pairs are looked up by their key.
+MAX_PAIR_TABLE = 1 << 20
+
+
+def _pair_key(model_factor: int = 1 << TIER_BITS) -> pl.Expr:
     """A step's model and service tier as one integer, from their category codes: null
     without a model. A code numbers the distinct names this process has seen: under 2**31
-    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits."""
+    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits.
+    `model_factor`: above every tier's code + 1 (the key then numbers the pairs densely)."""
     model = pl.col("model").cast(pl.Categorical).to_physical().cast(pl.UInt64)
     tier = (pl.col("service_tier").cast(pl.Categorical).to_physical().cast(pl.UInt64) + 1
             ).fill_null(0)
-    return (model * (1 << 33) + tier).alias("_key")
+    return (model * model_factor + tier).alias("_key")
+
+
+def _pair_of_step(pairs: pl.DataFrame) -> pl.Expr:
+    """Each step's row in `pairs` (_pairs): from a table with a place for every code pair
+    when the codes are few (one gather), else by its key."""
+    keys = pairs["_key"].to_list()
+    tiers = max((key & ((1 << TIER_BITS) - 1) for key in keys), default=0) + 1
+    models = max((key >> TIER_BITS for key in keys), default=0) + 1
+    if models * tiers > MAX_PAIR_TABLE:
+        return _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
+                                          return_dtype=pl.UInt32).alias("_pair")
+    table: list[int | None] = [None] * (models * tiers)
+    for key, row in zip(keys, pairs["_pair"].to_list(), strict=True):
+        table[(key >> TIER_BITS) * tiers + (key & ((1 << TIER_BITS) - 1))] = row
+    return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(_pair_key(tiers)).alias("_pair")
 
 
 def _pairs(distinct: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> pl.DataFrame:
@@ -184,8 +206,7 @@ def _indexed(steps: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame
     with a price history take the latest price whose `since` is on or before the step's
     start: an as-of join, which needs its steps sorted by time, so only those steps pay for
     the sort."""
-    pair = _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
-                                      return_dtype=pl.UInt32).alias("_pair")
+    pair = _pair_of_step(pairs)
     dated = pairs.filter(pl.col("tier_listed") & pl.col("_period").is_null())
     if not dated.height:
         return steps.with_columns(pair).with_columns(
@@ -240,6 +261,13 @@ def _both_ways(periods: pl.DataFrame, bucket: str) -> pl.Series:
     below, past = periods[f"p_{bucket}"].to_list(), periods[f"lc_{bucket}"].to_list()
     return pl.Series([price for prices in zip(below, past, strict=True) for price in prices],
                      dtype=pl.Float64)
+
+
+def _price_missing(periods: pl.DataFrame, bucket: str) -> bool:
+    """Whether some period lists no price for a bucket, below its long-context threshold or
+    past one it has."""
+    return bool(periods[f"p_{bucket}"].null_count() or periods.filter(
+        pl.col("lc_threshold").is_not_null() & pl.col(f"lc_{bucket}").is_null()).height)
 
 
 def _reason_words(tiers: pl.Series) -> pl.Series:
@@ -299,7 +327,9 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
         if rows is None or periods.filter(
             pl.col("_period").is_in(rows.implode()) & pl.col("lc_threshold").is_not_null()
             & pl.col("lc_input").is_null()).height else None,
-        *((pl.col(column) > 0) & price[bucket].is_null() if bucket in price else None
+        # A step without a price row has a reason above: only a listed price can be missing.
+        *((pl.col(column) > 0) & price[bucket].is_null()
+          if bucket in price and _price_missing(periods, bucket) else None
           for column, bucket, _ in BUCKETS),
     ]
     code: pl.Expr = pl.lit(None, pl.UInt32)
