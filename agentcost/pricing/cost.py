@@ -59,6 +59,11 @@ REASONS = (
     "no long-context {tier} tier price listed",
     *(f"no {words} price listed" for _, _, words in BUCKETS),
 )
+# A step's model and tier, and its tool, are looked up by their category codes in a table with a
+# place for every code, when it needs at most this many (codes number the names this process
+# has seen); beyond, by key or name.
+MAX_LOOKUP_TABLE = 1 << 20
+TIER_BITS = 33
 BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FOREVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -129,15 +134,27 @@ def _tool_prices(tools: pl.Series, table: PriceTable) -> dict[str, float]:
     return {name: price.per_call for name, price in prices.items() if price is not None}
 
 
+def _tool_price(tools: pl.Series, table: PriceTable) -> pl.Expr:
+    """Each step's tool's price per call (null: not in the table), `tools` the steps' tools:
+    from a table with a place for every tool's category code when the codes are few (one
+    gather), else by name."""
+    prices = _tool_prices(tools, table)
+    codes = tools.to_physical().to_list()
+    if max(codes, default=0) >= MAX_LOOKUP_TABLE:
+        return pl.col("tool_name").replace_strict(prices, default=None,
+                                                  return_dtype=pl.Float64)
+    by_code: list[float | None] = [None] * (max(codes, default=0) + 1)
+    for code, name in zip(codes, tools.cast(pl.String).to_list(), strict=True):
+        by_code[code] = prices.get(name)
+    return pl.lit(pl.Series(by_code, dtype=pl.Float64)).gather(
+        pl.col("tool_name").cast(pl.Categorical).to_physical())
+
+
 def _tier_name(raw: str | None) -> str:
     tier = (raw or DEFAULT_TIER).lower()
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-TIER_BITS = 33
-# The most entries a table of every (model, tier) code pair may have for a step's pair to be
-# looked up in it by position: beyond, the pairs are looked up by their key.
-MAX_PAIR_TABLE = 1 << 20
 
 
 def _pair_key(model_factor: int = 1 << TIER_BITS) -> pl.Expr:
@@ -157,7 +174,7 @@ def _pair_of_step(pairs: pl.DataFrame) -> pl.Expr:
     keys = pairs["_key"].to_list()
     tiers = max((key & ((1 << TIER_BITS) - 1) for key in keys), default=0) + 1
     models = max((key >> TIER_BITS for key in keys), default=0) + 1
-    if models * tiers > MAX_PAIR_TABLE:
+    if models * tiers > MAX_LOOKUP_TABLE:
         return _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
                                           return_dtype=pl.UInt32).alias("_pair")
     table: list[int | None] = [None] * (models * tiers)
@@ -245,14 +262,14 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
     distinct, tools, held = pl.collect_all([
         steps.select(_pair_key(), pl.col("model", "service_tier").cast(pl.Categorical))
         .unique("_key"),
-        steps.select(pl.col("tool_name").cast(pl.Categorical).unique()),
+        steps.select(pl.col("tool_name").cast(pl.Categorical).drop_nulls().unique()),
         steps.select(pl.col("model").null_count().alias("models_missing"),
                      *(pl.col(column).max().alias(f"most_{column}") for column, _, _ in BUCKETS),
                      *(pl.col(column).null_count().alias(f"missing_{column}")
                        for column, _, _ in BUCKETS))])
     pairs = _pairs(distinct, table, periods)
-    tool_prices = _tool_prices(tools["tool_name"], table)
-    return _costs(_indexed(steps, pairs, periods), pairs, periods, tool_prices, table,
+    return _costs(_indexed(steps, pairs, periods), pairs, periods,
+                  _tool_price(tools["tool_name"], table), table,
                   cost_mode, held.row(0, named=True))
 
 
@@ -279,7 +296,7 @@ def _reason_words(tiers: pl.Series) -> pl.Series:
 
 
 def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
-           tool_prices: dict[str, float], table: PriceTable, cost_mode: str,
+           tool_price: pl.Expr, table: PriceTable, cost_mode: str,
            held: dict[str, int | None]) -> pl.LazyFrame:
     """The cost columns. `held`: what the steps hold at all (price_steps): a bucket no step
     has tokens in costs nothing anywhere and lacks no price, a check that holds for no step
@@ -345,9 +362,7 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     ] or [pl.lit(0.0)]
     llm_cost = (pl.sum_horizontal(bucket_costs) / PER_MILLION
                 * of_pair(pairs["uplift"]).fill_null(1.0))
-    computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
-        pl.col("tool_name").replace_strict(tool_prices, default=None,
-                                           return_dtype=pl.Float64))
+    computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(tool_price)
     per_second = pl.lit(table.compute_per_second)
     if table.compute_per_workflow:
         per_second = pl.col("workflow").cast(pl.String).replace_strict(
