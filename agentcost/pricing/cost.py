@@ -325,6 +325,8 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     known = pl.col("model").is_not_null()
     llm_kind = pl.col("kind").is_in(["llm", "embedding"]).fill_null(False)
     models_missing = bool(held["models_missing"])
+    held_periods = periods.join(pairs.select("table_model", "tier").drop_nulls().unique(),
+                                on=["table_model", "tier"], how="semi")
     # Every model's price row, when each model has one for all time.
     rows = pairs["_period"] if pairs["_period"].null_count() == 0 else None
     # Why a step's LLM call has no price: the first that holds, as a number (REASONS), then
@@ -344,9 +346,10 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
         if rows is None or periods.filter(
             pl.col("_period").is_in(rows.implode()) & pl.col("lc_threshold").is_not_null()
             & pl.col("lc_input").is_null()).height else None,
-        # A step without a price row has a reason above: only a listed price can be missing.
+        # A step without a price row has a reason above: only a listed price can be missing,
+        # in a period of the steps' models and tiers.
         *((pl.col(column) > 0) & price[bucket].is_null()
-          if bucket in price and _price_missing(periods, bucket) else None
+          if bucket in price and _price_missing(held_periods, bucket) else None
           for column, bucket, _ in BUCKETS),
     ]
     code: pl.Expr = pl.lit(None, pl.UInt32)
@@ -356,6 +359,8 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     width = max(pairs.height, 1)
     reason = pl.lit(_reason_words(pairs["tier"])).gather(
         code * width + pl.col("_pair").fill_null(0))
+    if all(check is None for check in checks):  # every step's call is priced
+        reason = pl.lit(None, pl.String)
     bucket_costs = [
         pl.when(pl.col(column) > 0).then(pl.col(column) * price[bucket]).otherwise(0.0)
         for column, bucket in used
