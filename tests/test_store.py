@@ -363,9 +363,9 @@ def test_steps_stored_on_days_out_of_reading_order_are_read_back_in_it(run_cli, 
 
 
 @pytest.mark.parametrize("max_runs", [4096, 1])
-def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
+def test_reading_order_from_ordered_runs_or_sorted(monkeypatch, max_runs):
     """Parts come back as ordered runs (here 5, 6, 7 | 0, 1 | 2, 3, 4 of source 0, then
-    source 1's 0): joined as runs, or, past MAX_RUNS, gathered row by row, the same order."""
+    source 1's 0): joined as runs, or, past MAX_RUNS, sorted, the same order."""
     from agentcost.store import read
     from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
           "service_tier", *TOKEN_COLUMNS, "tokens_estimated", "tool_name",
           "reported_cost_usd", "reported_tool_cost_usd", "source_file", "source_line")
-# Beyond this many ordered runs, steps are put in order by a gather of every row instead.
+# Beyond this many ordered runs, the steps are sorted instead.
 MAX_RUNS = 4096
 
 
