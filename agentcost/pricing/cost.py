@@ -155,8 +155,6 @@ def _tier_name(raw: str | None) -> str:
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-
-
 def _pair_key(model_factor: int = 1 << TIER_BITS) -> pl.Expr:
     """A step's model and service tier as one integer, from their category codes: null
     without a model. A code numbers the distinct names this process has seen: under 2**31
