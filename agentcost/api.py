@@ -422,7 +422,7 @@ def _window(since: Moment, until: Moment) -> tuple[dt.datetime | None, dt.dateti
 def _is_inputs(value: Inputs | pl.DataFrame | Ingested) -> TypeGuard[Inputs]:
     import polars as pl
 
-    from agentcost.ingest.read import Ingested
+    from agentcost.ingest.steps import Ingested
 
     return not isinstance(value, pl.DataFrame | Ingested)
 
@@ -434,14 +434,15 @@ def _ingested(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_format
     columns are null, never zero) and accounted as one source whose rows are its lines."""
     import polars as pl
 
-    from agentcost.ingest.frame_input import steps_from_frame
-    from agentcost.ingest.read import Ingested, number_steps
+    from agentcost.ingest.steps import Ingested, number_steps
 
     if isinstance(inputs_or_steps, Ingested):
         # Its accounting gets what this call notes (steps outside the window): a copy, so that
         # the caller's, and any report made from it before, stay as they were.
         return Ingested(inputs_or_steps.steps, copy.deepcopy(inputs_or_steps.accounting))
     if isinstance(inputs_or_steps, pl.DataFrame):
+        from agentcost.ingest.frame_input import steps_from_frame
+
         steps, accounting = steps_from_frame(inputs_or_steps)
         return Ingested(number_steps(steps), accounting)
     ingested = read_steps(inputs_or_steps, input_format=input_format, task_key=task_key,
@@ -485,7 +486,6 @@ def _reading(inputs: Inputs | pl.DataFrame | Ingested, store: str | PathLike[str
 def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
                 input_format: str, task_key: str, columns: Sequence[str], jobs: Jobs,
                 max_line_bytes: int) -> StoreScan:
-    from agentcost.store.ingest import Options
     from agentcost.store.location import store_at
     from agentcost.store.scan import plan_store
 
@@ -494,9 +494,13 @@ def _from_store(inputs: Inputs | pl.DataFrame | Ingested, store: _Store, *,
                          "as a frame")
     named = [] if _no_inputs(inputs) else _paths(inputs)
     assert store.directory is not None
+    options = None
+    if named:  # a store read alone needs none of the readers ingest loads
+        from agentcost.store.ingest import Options
+
+        options = Options(input_format, task_key, jobs, max_line_bytes)
     return plan_store(store_at(store.directory), since=store.since, until=store.until,
-                      columns=(*columns, *PRICED_COLUMNS), inputs=named,
-                      options=Options(input_format, task_key, jobs, max_line_bytes))
+                      columns=(*columns, *PRICED_COLUMNS), inputs=named, options=options)
 
 
 def _no_inputs(inputs: Inputs) -> bool:

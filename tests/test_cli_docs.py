@@ -114,3 +114,10 @@ def test_readme_usage_examples_use_options_that_exist():
             assert flags_in(command) <= options_of(""), command
             continue
         assert flags_in(command) <= options_of(name), command
+
+
+def test_input_format_choices_are_the_readers_names():
+    # The command line names them without loading the readers; the registry is the truth.
+    from agentcost.ingest.readers import AUTO, BY_NAME
+
+    assert (AUTO, *sorted(BY_NAME)) == INPUT_FORMATS

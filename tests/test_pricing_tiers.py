@@ -175,3 +175,27 @@ def test_pricing_show_lists_a_tiers_own_long_context_prices(run_cli):
     assert "  batch tier: x0.5 the model's prices" in five_five
     assert "  priority tier: input 12.5  output 75  cache read 1.25" in five_five
     assert "    prompts above 272,000 tokens: not listed: unpriced" in five_five
+
+
+@pytest.mark.parametrize("pair_table", [1 << 20, 0])
+def test_each_step_finds_its_model_and_tier_by_position_or_by_key(write_jsonl, table,
+                                                                  monkeypatch, pair_table):
+    # 1,000,000 input tokens each: gpt-5 at 1.25 (no tier), 2.50 (priority), 1.25 ("default"
+    # is the standard tier); gpt-4o-mini at 0.15 (no tier), 0.25 (priority); an unknown model
+    # unpriced. Tools: web_search $0.005 a call, read_page $0.001, an unknown tool unpriced,
+    # none $0. Looked up in tables by their codes, or (none fits in 0) by key and name.
+    from agentcost.pricing import cost
+
+    monkeypatch.setattr(cost, "MAX_LOOKUP_TABLE", pair_table)
+    records = [{"model": model, "input_tokens": MILLION, "output_tokens": 0,
+                **({"service_tier": tier} if tier else {}), **({"tool_name": tool} if tool else {})}
+               for model, tier, tool in [
+                   ("gpt-5", None, "web_search"), ("gpt-5", "priority", "read_page"),
+                   ("gpt-5", "default", None), ("gpt-4o-mini", None, "no_such_tool"),
+                   ("gpt-4o-mini", "priority", "web_search"), ("no-such-model", "priority", None)]]
+    steps = read_steps([str(write_jsonl([{"task_id": "t", **r} for r in records]))]).steps
+    priced = price_steps(steps.lazy(), table).collect()
+    assert priced["llm_cost_usd"].to_list() == pytest.approx(
+        [1.25, 2.50, 1.25, 0.15, 0.25, None])
+    assert priced["unpriced_reason"].to_list()[-1] == "model not in price table"
+    assert priced["tool_cost_usd"].to_list() == [0.005, 0.001, 0.0, None, 0.005, 0.0]

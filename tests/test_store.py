@@ -363,9 +363,9 @@ def test_steps_stored_on_days_out_of_reading_order_are_read_back_in_it(run_cli, 
 
 
 @pytest.mark.parametrize("max_runs", [4096, 1])
-def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
+def test_reading_order_from_ordered_runs_or_sorted(monkeypatch, max_runs):
     """Parts come back as ordered runs (here 5, 6, 7 | 0, 1 | 2, 3, 4 of source 0, then
-    source 1's 0): joined as runs, or, past MAX_RUNS, gathered row by row, the same order."""
+    source 1's 0): joined as runs, or, past MAX_RUNS, sorted, the same order."""
     from agentcost.store import read
     from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER
 
@@ -375,6 +375,17 @@ def test_reading_order_from_ordered_runs_or_row_by_row(monkeypatch, max_runs):
                            "task_id": ["f", "g", "h", "z", "a", "b", "c", "d", "e"]})
     assert read.in_reading_order(stored)["task_id"].to_list() == list("abcdefghz")
     assert read.in_reading_order(stored).columns == ["task_id"]
+
+
+def test_runs_that_share_a_step_are_sorted_not_joined():
+    """Runs 0, 1, 2 | 1, 2 of source 0 share steps 1 and 2 (no store holds a step twice): joining
+    the runs by their first steps would put 2 before 1; they are sorted instead."""
+    from agentcost.store import read
+    from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER
+
+    stored = pl.DataFrame({SOURCE_ORDER: [0, 0, 0, 0, 0], STEP_ORDER: [0, 1, 2, 1, 2],
+                           "task_id": ["a", "b", "c", "b", "c"]})
+    assert read.in_reading_order(stored)["task_id"].to_list() == list("abbcc")
 
 
 def test_a_column_no_stored_step_has_is_not_read_yet_new_steps_fill_it(run_cli, log, prices,

@@ -126,23 +126,26 @@ def by_position(priced: pl.DataFrame) -> pl.DataFrame:
     POSITIONS_SHOWN grouped as the last row): how context growth makes later steps dearer.
     The mean is over the steps priced whole (`priced_steps`): an unpriced step's cost is
     unknown, not zero; null where no step at that position is priced."""
-    priced_whole = ~has_unpriced_part()
     total = exact_name("total_cost_usd")
     exact = pl.col(total) if total in priced.columns else pl.col("total_cost_usd").cast(EXACT)
+    # The costs of the steps priced whole, taken within each group: no column of every
+    # step's cost-or-null is made.
+    cost = pl.col("cost").filter(pl.col("whole"))
     # Only the columns it needs: grouping the whole frame by an expression copies it.
     return (
-        priced.select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
-                      pl.when(priced_whole).then(exact).alias("cost"),
-                      (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
+        priced.lazy()
+        .select(pl.col("step").clip(upper_bound=POSITIONS_SHOWN + 1).alias("position"),
+                (~has_unpriced_part()).alias("whole"), exact.alias("cost"),
+                (pl.col("input_tokens") + pl.col("cache_read_tokens")).alias("prompt"))
         .group_by("position")
         .agg(pl.len().alias("steps"),
-             pl.col("cost").count().alias("priced_steps"),
-             pl.when(pl.col("cost").count() > 0)
-             .then((rounded(pl.col("cost").sum()) / pl.col("cost").count())
-                   .round(MONEY_DECIMALS))
+             cost.count().alias("priced_steps"),
+             pl.when(cost.count() > 0)
+             .then((rounded(cost.sum()) / cost.count()).round(MONEY_DECIMALS))
              .alias("mean_cost_usd"),
              pl.col("prompt").mean().alias("mean_prompt_tokens"))
         .sort("position")
+        .collect()
     )
 
 

@@ -12,6 +12,7 @@ import typer
 from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.help import THRESHOLDS
 from agentcost.cli.options import (
+    AUTO,
     CostMode,
     CostModeOption,
     EngineName,
@@ -36,7 +37,6 @@ from agentcost.cli.reading import print_skips, read_progress, reading
 from agentcost.cli.width import Width, fitted_lines, width
 from agentcost.errors import EXIT_CHECK, EXIT_CHECK_EMPTY, EXIT_CHECK_SKIPPED, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
-from agentcost.ingest.readers import AUTO
 from agentcost.limits import MAX_PERCENT, MAX_USD
 
 

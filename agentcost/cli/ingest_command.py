@@ -10,10 +10,17 @@ import typer
 
 from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.help import INPUT
-from agentcost.cli.options import FromAgents, InputFormatOption, Inputs, Jobs, MaxLineSize, TaskKey
+from agentcost.cli.options import (
+    AUTO,
+    FromAgents,
+    InputFormatOption,
+    Inputs,
+    Jobs,
+    MaxLineSize,
+    TaskKey,
+)
 from agentcost.cli.reading import print_skips, reading
 from agentcost.ingest.limits import MAX_LINE_BYTES
-from agentcost.ingest.readers import AUTO
 
 
 def ingest(

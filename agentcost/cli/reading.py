@@ -38,10 +38,11 @@ def refuse_output_over_inputs(output: Path | None, inputs: list[str]) -> None:
     import os
 
     from agentcost.errors import UsageError
-    from agentcost.ingest.sources import expand_inputs
 
     if output is None:
         return
+    from agentcost.ingest.sources import expand_inputs
+
     try:
         written = os.stat(output)
     except OSError:  # not there yet (or not reachable): it cannot be an input

@@ -13,6 +13,7 @@ import typer
 from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.help import DASHBOARD, OUTPUT, PRICING
 from agentcost.cli.options import (
+    AUTO,
     Color,
     CostMode,
     CostModeOption,
@@ -47,7 +48,6 @@ from agentcost.cli.reading import (
 from agentcost.cli.width import Width, width
 from agentcost.errors import EXIT_STRICT, UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
-from agentcost.ingest.readers import AUTO
 
 
 class Breakdown(StrEnum):

@@ -12,6 +12,7 @@ import typer
 from agentcost.cli.agents import inputs_and_agents
 from agentcost.cli.help import STRATEGIES
 from agentcost.cli.options import (
+    AUTO,
     Color,
     CostMode,
     CostModeOption,
@@ -47,7 +48,6 @@ from agentcost.cli.reading import (
 from agentcost.cli.width import Width, width
 from agentcost.errors import UsageError
 from agentcost.ingest.limits import MAX_LINE_BYTES
-from agentcost.ingest.readers import AUTO
 from agentcost.limits import MAX_ROWS, MAX_USD
 from agentcost.simulation.scenario import (
     DEFAULT_KEEP_LAST,

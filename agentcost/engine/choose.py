@@ -26,7 +26,6 @@ COMFORTABLE_SHARE = 0.5
 
 
 def executor_for(engine: str | Executor, reading: ReadRequest) -> Executor:
-    from agentcost.engine.local import LocalExecutor
     from agentcost.engine.memory import MemoryExecutor
 
     if not isinstance(engine, str):
@@ -44,7 +43,11 @@ def executor_for(engine: str | Executor, reading: ReadRequest) -> Executor:
         return MemoryExecutor()
     elif engine == "auto":
         engine = pick(estimated_bytes(reading.paths), available_bytes())
-    return LocalExecutor() if engine == "local" else MemoryExecutor()
+    if engine == "local":  # loaded only when it runs: it brings every reader with it
+        from agentcost.engine.local import LocalExecutor
+
+        return LocalExecutor()
+    return MemoryExecutor()
 
 
 def pick(input_bytes: int, available: int | None) -> str:

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Collection, Generator, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
@@ -43,6 +43,8 @@ from agentcost.ingest.sources import (
     read_block,
 )
 from agentcost.ingest.span_read import RunSpans
+from agentcost.ingest.steps import Ingested as Ingested
+from agentcost.ingest.steps import number_steps as number_steps
 from agentcost.parallel import Jobs, jobs_for
 from agentcost.schema import COLUMN_NAMES, conform
 
@@ -66,12 +68,6 @@ class ReadProgress(Protocol):
     def reading(self, name: str) -> None: ...
     def read(self, size_bytes: int) -> None: ...
     def stage(self, name: str, number: int, total: int) -> None: ...
-
-
-@dataclass
-class Ingested:
-    steps: pl.DataFrame
-    accounting: LineAccounting
 
 
 def read_steps(
@@ -468,12 +464,3 @@ def _long_first_line(pieces: list[bytes], record_start: int) -> tuple[bytes, byt
     data = b"".join(kept)
     return data, data[: data.rfind(b"\n", 0, record_start) + 1], True
 
-
-def number_steps(steps: pl.DataFrame) -> pl.DataFrame:
-    """Fill missing step numbers: 1-based within the task by start time, ties in input order."""
-    if steps.is_empty() or steps["step"].null_count() == 0:
-        return steps
-    order = pl.col("start_time").cast(pl.Int64).fill_null(2**62)
-    return steps.with_columns(
-        pl.coalesce("step", order.rank("ordinal").over("task_id").cast(pl.Int64)).alias("step")
-    )

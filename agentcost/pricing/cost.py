@@ -59,6 +59,11 @@ REASONS = (
     "no long-context {tier} tier price listed",
     *(f"no {words} price listed" for _, _, words in BUCKETS),
 )
+# A step's model and tier, and its tool, are looked up by their category codes in a table with a
+# place for every code, when it needs at most this many (codes number the names this process
+# has seen); beyond, by key or name.
+MAX_LOOKUP_TABLE = 1 << 20
+TIER_BITS = 33
 BEGINNING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FOREVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -129,19 +134,51 @@ def _tool_prices(tools: pl.Series, table: PriceTable) -> dict[str, float]:
     return {name: price.per_call for name, price in prices.items() if price is not None}
 
 
+def _tool_price(tools: pl.Series, table: PriceTable) -> pl.Expr:
+    """Each step's tool's price per call (null: not in the table), `tools` the steps' tools:
+    from a table with a place for every tool's category code when the codes are few (one
+    gather), else by name."""
+    prices = _tool_prices(tools, table)
+    codes = tools.to_physical().to_list()
+    if max(codes, default=0) >= MAX_LOOKUP_TABLE:
+        return pl.col("tool_name").replace_strict(prices, default=None,
+                                                  return_dtype=pl.Float64)
+    by_code: list[float | None] = [None] * (max(codes, default=0) + 1)
+    for code, name in zip(codes, tools.cast(pl.String).to_list(), strict=True):
+        by_code[code] = prices.get(name)
+    return pl.lit(pl.Series(by_code, dtype=pl.Float64)).gather(
+        pl.col("tool_name").cast(pl.Categorical).to_physical())
+
+
 def _tier_name(raw: str | None) -> str:
     tier = (raw or DEFAULT_TIER).lower()
     return DEFAULT_TIER if tier in DEFAULT_TIER_NAMES else tier
 
 
-def _pair_key() -> pl.Expr:
+def _pair_key(model_factor: int = 1 << TIER_BITS) -> pl.Expr:
     """A step's model and service tier as one integer, from their category codes: null
     without a model. A code numbers the distinct names this process has seen: under 2**31
-    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits."""
+    (billions of names) it leaves the tier's code + 1, under 2**33, its own bits.
+    `model_factor`: above every tier's code + 1 (the key then numbers the pairs densely)."""
     model = pl.col("model").cast(pl.Categorical).to_physical().cast(pl.UInt64)
     tier = (pl.col("service_tier").cast(pl.Categorical).to_physical().cast(pl.UInt64) + 1
             ).fill_null(0)
-    return (model * (1 << 33) + tier).alias("_key")
+    return (model * model_factor + tier).alias("_key")
+
+
+def _pair_of_step(pairs: pl.DataFrame) -> pl.Expr:
+    """Each step's row in `pairs` (_pairs): from a table with a place for every code pair
+    when the codes are few (one gather), else by its key."""
+    keys = pairs["_key"].to_list()
+    tiers = max((key & ((1 << TIER_BITS) - 1) for key in keys), default=0) + 1
+    models = max((key >> TIER_BITS for key in keys), default=0) + 1
+    if models * tiers > MAX_LOOKUP_TABLE:
+        return _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
+                                          return_dtype=pl.UInt32).alias("_pair")
+    table: list[int | None] = [None] * (models * tiers)
+    for key, row in zip(keys, pairs["_pair"].to_list(), strict=True):
+        table[(key >> TIER_BITS) * tiers + (key & ((1 << TIER_BITS) - 1))] = row
+    return pl.lit(pl.Series(table, dtype=pl.UInt32)).gather(_pair_key(tiers)).alias("_pair")
 
 
 def _pairs(distinct: pl.DataFrame, table: PriceTable, periods: pl.DataFrame) -> pl.DataFrame:
@@ -184,8 +221,7 @@ def _indexed(steps: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame
     with a price history take the latest price whose `since` is on or before the step's
     start: an as-of join, which needs its steps sorted by time, so only those steps pay for
     the sort."""
-    pair = _pair_key().replace_strict(pairs["_key"], pairs["_pair"], default=None,
-                                      return_dtype=pl.UInt32).alias("_pair")
+    pair = _pair_of_step(pairs)
     dated = pairs.filter(pl.col("tier_listed") & pl.col("_period").is_null())
     if not dated.height:
         return steps.with_columns(pair).with_columns(
@@ -224,14 +260,14 @@ def price_steps(steps: pl.LazyFrame, table: PriceTable, *, cost_mode: str = "com
     distinct, tools, held = pl.collect_all([
         steps.select(_pair_key(), pl.col("model", "service_tier").cast(pl.Categorical))
         .unique("_key"),
-        steps.select(pl.col("tool_name").cast(pl.Categorical).unique()),
+        steps.select(pl.col("tool_name").cast(pl.Categorical).drop_nulls().unique()),
         steps.select(pl.col("model").null_count().alias("models_missing"),
                      *(pl.col(column).max().alias(f"most_{column}") for column, _, _ in BUCKETS),
                      *(pl.col(column).null_count().alias(f"missing_{column}")
                        for column, _, _ in BUCKETS))])
     pairs = _pairs(distinct, table, periods)
-    tool_prices = _tool_prices(tools["tool_name"], table)
-    return _costs(_indexed(steps, pairs, periods), pairs, periods, tool_prices, table,
+    return _costs(_indexed(steps, pairs, periods), pairs, periods,
+                  _tool_price(tools["tool_name"], table), table,
                   cost_mode, held.row(0, named=True))
 
 
@@ -240,6 +276,13 @@ def _both_ways(periods: pl.DataFrame, bucket: str) -> pl.Series:
     below, past = periods[f"p_{bucket}"].to_list(), periods[f"lc_{bucket}"].to_list()
     return pl.Series([price for prices in zip(below, past, strict=True) for price in prices],
                      dtype=pl.Float64)
+
+
+def _price_missing(periods: pl.DataFrame, bucket: str) -> bool:
+    """Whether some period lists no price for a bucket, below its long-context threshold or
+    past one it has."""
+    return bool(periods[f"p_{bucket}"].null_count() or periods.filter(
+        pl.col("lc_threshold").is_not_null() & pl.col(f"lc_{bucket}").is_null()).height)
 
 
 def _reason_words(tiers: pl.Series) -> pl.Series:
@@ -251,7 +294,7 @@ def _reason_words(tiers: pl.Series) -> pl.Series:
 
 
 def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
-           tool_prices: dict[str, float], table: PriceTable, cost_mode: str,
+           tool_price: pl.Expr, table: PriceTable, cost_mode: str,
            held: dict[str, int | None]) -> pl.LazyFrame:
     """The cost columns. `held`: what the steps hold at all (price_steps): a bucket no step
     has tokens in costs nothing anywhere and lacks no price, a check that holds for no step
@@ -280,6 +323,8 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     known = pl.col("model").is_not_null()
     llm_kind = pl.col("kind").is_in(["llm", "embedding"]).fill_null(False)
     models_missing = bool(held["models_missing"])
+    held_periods = periods.join(pairs.select("table_model", "tier").drop_nulls().unique(),
+                                on=["table_model", "tier"], how="semi")
     # Every model's price row, when each model has one for all time.
     rows = pairs["_period"] if pairs["_period"].null_count() == 0 else None
     # Why a step's LLM call has no price: the first that holds, as a number (REASONS), then
@@ -299,7 +344,10 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
         if rows is None or periods.filter(
             pl.col("_period").is_in(rows.implode()) & pl.col("lc_threshold").is_not_null()
             & pl.col("lc_input").is_null()).height else None,
-        *((pl.col(column) > 0) & price[bucket].is_null() if bucket in price else None
+        # A step without a price row has a reason above: only a listed price can be missing,
+        # in a period of the steps' models and tiers.
+        *((pl.col(column) > 0) & price[bucket].is_null()
+          if bucket in price and _price_missing(held_periods, bucket) else None
           for column, bucket, _ in BUCKETS),
     ]
     code: pl.Expr = pl.lit(None, pl.UInt32)
@@ -309,15 +357,15 @@ def _costs(priced: pl.LazyFrame, pairs: pl.DataFrame, periods: pl.DataFrame,
     width = max(pairs.height, 1)
     reason = pl.lit(_reason_words(pairs["tier"])).gather(
         code * width + pl.col("_pair").fill_null(0))
+    if all(check is None for check in checks):  # every step's call is priced
+        reason = pl.lit(None, pl.String)
     bucket_costs = [
         pl.when(pl.col(column) > 0).then(pl.col(column) * price[bucket]).otherwise(0.0)
         for column, bucket in used
     ] or [pl.lit(0.0)]
     llm_cost = (pl.sum_horizontal(bucket_costs) / PER_MILLION
                 * of_pair(pairs["uplift"]).fill_null(1.0))
-    computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(
-        pl.col("tool_name").replace_strict(tool_prices, default=None,
-                                           return_dtype=pl.Float64))
+    computed_tool = pl.when(pl.col("tool_name").is_null()).then(0.0).otherwise(tool_price)
     per_second = pl.lit(table.compute_per_second)
     if table.compute_per_workflow:
         per_second = pl.col("workflow").cast(pl.String).replace_strict(

@@ -10,19 +10,22 @@ import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from agentcost.analysis.report import AppliedWindow
-from agentcost.ingest.read import Ingested, number_steps
+from agentcost.ingest.steps import Ingested, number_steps
 from agentcost.schema import canonical_expressions
-from agentcost.store.ingest import Options
 from agentcost.store.location import Where
 from agentcost.store.manifest import Part
 from agentcost.store.parts import ORDER, SOURCE_ORDER, STEP_ORDER, scan_parts
 from agentcost.store.scan import StoreScan, plan_store
 
-# Beyond this many ordered runs, steps are put in order by a gather of every row instead.
+if TYPE_CHECKING:
+    from agentcost.store.ingest import Options
+
+# Beyond this many ordered runs, the steps are sorted instead.
 MAX_RUNS = 4096
 
 
@@ -42,7 +45,7 @@ def read_store(directory: Where, *, since: dt.datetime | None = None,
     `columns` filled and the rest null; and, with `inputs`, the steps they hold that the store
     does not."""
     return stored_steps(plan_store(directory, since=since, until=until, columns=columns,
-                                   inputs=inputs, options=options or Options()))
+                                   inputs=inputs, options=options))
 
 
 def stored_steps(scan: StoreScan) -> StoredSteps:
@@ -65,29 +68,30 @@ def stored_steps(scan: StoreScan) -> StoredSteps:
 def in_reading_order(steps: pl.DataFrame) -> pl.DataFrame:
     """`steps` sorted by their order columns (then dropped), in one chunk: every later pass
     over them is faster so. Each part is stored in order, and a log read in time order
-    leaves the day parts in long ordered runs: those runs are put together as they are, and
-    only steps scattered in many short runs are gathered one by one."""
+    leaves the day parts in long ordered runs: those runs (steps that follow each other in
+    their source) are found where they lie and put together as they are; only steps
+    scattered in many short runs are sorted."""
     rows = steps.drop(ORDER)
     if steps.height < 2:
         return rows.rechunk()
-    # Source number and step order in one sortable integer while both fit.
-    sources = steps[SOURCE_ORDER].max()
-    steps_stored = steps[STEP_ORDER].max()
-    assert isinstance(sources, int) and isinstance(steps_stored, int)
-    if sources.bit_length() + steps_stored.bit_length() > 62:
-        return steps.sort(ORDER).drop(ORDER)
-    key = steps[SOURCE_ORDER] * (1 << steps_stored.bit_length()) + steps[STEP_ORDER]
-    if key.is_sorted():
+    source, stored = steps[SOURCE_ORDER], steps[STEP_ORDER]
+    starts = ((source != source.shift(1)) | (stored != stored.shift(1) + 1)
+              ).fill_null(True).arg_true()
+    if starts.len() == 1:
         return rows.rechunk()
-    order = key.arg_sort()
-    starts = (order.diff() != 1).fill_null(True).arg_true()
     if starts.len() > MAX_RUNS:
-        return rows[order]
-    ends = [*starts.to_list()[1:], steps.height]
-    firsts = order.gather(starts).to_list()
-    return pl.concat([rows.slice(first, end - start)
-                      for first, start, end in zip(firsts, starts.to_list(), ends, strict=True)],
-                     rechunk=True)
+        return steps.sort(ORDER).drop(ORDER)
+    ends = starts.shift(-1, fill_value=steps.height)
+    runs = pl.DataFrame({"start": starts, "end": ends, "source": source.gather(starts),
+                         "first": stored.gather(starts), "last": stored.gather(ends - 1)}
+                        ).sort("source", "first")
+    # Each run holds the steps numbered first to last of its source: in that order, the runs
+    # follow each other when no two hold the same step (a store never does).
+    if (runs.select(((pl.col("source") == pl.col("source").shift(-1))
+                     & (pl.col("last") >= pl.col("first").shift(-1))).any()).item()):
+        return steps.sort(ORDER).drop(ORDER)
+    return pl.concat([rows.slice(start, end - start)
+                      for start, end in runs.select("start", "end").iter_rows()], rechunk=True)
 
 
 def with_unread(window: AppliedWindow | None, ingested: Ingested | StoreScan

@@ -15,16 +15,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from agentcost.engine.partials import ORDER
 from agentcost.ingest.accounting import LineAccounting
 from agentcost.schema import COLUMN_NAMES, TOKEN_COLUMNS
-from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
 from agentcost.store.location import Where
 from agentcost.store.manifest import UNTIMED, Part, load_manifest
 from agentcost.store.parts import SOURCE_ORDER, STEP_ORDER, parts_for, stored_schema
+
+if TYPE_CHECKING:
+    from agentcost.store.ingest import Options
 
 # Read whatever a command asks for: pricing and step identity need these.
 ALWAYS = ("task_id", "step", "span_id", "start_time", "duration_s", "kind", "model",
@@ -86,16 +89,19 @@ class StoreReading:
 
 
 def plan_store(where: Where, *, since: dt.datetime | None, until: dt.datetime | None,
-               columns: Sequence[str], inputs: Sequence[str], options: Options) -> StoreScan:
+               columns: Sequence[str], inputs: Sequence[str], options: Options | None = None
+               ) -> StoreScan:
     """What reading the store at `where` for the window [since, until) reads, with
     `columns` filled; and, with `inputs`, the steps they hold that the store does not."""
     manifest = load_manifest(where)
     wanted = set(ALWAYS) | set(columns)
     needed, others = parts_for(manifest, since, until)
     new = pl.DataFrame()
-    if inputs:
+    if inputs:  # only then are the readers needed
+        from agentcost.store.ingest import IngestResult, Options, fresh_steps, pending_steps
+
         new = fresh_steps(where, manifest, pending_steps(
-            inputs, where, manifest, options, IngestResult()), IngestResult())
+            inputs, where, manifest, options or Options(), IngestResult()), IngestResult())
     # A column no needed part has a value in is not read, unless new steps may fill it.
     null_in_all = set.intersection(*(set(part.null_columns) for part in needed)) if (
         needed and not new.height) else set()
