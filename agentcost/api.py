@@ -532,9 +532,12 @@ def _read_request(inputs_or_steps: Inputs | pl.DataFrame | Ingested, *, input_fo
 def ingested_steps(request: ReadRequest) -> Ingested:
     """Every step of `request` in one frame (the memory executor's reading)."""
     if request.store is not None and request.steps is None:
+        from agentcost.engine.plan import require_usable
         from agentcost.store.read import stored_steps
 
-        return stored_steps(request.store)
+        stored = stored_steps(request.store)
+        require_usable(stored.accounting)  # as for the logs read: no report of nothing
+        return stored
     given: Inputs | pl.DataFrame | Ingested | None = request.steps
     if given is None:
         given = list(request.paths or ())

@@ -139,3 +139,15 @@ def test_the_worked_window_on_the_local_executor(run_cli, tmp_path, write_prices
     assert read_for_numbers == [["a"]]
     memory = run_cli("report", "--store", str(store), "--engine", "memory", *window)
     assert without_engine(result.stdout.encode()) == without_engine(memory.stdout.encode())
+
+
+@pytest.mark.parametrize("engine", ["memory", "local"])
+def test_a_store_of_only_bad_lines_is_no_usable_input_on_every_engine(tmp_path, engine):
+    """Both lines of the log were skipped at ingest: the store holds no step, and a report
+    from it is the error a report of the log itself gives, not an empty report."""
+    log = tmp_path / "bad.jsonl"
+    log.write_text('{"task_id": "a", "model": \nnot json\n', encoding="utf-8")
+    agentcost.store_steps([log], tmp_path / "store")
+    with pytest.raises(agentcost.NoUsableInput) as raised:
+        agentcost.report((), store=tmp_path / "store", engine=engine)
+    assert raised.value.accounting.lines_skipped == 2
