@@ -306,3 +306,19 @@ def test_a_simulation_of_no_step_is_the_empty_one_on_every_executor(write_jsonl,
     assert (simulation.baseline.total_usd, simulation.baseline.steps) == (0.0, 0)
     assert simulation.result.total_usd == 0.0
     assert [(point.tasks_cut, point.saving_usd) for point in run.budget_sweep] == [(0, 0.0)]
+
+
+def test_a_model_unpriced_for_two_reasons_is_listed_in_one_order(write_jsonl, write_prices):
+    """gpt-5 lists no batch or flex tier: 5 steps on each are unpriced for those two reasons,
+    as many steps each. The rows come by steps, then model, then reason, on every executor
+    and every run: batch before flex."""
+    prices = write_prices("version: 1\nmodels:\n  gpt-5: {input: 1.25, output: 10}\n")
+    steps = [{"task_id": f"t{n}", "step_number": 1, "timestamp": "2026-11-27T10:00:00Z",
+              "model": "gpt-5", "service_tier": tier, "input_tokens": 100, "output_tokens": 10}
+             for n, tier in enumerate(["flex", "batch"] * 5)]
+    path = write_jsonl(steps)
+    for engine in ("memory", LocalExecutor(buckets=3), LocalExecutor(buckets=7)):
+        for _ in range(3):
+            rows = agentcost.report([path], prices=prices, engine=engine).unpriced_models
+            assert rows["steps"].to_list() == [5, 5]
+            assert ["batch" in reason for reason in rows["unpriced_reason"]] == [True, False]

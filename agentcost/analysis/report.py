@@ -174,7 +174,9 @@ def build_report(
             pl.col("source_file").first(),
             pl.col("source_line").min().alias("first_line"),
         )
-        .sort("steps", "model", descending=[True, False])
+        # The reason last: a model unpriced for two reasons in as many steps is listed in
+        # one order, whatever order the groups come in.
+        .sort("steps", "model", "unpriced_reason", descending=[True, False, False])
     )
     unpriced_tools_q = (
         frame.filter(pl.col("tool_unpriced"))

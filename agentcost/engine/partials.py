@@ -225,7 +225,8 @@ def finish(combined: Partial, accounting: LineAccounting, *, price_table: str, c
     unpriced_models = (combined.unpriced_models.group_by("model", "unpriced_reason")
                        .agg(pl.col("steps").sum(), pl.col("tokens_in").sum(),
                             pl.col("tokens_out").sum(), *first_place)
-                       .sort("steps", "model", descending=[True, False]))
+                       .sort("steps", "model", "unpriced_reason",
+                             descending=[True, False, False]))
     unpriced_tools = (combined.unpriced_tools.group_by("tool_name")
                       .agg(pl.col("calls").sum(), *first_place)
                       .sort("calls", "tool_name", descending=[True, False]))
