@@ -72,6 +72,23 @@ def test_ingesting_twice_stores_each_step_once(run_cli, log, prices, tmp_path):
     assert document["lines"]["read"] == 3  # not 6: the second ingest read nothing
 
 
+def test_an_ingest_of_only_bad_lines_is_no_usable_input(run_cli, tmp_path):
+    """A log whose two lines are both bad: the lines are named, the source is recorded as
+    read, and the ingest exits 1 as a report of the log does; again, unchanged, it reads
+    nothing and exits 0."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task_id": "a", "model": \nnot json\n', encoding="utf-8")
+    store = tmp_path / "store"
+    first = run_cli("ingest", str(bad), "--store", str(store))
+    assert first.exit_code == 1
+    assert f"{bad}:1, {bad}:2" in first.stderr
+    assert "no usable line in 2 lines read" in first.stderr
+    assert first.stdout == f"stored 0 new steps from 1 source read; {store} holds 0 steps\n"
+    again = run_cli("ingest", str(bad), "--store", str(store))
+    assert (again.exit_code, again.stdout) == (
+        0, f"1 source unchanged since stored; {store} holds 0 steps\n")
+
+
 def test_the_store_keeps_tokens_so_a_new_table_reprices(run_cli, log, prices, write_prices,
                                                          tmp_path):
     store = tmp_path / "store"

@@ -69,6 +69,11 @@ def ingest(
         parts.append(f"{plural(unchanged, 'source')} unchanged since stored")
     parts.append(f"{safe_text(str(store))} holds {plural(result.store_steps, 'step')}")
     print("; ".join(parts))
+    accounting = result.accounting
+    if accounting.lines_read and not accounting.lines_used and accounting.lines_skipped:
+        # Recorded as read (the store's account names its lines), but a nightly job whose
+        # logs held no usable line must not pass as one that stored them.
+        raise api.NoUsableInput(accounting)
 
 def _days(days: list[str]) -> str:
     return days[0] if len(days) == 1 else f"{len(days)} days, {days[0]} to {days[-1]}"
