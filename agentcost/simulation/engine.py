@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -158,11 +157,6 @@ def outcome_of(shares: Sequence[OutcomeShare]) -> Outcome:
                    tasks_left_out=sum(share.tasks_left_out for share in shares))
 
 
-def outcome(priced: pl.DataFrame) -> Outcome:
-    """Totals and the per-task distribution of `priced`."""
-    return outcome_of([outcome_share(priced)])
-
-
 def unpriced_groups(priced: pl.DataFrame) -> pl.DataFrame:
     """The steps with a part that has no price, by model (or tool) and reason."""
     llm = pl.col("unpriced_reason").is_not_null()
@@ -203,23 +197,12 @@ class Played:
     """A scenario played on a baseline: the baseline as compared (steps priced on one side
     only left out), the state after every strategy, and what each stage did."""
 
-    scenario: Scenario
     baseline: Replay
     after: Replay
     waterfall: list[tuple[str, StageShare]]
     alone: list[tuple[str, Decimal]]  # (strategy, total with it alone), exact
     tallies: dict[str, Tally]
     left_out_steps: int = 0
-
-    @property
-    def saving_usd(self) -> float:
-        return round(self.baseline.total_usd - self.after.total_usd, MONEY_DECIMALS)
-
-    @cached_property
-    def touched(self) -> dict[str, Touched]:
-        """What each strategy touched, when these steps are all there are."""
-        return {strategy.name: strategy.touched(self.tallies[strategy.name], self.scenario)
-                for strategy in STRATEGIES if strategy.name in self.tallies}
 
 
 def play(replay: Replay, scenario: Scenario, *,
@@ -249,7 +232,7 @@ def _play(replay: Replay, scenario: Scenario, enabled: list[Strategy[Any]],
                                                     *unpriced_totals(applied.after.priced))))
         alone.append((strategy.name, strategy.alone(applied, scenario, baseline)))
         after = applied.after
-    return Played(scenario, replay, after, waterfall, alone, tallies)
+    return Played(replay, after, waterfall, alone, tallies)
 
 
 @dataclass(frozen=True)

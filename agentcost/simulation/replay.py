@@ -17,7 +17,7 @@ from functools import cached_property
 
 import polars as pl
 
-from agentcost.money import exact_partial, rounded_money
+from agentcost.money import exact_partial
 from agentcost.pricing.table import PriceTable
 
 POSITION = "_order"  # a step's input position, as the executors number it (engine/plan.py)
@@ -105,11 +105,6 @@ class Replay:
     def total(self) -> Decimal:
         """Summed exactly, not rounded: what partitions add up."""
         return total_of(self.priced)
-
-    @property
-    def total_usd(self) -> float:
-        """Rounded to ten places, as every money sum is."""
-        return rounded_money([self.total])
 
     def adjusted(self, fresh: pl.DataFrame) -> pl.DataFrame:
         """Rows priced afresh, with the standing adjustments: a cache hit is still a hit."""
